@@ -1,0 +1,28 @@
+/* layer_convert.h - turn one OCI layer blob into one read-only erofs image.
+ *
+ * The blob is a tar, plain or gzip/zstd compressed (detected from its
+ * bytes). OCI whiteouts become overlayfs whiteouts (0/0 character devices)
+ * and opaque-directory markers become the trusted.overlay.opaque xattr, so
+ * the guest can stack one erofs image per layer with overlayfs. Hostile
+ * entries (absolute or ../ paths, writes through symlinks, hard links to
+ * outside targets, absurd sizes, bad names) are refused or neutralised.
+ * Output is written to a temp name, fsynced and renamed to out_path.
+ */
+#ifndef SM_LAYER_CONVERT_H
+#define SM_LAYER_CONVERT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct layer_stats {
+	uint64_t entries;        /* archive entries read */
+	uint64_t bytes_in;       /* uncompressed tar payload bytes */
+	uint64_t image_bytes;    /* size of the erofs image written */
+	uint64_t neutralised;    /* hostile entries dropped or rewritten */
+};
+
+/* 0 on success; -1 with a message naming the entry or cause in err. */
+int layer_convert(const char *blob_path, const char *out_path,
+		  struct layer_stats *stats, char *err, size_t errlen);
+
+#endif
