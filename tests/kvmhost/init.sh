@@ -1,0 +1,37 @@
+#!/bin/busybox sh
+# PID 1 of the emulated KVM host (see tests/kvmhost/run): load kvm-amd and
+# 9p, chroot into the host's read-only root with the shared folders mounted
+# read-write at their own paths, run /ctl/cmd.sh, store its exit status in
+# /ctl/status, power off.
+/bin/busybox --install -s /bin
+export PATH=/bin
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev
+while read -r m; do insmod "/modules/$m" || echo "kvmhost-init: insmod $m failed"; done < /modules/order
+mkdir -p /host /ctl
+mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000,ro hostroot /host
+mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000 ctl /ctl
+for d in tmp run root var/tmp; do mount -t tmpfs tmpfs "/host/$d"; done
+mount -t proc proc /host/proc
+mount -t sysfs sys /host/sys
+mount -t cgroup2 none /host/sys/fs/cgroup
+mount -t devtmpfs dev /host/dev
+mkdir -p /host/dev/pts /host/dev/shm
+mount -t devpts devpts /host/dev/pts
+mount -t tmpfs tmpfs /host/dev/shm
+n=$(sed -n 's/.*nshares=\([0-9]*\).*/\1/p' /proc/cmdline)
+i=0
+while [ "$i" -lt "$n" ]; do
+	d=$(cat "/ctl/share$i")
+	mkdir -p "/host$d" 2>/dev/null
+	mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000 "share$i" "/host$d" ||
+		echo "kvmhost-init: cannot mount $d"
+	i=$((i + 1))
+done
+[ -e /dev/kvm ] || echo "kvmhost-init: no /dev/kvm after loading kvm-amd"
+cp /ctl/cmd.sh /host/tmp/.kvmhost-cmd.sh
+chroot /host /bin/bash /tmp/.kvmhost-cmd.sh </dev/null >/dev/hvc0 2>&1
+echo $? > /ctl/status
+sync
+poweroff -f
