@@ -19,10 +19,30 @@ struct layer_stats {
 	uint64_t bytes_in;       /* uncompressed tar payload bytes */
 	uint64_t image_bytes;    /* size of the erofs image written */
 	uint64_t neutralised;    /* hostile entries dropped or rewritten */
+	uint64_t inodes;         /* inodes in the image */
+	uint64_t whiteouts;      /* .wh.NAME turned into 0/0 char devices */
+	uint64_t opaque_dirs;    /* .wh..wh..opq turned into the opaque xattr */
 };
+
+/* Caps against absurd archives; 0 in a field means its default. Going over
+ * a cap fails the whole conversion with the entry named in the message. */
+struct layer_limits {
+	uint64_t max_file_size;  /* one regular file */
+	uint64_t max_total_size; /* all regular files together */
+	uint64_t max_entries;    /* archive entries */
+};
+
+#define LAYER_DEFAULT_MAX_FILE_SIZE  (64ull << 30)
+#define LAYER_DEFAULT_MAX_TOTAL_SIZE (256ull << 30)
+#define LAYER_DEFAULT_MAX_ENTRIES    (4ull << 20)
 
 /* 0 on success; -1 with a message naming the entry or cause in err. */
 int layer_convert(const char *blob_path, const char *out_path,
 		  struct layer_stats *stats, char *err, size_t errlen);
+
+/* The same with explicit limits (NULL: defaults). stats may be NULL. */
+int layer_convert_ex(const char *blob_path, const char *out_path,
+		     const struct layer_limits *limits,
+		     struct layer_stats *stats, char *err, size_t errlen);
 
 #endif

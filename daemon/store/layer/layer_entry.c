@@ -1,0 +1,351 @@
+/* layer_entry.c - what one tar entry becomes in the layer's tree.
+ *
+ * Paths are cleaned lexically (absolute and ../ clamped at the root). An
+ * entry whose parent path runs through a symlink or file is dropped, so a
+ * write can never go through a symlink. Hard links must name an existing
+ * non-directory of this layer by a clean path. OCI whiteouts (.wh.NAME)
+ * become 0/0 char devices and .wh..wh..opq the trusted.overlay.opaque=y
+ * xattr; trusted.overlay.* xattrs coming from the archive are stripped so
+ * a layer cannot forge overlayfs metadata. Every dropped or rewritten
+ * entry is counted in stats.neutralised; size caps refuse the layer.
+ */
+#include "layer_entry.h"
+#include "erofs_format.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define WH_PREFIX       ".wh."
+#define WH_OPAQUE       ".wh..wh..opq"
+#define XATTR_AREA_MAX  65536           /* inline xattr bytes per inode */
+#define SYMLINK_MAX     4095
+#define NOBODY          65534u
+
+static int neutralise(struct layer_ctx *c)
+{
+	c->st->neutralised++;
+	return 0;
+}
+
+static uint32_t id_or_nobody(struct layer_ctx *c, la_int64_t id)
+{
+	if (id >= 0 && id <= (la_int64_t)UINT32_MAX)
+		return (uint32_t)id;
+	c->st->neutralised++;
+	return NOBODY;
+}
+
+static void set_meta(struct layer_ctx *c, struct lt_inode *ino,
+		     struct archive_entry *e)
+{
+	ino->mode = (ino->mode & 0170000) | (archive_entry_perm(e) & 07777);
+	ino->uid = id_or_nobody(c, archive_entry_uid(e));
+	ino->gid = id_or_nobody(c, archive_entry_gid(e));
+	ino->mtime = archive_entry_mtime(e);
+	ino->mtime_nsec = archive_entry_mtime_is_set(e)
+		? (uint32_t)archive_entry_mtime_nsec(e) % 1000000000u : 0;
+}
+
+/* Map a full xattr name to an erofs prefix index and suffix. */
+static int xattr_prefix(const char *name, uint8_t *index, const char **suffix)
+{
+	static const struct { const char *pfx; uint8_t index; } map[] = {
+		{ "user.", EROFS_XATTR_INDEX_USER },
+		{ "system.posix_acl_access", EROFS_XATTR_INDEX_ACL_ACCESS },
+		{ "system.posix_acl_default", EROFS_XATTR_INDEX_ACL_DEFAULT },
+		{ "trusted.", EROFS_XATTR_INDEX_TRUSTED },
+		{ "security.", EROFS_XATTR_INDEX_SECURITY },
+	};
+
+	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
+		size_t n = strlen(map[i].pfx);
+
+		if (strncmp(name, map[i].pfx, n) == 0) {
+			*index = map[i].index;
+			*suffix = name + n;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static int add_entry_xattrs(struct layer_ctx *c, struct lt_inode *ino,
+			    struct archive_entry *e)
+{
+	const char *name;
+	const void *value;
+	size_t size;
+
+	archive_entry_xattr_reset(e);
+	while (archive_entry_xattr_next(e, &name, &value, &size) == ARCHIVE_OK) {
+		uint8_t index;
+		const char *suffix;
+
+		if (!name || xattr_prefix(name, &index, &suffix) < 0 ||
+		    (index == EROFS_XATTR_INDEX_TRUSTED &&
+		     strncmp(suffix, "overlay.", 8) == 0) ||
+		    strlen(suffix) > 255 || size > UINT16_MAX ||
+		    ew_xattr_isize(ino) + 16 + strlen(suffix) + size > XATTR_AREA_MAX) {
+			neutralise(c);
+			continue;
+		}
+		if (lt_inode_add_xattr(ino, index, suffix, value, size) < 0) {
+			snprintf(c->err, c->errlen, "out of memory for xattrs");
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static const char *entry_path(struct archive_entry *e)
+{
+	const char *p = archive_entry_pathname(e);
+
+	return p ? p : "(unnamed)";
+}
+
+static int oom(struct layer_ctx *c, struct archive_entry *e)
+{
+	snprintf(c->err, c->errlen, "%s: out of memory", entry_path(e));
+	return -1;
+}
+
+static int apply_opaque(struct layer_ctx *c, struct archive_entry *e,
+			struct lt_dentry *dir)
+{
+	if (lt_inode_add_xattr(dir->inode, EROFS_XATTR_INDEX_TRUSTED,
+			       "overlay.opaque", "y", 1) < 0)
+		return oom(c, e);
+	c->st->opaque_dirs++;
+	return 0;
+}
+
+static int apply_whiteout(struct layer_ctx *c, struct archive_entry *e,
+			  struct lt_dentry *dir, const char *last)
+{
+	const char *name = last + strlen(WH_PREFIX);
+	struct lt_inode *ino;
+
+	if (strcmp(last, WH_OPAQUE) == 0)
+		return apply_opaque(c, e, dir);
+	if (strncmp(name, WH_PREFIX, strlen(WH_PREFIX)) == 0 || !*name ||
+	    strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+		return neutralise(c);   /* aufs metadata or a bad name */
+	ino = lt_inode_new(0020000);
+	if (!ino)
+		return oom(c, e);
+	set_meta(c, ino, e);
+	ino->mode = 0020000;            /* c---------, rdev 0/0 */
+	if (lt_bind(&c->tree, dir, name, ino) != LT_OK) {
+		lt_inode_put(&c->tree, ino);
+		return oom(c, e);
+	}
+	c->st->whiteouts++;
+	return 0;
+}
+
+static int apply_hardlink(struct layer_ctx *c, struct archive_entry *e,
+			  struct lt_dentry *dir, const char *last)
+{
+	struct lt_path hp;
+	struct lt_dentry *hdir, *target;
+	enum lt_err r = lt_path_parse(archive_entry_hardlink(e), &hp);
+
+	if (r == LT_ENOMEM)
+		return oom(c, e);
+	if (r != LT_OK)
+		return neutralise(c);
+	if (hp.rewritten || hp.n == 0 ||
+	    lt_walk(&c->tree, &hp, hp.n - 1, false, &hdir) != LT_OK ||
+	    !(target = lt_lookup(&c->tree, hdir, hp.comp[hp.n - 1])) ||
+	    lt_is_dir(target->inode)) {
+		lt_path_free(&hp);
+		return neutralise(c);
+	}
+	lt_path_free(&hp);
+	if (lt_bind(&c->tree, dir, last, target->inode) != LT_OK)
+		return oom(c, e);
+	return 0;
+}
+
+static int check_size(struct layer_ctx *c, struct archive_entry *e,
+		      uint64_t size)
+{
+	if (size > c->lim.max_file_size) {
+		snprintf(c->err, c->errlen,
+			 "%s: size %llu exceeds the %llu byte file limit",
+			 entry_path(e), (unsigned long long)size,
+			 (unsigned long long)c->lim.max_file_size);
+		return -1;
+	}
+	c->total_size += size;
+	if (c->total_size > c->lim.max_total_size) {
+		snprintf(c->err, c->errlen,
+			 "%s: layer content exceeds the %llu byte limit",
+			 entry_path(e), (unsigned long long)c->lim.max_total_size);
+		return -1;
+	}
+	return 0;
+}
+
+static int stream_file(struct layer_ctx *c, struct archive_entry *e,
+		       struct lt_inode *ino)
+{
+	const void *buf;
+	size_t len;
+	la_int64_t off;
+	int r;
+
+	if (ew_place_file(&c->w, ino, c->err, c->errlen) < 0)
+		return -1;
+	while ((r = archive_read_data_block(c->a, &buf, &len, &off)) == ARCHIVE_OK) {
+		if (off < 0 || ew_write_file_data(&c->w, ino, (uint64_t)off, buf,
+						  len, c->err, c->errlen) < 0) {
+			char why[256];
+
+			snprintf(why, sizeof(why), "%s", off < 0 ? "bad offset" : c->err);
+			snprintf(c->err, c->errlen, "%s: %s", entry_path(e), why);
+			return -1;
+		}
+	}
+	if (r != ARCHIVE_EOF) {
+		snprintf(c->err, c->errlen, "%s: reading data: %s", entry_path(e),
+			 archive_error_string(c->a) ? archive_error_string(c->a)
+						    : "archive error");
+		return -1;
+	}
+	return 0;
+}
+
+/* Fill a new inode for a non-directory entry; 1 means neutralise. */
+static int fill_node(struct layer_ctx *c, struct archive_entry *e,
+		     struct lt_inode *ino)
+{
+	const char *target;
+
+	switch (ino->mode & 0170000) {
+	case 0100000: {
+		uint64_t size = archive_entry_size_is_set(e) && archive_entry_size(e) > 0
+			? (uint64_t)archive_entry_size(e) : 0;
+
+		if (check_size(c, e, size) < 0)
+			return -1;
+		ino->size = size;
+		return stream_file(c, e, ino);
+	}
+	case 0120000:
+		target = archive_entry_symlink(e);
+		if (!target || !*target || strlen(target) > SYMLINK_MAX)
+			return 1;
+		ino->symlink = strdup(target);
+		ino->size = strlen(target);
+		return ino->symlink ? 0 : oom(c, e);
+	case 0020000:
+	case 0060000:
+		ino->rdev_major = (uint32_t)archive_entry_rdevmajor(e);
+		ino->rdev_minor = (uint32_t)archive_entry_rdevminor(e);
+		if (ino->rdev_major > 0xfff || ino->rdev_minor > 0xfffff)
+			return 1;
+		return 0;
+	case 0010000:
+	case 0140000:
+		return 0;
+	}
+	return 1;
+}
+
+/* A directory entry over an existing directory keeps its children and
+ * its opaque marker and takes the entry's metadata. */
+static int merge_dir(struct layer_ctx *c, struct archive_entry *e,
+		     struct lt_inode *dir)
+{
+	bool opaque = false;
+
+	for (size_t i = 0; i < dir->nxattrs; i++)
+		opaque |= dir->xattrs[i].index == EROFS_XATTR_INDEX_TRUSTED &&
+			  strcmp(dir->xattrs[i].name, "overlay.opaque") == 0;
+	while (dir->nxattrs)
+		lt_inode_del_xattr(dir, dir->xattrs[0].index, dir->xattrs[0].name);
+	set_meta(c, dir, e);
+	if (add_entry_xattrs(c, dir, e) < 0)
+		return -1;
+	if (opaque && lt_inode_add_xattr(dir, EROFS_XATTR_INDEX_TRUSTED,
+					 "overlay.opaque", "y", 1) < 0)
+		return oom(c, e);
+	return 0;
+}
+
+static int apply_node(struct layer_ctx *c, struct archive_entry *e,
+		      struct lt_dentry *dir, const char *last)
+{
+	uint32_t type = archive_entry_filetype(e);
+	struct lt_dentry *old = lt_lookup(&c->tree, dir, last);
+	struct lt_inode *ino;
+	int r;
+
+	if (type == AE_IFDIR && old && lt_is_dir(old->inode))
+		return merge_dir(c, e, old->inode);
+	ino = lt_inode_new(type);
+	if (!ino)
+		return oom(c, e);
+	set_meta(c, ino, e);
+	if (add_entry_xattrs(c, ino, e) < 0) {
+		lt_inode_put(&c->tree, ino);
+		return -1;
+	}
+	r = type == AE_IFDIR ? 0 : fill_node(c, e, ino);
+	if (r == 0 && lt_bind(&c->tree, dir, last, ino) != LT_OK)
+		r = oom(c, e);
+	if (r != 0)
+		lt_inode_put(&c->tree, ino);
+	return r < 0 ? -1 : r > 0 ? neutralise(c) : 0;
+}
+
+static int apply_path(struct layer_ctx *c, struct archive_entry *e,
+		      struct lt_path *p)
+{
+	const char *last = p->comp[p->n - 1];
+	struct lt_dentry *dir;
+	enum lt_err r = lt_walk(&c->tree, p, p->n - 1, true, &dir);
+
+	if (r == LT_ENOMEM)
+		return oom(c, e);
+	if (r != LT_OK)
+		return neutralise(c);   /* through a symlink or a file */
+	if (strncmp(last, WH_PREFIX, strlen(WH_PREFIX)) == 0)
+		return apply_whiteout(c, e, dir, last);
+	if (archive_entry_hardlink(e))
+		return apply_hardlink(c, e, dir, last);
+	return apply_node(c, e, dir, last);
+}
+
+int layer_apply_entry(struct layer_ctx *c, struct archive_entry *e)
+{
+	const char *raw = archive_entry_pathname(e);
+	struct lt_path p;
+	enum lt_err r;
+	int rc;
+
+	if (!c->saw_entry) {
+		c->saw_entry = true;
+		c->tree.default_mtime = archive_entry_mtime(e);
+		c->tree.root->inode->mtime = c->tree.default_mtime;
+	}
+	if (!raw)
+		return neutralise(c);
+	r = lt_path_parse(raw, &p);
+	if (r == LT_ENOMEM)
+		return oom(c, e);
+	if (r != LT_OK)
+		return neutralise(c);
+	if (p.rewritten)
+		c->st->neutralised++;
+	if (p.n == 0) {                 /* the root itself */
+		rc = archive_entry_filetype(e) == AE_IFDIR && !archive_entry_hardlink(e)
+			? merge_dir(c, e, c->tree.root->inode) : neutralise(c);
+	} else {
+		rc = apply_path(c, e, &p);
+	}
+	lt_path_free(&p);
+	return rc;
+}
