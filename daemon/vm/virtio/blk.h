@@ -1,0 +1,80 @@
+/* blk.h - virtio-blk (device id 2): a guest disk backed by a host file.
+ *
+ * struct blk_disk is the backing file; blk_request() handles one request
+ * chain against it and is independent of the transport, so unit tests run
+ * it against a temp file and a buffer standing in for guest RAM.
+ * struct virtio_blk is the device: transport + disk + config space.
+ * virtio_blk_create() (attach.c) puts one on a VM.
+ */
+#ifndef SM_VIRTIO_BLK_H
+#define SM_VIRTIO_BLK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "daemon/vm/virtio/mmio.h"
+#include "daemon/vm/vm_err.h"
+
+#define VIRTIO_ID_BLOCK 2
+
+#define VIRTIO_BLK_T_IN           0
+#define VIRTIO_BLK_T_OUT          1
+#define VIRTIO_BLK_T_FLUSH        4
+#define VIRTIO_BLK_T_GET_ID       8
+#define VIRTIO_BLK_T_DISCARD      11
+#define VIRTIO_BLK_T_WRITE_ZEROES 13
+
+#define VIRTIO_BLK_S_OK     0
+#define VIRTIO_BLK_S_IOERR  1
+#define VIRTIO_BLK_S_UNSUPP 2
+#define BLK_NO_STATUS       0xff /* chain has no byte for a status */
+
+#define VIRTIO_BLK_F_SEG_MAX      2
+#define VIRTIO_BLK_F_RO           5
+#define VIRTIO_BLK_F_BLK_SIZE     6
+#define VIRTIO_BLK_F_FLUSH        9
+#define VIRTIO_BLK_F_DISCARD      13
+#define VIRTIO_BLK_F_WRITE_ZEROES 14
+
+#define BLK_SECTOR       512
+#define BLK_ID_BYTES     20
+#define BLK_MAX_DISCARD_SEG     16
+#define BLK_MAX_DISCARD_SECTORS (1u << 22) /* 2 GiB per range */
+
+struct blk_disk {
+	int fd;
+	bool readonly;
+	uint64_t sectors; /* capacity in 512-byte sectors */
+	char id[BLK_ID_BYTES];
+};
+
+/* Open path (O_RDONLY or O_RDWR) into d; 0 or -1 with a message in err. */
+int blk_disk_open(struct blk_disk *d, const char *path, bool readonly, struct vm_err *err);
+void blk_disk_close(struct blk_disk *d);
+
+/* Handle one request chain: does the I/O, writes the status byte (last
+ * writable byte) and returns it, or BLK_NO_STATUS if there is no writable
+ * byte to put it in (the caller then fails the device). *written gets the
+ * used length to report. */
+uint8_t blk_request(const struct blk_disk *d, const struct vq_chain *c, uint32_t *written);
+
+/* Device features offered for this disk. */
+uint64_t blk_features(const struct blk_disk *d);
+/* Config space (virtio_blk_config, little-endian) of this disk. */
+#define BLK_CONFIG_SIZE 60
+void blk_config(const struct blk_disk *d, uint16_t queue_size, uint8_t out[BLK_CONFIG_SIZE]);
+
+struct virtio_blk {
+	struct virtio_mmio t;
+	struct blk_disk disk;
+	uint8_t config[BLK_CONFIG_SIZE];
+	struct vq_chain chain; /* scratch for the request being served */
+	uint64_t n_req, n_err;
+};
+
+extern const struct virtio_dev_ops virtio_blk_ops;
+/* Set up dev over an open disk (transport included); mem is guest RAM. */
+void virtio_blk_init(struct virtio_blk *dev, const struct guest_mem *mem);
+
+#endif
