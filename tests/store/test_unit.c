@@ -1,0 +1,269 @@
+/* test_unit.c - check(1) unit tests for the store's pure parts: reference
+ * parsing, WWW-Authenticate parsing, Docker config credentials, platform
+ * selection in an index, manifest validation and config parsing.
+ */
+#include "auth.h"
+#include "manifest.h"
+#include "ref.h"
+#include "store.h"
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define D64 "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+
+static void expect_ref(const char *in, const char *domain, const char *repo,
+		       const char *tag, const char *digest)
+{
+	struct sm_ref r;
+	char err[256];
+
+	ck_assert_msg(sm_ref_parse(in, &r, err, sizeof err) == 0, "%s: %s", in, err);
+	ck_assert_str_eq(r.domain, domain);
+	ck_assert_str_eq(r.repo, repo);
+	ck_assert_str_eq(r.tag, tag);
+	ck_assert_str_eq(r.digest, digest);
+}
+
+static void expect_bad_ref(const char *in, const char *needle)
+{
+	struct sm_ref r;
+	char err[256] = "";
+
+	ck_assert_msg(sm_ref_parse(in, &r, err, sizeof err) < 0, "%s accepted", in);
+	ck_assert_msg(strstr(err, needle), "%s: error \"%s\" lacks \"%s\"", in, err, needle);
+}
+
+START_TEST(ref_forms)
+{
+	expect_ref("busybox", "docker.io", "library/busybox", "latest", "");
+	expect_ref("library/busybox:1.36", "docker.io", "library/busybox", "1.36", "");
+	expect_ref("user/app", "docker.io", "user/app", "latest", "");
+	expect_ref("ghcr.io/org/app:tag", "ghcr.io", "org/app", "tag", "");
+	expect_ref("host:5000/a/b@sha256:" D64, "host:5000", "a/b", "", "sha256:" D64);
+	expect_ref("host:5000/a/b:v1@sha256:" D64, "host:5000", "a/b", "v1", "sha256:" D64);
+	expect_ref("localhost/x", "localhost", "x", "latest", "");
+	expect_ref("127.0.0.1:5000/x:y", "127.0.0.1:5000", "x", "y", "");
+	expect_ref("index.docker.io/library/alpine", "docker.io", "library/alpine", "latest", "");
+	expect_ref("docker.io/alpine:3", "docker.io", "library/alpine", "3", "");
+	expect_ref("a/b-c__d.e/f", "docker.io", "a/b-c__d.e/f", "latest", "");
+}
+END_TEST
+
+START_TEST(ref_errors)
+{
+	expect_bad_ref("", "empty");
+	expect_bad_ref("Busybox", "invalid repository");
+	expect_bad_ref("busybox:", "invalid tag");
+	expect_bad_ref("busybox:-x", "invalid tag");
+	expect_bad_ref("busybox@sha256:abc", "invalid digest");
+	expect_bad_ref("busybox@md5:" D64, "invalid digest");
+	expect_bad_ref("a//b", "invalid repository");
+	expect_bad_ref("a/b/", "invalid repository");
+	expect_bad_ref("a..b", "invalid repository");
+}
+END_TEST
+
+START_TEST(ref_names)
+{
+	struct sm_ref r;
+	char err[64], buf[600];
+
+	ck_assert_int_eq(sm_ref_parse("busybox", &r, err, sizeof err), 0);
+	sm_ref_name(&r, buf, sizeof buf);
+	ck_assert_str_eq(buf, "docker.io/library/busybox:latest");
+	ck_assert_str_eq(sm_ref_registry_host(&r), "registry-1.docker.io");
+	ck_assert_str_eq(sm_ref_target(&r), "latest");
+	ck_assert_int_eq(sm_ref_parse("h:1/x@sha256:" D64, &r, err, sizeof err), 0);
+	sm_ref_name(&r, buf, sizeof buf);
+	ck_assert_str_eq(buf, "h:1/x@sha256:" D64);
+	ck_assert_str_eq(sm_ref_target(&r), "sha256:" D64);
+}
+END_TEST
+
+START_TEST(challenge_parse)
+{
+	struct sm_challenge c;
+
+	ck_assert_int_eq(sm_auth_parse_challenge("Bearer realm=\"https://auth.docker.io/token\","
+		"service=\"registry.docker.io\",scope=\"repository:library/busybox:pull\"", &c), 0);
+	ck_assert_str_eq(c.scheme, "Bearer");
+	ck_assert_str_eq(c.realm, "https://auth.docker.io/token");
+	ck_assert_str_eq(c.service, "registry.docker.io");
+	ck_assert_str_eq(c.scope, "repository:library/busybox:pull");
+	ck_assert_int_eq(sm_auth_parse_challenge("Basic realm=\"Registry Realm\"", &c), 0);
+	ck_assert_str_eq(c.scheme, "Basic");
+	ck_assert_int_eq(sm_auth_parse_challenge("Bearer service=\"x\"", &c), -1);
+	ck_assert_int_eq(sm_auth_parse_challenge("Bearer realm=\"unterminated", &c), -1);
+	ck_assert_int_eq(sm_auth_parse_challenge("Negotiate", &c), -1);
+}
+END_TEST
+
+START_TEST(docker_config)
+{
+	char path[] = "/tmp/sm-dockercfg-XXXXXX", user[64], pass[64], err[256];
+	int fd = mkstemp(path);
+	/* "alice:s3cr:et" and an https:// key with a path */
+	const char *cfg = "{\"auths\":{\"https://index.docker.io/v1/\":{\"auth\":"
+		"\"YWxpY2U6czNjcjpldA==\"},\"reg.example:5000\":{\"username\":\"bob\","
+		"\"password\":\"pw\"},\"bad.example\":{\"auth\":\"bm9jb2xvbg==\"}}}";
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, cfg, strlen(cfg)), (int)strlen(cfg));
+	close(fd);
+	ck_assert_int_eq(sm_auth_docker_creds(path, "docker.io", user, sizeof user, pass,
+					      sizeof pass, err, sizeof err), 1);
+	ck_assert_str_eq(user, "alice");
+	ck_assert_str_eq(pass, "s3cr:et");
+	ck_assert_int_eq(sm_auth_docker_creds(path, "reg.example:5000", user, sizeof user,
+					      pass, sizeof pass, err, sizeof err), 1);
+	ck_assert_str_eq(user, "bob");
+	ck_assert_int_eq(sm_auth_docker_creds(path, "other.example", user, sizeof user, pass,
+					      sizeof pass, err, sizeof err), 0);
+	ck_assert_int_eq(sm_auth_docker_creds(path, "bad.example", user, sizeof user, pass,
+					      sizeof pass, err, sizeof err), -1);
+	ck_assert_msg(strstr(err, "user:password"), "%s", err);
+	unlink(path);
+}
+END_TEST
+
+static const char *index_json =
+	"{\"schemaVersion\":2,\"mediaType\":\"" SM_MT_OCI_INDEX "\",\"manifests\":["
+	"{\"mediaType\":\"" SM_MT_OCI_MANIFEST "\",\"digest\":\"sha256:" D64 "\",\"size\":1,"
+	"\"platform\":{\"os\":\"linux\",\"architecture\":\"arm64\",\"variant\":\"v8\"}},"
+	"{\"mediaType\":\"" SM_MT_OCI_MANIFEST "\",\"digest\":\"sha256:"
+	"1111111111111111111111111111111111111111111111111111111111111111\",\"size\":2,"
+	"\"platform\":{\"os\":\"linux\",\"architecture\":\"amd64\",\"variant\":\"v3\"}},"
+	"{\"mediaType\":\"" SM_MT_OCI_MANIFEST "\",\"digest\":\"sha256:"
+	"2222222222222222222222222222222222222222222222222222222222222222\",\"size\":3,"
+	"\"platform\":{\"os\":\"linux\",\"architecture\":\"amd64\"}}]}";
+
+START_TEST(index_platforms)
+{
+	struct sm_desc d;
+	char err[512];
+	size_t n = strlen(index_json);
+
+	ck_assert_int_eq(sm_index_select(index_json, n, "linux", "amd64", NULL, &d, err,
+					 sizeof err), 0);
+	ck_assert_uint_eq(d.size, 3); /* no variant preferred when none asked */
+	ck_assert_int_eq(sm_index_select(index_json, n, "linux", "amd64", "v3", &d, err,
+					 sizeof err), 0);
+	ck_assert_uint_eq(d.size, 2);
+	ck_assert_int_eq(sm_index_select(index_json, n, "linux", "arm64", NULL, &d, err,
+					 sizeof err), 0);
+	ck_assert_uint_eq(d.size, 1);
+	ck_assert_int_eq(sm_index_select(index_json, n, "linux", "s390x", NULL, &d, err,
+					 sizeof err), -1);
+	ck_assert_msg(strstr(err, "linux/s390x") && strstr(err, "linux/arm64/v8"), "%s", err);
+}
+END_TEST
+
+START_TEST(doc_kinds)
+{
+	enum sm_doc_kind k;
+	char mt[128], err[256];
+	const char *v1 = "{\"schemaVersion\":1,\"mediaType\":"
+		"\"application/vnd.docker.distribution.manifest.v1+prettyjws\"}";
+
+	ck_assert_int_eq(sm_doc_kind(index_json, strlen(index_json), NULL, &k, mt, sizeof mt,
+				     err, sizeof err), 0);
+	ck_assert_int_eq(k, SM_DOC_INDEX);
+	ck_assert_int_eq(sm_doc_kind("{}", 2, SM_MT_DOCKER_V2 "; charset=utf-8", &k, mt,
+				     sizeof mt, err, sizeof err), 0);
+	ck_assert_int_eq(k, SM_DOC_MANIFEST);
+	ck_assert_str_eq(mt, SM_MT_DOCKER_V2);
+	ck_assert_int_eq(sm_doc_kind(v1, strlen(v1), NULL, &k, mt, sizeof mt, err, sizeof err), -1);
+	ck_assert_msg(strstr(err, "schema 1"), "%s", err);
+	ck_assert_int_eq(sm_doc_kind("{\"mediaType\":\"text/html\"}", 25, NULL, &k, mt, sizeof mt,
+				     err, sizeof err), -1);
+	ck_assert_msg(strstr(err, "text/html"), "%s", err);
+	ck_assert_int_eq(sm_doc_kind("[1]", 3, NULL, &k, mt, sizeof mt, err, sizeof err), -1);
+}
+END_TEST
+
+static const char *manifest_fmt =
+	"{\"schemaVersion\":2,\"config\":{\"mediaType\":\"" SM_MT_OCI_CONFIG "\","
+	"\"digest\":\"sha256:" D64 "\",\"size\":10},\"layers\":[{\"mediaType\":\"%s\","
+	"\"digest\":\"%s\",\"size\":5}]}";
+
+static int parse_with(const char *mt, const char *digest, char *err, size_t errlen)
+{
+	char buf[1024];
+	struct sm_manifest m;
+
+	snprintf(buf, sizeof buf, manifest_fmt, mt, digest);
+	int rc = sm_manifest_parse(buf, strlen(buf), &m, err, errlen);
+	if (rc == 0) {
+		ck_assert_uint_eq(m.nlayers, 1);
+		ck_assert_uint_eq(m.layers[0].size, 5);
+		sm_manifest_free(&m);
+	}
+	return rc;
+}
+
+START_TEST(manifest_validation)
+{
+	char err[512];
+
+	ck_assert_int_eq(parse_with("application/vnd.oci.image.layer.v1.tar+zstd",
+				    "sha256:" D64, err, sizeof err), 0);
+	ck_assert_int_eq(parse_with("application/vnd.docker.image.rootfs.diff.tar.gzip",
+				    "sha256:" D64, err, sizeof err), 0);
+	ck_assert_int_eq(parse_with("application/vnd.cncf.helm.chart.content.v1.tar+gzip",
+				    "sha256:" D64, err, sizeof err), -1);
+	ck_assert_msg(strstr(err, "unsupported media type") && strstr(err, "helm"), "%s", err);
+	ck_assert_int_eq(parse_with("application/vnd.oci.image.layer.v1.tar",
+				    "sha512:" D64, err, sizeof err), -1);
+	ck_assert_msg(strstr(err, "only sha256"), "%s", err);
+}
+END_TEST
+
+START_TEST(config_fields)
+{
+	const char *cfg = "{\"os\":\"linux\",\"architecture\":\"amd64\",\"config\":{"
+		"\"Entrypoint\":[\"/bin/sh\",\"-c\"],\"Cmd\":[\"echo hi\"],\"Env\":[\"A=1\",\"B=2\"],"
+		"\"WorkingDir\":\"/srv\",\"User\":\"1000:1000\",\"ExposedPorts\":{\"80/tcp\":{}}}}";
+	struct sm_image_config *c = calloc(1, sizeof *c);
+	char err[256];
+
+	ck_assert_int_eq(sm_config_parse(cfg, strlen(cfg), c, err, sizeof err), 0);
+	ck_assert_uint_eq(c->n_entrypoint, 2);
+	ck_assert_str_eq(c->entrypoint[1], "-c");
+	ck_assert_ptr_null(c->entrypoint[2]);
+	ck_assert_str_eq(c->cmd[0], "echo hi");
+	ck_assert_uint_eq(c->n_env, 2);
+	ck_assert_str_eq(c->workdir, "/srv");
+	ck_assert_str_eq(c->user, "1000:1000");
+	ck_assert_str_eq(c->exposed_ports[0], "80/tcp");
+	ck_assert_str_eq(c->arch, "amd64");
+	sm_image_config_free(c);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("store-unit");
+	TCase *tc = tcase_create("core");
+	SRunner *sr;
+
+	tcase_add_test(tc, ref_forms);
+	tcase_add_test(tc, ref_errors);
+	tcase_add_test(tc, ref_names);
+	tcase_add_test(tc, challenge_parse);
+	tcase_add_test(tc, docker_config);
+	tcase_add_test(tc, index_platforms);
+	tcase_add_test(tc, doc_kinds);
+	tcase_add_test(tc, manifest_validation);
+	tcase_add_test(tc, config_fields);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_set_fork_status(sr, CK_NOFORK);
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}
