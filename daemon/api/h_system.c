@@ -1,0 +1,85 @@
+/* h_system.c - the daemon itself: GET /v1/version, GET /v1/info and
+ * GET /metrics. */
+#include <microhttpd.h>
+#include <stdlib.h>
+#include <sys/utsname.h>
+#include <time.h>
+
+#include "daemon/api/events.h"
+#include "daemon/api/handlers.h"
+#include "daemon/api/kvm_probe.h"
+#include "daemon/api/metrics.h"
+#include "daemon/api/query.h"
+#include "daemon/api/reply.h"
+
+static const char *const no_query[] = { NULL };
+
+void h_version(struct api_req *r)
+{
+	struct utsname u;
+	if (query_check(r, no_query))
+		return;
+	uname(&u);
+	reply_json(r, MHD_HTTP_OK,
+		   json_pack("{s:s,s:s,s:s,s:s}", "version", SM_VERSION, "api_version", "v1",
+			     "os", "linux", "arch", u.machine));
+}
+
+static json_t *strings_json(const char *const *list)
+{
+	json_t *arr = json_array();
+	for (; list && *list; list++)
+		json_array_append_new(arr, json_string(*list));
+	return arr;
+}
+
+static json_t *limits_json(const struct api_config *c)
+{
+	return json_pack("{s:I,s:I,s:i,s:i}",
+			 "max_body_bytes", (json_int_t)c->max_body_bytes,
+			 "max_upload_bytes", (json_int_t)c->max_upload_bytes,
+			 "max_connections", (int)c->max_connections,
+			 "connection_timeout_s", (int)c->connection_timeout_s);
+}
+
+void h_info(struct api_req *r)
+{
+	const struct api_config *c = &r->srv->cfg;
+	if (query_check(r, no_query))
+		return;
+	json_t *info = json_pack(
+		"{s:s,s:s,s:s,s:o,s:{s:i,s:i},s:o,s:o,s:I,s:I}",
+		"version", SM_VERSION, "socket", c->socket_path, "data_dir", c->data_dir,
+		"kvm", kvm_probe_status(r->srv->probe),
+		"defaults", "vcpus", c->default_vcpus, "memory_mib", (int)c->default_memory_mib,
+		"limits", limits_json(c),
+		"insecure_registries", strings_json(c->insecure_registries),
+		"uptime_s", (json_int_t)(time(NULL) - r->srv->started),
+		"event_subscribers", (json_int_t)events_subscribers(r->srv->events));
+	long images = h_images_count(r->srv);
+	if (info && images >= 0)
+		json_object_set_new(info, "images", json_integer(images));
+	if (!info) {
+		reply_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "out of memory");
+		return;
+	}
+	reply_json(r, MHD_HTTP_OK, info);
+}
+
+void h_metrics(struct api_req *r)
+{
+	struct metrics_gauges g = {
+		.images = h_images_count(r->srv),
+		.event_subscribers = events_subscribers(r->srv->events),
+		.start_time = (double)r->srv->started,
+	};
+	size_t len;
+	if (query_check(r, no_query))
+		return;
+	char *text = metrics_render(r->srv->metrics, &g, &len);
+	if (!text) {
+		reply_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "out of memory");
+		return;
+	}
+	reply_text(r, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8", text, len);
+}

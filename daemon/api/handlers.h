@@ -1,0 +1,25 @@
+/* handlers.h - one handler per route; one file per resource (h_*.c). */
+#ifndef SM_API_HANDLERS_H
+#define SM_API_HANDLERS_H
+
+#include "daemon/api/server.h"
+
+/* h_system.c */
+void h_version(struct api_req *r);
+void h_info(struct api_req *r);
+void h_metrics(struct api_req *r);
+
+/* h_events.c */
+void h_events(struct api_req *r);
+
+/* h_images.c */
+void h_images_pull(struct api_req *r);
+void h_images_import(struct api_req *r);
+void h_images_list(struct api_req *r);
+void h_images_inspect(struct api_req *r);
+void h_images_delete(struct api_req *r);
+
+/* Images in the store, or -1 when it cannot tell. */
+long h_images_count(struct api_server *srv);
+
+#endif

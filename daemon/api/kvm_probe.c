@@ -1,0 +1,182 @@
+/* kvm_probe.c - run `supermachine-vmm --probe` and cache its verdict
+ * (see kvm_probe.h). */
+#include "daemon/api/kvm_probe.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+extern char **environ;
+
+#define PROBE_TIMEOUT_MS 10000
+#define PROBE_OUT_MAX 8192
+
+struct kvm_probe {
+	pthread_mutex_t mu;
+	char *vmm;
+	unsigned ttl_s;
+	time_t checked;      /* monotonic seconds; 0 = never */
+	json_t *status;
+};
+
+struct kvm_probe *kvm_probe_new(const char *vmm_path, unsigned ttl_s)
+{
+	struct kvm_probe *p = calloc(1, sizeof *p);
+	if (!p || !(p->vmm = strdup(vmm_path))) {
+		free(p);
+		return NULL;
+	}
+	pthread_mutex_init(&p->mu, NULL);
+	p->ttl_s = ttl_s;
+	return p;
+}
+
+void kvm_probe_free(struct kvm_probe *p)
+{
+	if (!p)
+		return;
+	json_decref(p->status);
+	pthread_mutex_destroy(&p->mu);
+	free(p->vmm);
+	free(p);
+}
+
+static long now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000;
+}
+
+/* Reads the child's combined output until EOF or the deadline. */
+static size_t read_output(int fd, char *buf, size_t cap, bool *timed_out)
+{
+	size_t len = 0;
+	long deadline = now_ms() + PROBE_TIMEOUT_MS;
+	*timed_out = false;
+	for (;;) {
+		long left = deadline - now_ms();
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		if (left <= 0) {
+			*timed_out = true;
+			break;
+		}
+		int n = poll(&pfd, 1, (int)left);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			continue;
+		char tmp[1024];
+		ssize_t r = read(fd, tmp, sizeof tmp);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		size_t take = (size_t)r < cap - 1 - len ? (size_t)r : cap - 1 - len;
+		memcpy(buf + len, tmp, take);
+		len += take;
+	}
+	buf[len] = 0;
+	return len;
+}
+
+/* Runs the probe: exit status (or -1 with why in out) and its output. */
+static int run_probe(const char *vmm, char *out, size_t cap, bool *timed_out)
+{
+	int pipefd[2];
+	posix_spawn_file_actions_t fa;
+	pid_t pid;
+	char *argv[] = { (char *)vmm, (char *)"--probe", NULL };
+	*timed_out = false;
+	if (pipe2(pipefd, O_CLOEXEC) < 0) {
+		snprintf(out, cap, "pipe: %s", strerror(errno));
+		return -1;
+	}
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_adddup2(&fa, pipefd[1], 1);
+	posix_spawn_file_actions_adddup2(&fa, pipefd[1], 2);
+	int rc = posix_spawn(&pid, vmm, &fa, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	close(pipefd[1]);
+	if (rc != 0) {
+		close(pipefd[0]);
+		snprintf(out, cap, "cannot run %s: %s", vmm, strerror(rc));
+		return -1;
+	}
+	read_output(pipefd[0], out, cap, timed_out);
+	close(pipefd[0]);
+	if (*timed_out)
+		kill(pid, SIGKILL);
+	int st;
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	if (WIFSIGNALED(st) && !*timed_out) {
+		snprintf(out, cap, "%s --probe was killed by signal %d", vmm, WTERMSIG(st));
+		return -1;
+	}
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static json_t *first_line(const char *text)
+{
+	size_t n = strcspn(text, "\n");
+	return json_stringn(text, n);
+}
+
+static json_t *probe_now(const char *vmm)
+{
+	char out[PROBE_OUT_MAX];
+	bool timed_out;
+	int rc = run_probe(vmm, out, sizeof out, &timed_out);
+	json_t *st = json_pack("{s:b,s:s}", "usable", rc == 0, "vmm", vmm);
+	json_t *details = json_loads(out, 0, NULL);
+	if (details && json_is_object(details)) {
+		json_t *why = json_object_get(details, "reason");
+		if (json_is_string(why))
+			json_object_set(st, "reason", why);
+		else
+			json_object_set_new(st, "reason", json_string(rc == 0 ? "" : "unknown"));
+		json_object_set_new(st, "details", details);
+	} else {
+		json_decref(details);
+		if (timed_out)
+			json_object_set_new(st, "reason", json_string("the probe timed out"));
+		else if (!*out && rc > 0)
+			json_object_set_new(st, "reason", json_sprintf("probe exited %d", rc));
+		else
+			json_object_set_new(st, "reason", first_line(out));
+	}
+	return st;
+}
+
+json_t *kvm_probe_status(struct kvm_probe *p)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	pthread_mutex_lock(&p->mu);
+	if (!p->status || ts.tv_sec - p->checked >= (time_t)p->ttl_s) {
+		json_t *st = probe_now(p->vmm);
+		time_t wall = time(NULL);
+		struct tm tm;
+		char when[32];
+		strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&wall, &tm));
+		json_object_set_new(st, "checked_at", json_string(when));
+		json_decref(p->status);
+		p->status = st;
+		p->checked = ts.tv_sec;
+	}
+	json_t *copy = json_deep_copy(p->status);
+	pthread_mutex_unlock(&p->mu);
+	return copy;
+}

@@ -1,0 +1,30 @@
+/* routes.c - the API's route table: every path the daemon serves.
+ *
+ * docs/api.md documents each of these; tests/api/routes_doc.sh compares
+ * this table (supermachined --print-routes) with the document. Literal
+ * paths come before captures that would also match them.
+ */
+#include <stdio.h>
+
+#include "daemon/api/api.h"
+#include "daemon/api/handlers.h"
+#include "daemon/api/router.h"
+
+const struct route api_routes[] = {
+	{ "GET",    "/v1/version",         BODY_NONE, h_version },
+	{ "GET",    "/v1/info",            BODY_NONE, h_info },
+	{ "GET",    "/metrics",            BODY_NONE, h_metrics },
+	{ "GET",    "/v1/events",          BODY_NONE, h_events },
+	{ "POST",   "/v1/images/pull",     BODY_JSON, h_images_pull },
+	{ "POST",   "/v1/images/import",   BODY_JSON_OR_TAR, h_images_import },
+	{ "GET",    "/v1/images",          BODY_NONE, h_images_list },
+	{ "GET",    "/v1/images/{name*}",  BODY_NONE, h_images_inspect },
+	{ "DELETE", "/v1/images/{name*}",  BODY_NONE, h_images_delete },
+};
+const size_t api_n_routes = sizeof api_routes / sizeof api_routes[0];
+
+void api_print_routes(FILE *out)
+{
+	for (size_t i = 0; i < api_n_routes; i++)
+		fprintf(out, "%s %s\n", api_routes[i].method, api_routes[i].pattern);
+}

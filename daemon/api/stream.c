@@ -1,0 +1,219 @@
+/* stream.c - NDJSON bodies fed from other threads (see stream.h). */
+#include "daemon/api/stream.h"
+
+#include <errno.h>
+#include <microhttpd.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+struct stream {
+	pthread_mutex_t mu;
+	int refs;
+	int efd;             /* counter > 0: something to look at */
+	int shutdown_fd;     /* the server's, not owned */
+	int conn_fd;         /* the client's, not owned; -1 until a response */
+	char *buf;
+	size_t off, len, cap, max_pending;
+	bool ended, gone;
+	stream_close_fn on_close;
+	void *on_close_ud;
+};
+
+struct stream *stream_new(int shutdown_fd, size_t max_pending)
+{
+	struct stream *s = calloc(1, sizeof *s);
+	if (!s)
+		return NULL;
+	s->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (s->efd < 0) {
+		free(s);
+		return NULL;
+	}
+	pthread_mutex_init(&s->mu, NULL);
+	s->refs = 1;
+	s->shutdown_fd = shutdown_fd;
+	s->conn_fd = -1;
+	s->max_pending = max_pending;
+	return s;
+}
+
+struct stream *stream_ref(struct stream *s)
+{
+	pthread_mutex_lock(&s->mu);
+	s->refs++;
+	pthread_mutex_unlock(&s->mu);
+	return s;
+}
+
+void stream_unref(struct stream *s)
+{
+	pthread_mutex_lock(&s->mu);
+	int left = --s->refs;
+	pthread_mutex_unlock(&s->mu);
+	if (left)
+		return;
+	close(s->efd);
+	pthread_mutex_destroy(&s->mu);
+	free(s->buf);
+	free(s);
+}
+
+static void wake(struct stream *s)
+{
+	uint64_t one = 1;
+	ssize_t n = write(s->efd, &one, sizeof one);
+	(void)n; /* EAGAIN only when the counter is already huge: still awake */
+}
+
+/* Appends line + '\n'; called with mu held. */
+static int append(struct stream *s, const char *line, size_t n, bool capped)
+{
+	if (s->off && s->off == s->len)
+		s->off = s->len = 0;
+	if (capped && s->len - s->off + n + 1 > s->max_pending)
+		return -1;
+	if (s->len + n + 1 > s->cap) {
+		if (s->off) {
+			memmove(s->buf, s->buf + s->off, s->len - s->off);
+			s->len -= s->off;
+			s->off = 0;
+		}
+		size_t cap = s->cap ? s->cap : 4096;
+		while (cap < s->len + n + 1)
+			cap *= 2;
+		char *grown = realloc(s->buf, cap);
+		if (!grown)
+			return -1;
+		s->buf = grown;
+		s->cap = cap;
+	}
+	memcpy(s->buf + s->len, line, n);
+	s->buf[s->len + n] = '\n';
+	s->len += n + 1;
+	return 0;
+}
+
+static int push(struct stream *s, json_t *value, bool capped)
+{
+	char *text = json_dumps(value, JSON_COMPACT);
+	if (!text)
+		return -1;
+	pthread_mutex_lock(&s->mu);
+	int rc = (s->gone || s->ended) ? -1 : append(s, text, strlen(text), capped);
+	pthread_mutex_unlock(&s->mu);
+	free(text);
+	if (rc == 0)
+		wake(s);
+	return rc;
+}
+
+int stream_push(struct stream *s, json_t *value)
+{
+	return push(s, value, true);
+}
+
+int stream_push_final(struct stream *s, json_t *value)
+{
+	return push(s, value, false);
+}
+
+void stream_end(struct stream *s)
+{
+	pthread_mutex_lock(&s->mu);
+	s->ended = true;
+	pthread_mutex_unlock(&s->mu);
+	wake(s);
+}
+
+bool stream_reader_gone(struct stream *s)
+{
+	pthread_mutex_lock(&s->mu);
+	bool gone = s->gone;
+	pthread_mutex_unlock(&s->mu);
+	return gone;
+}
+
+void stream_on_close(struct stream *s, stream_close_fn fn, void *ud)
+{
+	s->on_close = fn;
+	s->on_close_ud = ud;
+}
+
+/* Blocks until there may be data (0), the server stops (1) or the client
+ * hung up (-1). */
+static int wait_for_data(struct stream *s)
+{
+	struct pollfd p[3] = {
+		{ .fd = s->efd, .events = POLLIN },
+		{ .fd = s->shutdown_fd, .events = POLLIN },
+		{ .fd = s->conn_fd, .events = POLLRDHUP },
+	};
+	for (;;) {
+		int n = poll(p, 3, -1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 || (p[2].revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL)))
+			return -1;
+		if (p[0].revents & POLLIN) {
+			uint64_t v;
+			ssize_t r = read(s->efd, &v, sizeof v);
+			(void)r;
+			return 0;
+		}
+		if (p[1].revents & POLLIN)
+			return 1;
+	}
+}
+
+static ssize_t reader(void *cls, uint64_t pos, char *out, size_t max)
+{
+	struct stream *s = cls;
+	(void)pos;
+	for (;;) {
+		pthread_mutex_lock(&s->mu);
+		if (s->len > s->off) {
+			size_t n = s->len - s->off < max ? s->len - s->off : max;
+			memcpy(out, s->buf + s->off, n);
+			s->off += n;
+			pthread_mutex_unlock(&s->mu);
+			return (ssize_t)n;
+		}
+		bool ended = s->ended;
+		pthread_mutex_unlock(&s->mu);
+		if (ended)
+			return MHD_CONTENT_READER_END_OF_STREAM;
+		int w = wait_for_data(s);
+		if (w < 0)
+			return MHD_CONTENT_READER_END_WITH_ERROR;
+		if (w > 0) {
+			stream_end(s); /* drain what is left, then end */
+		}
+	}
+}
+
+static void response_freed(void *cls)
+{
+	struct stream *s = cls;
+	pthread_mutex_lock(&s->mu);
+	s->gone = true;
+	pthread_mutex_unlock(&s->mu);
+	if (s->on_close)
+		s->on_close(s, s->on_close_ud);
+	stream_unref(s);
+}
+
+struct MHD_Response *stream_response(struct stream *s, int conn_fd)
+{
+	s->conn_fd = conn_fd;
+	struct MHD_Response *resp =
+		MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16 * 1024, reader,
+						  stream_ref(s), response_freed);
+	if (!resp)
+		response_freed(s); /* as if it had been sent: on_close still runs */
+	return resp;
+}

@@ -1,0 +1,49 @@
+/* stream.h - an NDJSON response body fed by another thread.
+ *
+ * A producer (a pull's worker thread, the event bus) pushes JSON values;
+ * libmicrohttpd's connection thread pulls bytes through the content reader
+ * and blocks in poll() between pushes on three things: the stream's
+ * eventfd (data or end), the client's socket (POLLRDHUP: the client hung
+ * up, so the thread is freed at once rather than at the next write) and
+ * the server's shutdown eventfd. Pending bytes are capped: a producer
+ * whose reader has fallen that far behind gets an error from stream_push
+ * and decides what to do (the event bus ends that subscriber).
+ *
+ * Reference counted: the producer holds one, the response another.
+ */
+#ifndef SM_API_STREAM_H
+#define SM_API_STREAM_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+struct MHD_Response;
+struct stream;
+
+typedef void (*stream_close_fn)(struct stream *s, void *ud);
+
+struct stream *stream_new(int shutdown_fd, size_t max_pending);
+
+/* Appends value as one line; 0, or -1 when the reader is gone or the
+ * cap is reached. Does not take the reference. */
+int stream_push(struct stream *s, json_t *value);
+
+/* Like stream_push but ignores the cap (for a final error line). */
+int stream_push_final(struct stream *s, json_t *value);
+
+/* No more values: the body ends once the pending bytes are read. */
+void stream_end(struct stream *s);
+
+bool stream_reader_gone(struct stream *s);
+
+/* Called once, from the connection thread, when the response is freed. */
+void stream_on_close(struct stream *s, stream_close_fn fn, void *ud);
+
+struct stream *stream_ref(struct stream *s);
+void stream_unref(struct stream *s);
+
+/* A chunked response reading from s; takes a reference. */
+struct MHD_Response *stream_response(struct stream *s, int conn_fd);
+
+#endif

@@ -1,0 +1,50 @@
+/* config.h - supermachined's settings and where they come from.
+ *
+ * Precedence, lowest first: built-in defaults (which depend on whether the
+ * daemon runs as root), the JSON config file, the environment
+ * (SUPERMACHINE_SOCKET), then command-line flags. The file is strict:
+ * an unknown key or a value of the wrong type is an error naming the key,
+ * so a typo never silently falls back to a default.
+ *
+ * Every string in struct sm_config is owned by it (config_free).
+ */
+#ifndef SM_DAEMON_CONFIG_H
+#define SM_DAEMON_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct sm_config {
+	char *socket_path;        /* where the API listens */
+	char *data_dir;           /* the image store and VM state */
+	char *vmm_path;           /* supermachine-vmm, for the KVM probe */
+	char *config_file;        /* the file that was read, or NULL */
+	int default_vcpus;
+	unsigned default_memory_mib;
+	char **insecure_registries; /* NULL-terminated "host[:port]" list */
+	size_t n_insecure;
+	size_t max_body_bytes;    /* JSON request bodies */
+	size_t max_upload_bytes;  /* image tar uploads */
+	unsigned max_connections;
+	unsigned connection_timeout_s; /* idle keep-alive connections */
+};
+
+/* Fills c with the defaults for this user. argv0_dir is the directory
+ * holding the supermachined binary (the VMM is looked for beside it). */
+int config_defaults(struct sm_config *c, const char *argv0_dir, char *err, size_t errlen);
+
+/* The config file used when --config is not given, or NULL (caller frees). */
+char *config_default_file(void);
+
+/* Merges a JSON config file into c. */
+int config_load_file(struct sm_config *c, const char *path, char *err, size_t errlen);
+
+/* Appends an insecure registry (from a flag). */
+int config_add_insecure(struct sm_config *c, const char *host, char *err, size_t errlen);
+
+/* Replaces *slot with a copy of value. */
+int config_set_str(char **slot, const char *value, char *err, size_t errlen);
+
+void config_free(struct sm_config *c);
+
+#endif
