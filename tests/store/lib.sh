@@ -170,3 +170,25 @@ expect_fail() {
 }
 
 count_files() { find "$1" -type f | wc -l; }
+
+# start_proxy "RULES": faultproxy in front of the registry; sets PROXY,
+# PLOG (its request log). A running proxy is replaced.
+start_proxy() {
+	if [ -n "${PROXY_PID:-}" ]; then kill "$PROXY_PID"; wait "$PROXY_PID" 2>/dev/null || true; fi
+	local port; port=$(free_port)
+	printf '%s\n' "$1" > "$WORK/rules"
+	PLOG="$WORK/proxy.log"; : > "$PLOG"
+	"$FAULTPROXY" "$port" "$REG_PORT" "$WORK/rules" "$PLOG" 2> "$WORK/proxy.err" &
+	PROXY_PID=$!
+	PIDS="$PIDS $PROXY_PID"
+	PROXY="127.0.0.1:$port"
+	wait_port "$port"
+}
+
+# store_empty: no image rows, no blob or layer files, no partials.
+store_empty() {
+	[ -z "$(sm ls)" ] || fail "store lists images: $(sm ls)"
+	[ "$(count_files "$WORK/store/blobs")" = 0 ] || fail "blob files stored"
+	[ "$(count_files "$WORK/store/layers")" = 0 ] || fail "layer files stored"
+	[ "$(count_files "$WORK/store/tmp")" = 0 ] || fail "partial files left: $(ls "$WORK/store/tmp")"
+}
