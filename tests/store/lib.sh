@@ -13,6 +13,7 @@ WORK=$(mktemp -d /tmp/sm-store-test.XXXXXX)
 PIDS=""
 
 cleanup() {
+	[ -n "${SM_KEEP_TEST_DIR:-}" ] && { echo "# kept $WORK" >&2; return; }
 	for p in $PIDS; do kill "$p" 2>/dev/null || true; done
 	for p in $PIDS; do wait "$p" 2>/dev/null || true; done
 	rm -rf "$WORK"
@@ -191,4 +192,33 @@ store_empty() {
 	[ "$(count_files "$WORK/store/blobs")" = 0 ] || fail "blob files stored"
 	[ "$(count_files "$WORK/store/layers")" = 0 ] || fail "layer files stored"
 	[ "$(count_files "$WORK/store/tmp")" = 0 ] || fail "partial files left: $(ls "$WORK/store/tmp")"
+}
+
+# start_token_service: busybox httpd serving token-cgi.sh twice: anonymous
+# at /cgi-bin/token and behind basic auth (bob:pw) at /cgi-bin/private-token.
+# Sets TOKEN_URL, TOKEN_DIR (cert.pem for the registry, token.log).
+start_token_service() {
+	TOKEN_DIR="$WORK/token"
+	mkdir -p "$TOKEN_DIR/www/cgi-bin"
+	openssl req -x509 -newkey rsa:2048 -nodes -keyout "$TOKEN_DIR/key.pem" \
+		-out "$TOKEN_DIR/cert.pem" -days 2 -subj "/CN=sm-test-token" 2> /dev/null
+	openssl x509 -in "$TOKEN_DIR/cert.pem" -outform DER | openssl base64 -A \
+		> "$TOKEN_DIR/cert.der.b64"
+	for n in token private-token; do
+		printf '#!/bin/sh\nTOKEN_DIR=%s exec %s\n' "$TOKEN_DIR" \
+			"$SM_SOURCE_ROOT/tests/store/token-cgi.sh" > "$TOKEN_DIR/www/cgi-bin/$n"
+		chmod +x "$TOKEN_DIR/www/cgi-bin/$n"
+	done
+	echo "/cgi-bin/private-token:bob:pw" > "$TOKEN_DIR/httpd.conf"
+	: > "$TOKEN_DIR/token.log"
+	local port; port=$(free_port)
+	busybox httpd -f -p "127.0.0.1:$port" -h "$TOKEN_DIR/www" -c "$TOKEN_DIR/httpd.conf" &
+	PIDS="$PIDS $!"
+	TOKEN_URL="http://127.0.0.1:$port/cgi-bin"
+	wait_port "$port"
+}
+
+token_auth_yaml() { # realm path (token or private-token)
+	printf 'auth:\n  token:\n    realm: %s/%s\n    service: sm-test-registry\n    issuer: sm-test-issuer\n    rootcertbundle: %s\n' \
+		"$TOKEN_URL" "$1" "$TOKEN_DIR/cert.pem"
 }
