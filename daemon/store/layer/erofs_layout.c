@@ -7,6 +7,7 @@
  * the most common one, stored once in the superblock), choose inline tails
  * and give out nids. An inode with its xattrs and inline tail never
  * straddles a block (older kernels require the tail in the inode's block).
+ * The root gets nid 1: the superblock holds it in 16 bits.
  */
 #include "erofs_layout.h"
 #include "erofs_format.h"
@@ -169,7 +170,9 @@ static void size_item(struct ew_layout *l, struct ew_item *it)
 /* nids in item order; the late (dir/symlink) blocks after the metadata. */
 static void place(struct ew_layout *l, uint64_t first_blk)
 {
-	uint64_t pos = 0, next;
+	/* nid 0 would be inode number 0, which readdir(3) treats as a
+	 * deleted entry: the first slot stays empty. */
+	uint64_t pos = EROFS_SLOT, next;
 
 	for (size_t i = 0; i < l->n; i++) {
 		struct ew_item *it = &l->items[i];

@@ -3,8 +3,9 @@
  * erofs_layout.c decides, for each live inode of a layer_tree, its nid,
  * inode version, data layout, inline tail and extra blocks; erofs_emit.c
  * then serialises exactly that plan. Items are in breadth-first order with
- * the root first, so the root's nid is 0 (the superblock holds it in 16
- * bits). An inode's item is items[ino->ino - 1].
+ * the root first, so the root's nid is 1 (the superblock holds it in 16
+ * bits; nid 0 would read as inode number 0). An inode's item is
+ * items[ino->ino - 1].
  */
 #ifndef SM_EROFS_LAYOUT_H
 #define SM_EROFS_LAYOUT_H

@@ -27,20 +27,25 @@ static int neutralise(struct layer_ctx *c)
 	return 0;
 }
 
-static uint32_t id_or_nobody(struct layer_ctx *c, la_int64_t id)
+static uint32_t id_or_nobody(la_int64_t id, bool *bad)
 {
 	if (id >= 0 && id <= (la_int64_t)UINT32_MAX)
 		return (uint32_t)id;
-	c->st->neutralised++;
+	*bad = true;
 	return NOBODY;
 }
 
 static void set_meta(struct layer_ctx *c, struct lt_inode *ino,
 		     struct archive_entry *e)
 {
+	bool bad = false;
+
 	ino->mode = (ino->mode & 0170000) | (archive_entry_perm(e) & 07777);
-	ino->uid = id_or_nobody(c, archive_entry_uid(e));
-	ino->gid = id_or_nobody(c, archive_entry_gid(e));
+	if ((ino->mode & 0170000) == 0120000)
+		ino->mode = 0120777;    /* as on any Linux filesystem */
+	ino->uid = id_or_nobody(archive_entry_uid(e), &bad);
+	ino->gid = id_or_nobody(archive_entry_gid(e), &bad);
+	c->st->neutralised += bad;
 	ino->mtime = archive_entry_mtime(e);
 	ino->mtime_nsec = archive_entry_mtime_is_set(e)
 		? (uint32_t)archive_entry_mtime_nsec(e) % 1000000000u : 0;
@@ -75,6 +80,7 @@ static int add_entry_xattrs(struct layer_ctx *c, struct lt_inode *ino,
 	const char *name;
 	const void *value;
 	size_t size;
+	bool dropped = false;
 
 	archive_entry_xattr_reset(e);
 	while (archive_entry_xattr_next(e, &name, &value, &size) == ARCHIVE_OK) {
@@ -86,7 +92,7 @@ static int add_entry_xattrs(struct layer_ctx *c, struct lt_inode *ino,
 		     strncmp(suffix, "overlay.", 8) == 0) ||
 		    strlen(suffix) > 255 || size > UINT16_MAX ||
 		    ew_xattr_isize(ino) + 16 + strlen(suffix) + size > XATTR_AREA_MAX) {
-			neutralise(c);
+			dropped = true;
 			continue;
 		}
 		if (lt_inode_add_xattr(ino, index, suffix, value, size) < 0) {
@@ -94,12 +100,35 @@ static int add_entry_xattrs(struct layer_ctx *c, struct lt_inode *ino,
 			return -1;
 		}
 	}
+	c->st->neutralised += dropped;  /* once per entry */
 	return 0;
+}
+
+/* Names as stored: pax records hold UTF-8, which libarchive would
+ * otherwise try to convert to the process locale (and fail in "C"). */
+static const char *name_of(const char *utf8, const char *mbs)
+{
+	return utf8 ? utf8 : mbs;
+}
+
+static const char *entry_pathname(struct archive_entry *e)
+{
+	return name_of(archive_entry_pathname_utf8(e), archive_entry_pathname(e));
+}
+
+static const char *entry_hardlink(struct archive_entry *e)
+{
+	return name_of(archive_entry_hardlink_utf8(e), archive_entry_hardlink(e));
+}
+
+static const char *entry_symlink(struct archive_entry *e)
+{
+	return name_of(archive_entry_symlink_utf8(e), archive_entry_symlink(e));
 }
 
 static const char *entry_path(struct archive_entry *e)
 {
-	const char *p = archive_entry_pathname(e);
+	const char *p = entry_pathname(e);
 
 	return p ? p : "(unnamed)";
 }
@@ -149,7 +178,7 @@ static int apply_hardlink(struct layer_ctx *c, struct archive_entry *e,
 {
 	struct lt_path hp;
 	struct lt_dentry *hdir, *target;
-	enum lt_err r = lt_path_parse(archive_entry_hardlink(e), &hp);
+	enum lt_err r = lt_path_parse(entry_hardlink(e), &hp);
 
 	if (r == LT_ENOMEM)
 		return oom(c, e);
@@ -234,7 +263,7 @@ static int fill_node(struct layer_ctx *c, struct archive_entry *e,
 		return stream_file(c, e, ino);
 	}
 	case 0120000:
-		target = archive_entry_symlink(e);
+		target = entry_symlink(e);
 		if (!target || !*target || strlen(target) > SYMLINK_MAX)
 			return 1;
 		ino->symlink = strdup(target);
@@ -314,14 +343,14 @@ static int apply_path(struct layer_ctx *c, struct archive_entry *e,
 		return neutralise(c);   /* through a symlink or a file */
 	if (strncmp(last, WH_PREFIX, strlen(WH_PREFIX)) == 0)
 		return apply_whiteout(c, e, dir, last);
-	if (archive_entry_hardlink(e))
+	if (entry_hardlink(e))
 		return apply_hardlink(c, e, dir, last);
 	return apply_node(c, e, dir, last);
 }
 
 int layer_apply_entry(struct layer_ctx *c, struct archive_entry *e)
 {
-	const char *raw = archive_entry_pathname(e);
+	const char *raw = entry_pathname(e);
 	struct lt_path p;
 	enum lt_err r;
 	int rc;
@@ -341,7 +370,7 @@ int layer_apply_entry(struct layer_ctx *c, struct archive_entry *e)
 	if (p.rewritten)
 		c->st->neutralised++;
 	if (p.n == 0) {                 /* the root itself */
-		rc = archive_entry_filetype(e) == AE_IFDIR && !archive_entry_hardlink(e)
+		rc = archive_entry_filetype(e) == AE_IFDIR && !entry_hardlink(e)
 			? merge_dir(c, e, c->tree.root->inode) : neutralise(c);
 	} else {
 		rc = apply_path(c, e, &p);

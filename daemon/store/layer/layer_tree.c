@@ -180,7 +180,7 @@ enum lt_err lt_path_parse(const char *raw, struct lt_path *p)
 	memset(p, 0, sizeof(*p));
 	if (*s == '/')
 		p->rewritten = true;
-	if (strstr(raw, "//") || strstr(raw, "/./"))
+	if (strstr(raw, "//"))
 		p->rewritten = true;
 	while (*s) {
 		const char *e = strchr(s, '/');
@@ -193,7 +193,9 @@ enum lt_err lt_path_parse(const char *raw, struct lt_path *p)
 				free(p->comp[--p->n]);
 		} else if (len > 255) {
 			err = LT_EBADNAME;
-		} else if (len && !(len == 1 && s[0] == '.')) {
+		} else if (len == 1 && s[0] == '.') {
+			p->rewritten |= s != raw;       /* only a leading ./ is usual */
+		} else if (len) {
 			err = lt_path_push(p, s, len);
 		}
 		if (err) {
