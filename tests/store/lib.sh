@@ -13,10 +13,9 @@ WORK=$(mktemp -d /tmp/sm-store-test.XXXXXX)
 PIDS=""
 
 cleanup() {
-	[ -n "${SM_KEEP_TEST_DIR:-}" ] && { echo "# kept $WORK" >&2; return; }
 	for p in $PIDS; do kill "$p" 2>/dev/null || true; done
 	for p in $PIDS; do wait "$p" 2>/dev/null || true; done
-	rm -rf "$WORK"
+	if [ -n "${SM_KEEP_TEST_DIR:-}" ]; then echo "# kept $WORK" >&2; else rm -rf "$WORK"; fi
 }
 trap cleanup EXIT
 
