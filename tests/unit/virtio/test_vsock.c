@@ -1,0 +1,478 @@
+/* test_vsock.c - virtio-vsock against a fake guest driver and real host sockets.
+ *
+ * The device runs as in the VMM: its queue kicks are eventfds and its host
+ * Unix sockets are watched by the real event loop on a device thread. The
+ * test thread is the guest (rings in a buffer, kicks through the
+ * QueueNotify register) and the host programs (Unix socket clients and
+ * listeners). Packets and credit fields are checked on the wire.
+ */
+#include <check.h>
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "daemon/vm/virtio/mmio_loop.h"
+#include "daemon/vm/virtio/vsock.h"
+#include "fake_guest.h"
+
+#define CID 7
+#define RX_BUFS 32
+#define RX_BUF_SIZE 4096
+
+static struct fake_guest g;
+static struct fake_ring rx, tx, evq;
+static struct virtio_vsock *v;
+static struct virtio_mmio_kick kicks[VIRTIO_MMIO_MAX_QUEUES];
+static struct event_loop *loop;
+static pthread_t loop_thread;
+static char dir[] = "/tmp/sm-vsock-XXXXXX";
+static char uds[100];
+
+static void wr(uint64_t off, uint32_t val)
+{
+	virtio_mmio_access(&v->t, off, (uint8_t *)&val, 4, true);
+}
+
+static void queue_setup(uint16_t q, struct fake_ring *r, uint16_t size)
+{
+	fr_init(&g, r, size, NULL);
+	wr(VIRTIO_MMIO_QUEUE_SEL, q);
+	wr(VIRTIO_MMIO_QUEUE_NUM, size);
+	wr(VIRTIO_MMIO_QUEUE_DESC_LOW, (uint32_t)r->desc);
+	wr(VIRTIO_MMIO_QUEUE_AVAIL_LOW, (uint32_t)r->avail);
+	wr(VIRTIO_MMIO_QUEUE_USED_LOW, (uint32_t)r->used);
+	wr(VIRTIO_MMIO_QUEUE_READY, 1);
+}
+
+/* Rx buffers as Linux 6.1 posts them: a header descriptor and a data one. */
+static void post_rx(uint16_t i)
+{
+	fr_publish(&g, &rx, 2 * i);
+	wr(VIRTIO_MMIO_QUEUE_NOTIFY, VSOCK_QUEUE_RX);
+}
+
+static void *run_loop(void *arg)
+{
+	event_loop_run(arg);
+	return NULL;
+}
+
+static void setup(void)
+{
+	struct vm_err err = { { 0 } };
+	fg_init(&g);
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(uds, sizeof(uds), "%.80s/v.sock", dir);
+	loop = event_loop_new();
+	v = calloc(1, sizeof(*v));
+	ck_assert_msg(virtio_vsock_init(v, &g.mem, CID, uds, loop, &err) == 0, "%s", err.msg);
+	v->t.irqfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	for (int q = 0; q < 3; q++)
+		v->t.kickfd[q] = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	ck_assert_int_eq(virtio_mmio_watch_kicks(&v->t, loop, kicks, &err), 0);
+	ck_assert_int_eq(pthread_create(&loop_thread, NULL, run_loop, loop), 0);
+
+	wr(VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
+	wr(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
+	wr(VIRTIO_MMIO_DRIVER_FEATURES, 1); /* VERSION_1 */
+	wr(VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER |
+				       VIRTIO_STATUS_FEATURES_OK);
+	queue_setup(VSOCK_QUEUE_RX, &rx, 2 * RX_BUFS);
+	queue_setup(VSOCK_QUEUE_TX, &tx, 64);
+	queue_setup(VSOCK_QUEUE_EVENT, &evq, 4);
+	wr(VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER |
+				       VIRTIO_STATUS_FEATURES_OK | VIRTIO_STATUS_DRIVER_OK);
+	for (uint16_t i = 0; i < RX_BUFS; i++) {
+		fr_set_desc(&g, rx.desc, 2 * i, fg_alloc(&g, VSOCK_HDR_SIZE), VSOCK_HDR_SIZE,
+			    VIRTQ_DESC_F_WRITE | VIRTQ_DESC_F_NEXT, 2 * i + 1);
+		fr_set_desc(&g, rx.desc, 2 * i + 1, fg_alloc(&g, RX_BUF_SIZE), RX_BUF_SIZE,
+			    VIRTQ_DESC_F_WRITE, 0);
+		post_rx(i);
+	}
+}
+
+static void teardown(void)
+{
+	event_loop_stop(loop);
+	pthread_join(loop_thread, NULL);
+	for (int q = 0; q < 3; q++) {
+		event_loop_del(loop, v->t.kickfd[q]);
+		close(v->t.kickfd[q]);
+	}
+	close(v->t.irqfd);
+	virtio_vsock_destroy(v);
+	free(v);
+	event_loop_free(loop);
+	char cmd[200];
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	ck_assert_int_eq(system(cmd), 0);
+	strcpy(dir, "/tmp/sm-vsock-XXXXXX");
+	fg_free(&g);
+}
+
+static double now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Send a packet from the guest and wait until the device took it. */
+static void guest_send(uint16_t op, uint32_t src_port, uint32_t dst_port, const void *data,
+		       uint32_t len, uint32_t buf_alloc, uint32_t fwd_cnt, uint32_t flags)
+{
+	uint64_t hdr = fg_alloc(&g, VSOCK_HDR_SIZE), pay = fg_alloc(&g, len ? len : 1);
+	struct vsock_hdr h = { CID, VSOCK_HOST_CID, src_port, dst_port, len, VSOCK_TYPE_STREAM,
+			       op, flags, buf_alloc, fwd_cnt };
+	memcpy(fg_host(&g, hdr), &h, sizeof(h));
+	if (len)
+		memcpy(fg_host(&g, pay), data, len);
+	fr_add_chain(&g, &tx, (uint64_t[]){ hdr, pay }, (uint32_t[]){ VSOCK_HDR_SIZE, len },
+		     (uint16_t[]){ 0, 0 }, len ? 2 : 1);
+	wr(VIRTIO_MMIO_QUEUE_NOTIFY, VSOCK_QUEUE_TX);
+	uint32_t id, ulen;
+	double end = now() + 5;
+	while (!fr_get_used(&g, &tx, &id, &ulen)) {
+		ck_assert_msg(now() < end, "device did not take the tx packet");
+		usleep(200);
+	}
+	g.next_free = (g.next_free > FG_RAM_BASE + FG_RAM_SIZE - (1 << 20))
+			      ? FG_RAM_BASE + (2 << 20) : g.next_free; /* recycle scratch */
+}
+
+/* Next packet for the guest within timeout seconds; false if none. The rx
+ * buffer is given back to the device afterwards. */
+static bool guest_recv(struct vsock_hdr *h, void *data, double timeout)
+{
+	uint32_t id, len;
+	double end = now() + timeout;
+	while (!fr_get_used(&g, &rx, &id, &len)) {
+		if (now() >= end)
+			return false;
+		usleep(200);
+	}
+	ck_assert_uint_eq(id % 2, 0);
+	struct virtq_desc d0, d1;
+	memcpy(&d0, fg_host(&g, rx.desc + 16 * id), 16);
+	memcpy(&d1, fg_host(&g, rx.desc + 16 * (id + 1)), 16);
+	memcpy(h, fg_host(&g, d0.addr), VSOCK_HDR_SIZE);
+	ck_assert_uint_eq(len, VSOCK_HDR_SIZE + h->len);
+	ck_assert_uint_le(h->len, RX_BUF_SIZE);
+	if (data)
+		memcpy(data, fg_host(&g, d1.addr), h->len);
+	ck_assert_uint_eq(h->src_cid, VSOCK_HOST_CID);
+	ck_assert_uint_eq(h->dst_cid, CID);
+	ck_assert_uint_eq(h->type, VSOCK_TYPE_STREAM);
+	post_rx(id / 2);
+	return true;
+}
+
+static void expect_op(uint16_t op, struct vsock_hdr *h)
+{
+	ck_assert_msg(guest_recv(h, NULL, 5), "no packet (wanted op %u)", op);
+	ck_assert_uint_eq(h->op, op);
+}
+
+static int host_listen(uint32_t port)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	snprintf(a.sun_path, sizeof(a.sun_path), "%s_%u", uds, port);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	ck_assert_int_eq(listen(fd, 4), 0);
+	return fd;
+}
+
+static int host_connect(const char *line)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	snprintf(a.sun_path, sizeof(a.sun_path), "%s", uds);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ck_assert_int_eq(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	ck_assert_int_eq(write(fd, line, strlen(line)), (ssize_t)strlen(line));
+	return fd;
+}
+
+/* read() with a timeout; -2 on timeout. */
+static ssize_t read_to(int fd, void *buf, size_t len, int ms)
+{
+	struct pollfd p = { fd, POLLIN, 0 };
+	if (poll(&p, 1, ms) <= 0)
+		return -2;
+	return read(fd, buf, len);
+}
+
+/* Guest connects to host port 5000 from guest port 1234; returns host fd. */
+static int guest_to_host(int *lfd, uint32_t buf_alloc)
+{
+	struct vsock_hdr h;
+	*lfd = host_listen(5000);
+	guest_send(VSOCK_OP_REQUEST, 1234, 5000, NULL, 0, buf_alloc, 0, 0);
+	expect_op(VSOCK_OP_RESPONSE, &h);
+	ck_assert_uint_eq(h.src_port, 5000);
+	ck_assert_uint_eq(h.dst_port, 1234);
+	ck_assert_uint_eq(h.buf_alloc, VSOCK_BUF_ALLOC);
+	int fd = accept(*lfd, NULL, NULL);
+	ck_assert_int_ge(fd, 0);
+	return fd;
+}
+
+START_TEST(guest_connects_to_host)
+{
+	int lfd, fd = guest_to_host(&lfd, 65536);
+	char buf[64];
+	struct vsock_hdr h;
+
+	guest_send(VSOCK_OP_RW, 1234, 5000, "hello", 5, 65536, 0, 0);
+	ck_assert_int_eq(read_to(fd, buf, sizeof(buf), 2000), 5);
+	ck_assert(memcmp(buf, "hello", 5) == 0);
+
+	ck_assert_int_eq(write(fd, "world!", 6), 6);
+	ck_assert(guest_recv(&h, buf, 5));
+	ck_assert_uint_eq(h.op, VSOCK_OP_RW);
+	ck_assert_uint_eq(h.len, 6);
+	ck_assert_uint_eq(h.fwd_cnt, 5); /* we forwarded the guest's 5 bytes */
+	ck_assert(memcmp(buf, "world!", 6) == 0);
+
+	/* Guest close(): SHUTDOWN both ways -> our RST, host sees EOF. */
+	guest_send(VSOCK_OP_SHUTDOWN, 1234, 5000, NULL, 0, 65536, 6,
+		   VSOCK_SHUTDOWN_RCV | VSOCK_SHUTDOWN_SEND);
+	expect_op(VSOCK_OP_RST, &h);
+	ck_assert_int_eq(read_to(fd, buf, sizeof(buf), 2000), 0);
+	close(fd);
+	close(lfd);
+}
+END_TEST
+
+START_TEST(host_connects_to_guest)
+{
+	int fd = host_connect("CONNECT 52\n");
+	struct vsock_hdr h;
+	char buf[64];
+
+	expect_op(VSOCK_OP_REQUEST, &h);
+	ck_assert_uint_eq(h.dst_port, 52);
+	ck_assert_uint_ge(h.src_port, VSOCK_EPHEMERAL_BASE);
+	uint32_t host_port = h.src_port;
+	guest_send(VSOCK_OP_RESPONSE, 52, host_port, NULL, 0, 65536, 0, 0);
+	ssize_t n = read_to(fd, buf, sizeof(buf) - 1, 2000);
+	ck_assert_int_gt(n, 0);
+	buf[n] = 0;
+	char want[32];
+	snprintf(want, sizeof(want), "OK %u\n", host_port);
+	ck_assert_str_eq(buf, want);
+
+	ck_assert_int_eq(write(fd, "ping", 4), 4);
+	ck_assert(guest_recv(&h, buf, 5));
+	ck_assert_uint_eq(h.op, VSOCK_OP_RW);
+	ck_assert(memcmp(buf, "ping", 4) == 0);
+	guest_send(VSOCK_OP_RW, 52, host_port, "pong", 4, 65536, 4, 0);
+	ck_assert_int_eq(read_to(fd, buf, sizeof(buf), 2000), 4);
+
+	/* Host closes: the guest hears it will get no more data. */
+	close(fd);
+	expect_op(VSOCK_OP_SHUTDOWN, &h);
+	ck_assert(h.flags & VSOCK_SHUTDOWN_SEND);
+	guest_send(VSOCK_OP_RST, 52, host_port, NULL, 0, 65536, 4, 0);
+	ck_assert(!guest_recv(&h, NULL, 0.2));
+}
+END_TEST
+
+START_TEST(bad_connect_line_closes)
+{
+	int fd = host_connect("HELLO 1\n");
+	char buf[8];
+	struct vsock_hdr h;
+	ck_assert_int_eq(read_to(fd, buf, sizeof(buf), 2000), 0);
+	ck_assert(!guest_recv(&h, NULL, 0.2));
+	close(fd);
+	fd = host_connect("CONNECT 99999999999\n"); /* port beyond u32 */
+	ck_assert_int_eq(read_to(fd, buf, sizeof(buf), 2000), 0);
+	close(fd);
+}
+END_TEST
+
+START_TEST(host_respects_guest_credit)
+{
+	int lfd, fd = guest_to_host(&lfd, 100);
+	static char big[1000];
+	struct vsock_hdr h;
+	uint32_t got = 0;
+
+	ck_assert_int_eq(write(fd, big, sizeof(big)), sizeof(big));
+	while (guest_recv(&h, NULL, 0.3)) {
+		ck_assert_uint_eq(h.op, VSOCK_OP_RW);
+		got += h.len;
+	}
+	ck_assert_uint_eq(got, 100); /* exactly the guest's buf_alloc */
+	guest_send(VSOCK_OP_CREDIT_UPDATE, 1234, 5000, NULL, 0, 100, 100, 0);
+	while (guest_recv(&h, NULL, 0.3))
+		got += h.len;
+	ck_assert_uint_eq(got, 200);
+	close(fd);
+	close(lfd);
+}
+END_TEST
+
+START_TEST(credit_update_when_host_drains)
+{
+	int lfd, fd = guest_to_host(&lfd, 65536);
+	static char chunk[4096], sink[1 << 16];
+	struct vsock_hdr h;
+	uint32_t sent = 0;
+
+	/* The host does not read yet: fill most of our advertised buffer. */
+	for (; sent < VSOCK_BUF_ALLOC - 4096; sent += sizeof(chunk))
+		guest_send(VSOCK_OP_RW, 1234, 5000, chunk, sizeof(chunk), 65536, 0, 0);
+	size_t drained = 0;
+	while (drained < sent) {
+		ssize_t n = read_to(fd, sink, sizeof(sink), 2000);
+		ck_assert_int_gt(n, 0);
+		drained += n;
+	}
+	/* The guest's view of our free space must end up at least a quarter
+	 * of the buffer (so it is never left waiting for credit). */
+	uint32_t told = 0;
+	int updates = 0;
+	while (guest_recv(&h, NULL, 0.3)) {
+		ck_assert_uint_eq(h.op, VSOCK_OP_CREDIT_UPDATE);
+		ck_assert_uint_eq(h.buf_alloc, VSOCK_BUF_ALLOC);
+		ck_assert_uint_le(h.fwd_cnt, sent);
+		told = h.fwd_cnt;
+		updates++;
+	}
+	ck_assert_int_ge(updates, 1);
+	ck_assert_uint_ge(VSOCK_BUF_ALLOC - (sent - told), VSOCK_BUF_ALLOC / 4);
+	close(fd);
+	close(lfd);
+}
+END_TEST
+
+START_TEST(guest_beyond_credit_is_reset)
+{
+	int lfd, fd = guest_to_host(&lfd, 65536);
+	static char chunk[4096];
+	struct vsock_hdr h;
+
+	/* Host never reads: socket buffer + our 256 KiB fill, then RST. */
+	bool reset = false;
+	for (int i = 0; i < 1024 && !reset; i++) {
+		guest_send(VSOCK_OP_RW, 1234, 5000, chunk, sizeof(chunk), 65536, 0, 0);
+		while (guest_recv(&h, NULL, 0))
+			reset |= h.op == VSOCK_OP_RST;
+	}
+	ck_assert_msg(reset, "guest ignoring credit was never reset");
+	ck_assert_uint_eq(h.dst_port, 1234);
+	close(fd);
+	close(lfd);
+}
+END_TEST
+
+START_TEST(credit_request_answered)
+{
+	int lfd, fd = guest_to_host(&lfd, 65536);
+	struct vsock_hdr h;
+	guest_send(VSOCK_OP_CREDIT_REQUEST, 1234, 5000, NULL, 0, 65536, 0, 0);
+	expect_op(VSOCK_OP_CREDIT_UPDATE, &h);
+	ck_assert_uint_eq(h.buf_alloc, VSOCK_BUF_ALLOC);
+	ck_assert_uint_eq(h.fwd_cnt, 0);
+	close(fd);
+	close(lfd);
+}
+END_TEST
+
+START_TEST(no_listener_is_reset)
+{
+	struct vsock_hdr h;
+	guest_send(VSOCK_OP_REQUEST, 1234, 7777, NULL, 0, 65536, 0, 0);
+	expect_op(VSOCK_OP_RST, &h);
+	ck_assert_uint_eq(h.src_port, 7777);
+	ck_assert_uint_eq(h.dst_port, 1234);
+}
+END_TEST
+
+START_TEST(malformed_packets)
+{
+	struct vsock_hdr h;
+	/* RW for a connection that does not exist: RST. */
+	guest_send(VSOCK_OP_RW, 1, 2, "x", 1, 65536, 0, 0);
+	expect_op(VSOCK_OP_RST, &h);
+	/* len claims more payload than the chain holds: dropped. */
+	uint64_t hdr = fg_alloc(&g, VSOCK_HDR_SIZE);
+	struct vsock_hdr bad = { CID, VSOCK_HOST_CID, 1, 2, 1000, VSOCK_TYPE_STREAM,
+				 VSOCK_OP_RW, 0, 0, 0 };
+	memcpy(fg_host(&g, hdr), &bad, sizeof(bad));
+	fr_add_chain(&g, &tx, &hdr, (uint32_t[]){ VSOCK_HDR_SIZE }, (uint16_t[]){ 0 }, 1);
+	wr(VIRTIO_MMIO_QUEUE_NOTIFY, VSOCK_QUEUE_TX);
+	/* Spoofed source CID: dropped. Short header: dropped. */
+	bad.len = 0;
+	bad.src_cid = 99;
+	memcpy(fg_host(&g, hdr), &bad, sizeof(bad));
+	fr_add_chain(&g, &tx, &hdr, (uint32_t[]){ VSOCK_HDR_SIZE }, (uint16_t[]){ 0 }, 1);
+	fr_add_chain(&g, &tx, &hdr, (uint32_t[]){ 20 }, (uint16_t[]){ 0 }, 1);
+	wr(VIRTIO_MMIO_QUEUE_NOTIFY, VSOCK_QUEUE_TX);
+	ck_assert(!guest_recv(&h, NULL, 0.3));
+	ck_assert_uint_eq(v->n_bad_pkts, 3);
+	/* The device keeps working. */
+	guest_send(VSOCK_OP_REQUEST, 1234, 7777, NULL, 0, 65536, 0, 0);
+	expect_op(VSOCK_OP_RST, &h);
+	ck_assert_uint_eq(v->t.needs_reset, false);
+}
+END_TEST
+
+START_TEST(transport_reset_event)
+{
+	int lfd, fd = guest_to_host(&lfd, 65536);
+	uint64_t ev = fg_alloc(&g, 4);
+	*(uint32_t *)fg_host(&g, ev) = 0xffffffff;
+	fr_add_chain(&g, &evq, &ev, (uint32_t[]){ 4 }, (uint16_t[]){ VIRTQ_DESC_F_WRITE }, 1);
+	wr(VIRTIO_MMIO_QUEUE_NOTIFY, VSOCK_QUEUE_EVENT);
+	usleep(50000);
+	virtio_vsock_transport_reset(v);
+	uint32_t id, len;
+	ck_assert(fr_get_used(&g, &evq, &id, &len));
+	ck_assert_uint_eq(len, 4);
+	ck_assert_uint_eq(*(uint32_t *)fg_host(&g, ev), VSOCK_EVENT_TRANSPORT_RESET);
+	char buf[4];
+	ck_assert_int_eq(read_to(fd, buf, sizeof(buf), 2000), 0); /* connection dropped */
+	close(fd);
+	close(lfd);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+	Suite *s = suite_create("virtio-vsock");
+	TCase *t = tcase_create("device");
+	tcase_add_checked_fixture(t, setup, teardown);
+	tcase_set_timeout(t, 30);
+	tcase_add_test(t, guest_connects_to_host);
+	tcase_add_test(t, host_connects_to_guest);
+	tcase_add_test(t, bad_connect_line_closes);
+	tcase_add_test(t, host_respects_guest_credit);
+	tcase_add_test(t, credit_update_when_host_drains);
+	tcase_add_test(t, guest_beyond_credit_is_reset);
+	tcase_add_test(t, credit_request_answered);
+	tcase_add_test(t, no_listener_is_reset);
+	tcase_add_test(t, malformed_packets);
+	tcase_add_test(t, transport_reset_event);
+	suite_add_tcase(s, t);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(suite());
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}
