@@ -1,0 +1,30 @@
+#!/bin/bash
+# systemd socket activation: the socket is created by the activator
+# (systemd-socket-activate, which sets LISTEN_FDS/LISTEN_PID exactly as
+# systemd does), the first connection starts the daemon, which serves on
+# fd 3 and leaves the socket file to its owner when it stops.
+. "$(dirname "$0")/lib.sh"
+
+command -v systemd-socket-activate > /dev/null || { echo "no systemd-socket-activate"; exit 77; }
+
+systemd-socket-activate -l "$SOCK" "$DAEMON" --config "$WORK/empty-config.json" \
+	--data-dir "$WORK/data" > "$WORK/daemon.log" 2>&1 &
+DPID=$!
+PIDS="$PIDS $DPID"
+for _ in $(seq 1 100); do [ -S "$SOCK" ] && break; sleep 0.05; done
+[ -S "$SOCK" ] || fail "the activator made no socket"
+# the first request is accepted by the activator's socket and served by
+# the daemon it then execs
+req GET /v1/info
+expect_status 200
+[ "$(jbody .socket)" = "(socket activation)" ] || fail "not activated: $(body)"
+grep -q "serving on (socket activation)" "$WORK/daemon.log" || fail "log: $(cat "$WORK/daemon.log")"
+for i in $(seq 1 5); do still_alive; done
+stop_daemon
+[ -S "$SOCK" ] || fail "an activated daemon must not remove its activator's socket"
+
+note "LISTEN_PID for another process is ignored"
+rm -f "$SOCK"
+LISTEN_FDS=1 LISTEN_PID=1 start_daemon
+still_alive
+stop_daemon
