@@ -139,8 +139,7 @@ out:
 	return rc;
 }
 
-static int extract_entries(struct archive *a, struct archive *w, const char *path,
-			   char *err, size_t errlen)
+static int extract_entries(struct archive *a, struct archive *w, char *err, size_t errlen)
 {
 	struct archive_entry *e;
 	int r;
@@ -151,19 +150,19 @@ static int extract_entries(struct archive *a, struct archive *w, const char *pat
 			continue; /* devices, fifos: never part of an image archive */
 		archive_entry_set_perm(e, type == AE_IFDIR ? 0755 : 0644);
 		if (archive_write_header(w, e) != ARCHIVE_OK)
-			return sm_err(err, errlen, "%s: entry \"%s\": %s", path,
+			return sm_err(err, errlen, "entry \"%s\": %s",
 				      archive_entry_pathname(e), archive_error_string(w));
 		const void *buf;
 		size_t size;
 		la_int64_t off;
 		while ((r = archive_read_data_block(a, &buf, &size, &off)) == ARCHIVE_OK)
 			if (archive_write_data_block(w, buf, size, off) != ARCHIVE_OK)
-				return sm_err(err, errlen, "%s: %s", path, archive_error_string(w));
+				return sm_err(err, errlen, "%s", archive_error_string(w));
 		if (r != ARCHIVE_EOF)
-			return sm_err(err, errlen, "%s: %s", path, archive_error_string(a));
+			return sm_err(err, errlen, "%s", archive_error_string(a));
 		archive_write_finish_entry(w);
 	}
-	return r == ARCHIVE_EOF ? 0 : sm_err(err, errlen, "%s: %s", path, archive_error_string(a));
+	return r == ARCHIVE_EOF ? 0 : sm_err(err, errlen, "%s", archive_error_string(a));
 }
 
 static int extract_tar(const char *path, const char *dest, char *err, size_t errlen)
@@ -187,7 +186,7 @@ static int extract_tar(const char *path, const char *dest, char *err, size_t err
 	if (archive_read_open_filename(a, path, 1 << 16) != ARCHIVE_OK)
 		sm_err(err, errlen, "%s: %s", path, archive_error_string(a));
 	else
-		rc = extract_entries(a, w, path, err, errlen);
+		rc = extract_entries(a, w, err, errlen);
 out:
 	archive_read_free(a);
 	archive_write_free(w);

@@ -83,6 +83,7 @@ const char *vm_exit_kind_name(enum vm_exit_kind k);
 struct vcpu;
 struct serial;
 struct vm_control;
+struct vm_image;
 
 struct vm {
 	int kvm_fd, vm_fd;
@@ -96,7 +97,8 @@ struct vm {
 	int nvcpus;
 	struct vcpu *vcpus;         /* nvcpus entries */
 	struct serial *serial;      /* COM1 */
-	struct vm_control *ctl;     /* run state: pause barrier, outcome, stats */
+	struct vm_control *ctl;     /* run state: pause barrier, outcome */
+	struct vm_image *image;     /* validated kernel + initrd, until vm_boot() */
 };
 
 /* Create the VM described by cfg (kernel is validated first: a missing or

@@ -46,7 +46,7 @@ static inline int vm_err_prefix(struct vm_err *e, const char *fmt, ...)
 	vsnprintf(pre, sizeof(pre), fmt, ap);
 	va_end(ap);
 	memcpy(old, e->msg, sizeof(old));
-	snprintf(e->msg, sizeof(e->msg), "%s: %s", pre, old);
+	snprintf(e->msg, sizeof(e->msg), "%.200s: %.300s", pre, old);
 	return -1;
 }
 

@@ -1,0 +1,194 @@
+/* aml.c - AML byte encoding (ACPI spec, chapter 20). See aml.h. */
+#include "aml.h"
+
+#include <string.h>
+
+#define AML_NAME_OP    0x08
+#define AML_SCOPE_OP   0x10
+#define AML_BUFFER_OP  0x11
+#define AML_PACKAGE_OP 0x12
+#define AML_EXT_OP     0x5b
+#define AML_DEVICE_OP  0x82
+
+void aml_init(struct aml *a, uint8_t *buf, size_t cap)
+{
+	*a = (struct aml){ .buf = buf, .cap = cap };
+}
+
+void aml_bytes(struct aml *a, const void *p, size_t n)
+{
+	if (a->overflow || n > a->cap - a->len) {
+		a->overflow = true;
+		return;
+	}
+	memcpy(a->buf + a->len, p, n);
+	a->len += n;
+}
+
+void aml_byte(struct aml *a, uint8_t b)
+{
+	aml_bytes(a, &b, 1);
+}
+
+static void name_seg(struct aml *a, const char *s, size_t n)
+{
+	char seg[4] = { '_', '_', '_', '_' };
+	memcpy(seg, s, n > 4 ? 4 : n);
+	aml_bytes(a, seg, 4);
+}
+
+void aml_name(struct aml *a, const char *name)
+{
+	if (*name == '\\') {
+		aml_byte(a, '\\');
+		name++;
+	}
+	const char *segs[8];
+	size_t lens[8];
+	int n = 0;
+	while (*name && n < 8) {
+		const char *dot = strchr(name, '.');
+		size_t l = dot ? (size_t)(dot - name) : strlen(name);
+		segs[n] = name;
+		lens[n++] = l;
+		name += l + (dot ? 1 : 0);
+	}
+	if (n == 0) {
+		aml_byte(a, 0); /* NullName */
+		return;
+	}
+	if (n == 2)
+		aml_byte(a, 0x2e); /* DualNamePrefix */
+	else if (n > 2) {
+		aml_byte(a, 0x2f); /* MultiNamePrefix */
+		aml_byte(a, (uint8_t)n);
+	}
+	for (int i = 0; i < n; i++)
+		name_seg(a, segs[i], lens[i]);
+}
+
+void aml_integer(struct aml *a, uint64_t v)
+{
+	if (v <= 1) {
+		aml_byte(a, (uint8_t)v); /* ZeroOp / OneOp */
+		return;
+	}
+	uint8_t prefix = v <= 0xff ? 0x0a : v <= 0xffff ? 0x0b : v <= 0xffffffffULL ? 0x0c : 0x0e;
+	size_t n = prefix == 0x0a ? 1 : prefix == 0x0b ? 2 : prefix == 0x0c ? 4 : 8;
+	aml_byte(a, prefix);
+	for (size_t i = 0; i < n; i++)
+		aml_byte(a, (uint8_t)(v >> (8 * i)));
+}
+
+void aml_string(struct aml *a, const char *s)
+{
+	aml_byte(a, 0x0d);
+	aml_bytes(a, s, strlen(s) + 1);
+}
+
+/* PkgLength counts its own bytes plus what follows (ACPI 20.2.4). */
+static void pkg_length(struct aml *a, size_t body)
+{
+	size_t total;
+	if (body + 1 < 0x40) {
+		aml_byte(a, (uint8_t)(body + 1));
+		return;
+	}
+	int extra = body + 2 < 0x1000 ? 1 : body + 3 < 0x100000 ? 2 : 3;
+	total = body + 1 + extra;
+	aml_byte(a, (uint8_t)((extra << 6) | (total & 0xf)));
+	for (int i = 0; i < extra; i++)
+		aml_byte(a, (uint8_t)(total >> (4 + 8 * i)));
+}
+
+void aml_pkg(struct aml *a, const uint8_t *op, size_t oplen, const struct aml *body)
+{
+	if (body->overflow)
+		a->overflow = true;
+	aml_bytes(a, op, oplen);
+	pkg_length(a, body->len);
+	aml_bytes(a, body->buf, body->len);
+}
+
+void aml_name_integer(struct aml *a, const char *name, uint64_t v)
+{
+	aml_byte(a, AML_NAME_OP);
+	aml_name(a, name);
+	aml_integer(a, v);
+}
+
+void aml_name_string(struct aml *a, const char *name, const char *s)
+{
+	aml_byte(a, AML_NAME_OP);
+	aml_name(a, name);
+	aml_string(a, s);
+}
+
+/* Scope/Device bodies start with the name, inside the PkgLength. */
+static void named_block(struct aml *a, const uint8_t *op, size_t oplen, const char *name,
+			const struct aml *body)
+{
+	uint8_t tmp[8192];
+	struct aml inner;
+	aml_init(&inner, tmp, sizeof(tmp));
+	aml_name(&inner, name);
+	aml_bytes(&inner, body->buf, body->len);
+	inner.overflow |= body->overflow;
+	aml_pkg(a, op, oplen, &inner);
+}
+
+void aml_scope(struct aml *a, const char *name, const struct aml *body)
+{
+	static const uint8_t op[] = { AML_SCOPE_OP };
+	named_block(a, op, sizeof(op), name, body);
+}
+
+void aml_device(struct aml *a, const char *name, const struct aml *body)
+{
+	static const uint8_t op[] = { AML_EXT_OP, AML_DEVICE_OP };
+	named_block(a, op, sizeof(op), name, body);
+}
+
+void aml_name_package(struct aml *a, const char *name, const uint64_t *v, int n)
+{
+	static const uint8_t op[] = { AML_PACKAGE_OP };
+	uint8_t tmp[256];
+	struct aml inner;
+	aml_init(&inner, tmp, sizeof(tmp));
+	aml_byte(&inner, (uint8_t)n); /* NumElements */
+	for (int i = 0; i < n; i++)
+		aml_integer(&inner, v[i]);
+	aml_byte(a, AML_NAME_OP);
+	aml_name(a, name);
+	aml_pkg(a, op, sizeof(op), &inner);
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+void aml_name_crs_mmio_irq(struct aml *a, uint32_t base, uint32_t size, uint32_t gsi)
+{
+	static const uint8_t op[] = { AML_BUFFER_OP };
+	uint8_t res[12 + 9 + 2];
+	/* Memory32Fixed: tag 0x86, length 9, read/write, base, length. */
+	res[0] = 0x86, res[1] = 9, res[2] = 0, res[3] = 1;
+	put32(res + 4, base);
+	put32(res + 8, size);
+	/* Extended Interrupt: tag 0x89, length 6, consumer|edge, 1 irq. */
+	uint8_t *irq = res + 12;
+	irq[0] = 0x89, irq[1] = 6, irq[2] = 0, irq[3] = 0x03, irq[4] = 1;
+	put32(irq + 5, gsi);
+	/* End tag with checksum 0 ("treat as correct"). */
+	res[21] = 0x79, res[22] = 0;
+	uint8_t tmp[64];
+	struct aml inner;
+	aml_init(&inner, tmp, sizeof(tmp));
+	aml_integer(&inner, sizeof(res)); /* BufferSize */
+	aml_bytes(&inner, res, sizeof(res));
+	aml_byte(a, AML_NAME_OP);
+	aml_name(a, "_CRS");
+	aml_pkg(a, op, sizeof(op), &inner);
+}

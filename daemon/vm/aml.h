@@ -1,0 +1,42 @@
+/* aml.h - a tiny ACPI Machine Language encoder for the DSDT.
+ *
+ * Just what the VMM's DSDT needs: scopes, devices, named strings, integers,
+ * packages and resource-template buffers. A struct aml is a byte buffer
+ * with a fixed capacity; writes past it set `overflow` instead of writing,
+ * so callers check once at the end.
+ */
+#ifndef SM_AML_H
+#define SM_AML_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct aml {
+	uint8_t *buf;
+	size_t len, cap;
+	bool overflow;
+};
+
+void aml_init(struct aml *a, uint8_t *buf, size_t cap);
+void aml_bytes(struct aml *a, const void *p, size_t n);
+void aml_byte(struct aml *a, uint8_t b);
+/* NameSeg/NameString: "\\_SB_", "V000" (segments padded with '_'). */
+void aml_name(struct aml *a, const char *name);
+void aml_integer(struct aml *a, uint64_t v);
+void aml_string(struct aml *a, const char *s);
+/* PkgLength-prefixed blocks: op bytes, PkgLength, then body. */
+void aml_pkg(struct aml *a, const uint8_t *op, size_t oplen, const struct aml *body);
+/* Name(name, <integer>) / Name(name, "string") */
+void aml_name_integer(struct aml *a, const char *name, uint64_t v);
+void aml_name_string(struct aml *a, const char *name, const char *s);
+/* Scope(name) { body } / Device(name) { body } */
+void aml_scope(struct aml *a, const char *name, const struct aml *body);
+void aml_device(struct aml *a, const char *name, const struct aml *body);
+/* Name(name, Package(){ v[0], ... }) */
+void aml_name_package(struct aml *a, const char *name, const uint64_t *v, int n);
+/* Name(_CRS, ResourceTemplate(){ Memory32Fixed(ReadWrite, base, size)
+ *   Interrupt(ResourceConsumer, Edge, ActiveHigh, Exclusive){ gsi } }) */
+void aml_name_crs_mmio_irq(struct aml *a, uint32_t base, uint32_t size, uint32_t gsi);
+
+#endif

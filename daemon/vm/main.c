@@ -1,0 +1,60 @@
+/* main.c - supermachine-vmm: boot one microVM and report how it ended.
+ *
+ * The exit status is the outcome (vm.h: 0 poweroff, 3 reboot, 4 triple
+ * fault, 5 panic, ...); one line on stderr says what happened.
+ */
+#include "options.h"
+#include "probe.h"
+#include "vm.h"
+
+#include <stdio.h>
+
+static void print_stats(const struct vm *vm)
+{
+	uint64_t n[VM_EXITK_COUNT];
+	vm_exit_stats(vm, n);
+	fprintf(stderr, "supermachine-vmm: kvm exits:");
+	for (int k = 0; k < VM_EXITK_COUNT; k++)
+		fprintf(stderr, " %s=%llu", vm_exit_kind_name(k), (unsigned long long)n[k]);
+	fprintf(stderr, "\n");
+}
+
+static int run_vm(const struct options *o)
+{
+	struct vm vm;
+	struct vm_err err = { "" };
+	enum vm_outcome out = VM_ERROR;
+	if (vm_create(&vm, &o->vm, &err) < 0 || vm_boot(&vm, &err) < 0) {
+		fprintf(stderr, "supermachine-vmm: %s\n", err.msg);
+	} else {
+		out = vm_run(&vm, &err);
+		fprintf(stderr, "supermachine-vmm: %s: %s\n", vm_outcome_name(out), err.msg);
+		if (o->stats)
+			print_stats(&vm);
+	}
+	vm_destroy(&vm);
+	return out;
+}
+
+int main(int argc, char **argv)
+{
+	struct options o;
+	struct vm_err err = { "" };
+	if (options_parse(argc, argv, &o, &err) < 0) {
+		fprintf(stderr, "supermachine-vmm: %s\n%s", err.msg, options_usage());
+		return VM_BAD_USAGE;
+	}
+	if (o.help) {
+		fputs(options_usage(), stdout);
+		return 0;
+	}
+	if (o.probe) {
+		if (probe_long_mode(10, &err) < 0) {
+			fprintf(stderr, "supermachine-vmm: probe failed: %s\n", err.msg);
+			return 1;
+		}
+		fprintf(stderr, "supermachine-vmm: probe ok: a 64-bit guest ran to HLT\n");
+		return 0;
+	}
+	return run_vm(&o);
+}

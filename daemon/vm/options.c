@@ -1,0 +1,100 @@
+/* options.c - parse supermachine-vmm's command line (options.h). */
+#include "options.h"
+
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_VCPUS, OPT_MEM, OPT_CONSOLE,
+       OPT_CONSOLE_LOG, OPT_TIMEOUT, OPT_STATS, OPT_PROBE, OPT_HELP };
+
+static const struct option longopts[] = {
+	{ "kernel", required_argument, NULL, OPT_KERNEL },
+	{ "initrd", required_argument, NULL, OPT_INITRD },
+	{ "cmdline", required_argument, NULL, OPT_CMDLINE },
+	{ "vcpus", required_argument, NULL, OPT_VCPUS },
+	{ "mem", required_argument, NULL, OPT_MEM },
+	{ "console", no_argument, NULL, OPT_CONSOLE },
+	{ "console-log", required_argument, NULL, OPT_CONSOLE_LOG },
+	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+	{ "stats", no_argument, NULL, OPT_STATS },
+	{ "probe", no_argument, NULL, OPT_PROBE },
+	{ "help", no_argument, NULL, OPT_HELP },
+	{ 0 },
+};
+
+const char *options_usage(void)
+{
+	return "usage: supermachine-vmm --kernel BZIMAGE [--initrd FILE] [--cmdline STRING]\n"
+	       "                        [--vcpus N] [--mem MiB] [--console] [--console-log FILE]\n"
+	       "                        [--timeout SEC] [--stats]\n"
+	       "       supermachine-vmm --probe\n"
+	       "exit status: 0 poweroff, 1 error, 2 usage, 3 reboot, 4 triple fault, 5 panic,\n"
+	       "             6 KVM internal error, 7 timeout, 8 halted forever\n";
+}
+
+static int parse_long(const char *s, long min, long max, long *out)
+{
+	char *end;
+	errno = 0;
+	long v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static int parse_one(int c, const char *arg, struct options *o, struct vm_err *err)
+{
+	long v;
+	char *end;
+	switch (c) {
+	case OPT_KERNEL: o->vm.kernel = arg; return 0;
+	case OPT_INITRD: o->vm.initrd = arg; return 0;
+	case OPT_CMDLINE: o->vm.cmdline = arg; return 0;
+	case OPT_CONSOLE: o->vm.console_stdout = true; return 0;
+	case OPT_CONSOLE_LOG: o->vm.console_log = arg; return 0;
+	case OPT_STATS: o->stats = true; return 0;
+	case OPT_PROBE: o->probe = true; return 0;
+	case OPT_HELP: o->help = true; return 0;
+	case OPT_VCPUS:
+		if (parse_long(arg, 1, VM_MAX_VCPUS, &v) < 0)
+			return vm_errf(err, "--vcpus %s: want 1..%d", arg, VM_MAX_VCPUS);
+		o->vm.vcpus = (int)v;
+		return 0;
+	case OPT_MEM:
+		if (parse_long(arg, 32, 1L << 20, &v) < 0)
+			return vm_errf(err, "--mem %s: want MiB, 32..1048576", arg);
+		o->vm.mem_bytes = (uint64_t)v << 20;
+		return 0;
+	case OPT_TIMEOUT:
+		o->vm.timeout_sec = strtod(arg, &end);
+		if (end == arg || *end || !(o->vm.timeout_sec > 0))
+			return vm_errf(err, "--timeout %s: want seconds > 0", arg);
+		return 0;
+	default:
+		return vm_errf(err, "unknown option");
+	}
+}
+
+int options_parse(int argc, char **argv, struct options *o, struct vm_err *err)
+{
+	memset(o, 0, sizeof(*o));
+	o->vm.vcpus = 1;
+	o->vm.mem_bytes = (uint64_t)OPTIONS_DEFAULT_MEM_MIB << 20;
+	o->vm.cmdline = OPTIONS_DEFAULT_CMDLINE;
+	optind = 1;
+	opterr = 0;
+	int c;
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		if (c == '?' || c == ':')
+			return vm_errf(err, "bad option %s", argv[optind - 1]);
+		if (parse_one(c, optarg, o, err) < 0)
+			return -1;
+	}
+	if (optind < argc)
+		return vm_errf(err, "unexpected argument %s", argv[optind]);
+	if (!o->probe && !o->help && !o->vm.kernel)
+		return vm_errf(err, "--kernel is required");
+	return 0;
+}

@@ -1,0 +1,21 @@
+/* probe.h - can this /dev/kvm run a 64-bit guest? (supermachine-vmm --probe)
+ *
+ * A throw-away VM with 2 MiB of RAM runs a few bytes of code that enter
+ * long mode the way a standard boot does (from 32-bit protected mode,
+ * setting CR3/PAE/EFER.LME/PG itself), load an IDT, jump to the -2 GiB
+ * kernel mapping and take an exception. Success means the vCPU stopped at
+ * the final HLT in 64-bit mode with rax holding the value only 64-bit code
+ * can load. (PVM's /dev/kvm runs code entered directly in long mode, but a
+ * guest switching to long mode itself triple-faults, as Linux does.) No
+ * in-kernel irqchip, so HLT exits to us. A
+ * deadline (SIGALRM) bounds a vCPU that never exits.
+ */
+#ifndef SM_PROBE_H
+#define SM_PROBE_H
+
+#include "vm_err.h"
+
+/* 0 if a 64-bit guest ran to HLT; -1 with the reason in err. */
+int probe_long_mode(unsigned timeout_sec, struct vm_err *err);
+
+#endif

@@ -1,0 +1,86 @@
+#!/bin/bash
+# Offline import without a registry: an OCI image layout folder, a tar of
+# one, a `docker save` tar written by hand, a busybox image built with
+# umoci from Debian's busybox-static (the bundled default image's recipe),
+# and bad input: corrupted blobs, paths and symlinks leading outside the
+# archive, and folders that are no image at all. Bad input fails with a
+# clear error and stores nothing.
+. "$(dirname "$0")/lib.sh"
+
+note "OCI layout folder"
+simple_image "$WORK/one" 2 gzip
+id=$(sm import "$WORK/one" local/one:v1)
+want="sha256:$(jq -r '.manifests[0].digest' "$WORK/one/index.json" | cut -d: -f2)"
+[ "$id" = "$want" ] || fail "id $id, manifest $want"
+sm inspect local/one:v1 | grep -qx "workdir=/srv" || fail "config not read"
+[ "$(sm inspect local/one:v1 | grep -c '^layer=')" = 2 ] || fail "layers"
+
+note "tar of an OCI layout, named by its annotation"
+simple_image "$WORK/two" 1 zstd
+tmpidx=$(jq '.manifests[0].annotations["org.opencontainers.image.ref.name"]="example.com/two:1"' "$WORK/two/index.json")
+echo "$tmpidx" > "$WORK/two/index.json"
+tar -C "$WORK/two" -cf "$WORK/two.tar" .
+sm import "$WORK/two.tar" > /dev/null
+sm inspect example.com/two:1 > /dev/null || fail "annotation name not used"
+[ "$(ls "$WORK/store/tmp" | wc -l)" = 0 ] || fail "extraction dir left behind"
+
+note "docker save tar"
+mkdir -p "$WORK/ds/0a1b" "$WORK/dsrc"
+rootfs "$WORK/dsrc" saved
+tar --sort=name -C "$WORK/dsrc" -cf "$WORK/ds/0a1b/layer.tar" .
+diff=$(sha "$WORK/ds/0a1b/layer.tar")
+printf '{"architecture":"amd64","os":"linux","config":{"Cmd":["/bin/saved"],"Env":["X=1"]},"rootfs":{"type":"layers","diff_ids":["sha256:%s"]}}' "$diff" > "$WORK/ds/cfg.json"
+chex=$(sha "$WORK/ds/cfg.json"); mv "$WORK/ds/cfg.json" "$WORK/ds/$chex.json"
+printf '[{"Config":"%s.json","RepoTags":["saved/app:1.0"],"Layers":["0a1b/layer.tar"]}]' "$chex" > "$WORK/ds/manifest.json"
+tar -C "$WORK/ds" -cf "$WORK/ds.tar" .
+sm import "$WORK/ds.tar" > /dev/null
+sm inspect saved/app:1.0 > "$WORK/insp" || fail "docker save image not tagged"
+grep -qx "cmd=/bin/saved" "$WORK/insp" || fail "docker save config"
+grep -qx "config=sha256:$chex" "$WORK/insp" || fail "config digest"
+rm -rf "$WORK/x"; fsck.erofs --extract="$WORK/x" "$(sed -n 's/^layer=//p' "$WORK/insp")" > /dev/null 2>&1
+[ -e "$WORK/x/etc/saved.conf" ] || fail "docker save layer content"
+
+note "busybox image built with umoci"
+umoci init --layout "$WORK/bb" && umoci new --image "$WORK/bb:latest"
+umoci unpack --image "$WORK/bb:latest" "$WORK/bundle" > /dev/null
+mkdir -p "$WORK/bundle/rootfs/bin"
+cp /bin/busybox "$WORK/bundle/rootfs/bin/"; ln -s busybox "$WORK/bundle/rootfs/bin/sh"
+umoci repack --image "$WORK/bb:latest" "$WORK/bundle" > /dev/null
+umoci config --image "$WORK/bb:latest" --config.cmd /bin/sh --config.env PATH=/bin
+sm import "$WORK/bb" supermachine/busybox:latest > /dev/null
+sm inspect supermachine/busybox > "$WORK/insp"
+grep -qx "cmd=/bin/sh" "$WORK/insp" || fail "busybox cmd"
+rm -rf "$WORK/x"; fsck.erofs --extract="$WORK/x" "$(sed -n 's/^layer=//p' "$WORK/insp" | tail -1)" > /dev/null 2>&1
+cmp "$WORK/x/bin/busybox" /bin/busybox || fail "busybox binary differs"
+sm fsck > /dev/null || fail fsck
+before=$(sm ls)
+
+note "bad input"
+# umoci 0.4.7's `insert` of a lone file writes a tar without its final
+# padding: a truncated layer must fail cleanly, recording nothing.
+umoci init --layout "$WORK/trunc" && umoci new --image "$WORK/trunc:latest"
+umoci insert --image "$WORK/trunc:latest" /bin/busybox /bin/busybox
+expect_fail "converting layer.*[Tt]runcated" sm import "$WORK/trunc" trunc/img:v1
+[ "$(sm ls)" = "$before" ] || fail "truncated layer changed the image list"
+cp -r "$WORK/one" "$WORK/bad"
+lay=$(jq -r '.layers[0].digest' "$WORK/bad/blobs/sha256/$(jq -r '.manifests[0].digest' "$WORK/bad/index.json" | cut -d: -f2)" | cut -d: -f2)
+printf 'X' | dd of="$WORK/bad/blobs/sha256/$lay" bs=1 seek=10 conv=notrunc 2> /dev/null
+rm -rf "$WORK/store"
+expect_fail "digest mismatch for blob sha256:$lay" sm import "$WORK/bad" bad/img:v1
+[ -z "$(sm ls)" ] && [ ! -e "$WORK/store/blobs/sha256/$lay" ] || fail "corrupt import stored"
+rm "$WORK/bad/blobs/sha256/$lay"; ln -s /etc/passwd "$WORK/bad/blobs/sha256/$lay"
+expect_fail "outside the archive" sm import "$WORK/bad" bad/img:v1
+printf '[{"Config":"../../../etc/passwd","RepoTags":["x/y:z"],"Layers":[]}]' > "$WORK/ds/manifest.json"
+tar -C "$WORK/ds" -cf "$WORK/ds-evil.tar" .
+expect_fail "outside the archive" sm import "$WORK/ds-evil.tar"
+mkdir -p "$WORK/evil"; ln -s /etc "$WORK/evil/link"
+tar -C "$WORK/evil" -cf "$WORK/evil.tar" link
+printf 'x' > "$WORK/evil/f"; tar -C "$WORK/evil" -rf "$WORK/evil.tar" --transform 's|^f$|link/evil-file|' f
+expect_fail "" sm import "$WORK/evil.tar"
+[ ! -e /etc/evil-file ] || fail "wrote through a symlink out of the archive"
+mkdir -p "$WORK/empty"
+expect_fail "neither an OCI image layout" sm import "$WORK/empty"
+expect_fail "No such file" sm import "$WORK/absent"
+[ -z "$(sm ls)" ] || fail "bad input stored an image"
+sm fsck > /dev/null || fail fsck
+note ok
