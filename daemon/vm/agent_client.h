@@ -1,0 +1,81 @@
+/* agent_client.h - host side of the guest agent protocol (guest/agent_proto.h).
+ *
+ * One `struct agent_client` is one connection to the agent. It is reached
+ * through the VMM's hybrid vsock Unix socket ("CONNECT <port>\n" ->
+ * "OK <n>\n"), or over any connected stream fd (tests use AF_UNIX). Calls
+ * are blocking with a timeout, except that agent_client_signal() and
+ * agent_client_resize() may be called from another thread while
+ * agent_client_exec() runs. Use one connection per concurrent exec.
+ *
+ * Errors: functions return -1 (or NULL) and leave a message with context
+ * in agent_client_error() (or err for the constructors).
+ */
+#ifndef SM_AGENT_CLIENT_H
+#define SM_AGENT_CLIENT_H
+
+#include "agent_proto.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct agent_client;
+
+/* Connects through the hybrid vsock socket at uds_path to the guest's
+ * port, retrying until timeout_ms passes (the guest may still be booting
+ * or restoring), then does the HELLO handshake. */
+struct agent_client *agent_client_connect(const char *uds_path, uint32_t port,
+					  int timeout_ms, char *err, size_t errlen);
+/* Handshake over an already connected stream socket (takes ownership). */
+struct agent_client *agent_client_attach(int fd, int timeout_ms, char *err, size_t errlen);
+void agent_client_close(struct agent_client *c);
+const char *agent_client_error(const struct agent_client *c);
+/* What the agent said in its HELLO (cpus, mem_kib, name). */
+const struct sm_hello *agent_client_hello(const struct agent_client *c);
+
+int agent_client_ping(struct agent_client *c, int timeout_ms);
+
+struct agent_exec_spec {
+	const char *const *argv;   /* required, argv[0] searched in PATH */
+	const char *const *env;    /* NULL = empty environment */
+	const char *cwd;           /* NULL = "/" */
+	uint32_t uid, gid;
+	uint32_t timeout_ms;       /* 0 = none; enforced by the agent */
+	bool pty;
+	uint16_t rows, cols;       /* pty window size */
+	int stdin_fd;              /* forwarded until EOF; -1 = /dev/null */
+};
+
+struct agent_exec_io {
+	void (*on_stdout)(void *opaque, const void *p, size_t n);
+	void (*on_stderr)(void *opaque, const void *p, size_t n);
+	void (*on_started)(void *opaque, uint32_t pid); /* optional */
+	void *opaque;
+};
+
+struct agent_exec_result {
+	int exit_code;  /* -1 if killed by a signal */
+	int signal;     /* 0 if it exited */
+	bool timed_out;
+};
+
+/* Runs a command to completion, streaming output to io. Returns 0 with
+ * *res filled, or -1 (the command could not start, or the connection
+ * failed). */
+int agent_client_exec(struct agent_client *c, const struct agent_exec_spec *spec,
+		      const struct agent_exec_io *io, struct agent_exec_result *res);
+/* While agent_client_exec runs (any thread): signal the process
+ * (signo | SM_SIGNAL_GROUP for its group) or resize its pty. */
+int agent_client_signal(struct agent_client *c, uint32_t signo);
+int agent_client_resize(struct agent_client *c, uint16_t rows, uint16_t cols);
+
+int agent_client_write_file(struct agent_client *c, const char *path, uint32_t mode,
+			    const void *data, size_t len, int timeout_ms);
+/* *data is malloc'ed (caller frees); *mode may be NULL. Files above
+ * max_len are refused. */
+int agent_client_read_file(struct agent_client *c, const char *path, size_t max_len,
+			   void **data, size_t *len, uint32_t *mode, int timeout_ms);
+/* Asks the guest to power off (or reboot); returns once acknowledged. */
+int agent_client_shutdown(struct agent_client *c, uint32_t how, int timeout_ms);
+
+#endif

@@ -1,0 +1,27 @@
+/* agent.h - the guest agent's entry point.
+ *
+ * The agent serves the protocol of agent_proto.h on an already listening
+ * stream socket: AF_VSOCK in the guest (init.c), AF_UNIX in host tests
+ * (tests/unit/guest/agent_unix.c), so process semantics are testable
+ * without a VM. It is one single-threaded epoll loop that also reaps every
+ * child of the process (it may be PID 1).
+ */
+#ifndef SM_AGENT_H
+#define SM_AGENT_H
+
+#include <stdint.h>
+
+struct agent_hooks {
+	/* Called once a SHUTDOWN was acknowledged and flushed; how is
+	 * SM_SHUTDOWN_*. If it returns, agent_serve() returns 0. */
+	void (*shutdown)(void *opaque, uint32_t how);
+	void *opaque;
+	uint32_t cpus;    /* reported in HELLO */
+	uint64_t mem_kib; /* reported in HELLO */
+};
+
+/* Serve until a SHUTDOWN; -1 with a message on stderr if the loop itself
+ * cannot run (epoll/signalfd setup). Takes ownership of listen_fd. */
+int agent_serve(int listen_fd, const struct agent_hooks *hooks);
+
+#endif

@@ -1,0 +1,202 @@
+/* agent_proto.h - the wire protocol between the host and the guest agent.
+ *
+ * This one header is shared by guest/init (the agent, static, in the guest)
+ * and daemon/vm/agent_client.c (the host side). agent_proto.c holds the pure
+ * encode/decode functions both use; nothing here does I/O.
+ *
+ * Transport: a vsock stream. The agent listens on SM_AGENT_PORT; the host
+ * connects (through the VMM's hybrid vsock Unix socket: "CONNECT <port>\n",
+ * answered "OK <n>\n"). One connection may carry several requests at once;
+ * the host's client library opens one connection per exec so a slow reader
+ * of one exec never stalls another.
+ *
+ * Framing: every message is a 12-byte header followed by `len` payload
+ * bytes. All integers are little-endian.
+ *
+ *     u32 len    payload bytes, at most SM_AGENT_MAX_PAYLOAD
+ *     u16 type   enum sm_msg_type
+ *     u16 flags  0 (reserved; non-zero is a protocol error)
+ *     u32 id     request id chosen by the host (non-zero), 0 = connection
+ *
+ * Payload fields are u16/u32/i32/u64 integers and strings encoded as
+ * u32 length + bytes (no NUL terminator, NUL bytes inside are refused).
+ *
+ * Conversation:
+ *   HELLO    h->g  u32 version, u32 max_payload          (must come first)
+ *   HELLO    g->h  u32 version, u32 max_payload, u32 cpus, u64 mem_kib,
+ *                  str agent name
+ *   PING     h->g  -                     -> PONG
+ *   EXEC     h->g  u32 flags, u32 uid, u32 gid, u32 timeout_ms (0 = none),
+ *                  u16 rows, u16 cols, str cwd ("" = /), u32 argc,
+ *                  str argv[argc], u32 envc, str env[envc]  ("K=V")
+ *                  -> STARTED (u32 pid) or ERROR (exec failed; no EXIT)
+ *   STDIN    h->g  bytes; an empty STDIN closes the process's stdin
+ *   STDOUT   g->h  bytes as produced (with a pty: all terminal output)
+ *   STDERR   g->h  bytes as produced
+ *   SIGNAL   h->g  u32 signo, sent to the process; signo | SM_SIGNAL_GROUP
+ *                  sends it to the process group instead
+ *   RESIZE   h->g  u32 rows, u32 cols (pty only)
+ *   EXIT     g->h  i32 exit_code (-1 if killed), i32 signal (0 if exited),
+ *                  u32 flags (SM_EXIT_TIMED_OUT); sent after all output.
+ *                  The id is then free for reuse.
+ *   WRITE    h->g  u32 mode, str path; then DATA frames with the same id,
+ *                  an empty DATA ends the file -> OK or ERROR
+ *   READ     h->g  str path -> INFO (u32 mode, u64 size), DATA frames,
+ *                  an empty DATA ends it; or ERROR
+ *   SHUTDOWN h->g  u32 how (SM_SHUTDOWN_*) -> OK, then the VM powers off
+ *   ERROR    g->h  i32 errno, str message. With id 0 it is about the
+ *                  connection (bad version, garbage, truncated or
+ *                  oversized frame) and the agent closes the connection.
+ *
+ * STDIN, SIGNAL, RESIZE and DATA for an id that is not (or no longer) live
+ * are ignored: they may cross an EXIT or ERROR in flight. A host that is
+ * done sending may shut down its write side; the agent then finishes the
+ * live requests, flushes and closes.
+ *
+ * An exec lives while its process runs; if the connection closes first,
+ * the agent kills the process group.
+ */
+#ifndef SM_AGENT_PROTO_H
+#define SM_AGENT_PROTO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define SM_AGENT_VERSION      1
+#define SM_AGENT_PORT         1024u
+#define SM_AGENT_HDR_SIZE     12u
+#define SM_AGENT_MAX_PAYLOAD  (1u << 20)  /* 1 MiB */
+#define SM_AGENT_DATA_CHUNK   (64u << 10) /* output/file data per frame */
+#define SM_AGENT_MAX_ARGS     4096u
+
+enum sm_msg_type {
+	SM_MSG_HELLO = 1,
+	SM_MSG_ERROR = 2,
+	SM_MSG_OK = 3,
+	SM_MSG_PING = 4,
+	SM_MSG_PONG = 5,
+	SM_MSG_EXEC = 10,
+	SM_MSG_STARTED = 11,
+	SM_MSG_STDIN = 12,
+	SM_MSG_STDOUT = 13,
+	SM_MSG_STDERR = 14,
+	SM_MSG_SIGNAL = 15,
+	SM_MSG_RESIZE = 16,
+	SM_MSG_EXIT = 17,
+	SM_MSG_WRITE = 20,
+	SM_MSG_READ = 21,
+	SM_MSG_INFO = 22,
+	SM_MSG_DATA = 23,
+	SM_MSG_SHUTDOWN = 30,
+};
+
+/* EXEC flags */
+#define SM_EXEC_STDIN  0x1u /* stdin is a pipe fed by STDIN frames (else /dev/null) */
+#define SM_EXEC_PTY    0x2u /* run on a new pty; stdin/stdout are the terminal */
+#define SM_EXEC_FLAGS  (SM_EXEC_STDIN | SM_EXEC_PTY)
+
+/* EXIT flags */
+#define SM_EXIT_TIMED_OUT 0x1u
+
+/* SIGNAL: signo may be or'ed with this to signal the whole process group */
+#define SM_SIGNAL_GROUP 0x10000u
+
+/* SHUTDOWN how */
+#define SM_SHUTDOWN_POWEROFF 0u
+#define SM_SHUTDOWN_REBOOT   1u
+
+struct sm_hdr {
+	uint32_t len;
+	uint16_t type;
+	uint16_t flags;
+	uint32_t id;
+};
+
+/* Header coding. sm_hdr_decode returns 0, or -1 with *why set to a static
+ * message when the header is invalid (oversized, reserved flags, unknown
+ * type): the connection must then be answered with ERROR and closed. */
+void sm_hdr_encode(uint8_t out[SM_AGENT_HDR_SIZE], const struct sm_hdr *h);
+int sm_hdr_decode(const uint8_t in[SM_AGENT_HDR_SIZE], struct sm_hdr *h,
+		  const char **why);
+bool sm_msg_type_known(uint16_t type);
+const char *sm_msg_type_name(uint16_t type);
+
+/* Growable output buffer for building frames. On allocation failure `err`
+ * sticks and every later put is ignored; check it once at the end. */
+struct sm_wbuf {
+	uint8_t *data;
+	size_t len, cap;
+	bool err;
+};
+
+void sm_wbuf_free(struct sm_wbuf *b);
+void sm_put_u16(struct sm_wbuf *b, uint16_t v);
+void sm_put_u32(struct sm_wbuf *b, uint32_t v);
+void sm_put_u64(struct sm_wbuf *b, uint64_t v);
+void sm_put_bytes(struct sm_wbuf *b, const void *p, size_t n);
+void sm_put_str(struct sm_wbuf *b, const char *s);
+/* Start a frame: reserves the header; returns its offset for sm_frame_end. */
+size_t sm_frame_begin(struct sm_wbuf *b, uint16_t type, uint32_t id);
+/* Fill in the header's len; -1 if the payload grew past the maximum or an
+ * allocation failed (the frame is then removed from the buffer). */
+int sm_frame_end(struct sm_wbuf *b, size_t start);
+
+/* Cursor over one payload. Getters return 0, or -1 once the payload is
+ * short or malformed (the error sticks). Strings are returned as
+ * NUL-terminated copies the caller frees. */
+struct sm_rbuf {
+	const uint8_t *p;
+	size_t len, off;
+	bool err;
+};
+
+void sm_rbuf_init(struct sm_rbuf *r, const void *p, size_t len);
+int sm_get_u16(struct sm_rbuf *r, uint16_t *v);
+int sm_get_u32(struct sm_rbuf *r, uint32_t *v);
+int sm_get_i32(struct sm_rbuf *r, int32_t *v);
+int sm_get_u64(struct sm_rbuf *r, uint64_t *v);
+int sm_get_str(struct sm_rbuf *r, char **s);
+/* 0 if every byte was consumed and nothing failed, else -1. */
+int sm_rbuf_done(const struct sm_rbuf *r);
+
+/* EXEC request, decoded. Strings are owned by the struct. */
+struct sm_exec_req {
+	uint32_t flags, uid, gid, timeout_ms;
+	uint16_t rows, cols;
+	char *cwd;
+	uint32_t argc, envc;
+	char **argv; /* argc entries + NULL */
+	char **env;  /* envc entries + NULL */
+};
+
+int sm_exec_req_encode(struct sm_wbuf *b, uint32_t id, const struct sm_exec_req *req);
+/* 0, or -1 with *why set (the request is then released). */
+int sm_exec_req_decode(const void *payload, size_t len, struct sm_exec_req *req,
+		       const char **why);
+void sm_exec_req_free(struct sm_exec_req *req);
+
+/* Small fixed messages. */
+struct sm_exit_msg {
+	int32_t code, signal;
+	uint32_t flags;
+};
+
+struct sm_hello {
+	uint32_t version, max_payload, cpus;
+	uint64_t mem_kib;
+	char *name; /* decoded only; NULL when encoding from the host */
+};
+
+int sm_hello_encode(struct sm_wbuf *b, const struct sm_hello *h, bool from_guest);
+int sm_hello_decode(const void *p, size_t len, struct sm_hello *h, bool from_guest);
+int sm_exit_encode(struct sm_wbuf *b, uint32_t id, const struct sm_exit_msg *e);
+int sm_exit_decode(const void *p, size_t len, struct sm_exit_msg *e);
+int sm_error_encode(struct sm_wbuf *b, uint32_t id, int32_t err, const char *msg);
+/* *msg is a malloc'ed copy. */
+int sm_error_decode(const void *p, size_t len, int32_t *err, char **msg);
+/* Frames whose payload is only 0..2 u32 values or raw bytes. */
+int sm_u32_frame(struct sm_wbuf *b, uint16_t type, uint32_t id, int n, uint32_t a, uint32_t c);
+int sm_data_frame(struct sm_wbuf *b, uint16_t type, uint32_t id, const void *p, size_t n);
+
+#endif

@@ -1,0 +1,54 @@
+/* init_cmdline.c - parse sm.* keys from the kernel command line.
+ * See init_cmdline.h; the keys are documented at the top of init.c. */
+#include "init_cmdline.h"
+
+#include "agent_proto.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* One word of the line: [*w, *w + *n). */
+static int apply_word(const char *w, size_t n, struct init_opts *o)
+{
+	char word[128];
+	if (n >= sizeof(word) || strncmp(w, "sm.", 3) != 0)
+		return n >= sizeof(word) && strncmp(w, "sm.", 3) == 0 ? -1 : 0;
+	memcpy(word, w, n);
+	word[n] = 0;
+	char *val = strchr(word, '=');
+	if (val)
+		*val++ = 0;
+	if (!strcmp(word, "sm.poweroff") && !val)
+		o->poweroff = true;
+	else if (!strcmp(word, "sm.panic") && !val)
+		o->panic = true;
+	else if (!strcmp(word, "sm.debug") && !val)
+		o->debug = true;
+	else if (!strcmp(word, "sm.root") && val && *val && strlen(val) < sizeof(o->root))
+		strcpy(o->root, val);
+	else if (!strcmp(word, "sm.port") && val && *val) {
+		char *end;
+		unsigned long p = strtoul(val, &end, 10);
+		if (*end || p == 0 || p > 0xffffffffUL)
+			return -1;
+		o->port = (uint32_t)p;
+	} else
+		return -1;
+	return 0;
+}
+
+int init_parse_cmdline(const char *line, struct init_opts *o)
+{
+	int rc = 0;
+	memset(o, 0, sizeof(*o));
+	o->port = SM_AGENT_PORT;
+	while (*line) {
+		while (*line == ' ' || *line == '\t' || *line == '\n')
+			line++;
+		size_t n = strcspn(line, " \t\n");
+		if (n && apply_word(line, n, o))
+			rc = -1;
+		line += n;
+	}
+	return rc;
+}

@@ -1,0 +1,25 @@
+/* init_cmdline.h - the kernel command-line keys guest/init understands.
+ *
+ * Pure parsing (no I/O) so tests/unit/guest can check it; init.c reads
+ * /proc/cmdline and documents the keys at its top.
+ */
+#ifndef SM_INIT_CMDLINE_H
+#define SM_INIT_CMDLINE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct init_opts {
+	bool poweroff;   /* sm.poweroff: power off right after the ready line */
+	bool panic;      /* sm.panic: exit after the ready line (kernel panics) */
+	bool debug;      /* sm.debug: log each step on the console */
+	char root[64];   /* sm.root=DEV|none; "" = /dev/vda if present */
+	uint32_t port;   /* sm.port=N: agent vsock port */
+};
+
+/* Fills *o from a command line; unknown words are ignored (they belong to
+ * the kernel). Returns 0, or -1 if an sm.* value is invalid (o keeps the
+ * defaults for it). */
+int init_parse_cmdline(const char *line, struct init_opts *o);
+
+#endif

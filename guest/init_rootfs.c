@@ -1,0 +1,73 @@
+/* init_rootfs.c - the image's root: read-only disk + tmpfs upper, overlaid.
+ *
+ * Layout while still in the initramfs:
+ *   /sm/lower  the disk (erofs, else ext4), read-only
+ *   /sm/rw     tmpfs holding upper/ and work/
+ *   /sm/root   overlay(lower, upper) -> becomes "/"
+ * /proc, /sys and /dev are moved into the new root, which then replaces the
+ * initramfs with MS_MOVE + chroot (pivot_root cannot leave an initramfs).
+ */
+#include "init_steps.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static int fail(char *err, size_t errlen, const char *what, const char *arg)
+{
+	snprintf(err, errlen, "%s %s: %s", what, arg, strerror(errno));
+	return -1;
+}
+
+static int mount_lower(const char *dev, char *err, size_t errlen)
+{
+	static const char *const types[] = { "erofs", "ext4" };
+	mkdir("/sm", 0755);
+	mkdir("/sm/lower", 0755);
+	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++)
+		if (mount(dev, "/sm/lower", types[i], MS_RDONLY, NULL) == 0)
+			return 0;
+	return fail(err, errlen, "mount (erofs or ext4, read-only)", dev);
+}
+
+static int mount_overlay(char *err, size_t errlen)
+{
+	mkdir("/sm/rw", 0755);
+	mkdir("/sm/root", 0755);
+	if (mount("tmpfs", "/sm/rw", "tmpfs", 0, "mode=0755"))
+		return fail(err, errlen, "mount tmpfs on", "/sm/rw");
+	if (mkdir("/sm/rw/upper", 0755) || mkdir("/sm/rw/work", 0755))
+		return fail(err, errlen, "mkdir", "/sm/rw/upper|work");
+	if (mount("overlay", "/sm/root", "overlay", 0,
+		  "lowerdir=/sm/lower,upperdir=/sm/rw/upper,workdir=/sm/rw/work"))
+		return fail(err, errlen, "mount overlay on", "/sm/root");
+	return 0;
+}
+
+static int move_into(const char *from, const char *to, char *err, size_t errlen)
+{
+	mkdir(to, 0755);
+	if (mount(from, to, NULL, MS_MOVE, NULL))
+		return fail(err, errlen, "move mount", from);
+	return 0;
+}
+
+int rootfs_switch(const char *dev, char *err, size_t errlen)
+{
+	if (mount_lower(dev, err, errlen) || mount_overlay(err, errlen) ||
+	    move_into("/dev", "/sm/root/dev", err, errlen) ||
+	    move_into("/proc", "/sm/root/proc", err, errlen) ||
+	    move_into("/sys", "/sm/root/sys", err, errlen))
+		return -1;
+	mkdir("/sm/root/tmp", 01777);
+	if (chdir("/sm/root"))
+		return fail(err, errlen, "chdir", "/sm/root");
+	if (mount(".", "/", NULL, MS_MOVE, NULL))
+		return fail(err, errlen, "move mount", "/sm/root to /");
+	if (chroot(".") || chdir("/"))
+		return fail(err, errlen, "chroot", "/sm/root");
+	return 0;
+}

@@ -1,0 +1,33 @@
+/* init_steps.h - the boot steps of guest/init, one file each.
+ *
+ * init_sys.c      early mounts, console, CPU and memory counts, power off
+ * init_modules.c  kernel modules in the order the initramfs builder wrote
+ * init_rootfs.c   root disk under overlayfs, switch root
+ * Each step returns 0 or -1 with a message in err (init.c prints it).
+ */
+#ifndef SM_INIT_STEPS_H
+#define SM_INIT_STEPS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* List of modules (file names under MODULES_DIR), one per line, in load
+ * order; written by mkinitramfs. */
+#define MODULES_DIR   "/lib/modules"
+#define MODULES_ORDER "/lib/modules/load-order"
+
+int sys_early_mounts(char *err, size_t errlen);
+void sys_console(void);          /* fds 0-2 on /dev/console if closed */
+unsigned sys_cpus_online(void);
+uint64_t sys_mem_kib(void);      /* MemTotal */
+void sys_power_off(void);        /* sync + power off (or reset without ACPI) */
+
+/* Loads every module listed; *loaded counts successes. A module that
+ * fails is reported in err (the last failure) and the rest still load. */
+int modules_load(int *loaded, int verbose, char *err, size_t errlen);
+
+/* Mounts dev (erofs or ext4, read-only) under an overlay with a tmpfs
+ * upper and makes it the root; /proc, /sys, /dev move along. */
+int rootfs_switch(const char *dev, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,329 @@
+/* test_agent_exec.c - process semantics of the agent through agent_client.
+ *
+ * Runs against agent-unix natively (unit suite) or the agent in a microVM
+ * (vm suite, SM_AGENT_TARGET set by tests/vm/agent/run-agent-tests): exit
+ * codes, signals, separate stdout/stderr, 50 MiB of output, 10 MiB of
+ * stdin, timeouts, signals to a running process, a pty, cwd/env/uid,
+ * 8 concurrent execs, and file write/read round trips.
+ */
+#include "agent_target.h"
+
+#include <check.h>
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define ARGV(...) ((const char *const[]){ __VA_ARGS__, NULL })
+
+static void sha256_hex(const void *p, size_t n, char out[65])
+{
+	unsigned char md[32];
+	unsigned int len = 0;
+	EVP_Digest(p, n, md, &len, EVP_sha256(), NULL);
+	for (int i = 0; i < 32; i++)
+		sprintf(out + 2 * i, "%02x", md[i]);
+}
+
+START_TEST(echo_hello)
+{
+	struct run r;
+	run_cmd(&r, ARGV("echo", "hello"), -1, 0);
+	ck_assert_msg(r.rc == 0, "%s", r.error);
+	ck_assert_str_eq(r.out.data, "hello\n");
+	ck_assert_str_eq(r.err.data, "");
+	ck_assert_int_eq(r.res.exit_code, 0);
+	ck_assert_int_eq(r.res.signal, 0);
+	ck_assert(!r.res.timed_out);
+	run_free(&r);
+}
+END_TEST
+
+START_TEST(exit_code_7)
+{
+	struct run r;
+	run_cmd(&r, ARGV("sh", "-c", "exit 7"), -1, 0);
+	ck_assert_msg(r.rc == 0, "%s", r.error);
+	ck_assert_int_eq(r.res.exit_code, 7);
+	ck_assert_int_eq(r.res.signal, 0);
+	run_free(&r);
+}
+END_TEST
+
+START_TEST(killed_by_sigkill)
+{
+	struct run r;
+	run_cmd(&r, ARGV("sh", "-c", "kill -9 $$"), -1, 0);
+	ck_assert_msg(r.rc == 0, "%s", r.error);
+	ck_assert_int_eq(r.res.signal, SIGKILL);
+	ck_assert_int_eq(r.res.exit_code, -1);
+	run_free(&r);
+}
+END_TEST
+
+START_TEST(stdout_stderr_separate)
+{
+	struct run r;
+	run_cmd(&r, ARGV("sh", "-c", "echo out1; echo err1 >&2; echo out2; echo err2 >&2"), -1, 0);
+	ck_assert_msg(r.rc == 0, "%s", r.error);
+	ck_assert_str_eq(r.out.data, "out1\nout2\n");
+	ck_assert_str_eq(r.err.data, "err1\nerr2\n");
+	run_free(&r);
+}
+END_TEST
+
+START_TEST(missing_command_fails)
+{
+	struct run r;
+	run_cmd(&r, ARGV("/no/such/program"), -1, 0);
+	ck_assert_int_eq(r.rc, -1);
+	ck_assert_msg(strstr(r.error, "No such file"), "error: %s", r.error);
+	run_free(&r);
+}
+END_TEST
+
+/* 50 MiB of "0123456789abcdef\n" lines; compared by checksum. */
+START_TEST(stdout_50mib)
+{
+	const size_t total = 50u << 20;
+	char *expect = malloc(total), want[65], got[65];
+	for (size_t i = 0; i < total; i++)
+		expect[i] = "0123456789abcdef\n"[i % 17];
+	sha256_hex(expect, total, want);
+	free(expect);
+	struct run r;
+	run_cmd(&r, ARGV("sh", "-c", "yes 0123456789abcdef | head -c 52428800"), -1, 0);
+	ck_assert_msg(r.rc == 0, "%s", r.error);
+	ck_assert_int_eq(r.res.exit_code, 0);
+	ck_assert_uint_eq(r.out.len, total);
+	sha256_hex(r.out.data, r.out.len, got);
+	ck_assert_str_eq(got, want);
+	run_free(&r);
+}
+END_TEST
+
+struct feeder {
+	int fd;
+	const char *p;
+	size_t n;
+};
+
+static void *feed(void *arg)
+{
+	struct feeder *f = arg;
+	for (size_t off = 0; off < f->n;) {
+		ssize_t w = write(f->fd, f->p + off, f->n - off);
+		if (w <= 0)
+			break;
+		off += (size_t)w;
+	}
+	close(f->fd);
+	return NULL;
+}
+
+START_TEST(stdin_10mib_sha256)
+{
+	const size_t total = 10u << 20;
+	char *data = malloc(total), want[65];
+	srand(42);
+	for (size_t i = 0; i < total; i++)
+		data[i] = (char)rand();
+	sha256_hex(data, total, want);
+	int p[2];
+	ck_assert_int_eq(pipe(p), 0);
+	struct feeder f = { .fd = p[1], .p = data, .n = total };
+	pthread_t t;
+	pthread_create(&t, NULL, feed, &f);
+	struct run r;
+	run_cmd(&r, ARGV("sha256sum"), p[0], 0);
+	pthread_join(t, NULL);
+	close(p[0]);
+	ck_assert_msg(r.rc == 0, "%s", r.error);
+	ck_assert_int_eq(r.res.exit_code, 0);
+	ck_assert_msg(!strncmp(r.out.data, want, 64), "got %s want %s", r.out.data, want);
+	run_free(&r);
+	free(data);
+}
+END_TEST
+
+START_TEST(timeout_kills_sleep)
+{
+	struct timespec a, b;
+	struct run r;
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	run_cmd(&r, ARGV("sh", "-c", "sleep 100; echo not-killed"), -1, 1000);
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	ck_assert_msg(r.rc == 0, "%s", r.error);
+	ck_assert(r.res.timed_out);
+	ck_assert_int_eq(r.res.signal, SIGKILL);
+	ck_assert_str_eq(r.out.data, "");
+	ck_assert_int_lt(b.tv_sec - a.tv_sec, 30);
+	run_free(&r);
+}
+END_TEST
+
+struct sig_ctx {
+	struct agent_client *c;
+	struct buf out;
+	int started;
+};
+
+static void sig_started(void *o, uint32_t pid)
+{
+	struct sig_ctx *s = o;
+	s->started = 1;
+	agent_client_signal(s->c, SIGTERM);
+}
+
+START_TEST(signal_running_process)
+{
+	struct sig_ctx s = { .c = target_connect() };
+	struct agent_exec_spec spec = { .argv = ARGV("sleep", "100"), .stdin_fd = -1 };
+	struct agent_exec_io io = { .on_started = sig_started, .opaque = &s };
+	struct agent_exec_result res;
+	int rc = agent_client_exec(s.c, &spec, &io, &res);
+	ck_assert_msg(rc == 0, "%s", agent_client_error(s.c));
+	ck_assert(s.started);
+	ck_assert_int_eq(res.signal, SIGTERM);
+	ck_assert(!res.timed_out);
+	agent_client_close(s.c);
+}
+END_TEST
+
+START_TEST(cwd_env_uid)
+{
+	struct agent_client *c = target_connect();
+	struct buf out = { 0 };
+	const char *const env[] = { "FOO=bar baz", "PATH=/usr/bin:/bin", NULL };
+	struct agent_exec_spec spec = {
+		.argv = ARGV("sh", "-c", "pwd; echo \"$FOO\"; id -u; id -g"),
+		.env = env, .cwd = "/tmp", .uid = 65534, .gid = 65534, .stdin_fd = -1 };
+	if (getuid() != 0 && !target_is_vm()) /* natively only root can switch */
+		spec.uid = getuid(), spec.gid = getgid();
+	struct agent_exec_io io = { .on_stdout = buf_collect, .opaque = &out };
+	struct agent_exec_result res;
+	char expect[128];
+	ck_assert_msg(agent_client_exec(c, &spec, &io, &res) == 0, "%s", agent_client_error(c));
+	snprintf(expect, sizeof(expect), "/tmp\nbar baz\n%u\n%u\n", spec.uid, spec.gid);
+	ck_assert_str_eq(out.data ? out.data : "", expect);
+	free(out.data);
+	agent_client_close(c);
+}
+END_TEST
+
+START_TEST(pty_window_size)
+{
+	struct agent_client *c = target_connect();
+	struct buf out = { 0 };
+	struct agent_exec_spec spec = { .argv = ARGV("sh", "-c", "stty size; test -t 0 && echo tty"),
+					.pty = true, .rows = 33, .cols = 101, .stdin_fd = -1 };
+	struct agent_exec_io io = { .on_stdout = buf_collect, .opaque = &out };
+	struct agent_exec_result res;
+	ck_assert_msg(agent_client_exec(c, &spec, &io, &res) == 0, "%s", agent_client_error(c));
+	ck_assert_int_eq(res.exit_code, 0);
+	ck_assert_msg(out.data && strstr(out.data, "33 101") && strstr(out.data, "tty"),
+		      "pty output: %s", out.data ? out.data : "(none)");
+	free(out.data);
+	agent_client_close(c);
+}
+END_TEST
+
+struct conc {
+	int n;
+	struct run r;
+};
+
+static void *conc_run(void *arg)
+{
+	struct conc *k = arg;
+	char script[64];
+	snprintf(script, sizeof(script), "sleep 0.3; echo exec-%d; exit %d", k->n, k->n);
+	run_cmd(&k->r, ARGV("sh", "-c", script), -1, 0);
+	return NULL;
+}
+
+START_TEST(eight_concurrent_execs)
+{
+	struct conc k[8];
+	pthread_t t[8];
+	for (int i = 0; i < 8; i++) {
+		k[i].n = i;
+		pthread_create(&t[i], NULL, conc_run, &k[i]);
+	}
+	for (int i = 0; i < 8; i++) {
+		char want[32];
+		pthread_join(t[i], NULL);
+		snprintf(want, sizeof(want), "exec-%d\n", i);
+		ck_assert_msg(k[i].r.rc == 0, "%s", k[i].r.error);
+		ck_assert_str_eq(k[i].r.out.data, want);
+		ck_assert_int_eq(k[i].r.res.exit_code, i);
+		run_free(&k[i].r);
+	}
+}
+END_TEST
+
+START_TEST(file_round_trip)
+{
+	struct agent_client *c = target_connect();
+	const size_t n = (3u << 20) + 123;
+	char path[300], *data = malloc(n);
+	void *back;
+	size_t len;
+	uint32_t mode;
+	for (size_t i = 0; i < n; i++)
+		data[i] = (char)(i * 7 + i / 251);
+	snprintf(path, sizeof(path), "%s/roundtrip.bin", target_tmp());
+	ck_assert_msg(agent_client_write_file(c, path, 0640, data, n, 30000) == 0, "%s",
+		      agent_client_error(c));
+	ck_assert_msg(agent_client_read_file(c, path, 16u << 20, &back, &len, &mode, 30000) == 0,
+		      "%s", agent_client_error(c));
+	ck_assert_uint_eq(len, n);
+	ck_assert_int_eq(memcmp(back, data, n), 0);
+	ck_assert_uint_eq(mode, 0640);
+	free(back);
+	ck_assert_int_eq(agent_client_read_file(c, "/no/such/file", 100, &back, &len, NULL, 5000), -1);
+	ck_assert_msg(strstr(agent_client_error(c), "No such file"), "%s", agent_client_error(c));
+	ck_assert_int_eq(agent_client_ping(c, 5000), 0); /* still usable */
+	unlink(path);
+	free(data);
+	agent_client_close(c);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+	Suite *s = suite_create("agent_exec");
+	TCase *t = tcase_create("exec");
+	tcase_set_timeout(t, 300);
+	tcase_add_test(t, echo_hello);
+	tcase_add_test(t, exit_code_7);
+	tcase_add_test(t, killed_by_sigkill);
+	tcase_add_test(t, stdout_stderr_separate);
+	tcase_add_test(t, missing_command_fails);
+	tcase_add_test(t, stdout_50mib);
+	tcase_add_test(t, stdin_10mib_sha256);
+	tcase_add_test(t, timeout_kills_sleep);
+	tcase_add_test(t, signal_running_process);
+	tcase_add_test(t, cwd_env_uid);
+	tcase_add_test(t, pty_window_size);
+	tcase_add_test(t, eight_concurrent_execs);
+	tcase_add_test(t, file_round_trip);
+	suite_add_tcase(s, t);
+	return s;
+}
+
+int main(void)
+{
+	target_setup();
+	SRunner *r = srunner_create(suite());
+	srunner_run_all(r, CK_NORMAL);
+	int failed = srunner_ntests_failed(r);
+	srunner_free(r);
+	target_teardown();
+	return failed ? 1 : 0;
+}
