@@ -192,6 +192,10 @@ static void set_status(struct virtio_mmio *t, uint32_t v)
 			virtio_mmio_fail(t, "DRIVER_OK without FEATURES_OK");
 		else if (t->ops->activate && t->ops->activate(t->dev))
 			virtio_mmio_fail(t, "device could not start");
+		else /* buffers the driver queued (and kicked) before DRIVER_OK */
+			for (uint16_t q = 0; q < t->ops->num_queues; q++)
+				if (virtio_mmio_queue_live(t, q))
+					t->ops->notify(t->dev, q);
 	}
 }
 

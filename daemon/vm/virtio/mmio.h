@@ -82,6 +82,12 @@
 
 struct virtio_mmio;
 
+/* Event loop cookie for a queue's kick fd (see mmio_loop.h). */
+struct virtio_mmio_kick {
+	struct virtio_mmio *t;
+	uint16_t q;
+};
+
 struct virtio_dev_ops {
 	const char *name;
 	uint32_t device_id;
@@ -107,6 +113,9 @@ struct virtio_mmio {
 	uint64_t device_features; /* device bits | transport bits */
 	int irqfd;                /* eventfd wired to the guest interrupt, or -1 */
 	int kickfd[VIRTIO_MMIO_MAX_QUEUES]; /* ioeventfd per queue, or -1 */
+	struct virtio_mmio_kick kick[VIRTIO_MMIO_MAX_QUEUES];
+	uint64_t base;            /* MMIO window in the guest (0 in tests) */
+	uint32_t gsi;
 
 	/* Register state (plain; saved in snapshots). */
 	uint32_t status;

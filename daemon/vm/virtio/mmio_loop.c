@@ -9,6 +9,7 @@
 
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <unistd.h>
 
 static void on_kick(void *opaque, uint32_t events)
 {
@@ -18,16 +19,29 @@ static void on_kick(void *opaque, uint32_t events)
 		virtio_mmio_kick(k->t, k->q);
 }
 
-int virtio_mmio_watch_kicks(struct virtio_mmio *t, struct event_loop *loop,
-			    struct virtio_mmio_kick kick[VIRTIO_MMIO_MAX_QUEUES],
-			    struct vm_err *err)
+int virtio_mmio_watch_kicks(struct virtio_mmio *t, struct event_loop *loop, struct vm_err *err)
 {
 	for (uint16_t q = 0; q < t->ops->num_queues; q++) {
-		kick[q] = (struct virtio_mmio_kick){ t, q };
+		t->kick[q] = (struct virtio_mmio_kick){ t, q };
 		if (t->kickfd[q] < 0)
 			continue;
-		if (event_loop_add(loop, t->kickfd[q], EPOLLIN, on_kick, &kick[q]) < 0)
+		if (event_loop_add(loop, t->kickfd[q], EPOLLIN, on_kick, &t->kick[q]) < 0)
 			return vm_errno(err, "virtio-%s: watch queue %u", t->ops->name, q);
 	}
 	return 0;
+}
+
+void virtio_mmio_close_fds(struct virtio_mmio *t, struct event_loop *loop)
+{
+	for (int q = 0; q < VIRTIO_MMIO_MAX_QUEUES; q++) {
+		if (t->kickfd[q] < 0)
+			continue;
+		if (loop)
+			event_loop_del(loop, t->kickfd[q]);
+		close(t->kickfd[q]);
+		t->kickfd[q] = -1;
+	}
+	if (t->irqfd >= 0)
+		close(t->irqfd);
+	t->irqfd = -1;
 }

@@ -7,16 +7,9 @@
 #include "daemon/vm/virtio/mmio.h"
 #include "daemon/vm/vm_err.h"
 
-/* Event loop cookie: which transport and queue a kick fd belongs to. */
-struct virtio_mmio_kick {
-	struct virtio_mmio *t;
-	uint16_t q;
-};
-
-/* Watch t->kickfd[q] (those >= 0) on loop; kick[] must outlive the watch.
- * 0, or -1 with err. */
-int virtio_mmio_watch_kicks(struct virtio_mmio *t, struct event_loop *loop,
-			    struct virtio_mmio_kick kick[VIRTIO_MMIO_MAX_QUEUES],
-			    struct vm_err *err);
+/* Watch t->kickfd[q] (those >= 0) on loop. 0, or -1 with err. */
+int virtio_mmio_watch_kicks(struct virtio_mmio *t, struct event_loop *loop, struct vm_err *err);
+/* Stop watching and close the kick fds and the irqfd. */
+void virtio_mmio_close_fds(struct virtio_mmio *t, struct event_loop *loop);
 
 #endif

@@ -30,7 +30,6 @@
 static struct fake_guest g;
 static struct fake_ring rx, tx, evq;
 static struct virtio_vsock *v;
-static struct virtio_mmio_kick kicks[VIRTIO_MMIO_MAX_QUEUES];
 static struct event_loop *loop;
 static pthread_t loop_thread;
 static char dir[] = "/tmp/sm-vsock-XXXXXX";
@@ -77,7 +76,7 @@ static void setup(void)
 	v->t.irqfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	for (int q = 0; q < 3; q++)
 		v->t.kickfd[q] = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	ck_assert_int_eq(virtio_mmio_watch_kicks(&v->t, loop, kicks, &err), 0);
+	ck_assert_int_eq(virtio_mmio_watch_kicks(&v->t, loop, &err), 0);
 	ck_assert_int_eq(pthread_create(&loop_thread, NULL, run_loop, loop), 0);
 
 	wr(VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
@@ -103,11 +102,7 @@ static void teardown(void)
 {
 	event_loop_stop(loop);
 	pthread_join(loop_thread, NULL);
-	for (int q = 0; q < 3; q++) {
-		event_loop_del(loop, v->t.kickfd[q]);
-		close(v->t.kickfd[q]);
-	}
-	close(v->t.irqfd);
+	virtio_mmio_close_fds(&v->t, loop);
 	virtio_vsock_destroy(v);
 	free(v);
 	event_loop_free(loop);

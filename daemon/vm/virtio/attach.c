@@ -1,0 +1,117 @@
+/* attach.c - the glue between device models and a struct vm (see attach.h). */
+#include "daemon/vm/virtio/attach.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "daemon/vm/virtio/mmio_loop.h"
+
+/* Slot, bus window, irqfd, ioeventfds and kick watches for transport t. */
+static int plug(struct vm *vm, struct virtio_mmio *t, struct vm_err *err)
+{
+	if (vm_add_virtio_slot(vm, &t->base, &t->gsi) < 0)
+		return vm_errno(err, "virtio-%s: no free virtio-mmio slot", t->ops->name);
+	if (io_bus_register(&vm->mmio, t->base, VIRTIO_MMIO_WINDOW, virtio_mmio_access, t) < 0)
+		return vm_errno(err, "virtio-%s: register MMIO window at %#llx", t->ops->name,
+				(unsigned long long)t->base);
+	t->irqfd = vm_irqfd(vm, t->gsi);
+	if (t->irqfd < 0)
+		return vm_errno(err, "virtio-%s: KVM_IRQFD for GSI %u", t->ops->name, t->gsi);
+	for (uint16_t q = 0; q < t->ops->num_queues; q++) {
+		t->kickfd[q] = vm_ioeventfd(vm, t->base + VIRTIO_MMIO_QUEUE_NOTIFY, 4, q);
+		if (t->kickfd[q] < 0)
+			return vm_errno(err, "virtio-%s: KVM_IOEVENTFD for queue %u", t->ops->name, q);
+	}
+	return virtio_mmio_watch_kicks(t, vm->loop, err);
+}
+
+struct virtio_blk *virtio_blk_create(struct vm *vm, const char *path, bool readonly,
+				     struct vm_err *err)
+{
+	struct virtio_blk *b = calloc(1, sizeof(*b));
+	if (!b) {
+		vm_errno(err, "virtio-blk");
+		return NULL;
+	}
+	if (blk_disk_open(&b->disk, path, readonly, err) < 0) {
+		free(b);
+		return NULL;
+	}
+	virtio_blk_init(b, &vm->mem);
+	if (plug(vm, &b->t, err) < 0) {
+		vm_err_prefix(err, "disk %s", path);
+		virtio_blk_free(vm, b);
+		return NULL;
+	}
+	return b;
+}
+
+void virtio_blk_free(struct vm *vm, struct virtio_blk *b)
+{
+	if (!b)
+		return;
+	virtio_mmio_close_fds(&b->t, vm->loop);
+	blk_disk_close(&b->disk);
+	virtio_mmio_destroy(&b->t);
+	free(b);
+}
+
+struct virtio_vsock *virtio_vsock_create(struct vm *vm, uint64_t cid, const char *uds_path,
+					 struct vm_err *err)
+{
+	struct virtio_vsock *v = calloc(1, sizeof(*v));
+	if (!v) {
+		vm_errno(err, "virtio-vsock");
+		return NULL;
+	}
+	if (virtio_vsock_init(v, &vm->mem, cid, uds_path, vm->loop, err) < 0) {
+		free(v);
+		return NULL;
+	}
+	if (plug(vm, &v->t, err) < 0) {
+		virtio_vsock_free(vm, v);
+		return NULL;
+	}
+	return v;
+}
+
+void virtio_vsock_free(struct vm *vm, struct virtio_vsock *v)
+{
+	if (!v)
+		return;
+	virtio_mmio_close_fds(&v->t, vm->loop);
+	virtio_vsock_destroy(v);
+	free(v);
+}
+
+struct virtio_rng *virtio_rng_create(struct vm *vm, struct vm_err *err)
+{
+	struct virtio_rng *r = calloc(1, sizeof(*r));
+	if (!r) {
+		vm_errno(err, "virtio-rng");
+		return NULL;
+	}
+	virtio_rng_init(r, &vm->mem);
+	if (plug(vm, &r->t, err) < 0) {
+		virtio_rng_free(vm, r);
+		return NULL;
+	}
+	return r;
+}
+
+void virtio_rng_free(struct vm *vm, struct virtio_rng *r)
+{
+	if (!r)
+		return;
+	virtio_mmio_close_fds(&r->t, vm->loop);
+	virtio_mmio_destroy(&r->t);
+	free(r);
+}
+
+void virtio_print_stats(const struct virtio_mmio *t, const char *what)
+{
+	fprintf(stderr, "supermachine-vmm: virtio-%s %s at %#llx gsi %u: notifications=%llu "
+		"interrupts=%llu%s%s\n", t->ops->name, what, (unsigned long long)t->base, t->gsi,
+		(unsigned long long)t->n_notify, (unsigned long long)t->n_irq,
+		t->needs_reset ? " needs-reset: " : "", t->needs_reset ? t->fail_reason : "");
+}

@@ -1,0 +1,81 @@
+/* devices.c - build a VM's virtio devices from the command line (devices.h). */
+#include "daemon/vm/virtio/devices.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+int virtio_opts_add_disk(struct virtio_opts *o, const char *arg, struct vm_err *err)
+{
+	if (o->ndisks >= VIRTIO_MAX_DISKS)
+		return vm_errf(err, "--disk: at most %d disks", VIRTIO_MAX_DISKS);
+	struct virtio_disk_opt *d = &o->disk[o->ndisks];
+	size_t len = strlen(arg);
+	d->readonly = false;
+	if (len > 3 && strcmp(arg + len - 3, ",ro") == 0) {
+		d->readonly = true;
+		len -= 3;
+	} else if (len > 3 && strcmp(arg + len - 3, ",rw") == 0) {
+		len -= 3;
+	}
+	if (len == 0 || len >= sizeof(d->path))
+		return vm_errf(err, "--disk %s: want PATH[,ro]", arg);
+	memcpy(d->path, arg, len);
+	d->path[len] = 0;
+	o->ndisks++;
+	return 0;
+}
+
+int virtio_opts_set_cid(struct virtio_opts *o, const char *arg, struct vm_err *err)
+{
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(arg, &end, 10);
+	if (errno || end == arg || *end || v < 3 || v > UINT32_MAX - 1)
+		return vm_errf(err, "--cid %s: want 3..4294967294", arg);
+	o->cid = v;
+	return 0;
+}
+
+int virtio_devices_attach(struct vm *vm, const struct virtio_opts *o, struct virtio_devices *d,
+			  struct vm_err *err)
+{
+	memset(d, 0, sizeof(*d));
+	for (int i = 0; i < o->ndisks; i++) {
+		d->blk[i] = virtio_blk_create(vm, o->disk[i].path, o->disk[i].readonly, err);
+		if (!d->blk[i])
+			goto fail;
+		d->nblk++;
+	}
+	if (!(d->rng = virtio_rng_create(vm, err)))
+		goto fail;
+	if (o->vsock_path) {
+		d->vsock = virtio_vsock_create(vm, o->cid ? o->cid : VIRTIO_DEFAULT_CID,
+					       o->vsock_path, err);
+		if (!d->vsock)
+			goto fail;
+	}
+	return 0;
+fail:
+	virtio_devices_free(vm, d);
+	return -1;
+}
+
+void virtio_devices_free(struct vm *vm, struct virtio_devices *d)
+{
+	for (int i = 0; i < d->nblk; i++)
+		virtio_blk_free(vm, d->blk[i]);
+	virtio_rng_free(vm, d->rng);
+	virtio_vsock_free(vm, d->vsock);
+	memset(d, 0, sizeof(*d));
+}
+
+void virtio_devices_stats(const struct virtio_devices *d)
+{
+	for (int i = 0; i < d->nblk; i++)
+		virtio_print_stats(&d->blk[i]->t, d->blk[i]->disk.readonly ? "(ro)" : "(rw)");
+	if (d->rng)
+		virtio_print_stats(&d->rng->t, "");
+	if (d->vsock)
+		virtio_print_stats(&d->vsock->t, "");
+}
