@@ -1,0 +1,142 @@
+/* test_options.c - supermachine-vmm's command line, and the console sink
+ * (log file contents, panic detection) that --console-log configures. */
+#include "check_main.h"
+#include "daemon/vm/options.h"
+#include "daemon/vm/serial.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static int parse(struct options *o, struct vm_err *err, ...)
+{
+	char *argv[32] = { "supermachine-vmm" };
+	int argc = 1;
+	va_list ap;
+	va_start(ap, err);
+	for (char *a; (a = va_arg(ap, char *));)
+		argv[argc++] = a;
+	va_end(ap);
+	return options_parse(argc, argv, o, err);
+}
+
+START_TEST(full_command_line)
+{
+	struct options o;
+	struct vm_err err = { "" };
+	ck_assert_int_eq(parse(&o, &err, "--kernel", "k", "--initrd", "i", "--cmdline", "a b",
+			       "--vcpus", "2", "--mem", "512", "--console", "--console-log", "l",
+			       "--timeout", "1.5", "--stats", NULL), 0);
+	ck_assert_str_eq(o.vm.kernel, "k");
+	ck_assert_str_eq(o.vm.initrd, "i");
+	ck_assert_str_eq(o.vm.cmdline, "a b");
+	ck_assert_int_eq(o.vm.vcpus, 2);
+	ck_assert_uint_eq(o.vm.mem_bytes, 512ULL << 20);
+	ck_assert(o.vm.console_stdout);
+	ck_assert_str_eq(o.vm.console_log, "l");
+	ck_assert(o.vm.timeout_sec == 1.5);
+	ck_assert(o.stats);
+	ck_assert(!o.probe);
+}
+END_TEST
+
+START_TEST(defaults_and_probe)
+{
+	struct options o;
+	struct vm_err err = { "" };
+	ck_assert_int_eq(parse(&o, &err, "--kernel", "k", NULL), 0);
+	ck_assert_int_eq(o.vm.vcpus, 1);
+	ck_assert_uint_eq(o.vm.mem_bytes, (uint64_t)OPTIONS_DEFAULT_MEM_MIB << 20);
+	ck_assert_str_eq(o.vm.cmdline, OPTIONS_DEFAULT_CMDLINE);
+	ck_assert_ptr_null(o.vm.initrd);
+	ck_assert(o.vm.timeout_sec == 0);
+	ck_assert_int_eq(parse(&o, &err, "--probe", NULL), 0);
+	ck_assert(o.probe);
+}
+END_TEST
+
+START_TEST(bad_usage)
+{
+	struct options o;
+	struct vm_err err = { "" };
+	ck_assert_int_eq(parse(&o, &err, NULL), -1);
+	ck_assert_ptr_nonnull(strstr(err.msg, "--kernel"));
+	ck_assert_int_eq(parse(&o, &err, "--kernel", "k", "--vcpus", "0", NULL), -1);
+	ck_assert_int_eq(parse(&o, &err, "--kernel", "k", "--vcpus", "65", NULL), -1);
+	ck_assert_int_eq(parse(&o, &err, "--kernel", "k", "--vcpus", "2x", NULL), -1);
+	ck_assert_int_eq(parse(&o, &err, "--kernel", "k", "--mem", "8", NULL), -1);
+	ck_assert_int_eq(parse(&o, &err, "--kernel", "k", "--timeout", "-1", NULL), -1);
+	ck_assert_int_eq(parse(&o, &err, "--kernel", "k", "--bogus", NULL), -1);
+	ck_assert_ptr_nonnull(strstr(err.msg, "--bogus"));
+	ck_assert_int_eq(parse(&o, &err, "--kernel", "k", "extra", NULL), -1);
+	ck_assert_int_eq(parse(&o, &err, "--kernel", NULL), -1);
+}
+END_TEST
+
+static int irq_changes;
+static void irq(void *opaque, bool level) { irq_changes++; }
+static int panics;
+static void on_panic(void *opaque) { panics++; }
+
+static void out(struct serial *s, const char *text)
+{
+	for (; *text; text++) {
+		uint8_t b = (uint8_t)*text;
+		serial_io(s, UART_RBR, &b, 1, true);
+	}
+}
+
+START_TEST(console_log_and_panic)
+{
+	char path[] = "/tmp/sm-console-XXXXXX";
+	int fd = mkstemp(path);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	struct vm_err err = { "" };
+	struct serial *s = serial_new(irq, NULL, false, path, &err);
+	ck_assert_msg(s != NULL, "%s", err.msg);
+	serial_on_panic(s, on_panic, NULL);
+	uint8_t ier = UART_IER_THRI;
+	serial_io(s, UART_IER, &ier, 1, true);
+	ck_assert_int_eq(irq_changes, 1); /* line raised once, not per access */
+	out(s, "hello\n");
+	bool ended;
+	ck_assert(!serial_panicked(s, &ended));
+	out(s, "[    1.0] Kernel panic - not syncing: VFS: Unable to mount root fs\n");
+	ck_assert(serial_panicked(s, &ended));
+	ck_assert(!ended);
+	ck_assert_int_eq(panics, 0);
+	out(s, "[    1.1] ---[ end Kernel panic - not syncing: VFS ]---\n");
+	ck_assert(serial_panicked(s, &ended));
+	ck_assert(ended);
+	ck_assert_int_eq(panics, 1);
+	out(s, "partial");
+	serial_free(s);
+	FILE *f = fopen(path, "r");
+	char text[512] = { 0 };
+	ck_assert_uint_gt(fread(text, 1, sizeof(text) - 1, f), 0);
+	fclose(f);
+	ck_assert(strncmp(text, "hello\n[    1.0] Kernel panic", 27) == 0);
+	ck_assert_ptr_nonnull(strstr(text, "end Kernel panic"));
+	ck_assert_ptr_nonnull(strstr(text, "]---\npartial")); /* flushed at free */
+	unlink(path);
+	ck_assert_ptr_null(serial_new(irq, NULL, false, "/nonexistent/dir/log", &err));
+	ck_assert_ptr_nonnull(strstr(err.msg, "/nonexistent/dir/log"));
+}
+END_TEST
+
+static Suite *options_suite(void)
+{
+	Suite *s = suite_create("options");
+	TCase *t = tcase_create("options");
+	tcase_add_test(t, full_command_line);
+	tcase_add_test(t, defaults_and_probe);
+	tcase_add_test(t, bad_usage);
+	tcase_add_test(t, console_log_and_panic);
+	suite_add_tcase(s, t);
+	return s;
+}
+
+CHECK_MAIN(options_suite)
