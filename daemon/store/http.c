@@ -98,12 +98,14 @@ static size_t on_body(char *p, size_t sz, size_t nm, void *ud)
 		x->errbody[x->errbody_len] = '\0';
 		return n;
 	}
+	x->advanced = x->advanced || n > 0;
 	return x->sink.write(x, p, n) < 0 ? 0 : n;
 }
 
 CURLcode sm_http_perform(CURL *c, struct sm_xfer *x, struct curl_slist *headers)
 {
 	x->status = 0;
+	x->advanced = false;
 	x->sink_err[0] = '\0';
 	reset_headers(x);
 	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);

@@ -36,6 +36,7 @@ struct sm_xfer {
 	size_t errbody_len;
 	char sink_err[512];      /* why a sink aborted */
 	bool body_ok;            /* current response is 200/206 */
+	bool advanced;           /* the sink received bytes in this attempt */
 };
 
 /* Common options: timeouts, redirects, TLS, protocols. */

@@ -28,14 +28,49 @@ static int is_loopback(const char *domain)
 	return !strcmp(host, "localhost") || !strncmp(host, "127.", 4);
 }
 
-static int is_insecure(const char *domain, const char *const *list)
+static int listed(const char *domain, const char *const *list)
 {
-	if (is_loopback(domain))
-		return 1;
 	for (; list && *list; list++)
 		if (!strcmp(*list, domain))
 			return 1;
 	return 0;
+}
+
+static int ignore(struct sm_xfer *xf, const char *p, size_t n)
+{
+	(void)xf; (void)p; (void)n;
+	return 0;
+}
+
+/* Loopback registries may speak either: HTTPS when a TLS handshake
+ * succeeds (or fails only on the certificate, which then fails the pull
+ * clearly), plain HTTP otherwise. */
+static const char *probe_loopback(const char *host, const char *ca_file)
+{
+	char url[300];
+	CURL *c = curl_easy_init();
+	struct sm_xfer x = { 0 };
+
+	if (!c)
+		return "http";
+	snprintf(url, sizeof url, "https://%s/v2/", host);
+	sm_http_setup(c, ca_file);
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 5L);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, 10L);
+	x.sink.write = ignore;
+	CURLcode cc = sm_http_perform(c, &x, NULL);
+	curl_easy_cleanup(c);
+	return cc == CURLE_OK || cc == CURLE_PEER_FAILED_VERIFICATION ? "https" : "http";
+}
+
+static const char *scheme_for(const struct sm_ref *ref, const struct sm_pull_opts *o)
+{
+	if (listed(ref->domain, o->insecure))
+		return "http";
+	if (is_loopback(ref->domain))
+		return probe_loopback(sm_ref_registry_host(ref), o->ca_file);
+	return "https";
 }
 
 int sm_registry_init(struct sm_registry *r, const struct sm_ref *ref,
@@ -46,7 +81,7 @@ int sm_registry_init(struct sm_registry *r, const struct sm_ref *ref,
 	snprintf(r->domain, sizeof r->domain, "%s", ref->domain);
 	snprintf(r->repo, sizeof r->repo, "%s", ref->repo);
 	snprintf(r->base, sizeof r->base, "%s://%s",
-		 is_insecure(ref->domain, o->insecure) ? "http" : "https",
+		 scheme_for(ref, o),
 		 sm_ref_registry_host(ref));
 	r->ca_file = o->ca_file;
 	r->retries = o->retries > 0 ? o->retries : 5;
@@ -273,7 +308,7 @@ int sm_registry_request(struct sm_registry *r, CURL *c, const char *url,
 					      struct curl_slist **h),
 			char *err, size_t errlen)
 {
-	int attempt = 0, auth_rounds = 0;
+	int attempt = 0, auth_rounds = 0, tries = 0;
 	CURLcode cc;
 
 	sm_http_setup(c, r->ca_file);
@@ -284,6 +319,7 @@ int sm_registry_request(struct sm_registry *r, CURL *c, const char *url,
 			return sm_err(err, errlen, "%s", x->sink_err);
 		unsigned gen = apply_auth(r, c);
 		cc = sm_http_perform(c, x, h);
+		tries++;
 		if (h != headers)
 			curl_slist_free_all(h);
 		if (cc == CURLE_OK && x->status == 401) {
@@ -297,13 +333,15 @@ int sm_registry_request(struct sm_registry *r, CURL *c, const char *url,
 		}
 		if (x->sink_err[0])
 			return sm_err(err, errlen, "GET %s: %s", url, x->sink_err);
+		if (x->advanced && cc != CURLE_OK)
+			attempt = 0; /* a transfer that made progress resumes afresh */
 		if (!sm_http_retryable(cc, x->status) || ++attempt >= r->retries)
 			break;
 		backoff(r, attempt - 1, cc == CURLE_OK ? x->retry_after : -1);
 	}
 	if (cc != CURLE_OK)
-		return sm_err(err, errlen, "GET %s: %s (after %d attempts)", url,
-			      curl_easy_strerror(cc), attempt);
+		return sm_err(err, errlen, "GET %s: %s (%d %s)", url, curl_easy_strerror(cc),
+			      tries, tries == 1 ? "try" : "tries");
 	if (x->status != 200 && x->status != 206)
 		return status_error(r, url, x, err, errlen);
 	return 0;

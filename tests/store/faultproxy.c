@@ -87,6 +87,8 @@ static ssize_t read_head(int fd, char *buf, size_t cap, size_t *got)
 			return -1;
 		*got += (size_t)n;
 		buf[*got] = '\0';
+		if (buf[0] == 0x16)
+			return -1; /* a TLS handshake: this proxy speaks plain HTTP */
 		char *end = strstr(buf, "\r\n\r\n");
 		if (end)
 			return end + 4 - buf;

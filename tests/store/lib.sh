@@ -52,6 +52,7 @@ storage:
     enabled: true
 http:
   addr: 127.0.0.1:$REG_PORT
+${REG_HTTP_EXTRA:-}
 $auth
 YML
 	/usr/bin/docker-registry serve "$dir/config.yml" > "$dir/log" 2>&1 &

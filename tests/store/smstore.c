@@ -5,7 +5,7 @@
  *
  *   smstore DIR pull REF [--insecure HOST] [--user U:P] [--docker-config F]
  *                        [--platform OS/ARCH[/VARIANT]] [--parallel N]
- *                        [--retries N] [--delay MS] [--progress]
+ *                        [--retries N] [--delay MS] [--ca-file PEM] [--progress]
  *   smstore DIR import PATH [NAME] [--platform ...]
  *   smstore DIR ls | inspect NAME | rm NAME | gc | fsck
  */
@@ -51,6 +51,8 @@ static int parse_opts(int argc, char **argv, struct sm_pull_opts *o, const char 
 			o->password = c + 1;
 		} else if (!strcmp(a, "--docker-config"))
 			o->docker_config = v;
+		else if (!strcmp(a, "--ca-file"))
+			o->ca_file = v;
 		else if (!strcmp(a, "--platform")) {
 			snprintf(plat, sizeof plat, "%s", v);
 			o->os = strtok(plat, "/");

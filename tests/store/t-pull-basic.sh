@@ -51,6 +51,18 @@ sm pull "$REG/test/multi:v1" --progress 2> "$WORK/progress2" > /dev/null
 grep -q " download " "$WORK/progress2" && fail "re-pull downloaded again"
 grep -q " exists " "$WORK/progress2" || fail "re-pull did not reuse blobs"
 
+# one image, two tags: removing a tag keeps the image until the last one
+push "$WORK/one" test/again:v1
+[ "$(sm pull "$REG/test/again:v1")" = "$id" ] || fail "same manifest, different id"
+grep -q "^$id [0-9]* $REG/test/again:v1,$REG/test/one:v1\$" <(sm ls) || fail "two tags: $(sm ls)"
+sm rm "$REG/test/one:v1"
+sm inspect "$REG/test/again:v1" > /dev/null || fail "image removed with its first tag"
+expect_fail "no such image" sm inspect "$REG/test/one:v1"
+sm rm "$REG/test/again:v1"
+expect_fail "no such image" sm inspect "$id"
+short=$(echo "$mid" | cut -c8-20)
+sm inspect "$short" | grep -qx "id=$mid" || fail "inspect by id prefix"
+
 expect_fail "HTTP 404" sm pull "$REG/test/one:nope"
 expect_fail "HTTP 404" sm pull "$REG/test/absent:v1"
 sm fsck > /dev/null || fail "fsck"

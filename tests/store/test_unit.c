@@ -1,6 +1,7 @@
 /* test_unit.c - check(1) unit tests for the store's pure parts: reference
  * parsing, WWW-Authenticate parsing, Docker config credentials, platform
- * selection in an index, manifest validation and config parsing.
+ * selection in an index, manifest validation and config parsing; and
+ * the store's schema, version check, process lock and empty-store queries.
  */
 #include "auth.h"
 #include "manifest.h"
@@ -8,6 +9,7 @@
 #include "store.h"
 
 #include <check.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -244,6 +246,77 @@ START_TEST(config_fields)
 }
 END_TEST
 
+static void mkstore(char *dir)
+{
+	strcpy(dir, "/tmp/sm-unit-store-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+}
+
+static void rmstore(const char *dir)
+{
+	char cmd[600];
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+	ck_assert_int_eq(system(cmd), 0);
+}
+
+START_TEST(store_schema_and_lock)
+{
+	char dir[64], path[128], err[512];
+	struct sm_store *st, *st2;
+	sqlite3 *db;
+	sqlite3_stmt *s;
+
+	mkstore(dir);
+	ck_assert_msg(sm_store_open(dir, &st, err, sizeof err) == 0, "%s", err);
+	ck_assert_int_eq(sm_store_open(dir, &st2, err, sizeof err), -1);
+	ck_assert_msg(strstr(err, "in use"), "%s", err);
+	sm_store_close(st);
+	snprintf(path, sizeof path, "%s/store.db", dir);
+	ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_prepare_v2(db, "SELECT (SELECT user_version FROM pragma_user_version),"
+		" (SELECT journal_mode FROM pragma_journal_mode), (SELECT COUNT(*) FROM sqlite_master"
+		" WHERE type = 'table')", -1, &s, NULL), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_step(s), SQLITE_ROW);
+	ck_assert_int_eq(sqlite3_column_int(s, 0), 1);
+	ck_assert_str_eq((const char *)sqlite3_column_text(s, 1), "wal");
+	ck_assert_int_eq(sqlite3_column_int(s, 2), 6);
+	sqlite3_finalize(s);
+	ck_assert_int_eq(sqlite3_exec(db, "PRAGMA user_version = 99", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	ck_assert_int_eq(sm_store_open(dir, &st, err, sizeof err), -1);
+	ck_assert_msg(strstr(err, "version 99 is newer"), "%s", err);
+	rmstore(dir);
+}
+END_TEST
+
+START_TEST(store_empty_queries)
+{
+	char dir[64], err[512];
+	struct sm_store *st;
+	struct sm_image_info *list;
+	struct sm_image_config *c;
+	struct sm_gc_stats g;
+	size_t n = 99;
+
+	mkstore(dir);
+	ck_assert_msg(sm_store_open(dir, &st, err, sizeof err) == 0, "%s", err);
+	ck_assert_int_eq(sm_store_list(st, &list, &n, err, sizeof err), 0);
+	ck_assert_uint_eq(n, 0);
+	sm_image_list_free(list, n);
+	ck_assert_int_eq(sm_store_inspect(st, "busybox", &c, err, sizeof err), -1);
+	ck_assert_msg(strstr(err, "no such image: busybox"), "%s", err);
+	ck_assert_int_eq(sm_store_delete(st, "sha256:" D64, err, sizeof err), -1);
+	ck_assert_int_eq(sm_store_inspect(st, "Bad Name", &c, err, sizeof err), -1);
+	ck_assert_msg(strstr(err, "invalid"), "%s", err);
+	ck_assert_int_eq(sm_store_pull(st, "UPPER/case", NULL, NULL, err, sizeof err), -1);
+	ck_assert_msg(strstr(err, "invalid repository"), "%s", err);
+	ck_assert_int_eq(sm_store_gc(st, &g, err, sizeof err), 0);
+	ck_assert_uint_eq(g.files_removed, 0);
+	sm_store_close(st);
+	rmstore(dir);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("store-unit");
@@ -259,6 +332,10 @@ int main(void)
 	tcase_add_test(tc, doc_kinds);
 	tcase_add_test(tc, manifest_validation);
 	tcase_add_test(tc, config_fields);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("store");
+	tcase_add_test(tc, store_schema_and_lock);
+	tcase_add_test(tc, store_empty_queries);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_set_fork_status(sr, CK_NOFORK);
