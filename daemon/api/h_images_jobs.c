@@ -137,7 +137,7 @@ static void job_finish(struct image_job *j, int rc, const char *id, const char *
 	metrics_image_job(j->srv->metrics, j->is_import, rc == 0);
 	if (rc == 0)
 		events_publish(j->srv->events, j->is_import ? "image.imported" : "image.pulled",
-			       json_pack("{s:s,s:s?}", "id", id, "reference", j->ref));
+			       json_pack("{s:s,s:s*}", "id", id, "reference", j->ref));
 	else
 		sm_log("%s %s failed: %s", j->is_import ? "import of" : "pull of",
 		       j->is_import ? j->path : j->ref, err);
@@ -325,5 +325,5 @@ void h_images_import(struct api_req *r)
 			return;
 		}
 	}
-	start_job(r, j, json_pack("{s:s,s:s?}", "type", "start", "tag", j->ref));
+	start_job(r, j, json_pack("{s:s,s:s*}", "type", "start", "tag", j->ref));
 }

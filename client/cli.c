@@ -1,0 +1,103 @@
+/* cli.c - supermachine: a thin CLI over libsupermachine.
+ *
+ * docker/podman habits: `supermachine pull busybox`, `images`, `rmi`,
+ * tables for people and --json for programs. Global options come before
+ * the command; every command also takes --json. When the daemon cannot be
+ * reached the message says so and names the socket.
+ */
+#include "client/cli.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const struct {
+	const char *name;
+	int (*fn)(struct cli *, int, char **);
+	const char *help;
+} commands[] = {
+	{ "pull", cmd_pull, "pull [--platform OS/ARCH] IMAGE   pull an image from its registry" },
+	{ "import", cmd_import, "import [--tag TAG] PATH          import an OCI layout or docker-save tar" },
+	{ "images", cmd_images, "images [-q]                       list images" },
+	{ "rmi", cmd_rmi, "rmi [-f] IMAGE...                 remove images" },
+	{ "info", cmd_info, "info                              daemon and KVM status" },
+	{ "version", cmd_version, "version                           client and daemon versions" },
+};
+#define N_COMMANDS (sizeof commands / sizeof commands[0])
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: supermachine [--socket PATH] [--json] COMMAND [ARGS]\n\ncommands:\n");
+	for (size_t i = 0; i < N_COMMANDS; i++)
+		fprintf(f, "  %s\n", commands[i].help);
+	fprintf(f, "\nThe socket defaults to $SUPERMACHINE_SOCKET, then the daemon's own "
+		"default.\nEvery command takes --json for machine-readable output.\n");
+}
+
+int cli_usage_error(const char *fmt, ...)
+{
+	va_list ap;
+	fprintf(stderr, "supermachine: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\n");
+	return 2;
+}
+
+int cli_error(struct cli *cli, int status, const char *what)
+{
+	if (status == SM_E_CONNECT)
+		fprintf(stderr, "supermachine: cannot reach the daemon: is supermachined "
+			"running? socket %s\n  (%s)\n", sm_client_socket(cli->c),
+			sm_errmsg(cli->c));
+	else
+		fprintf(stderr, "supermachine: %s: %s\n", what, sm_errmsg(cli->c));
+	return 1;
+}
+
+/* Global options; returns the index of the command or -1. */
+static int parse_globals(int argc, char **argv, struct sm_client_opts *o, bool *json)
+{
+	int i = 1;
+	for (; i < argc && argv[i][0] == '-'; i++) {
+		if (!strcmp(argv[i], "--socket") && i + 1 < argc)
+			o->socket_path = argv[++i];
+		else if (!strncmp(argv[i], "--socket=", 9))
+			o->socket_path = argv[i] + 9;
+		else if (!strcmp(argv[i], "--json"))
+			*json = true;
+		else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			usage(stdout);
+			exit(0);
+		} else {
+			exit(cli_usage_error("unknown option %s (try --help)", argv[i]));
+		}
+	}
+	return i < argc ? i : -1;
+}
+
+int main(int argc, char **argv)
+{
+	struct sm_client_opts o = { 0 };
+	struct cli cli = { .tty = isatty(STDOUT_FILENO) };
+	int at = parse_globals(argc, argv, &o, &cli.json);
+	if (at < 0) {
+		usage(stderr);
+		return 2;
+	}
+	for (size_t i = 0; i < N_COMMANDS; i++) {
+		if (strcmp(argv[at], commands[i].name) != 0)
+			continue;
+		int st = sm_client_new(&o, &cli.c);
+		if (st != SM_OK) {
+			fprintf(stderr, "supermachine: %s\n", sm_strerror(st));
+			return 1;
+		}
+		int rc = commands[i].fn(&cli, argc - at, argv + at);
+		sm_client_free(cli.c);
+		return rc;
+	}
+	return cli_usage_error("unknown command \"%s\" (try --help)", argv[at]);
+}

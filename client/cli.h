@@ -1,0 +1,47 @@
+/* cli.h - the supermachine CLI's shared parts: each command is a
+ * function in cli_<area>.c taking its own argv (argv[0] = command name). */
+#ifndef SM_CLI_H
+#define SM_CLI_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "client/supermachine.h"
+
+struct cli {
+	sm_client *c;
+	bool json;           /* --json: machine output */
+	bool tty;            /* stdout is a terminal */
+};
+
+/* Prints the library's error for what failed; returns the exit code. */
+int cli_error(struct cli *cli, int status, const char *what);
+int cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+int cmd_pull(struct cli *cli, int argc, char **argv);
+int cmd_import(struct cli *cli, int argc, char **argv);
+int cmd_images(struct cli *cli, int argc, char **argv);
+int cmd_rmi(struct cli *cli, int argc, char **argv);
+int cmd_info(struct cli *cli, int argc, char **argv);
+int cmd_version(struct cli *cli, int argc, char **argv);
+
+/* cli_format.c */
+void fmt_size(char *buf, size_t len, uint64_t bytes);
+void fmt_ago(char *buf, size_t len, const char *rfc3339);
+const char *short_id(const char *id);  /* 12 hex digits of sha256:… */
+
+/* A table: add rows of ncols cells, then print with aligned columns. */
+struct table;
+struct table *table_new(int ncols, const char *const *headers);
+void table_row(struct table *t, const char *const *cells);
+void table_print(struct table *t, FILE *out);
+void table_free(struct table *t);
+
+/* cli_progress.c: pull/import progress, bars on a terminal, lines not. */
+struct progress;
+struct progress *progress_new(bool tty, FILE *out);
+int progress_cb(const struct sm_progress_event *ev, void *ud);
+void progress_finish(struct progress *p);
+
+#endif

@@ -1,0 +1,52 @@
+/* client_int.h - what libsupermachine's files share: the handle, the
+ * error setters, and one HTTP exchange over the socket (http.c). */
+#ifndef SM_CLIENT_INT_H
+#define SM_CLIENT_INT_H
+
+#include <jansson.h>
+#include <stdio.h>
+
+#include "client/supermachine.h"
+
+struct sm_client {
+	char *socket;
+	long connect_timeout_ms, timeout_ms;
+	void *curl;              /* CURL *, reused across calls */
+	char errmsg[1024];
+	char errcode[64];
+};
+
+int sm_fail(sm_client *c, int status, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void sm_clear_error(sm_client *c);
+
+/* An NDJSON line of a 200 stream; non-zero stops the transfer. */
+typedef int (*http_line_fn)(json_t *line, void *ud);
+
+struct http_call {
+	const char *method;
+	const char *path;        /* already escaped, with the query */
+	const char *content_type;
+	const char *body;        /* or upload: */
+	size_t body_len;
+	FILE *upload;
+	long upload_len;
+	http_line_fn on_line;    /* NULL: a single JSON answer into *answer */
+	void *ud;
+};
+
+/* SM_OK with *answer (if wanted, caller decrefs), or an error with the
+ * daemon's message set. */
+int http_call(sm_client *c, const struct http_call *call, json_t **answer);
+
+/* Appends name to buf, percent-escaping what a path segment cannot hold
+ * (slashes and colons stay). NULL when it does not fit. */
+char *http_escape_path(const char *prefix, const char *name, const char *suffix);
+
+/* json helpers (json_out.c) */
+char *jdup(json_t *obj, const char *key);
+char **jstrv(json_t *obj, const char *key, size_t *n);
+void strv_free(char **v);
+int image_from_json(json_t *j, struct sm_image *out);
+
+#endif

@@ -1,0 +1,207 @@
+/* supermachine.h - libsupermachine, the C client for supermachined.
+ *
+ * One handle talks to one daemon over its Unix socket (HTTP/1.1 + JSON,
+ * see docs/api.md). Use a handle from one thread at a time; make one per
+ * thread for parallel calls. Every options struct may be NULL, and a
+ * zeroed struct means the defaults.
+ *
+ * Every call returns SM_OK (0) or a negative enum sm_status. After a
+ * failure, sm_errmsg() is the daemon's message (or a local description)
+ * and sm_errcode() the daemon's error code ("not_found", ...), valid
+ * until the next call on the handle.
+ *
+ *     sm_client *c;
+ *     struct sm_image img;
+ *     if (sm_client_new(NULL, &c) == SM_OK &&
+ *         sm_image_pull(c, "busybox", NULL, &img) == SM_OK)
+ *             printf("%s\n", img.id);
+ *     else
+ *             fprintf(stderr, "%s\n", sm_errmsg(c));
+ *
+ * Results are plain structs owned by the caller and freed with the
+ * matching *_free function; each also carries the daemon's JSON text
+ * (json) for fields this header does not name.
+ */
+#ifndef SUPERMACHINE_H
+#define SUPERMACHINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The library is built with hidden visibility; what this header declares
+ * is its whole exported interface. */
+#if defined(__GNUC__)
+#pragma GCC visibility push(default)
+#endif
+
+#define SM_CLIENT_VERSION "0.1.0"
+
+enum sm_status {
+	SM_OK = 0,
+	SM_E_CONNECT = -1,       /* the daemon is not reachable on the socket */
+	SM_E_PROTOCOL = -2,      /* an answer the library does not understand */
+	SM_E_BAD_REQUEST = -3,   /* 400: see sm_errmsg for the field */
+	SM_E_NOT_FOUND = -4,     /* 404 */
+	SM_E_CONFLICT = -5,      /* 409 */
+	SM_E_TOO_LARGE = -6,     /* 413 */
+	SM_E_UNPROCESSABLE = -7, /* 422 */
+	SM_E_UNAVAILABLE = -8,   /* 503: KVM not usable */
+	SM_E_SERVER = -9,        /* 500 and other statuses */
+	SM_E_FAILED = -10,       /* a pull or import ran and failed */
+	SM_E_INVALID = -11,      /* a bad argument to this library */
+	SM_E_NOMEM = -12,
+	SM_E_STOPPED = -13,      /* a callback returned non-zero */
+};
+
+typedef struct sm_client sm_client;
+
+struct sm_client_opts {
+	/* NULL: $SUPERMACHINE_SOCKET, else /run/supermachine/supermachined.sock
+	 * for root, else $XDG_RUNTIME_DIR/supermachine/supermachined.sock (or the
+	 * system socket when only that one exists). */
+	const char *socket_path;
+	long connect_timeout_ms; /* 0: 5000 */
+	long timeout_ms;         /* whole request, streams excluded; 0: none */
+};
+
+int sm_client_new(const struct sm_client_opts *opts, sm_client **out);
+void sm_client_free(sm_client *c);
+const char *sm_client_socket(const sm_client *c);
+
+const char *sm_errmsg(const sm_client *c);
+const char *sm_errcode(const sm_client *c);   /* "" when not from the daemon */
+const char *sm_strerror(int status);
+
+/* --- the daemon ------------------------------------------------------- */
+
+struct sm_version {
+	char *version, *api_version, *os, *arch;
+	char *json;
+};
+int sm_version(sm_client *c, struct sm_version *out);
+void sm_version_free(struct sm_version *v);
+
+struct sm_info {
+	char *version, *socket, *data_dir;
+	int kvm_usable;
+	char *kvm_reason;        /* why not, "" when usable */
+	long images;             /* -1: unknown */
+	int default_vcpus;
+	unsigned default_memory_mib;
+	char *json;
+};
+int sm_info(sm_client *c, struct sm_info *out);
+void sm_info_free(struct sm_info *i);
+
+/* --- images ----------------------------------------------------------- */
+
+struct sm_image {
+	char *id;                /* "sha256:…" (manifest digest) */
+	char *config_digest;
+	char **tags; size_t n_tags;          /* arrays are NULL-terminated */
+	uint64_t size;
+	char *created;           /* RFC 3339 */
+	/* filled by inspect, pull and import (NULL / 0 from list): */
+	char *os, *arch, *workdir, *user;
+	char **entrypoint; size_t n_entrypoint;
+	char **cmd; size_t n_cmd;
+	char **env; size_t n_env;
+	char **exposed_ports; size_t n_exposed_ports;
+	char **layers; size_t n_layers;
+	char *json;
+};
+void sm_image_free(struct sm_image *img);
+
+int sm_image_list(sm_client *c, struct sm_image **out, size_t *n);
+void sm_image_list_free(struct sm_image *list, size_t n);
+
+/* name: a reference, an id or a unique id prefix (12+ hex digits). */
+int sm_image_inspect(sm_client *c, const char *name, struct sm_image *out);
+
+struct sm_image_remove_opts {
+	int force;               /* remove even while a VM uses it */
+};
+int sm_image_remove(sm_client *c, const char *name, const struct sm_image_remove_opts *opts);
+
+struct sm_progress_event {
+	const char *digest;
+	const char *phase;       /* "download", "exists", "convert", "done" */
+	uint64_t done, total;
+};
+/* Return non-zero to stop waiting (the daemon carries on regardless). */
+typedef int (*sm_progress_fn)(const struct sm_progress_event *ev, void *ud);
+
+struct sm_image_pull_opts {
+	const char *platform;    /* "os/arch[/variant]"; NULL: linux/amd64 */
+	const char *username, *password; /* both or neither */
+	sm_progress_fn progress;
+	void *progress_ud;
+};
+/* out may be NULL. */
+int sm_image_pull(sm_client *c, const char *ref, const struct sm_image_pull_opts *opts,
+		  struct sm_image *out);
+
+struct sm_image_import_opts {
+	const char *tag;         /* NULL: the names inside the archive */
+	int upload;              /* 1: send the file (a tar) over the socket;
+				    0: the daemon reads path itself */
+	sm_progress_fn progress;
+	void *progress_ud;
+};
+/* path: an OCI layout directory, a tar of one, or a `docker save` tar. */
+int sm_image_import(sm_client *c, const char *path, const struct sm_image_import_opts *opts,
+		    struct sm_image *out);
+
+/* --- events ----------------------------------------------------------- */
+
+/* type: "image.pulled", ...; json: the whole event. Non-zero stops. */
+typedef int (*sm_event_fn)(const char *type, const char *json, void *ud);
+
+struct sm_events_opts {
+	const char *type_prefix; /* e.g. "image."; NULL: all */
+};
+/* Blocks, calling fn per event, until fn returns non-zero (SM_E_STOPPED)
+ * or the daemon ends the stream (SM_OK). */
+int sm_events(sm_client *c, const struct sm_events_opts *opts, sm_event_fn fn, void *ud);
+
+/* --- coming with the VM routes -----------------------------------------
+ * The headline call, designed now and built when VMs exist (it is not in
+ * this version of the library):
+ *
+ *   struct sm_run_opts {
+ *           const char *const *env;      NULL-terminated "K=V"
+ *           const char *workdir, *user;  NULL: the image's
+ *           int vcpus; unsigned memory_mib;  0: the daemon's defaults
+ *           long timeout_ms;             0: none
+ *           const void *stdin_data; size_t stdin_len;
+ *           void (*on_output)(int fd, const char *buf, size_t n, void *ud);
+ *           void *ud;                    NULL on_output: collect into result
+ *   };
+ *   struct sm_run_result {
+ *           int exit_code, signal, timed_out;
+ *           char *stdout_buf; size_t stdout_len;
+ *           char *stderr_buf; size_t stderr_len;
+ *           uint64_t duration_us;
+ *   };
+ *   int sm_run(sm_client *c, const char *image, const char *const *argv,
+ *              const struct sm_run_opts *opts, struct sm_run_result *result);
+ *   void sm_run_result_free(struct sm_run_result *r);
+ *
+ * sm_run pulls the image if needed, creates a VM, execs argv, streams or
+ * collects the output, removes the VM and returns SM_OK with the guest's
+ * exit code in result (a non-zero exit is not a library error).
+ */
+
+#if defined(__GNUC__)
+#pragma GCC visibility pop
+#endif
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
