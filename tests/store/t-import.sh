@@ -53,6 +53,17 @@ grep -qx "cmd=/bin/sh" "$WORK/insp" || fail "busybox cmd"
 rm -rf "$WORK/x"; fsck.erofs --extract="$WORK/x" "$(sed -n 's/^layer=//p' "$WORK/insp" | tail -1)" > /dev/null 2>&1
 cmp "$WORK/x/bin/busybox" /bin/busybox || fail "busybox binary differs"
 sm fsck > /dev/null || fail fsck
+
+note "the bundled default image (build dir busybox-oci) imports offline"
+bundled="$SM_BUILD_ROOT/daemon/store/layer/busybox-oci"
+[ -f "$bundled/index.json" ] || fail "bundled image not built: $bundled"
+bid=$(sm import "$bundled")
+sm inspect busybox:latest > "$WORK/insp" || fail "bundled image not named busybox:latest: $(sm ls)"
+grep -qx "id=$bid" "$WORK/insp" || fail "bundled image id"
+rm -rf "$WORK/x"; for l in $(sed -n 's/^layer=//p' "$WORK/insp"); do
+	fsck.erofs --extract="$WORK/x" "$l" > /dev/null 2>&1 || fail "extract bundled layer"
+done
+[ -e "$WORK/x/bin/busybox" ] || fail "bundled image has no /bin/busybox"
 before=$(sm ls)
 
 note "bad input"
