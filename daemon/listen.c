@@ -14,6 +14,10 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#ifdef __APPLE__
+#include <launch.h>
+#endif
+
 #define SD_LISTEN_FDS_START 3
 
 static int lerr(char *err, size_t errlen, const char *fmt, ...)
@@ -45,10 +49,34 @@ static int parse_env_uint(const char *name, unsigned long *out)
 	return (errno || *end) ? -1 : 0;
 }
 
+#ifdef __APPLE__
+/* launchd (launchd/dev.supermachine.supermachined.plist): the socket named
+ * "Listeners" in the plist's Sockets. ESRCH: not started by launchd. */
+static int listener_from_launchd(struct sm_listener *l, char *err, size_t errlen)
+{
+	int *fds = NULL;
+	size_t n = 0;
+	int rc = launch_activate_socket("Listeners", &fds, &n);
+	if (rc == ESRCH || rc == ENOENT)
+		return 0;
+	if (rc != 0 || n == 0)
+		return lerr(err, errlen, "launch_activate_socket: %s", strerror(rc ? rc : ENOENT));
+	for (size_t i = 1; i < n; i++)
+		close(fds[i]);
+	l->fd = fds[0];
+	l->activated = true;
+	free(fds);
+	return 1;
+}
+#endif
+
 int listener_from_systemd(struct sm_listener *l, char *err, size_t errlen)
 {
 	unsigned long pid, n;
 	listener_init(l);
+#ifdef __APPLE__
+	return listener_from_launchd(l, err, errlen);
+#endif
 	if (parse_env_uint("LISTEN_PID", &pid) || pid != (unsigned long)getpid())
 		return 0;
 	if (parse_env_uint("LISTEN_FDS", &n) || n == 0)

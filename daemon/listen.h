@@ -1,7 +1,8 @@
 /* listen.h - the API's listening Unix socket.
  *
  * Either systemd hands it over (socket activation: LISTEN_PID names us and
- * LISTEN_FDS >= 1, the socket is fd 3), or the daemon creates it itself:
+ * LISTEN_FDS >= 1, the socket is fd 3) - or, on macOS, launchd does
+ * (launch_activate_socket) - or the daemon creates it itself:
  *
  *   1. the parent directory is created (0755) if missing;
  *   2. "<socket>.lock" is locked with flock() for the daemon's lifetime, so
