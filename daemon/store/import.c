@@ -283,7 +283,7 @@ static int import_dir(struct sm_store *st, const char *dir, const char *tag,
 	int rc;
 
 	if (exists_in(dir, "index.json"))
-		rc = sm_import_oci(dir, o, &f, err, errlen);
+		rc = sm_import_oci(dir, o, tag, &f, err, errlen);
 	else if (exists_in(dir, "manifest.json"))
 		rc = sm_import_docker(dir, &src, &f, err, errlen);
 	else

@@ -38,8 +38,9 @@ struct sm_found {
 	char name[512];          /* a reference found in the archive, or "" */
 };
 
-int sm_import_oci(const char *dir, const struct sm_pull_opts *o, struct sm_found *f,
-		  char *err, size_t errlen);
+/* want (may be NULL): the caller's name; picks the entry so annotated. */
+int sm_import_oci(const char *dir, const struct sm_pull_opts *o, const char *want,
+		  struct sm_found *f, char *err, size_t errlen);
 int sm_import_docker(const char *dir, struct sm_file_source *src, struct sm_found *f,
 		     char *err, size_t errlen);
 

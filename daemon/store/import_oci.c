@@ -49,12 +49,44 @@ static void entry_name(json_t *entry, char *out, size_t len)
 	snprintf(out, len, "%s", n ? n : "");
 }
 
-/* The top-level choice: the only entry, or the platform match. */
-static int pick_entry(const char *idx, size_t len, const struct sm_pull_opts *o,
-		      struct sm_desc *d, char *name, size_t nlen, char *err, size_t errlen)
+static int desc_from(json_t *e, struct sm_desc *d, char *err, size_t errlen)
 {
-	json_error_t je;
-	json_t *root = json_loadb(idx, len, 0, &je);
+	snprintf(d->digest, sizeof d->digest, "%s",
+		 json_string_value(json_object_get(e, "digest")) ?: "");
+	snprintf(d->media_type, sizeof d->media_type, "%s",
+		 json_string_value(json_object_get(e, "mediaType")) ?: "");
+	d->size = (uint64_t)json_integer_value(json_object_get(e, "size"));
+	if (!sm_digest_valid(d->digest))
+		return sm_err(err, errlen, "index.json: bad digest \"%s\"", d->digest);
+	return 0;
+}
+
+/* The entry whose ref.name annotation is want ("repo:tag") or its tag. */
+static json_t *entry_named(json_t *arr, const char *want)
+{
+	const char *colon = want ? strrchr(want, ':') : NULL;
+	size_t i;
+	json_t *e;
+
+	if (!colon || strchr(colon, '/'))
+		return NULL;
+	json_array_foreach(arr, i, e) {
+		json_t *ann = json_object_get(e, "annotations");
+		const char *n = json_string_value(json_object_get(ann,
+					"org.opencontainers.image.ref.name"));
+		if (n && (!strcmp(n, want) || !strcmp(n, colon + 1)))
+			return e;
+	}
+	return NULL;
+}
+
+/* The top-level choice: the only entry, the one named like the wanted
+ * tag, or the platform match. */
+static int pick_entry(const char *idx, size_t len, const struct sm_pull_opts *o,
+		      const char *want, struct sm_desc *d, char *name, size_t nlen,
+		      char *err, size_t errlen)
+{
+	json_t *root = json_loadb(idx, len, 0, NULL);
 	json_t *arr = json_object_get(root, "manifests");
 	int rc;
 
@@ -62,16 +94,9 @@ static int pick_entry(const char *idx, size_t len, const struct sm_pull_opts *o,
 		json_decref(root);
 		return sm_err(err, errlen, "index.json lists no manifests");
 	}
-	json_t *e = json_array_get(arr, 0);
-	if (json_array_size(arr) == 1) {
-		rc = 0;
-		snprintf(d->digest, sizeof d->digest, "%s",
-			 json_string_value(json_object_get(e, "digest")) ?: "");
-		snprintf(d->media_type, sizeof d->media_type, "%s",
-			 json_string_value(json_object_get(e, "mediaType")) ?: "");
-		d->size = (uint64_t)json_integer_value(json_object_get(e, "size"));
-		if (!sm_digest_valid(d->digest))
-			rc = sm_err(err, errlen, "index.json: bad digest \"%s\"", d->digest);
+	json_t *e = json_array_size(arr) == 1 ? json_array_get(arr, 0) : entry_named(arr, want);
+	if (e) {
+		rc = desc_from(e, d, err, errlen);
 	} else {
 		rc = sm_index_select(idx, len, o->os ? o->os : "linux", o->arch ? o->arch : "amd64",
 				     o->variant, d, err, errlen);
@@ -80,14 +105,14 @@ static int pick_entry(const char *idx, size_t len, const struct sm_pull_opts *o,
 			if (!strcmp(json_string_value(json_object_get(e, "digest")) ?: "", d->digest))
 				break;
 	}
-	if (rc == 0)
+	if (rc == 0 && e)
 		entry_name(e, name, nlen);
 	json_decref(root);
 	return rc;
 }
 
-int sm_import_oci(const char *dir, const struct sm_pull_opts *o, struct sm_found *f,
-		  char *err, size_t errlen)
+int sm_import_oci(const char *dir, const struct sm_pull_opts *o, const char *want,
+		  struct sm_found *f, char *err, size_t errlen)
 {
 	char path[PATH_MAX];
 	struct sm_desc d;
@@ -98,7 +123,7 @@ int sm_import_oci(const char *dir, const struct sm_pull_opts *o, struct sm_found
 	char *idx = sm_read_file(path, SM_MANIFEST_MAX, &len, err, errlen);
 	if (!idx)
 		return -1;
-	int rc = pick_entry(idx, len, o, &d, f->name, sizeof f->name, err, errlen);
+	int rc = pick_entry(idx, len, o, want, &d, f->name, sizeof f->name, err, errlen);
 	free(idx);
 	for (int depth = 0; rc == 0 && depth < 3; depth++) {
 		free(f->manifest);

@@ -24,6 +24,17 @@ sm import "$WORK/two.tar" > /dev/null
 sm inspect example.com/two:1 > /dev/null || fail "annotation name not used"
 [ "$(ls "$WORK/store/tmp" | wc -l)" = 0 ] || fail "extraction dir left behind"
 
+note "a layout holding two tagged images: the wanted tag picks one"
+simple_image "$WORK/ab" 1 gzip
+rootfs "$WORK/srcb" bee
+mb=$(make_manifest "$WORK/ab" amd64 "" "$(make_layer "$WORK/ab" "$WORK/srcb" gzip)")
+set -- $mb
+jq --arg d "sha256:$1" --argjson s "$2" '.manifests += [{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":$d,"size":$s,"annotations":{"org.opencontainers.image.ref.name":"b"}}]' \
+	"$WORK/ab/index.json" > "$WORK/ab/index.new" && mv "$WORK/ab/index.new" "$WORK/ab/index.json"
+[ "$(sm import "$WORK/ab" local/ab:b)" = "sha256:$1" ] || fail "tag b not picked"
+[ "$(sm import "$WORK/ab" local/ab:v1)" != "sha256:$1" ] || fail "tag v1 not picked"
+expect_fail "no image for platform" sm import "$WORK/ab" local/ab:other
+
 note "docker save tar"
 mkdir -p "$WORK/ds/0a1b" "$WORK/dsrc"
 rootfs "$WORK/dsrc" saved
