@@ -22,16 +22,21 @@ static void print_stats(const struct vm *vm)
 static int run_vm(const struct options *o)
 {
 	struct vm vm;
+	struct virtio_devices devs = { 0 };
 	struct vm_err err = { "" };
 	enum vm_outcome out = VM_ERROR;
-	if (vm_create(&vm, &o->vm, &err) < 0 || vm_boot(&vm, &err) < 0) {
+	if (vm_create(&vm, &o->vm, &err) < 0 ||
+	    virtio_devices_attach(&vm, &o->dev, &devs, &err) < 0 || vm_boot(&vm, &err) < 0) {
 		fprintf(stderr, "supermachine-vmm: %s\n", err.msg);
 	} else {
 		out = vm_run(&vm, &err);
 		fprintf(stderr, "supermachine-vmm: %s: %s\n", vm_outcome_name(out), err.msg);
-		if (o->stats)
+		if (o->stats) {
 			print_stats(&vm);
+			virtio_devices_stats(&devs);
+		}
 	}
+	virtio_devices_free(&vm, &devs); /* device thread has stopped */
 	vm_destroy(&vm);
 	return out;
 }

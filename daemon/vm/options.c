@@ -6,7 +6,8 @@
 #include <string.h>
 
 enum { OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_VCPUS, OPT_MEM, OPT_CONSOLE,
-       OPT_CONSOLE_LOG, OPT_TIMEOUT, OPT_STATS, OPT_PROBE, OPT_HELP };
+       OPT_CONSOLE_LOG, OPT_TIMEOUT, OPT_STATS, OPT_PROBE, OPT_HELP,
+       OPT_DISK, OPT_VSOCK, OPT_CID };
 
 static const struct option longopts[] = {
 	{ "kernel", required_argument, NULL, OPT_KERNEL },
@@ -20,6 +21,9 @@ static const struct option longopts[] = {
 	{ "stats", no_argument, NULL, OPT_STATS },
 	{ "probe", no_argument, NULL, OPT_PROBE },
 	{ "help", no_argument, NULL, OPT_HELP },
+	{ "disk", required_argument, NULL, OPT_DISK },
+	{ "vsock", required_argument, NULL, OPT_VSOCK },
+	{ "cid", required_argument, NULL, OPT_CID },
 	{ 0 },
 };
 
@@ -28,6 +32,7 @@ const char *options_usage(void)
 	return "usage: supermachine-vmm --kernel BZIMAGE [--initrd FILE] [--cmdline STRING]\n"
 	       "                        [--vcpus N] [--mem MiB] [--console] [--console-log FILE]\n"
 	       "                        [--timeout SEC] [--stats]\n"
+	       "                        [--disk PATH[,ro]]... [--vsock UDS_PATH [--cid N]]\n"
 	       "       supermachine-vmm --probe\n"
 	       "exit status: 0 poweroff, 1 error, 2 usage, 3 reboot, 4 triple fault, 5 panic,\n"
 	       "             6 KVM internal error, 7 timeout, 8 halted forever\n";
@@ -57,6 +62,10 @@ static int parse_one(int c, const char *arg, struct options *o, struct vm_err *e
 	case OPT_STATS: o->stats = true; return 0;
 	case OPT_PROBE: o->probe = true; return 0;
 	case OPT_HELP: o->help = true; return 0;
+	/* virtio devices (virtio/devices.h); rng is always attached */
+	case OPT_DISK: return virtio_opts_add_disk(&o->dev, arg, err);
+	case OPT_VSOCK: o->dev.vsock_path = arg; return 0;
+	case OPT_CID: return virtio_opts_set_cid(&o->dev, arg, err);
 	case OPT_VCPUS:
 		if (parse_long(arg, 1, VM_MAX_VCPUS, &v) < 0)
 			return vm_errf(err, "--vcpus %s: want 1..%d", arg, VM_MAX_VCPUS);

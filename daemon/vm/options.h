@@ -3,6 +3,7 @@
  *   supermachine-vmm --kernel K [--initrd I] [--cmdline S] [--vcpus N]
  *                    [--mem MiB] [--console] [--console-log F]
  *                    [--timeout SEC] [--stats]
+ *                    [--disk PATH[,ro]]... [--vsock PATH [--cid N]]
  *   supermachine-vmm --probe
  *
  * options_parse() is pure apart from writing the usage text into err.
@@ -13,12 +14,14 @@
 #include <stdbool.h>
 
 #include "vm.h"
+#include "daemon/vm/virtio/devices.h"
 
 #define OPTIONS_DEFAULT_CMDLINE "console=ttyS0"
 #define OPTIONS_DEFAULT_MEM_MIB 256
 
 struct options {
 	struct vm_config vm;
+	struct virtio_opts dev; /* --disk, --vsock, --cid (virtio/devices.h) */
 	bool probe;
 	bool stats;
 	bool help;
