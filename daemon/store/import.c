@@ -297,6 +297,7 @@ static int import_dir(struct sm_store *st, const char *dir, const char *tag,
 			.manifest = f.manifest, .manifest_len = f.manifest_len, .m = &f.m,
 			.tag = name[0] ? name : NULL, .parallel = o->parallel,
 			.progress = o->progress, .progress_ud = o->progress_ud,
+			.cancel = o->cancel,
 		};
 		struct sm_source s = { sm_file_fetch, &src };
 		rc = sm_ingest_image(st, &in, &s, err, errlen);

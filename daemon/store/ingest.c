@@ -155,6 +155,11 @@ static void *pool_worker(void *arg)
 		pthread_mutex_lock(&p->lock);
 		size_t i = p->next++;
 		int stop = p->failed || i >= p->in->m->nlayers;
+		if (!stop && p->in->cancel && *p->in->cancel) {
+			stop = 1;
+			if (!p->failed++)
+				snprintf(p->err, sizeof p->err, "cancelled");
+		}
 		pthread_mutex_unlock(&p->lock);
 		if (stop)
 			return NULL;

@@ -67,6 +67,7 @@ static int do_pull(struct sm_store *st, const struct sm_ref *ref, const struct s
 			.manifest = r.body, .manifest_len = r.len, .m = &r.m,
 			.tag = ref->tag[0] ? name : NULL, .parallel = o->parallel,
 			.progress = o->progress, .progress_ud = o->progress_ud,
+			.cancel = o->cancel,
 		};
 		struct sm_source src = { registry_fetch, &reg };
 		rc = sm_ingest_image(st, &in, &src, err, errlen);

@@ -84,6 +84,7 @@ int sm_registry_init(struct sm_registry *r, const struct sm_ref *ref,
 		 scheme_for(ref, o),
 		 sm_ref_registry_host(ref));
 	r->ca_file = o->ca_file;
+	r->cancel = o->cancel;
 	r->retries = o->retries > 0 ? o->retries : 5;
 	r->retry_delay_ms = o->retry_delay_ms ? o->retry_delay_ms : 500;
 	if (o->username) {
@@ -133,8 +134,11 @@ static void backoff(struct sm_registry *r, int attempt, long retry_after)
 		ms = 10000;
 	if (retry_after >= 0)
 		ms = (unsigned long)(retry_after > 30 ? 30 : retry_after) * 1000;
-	struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000L };
-	nanosleep(&ts, NULL);
+	/* In slices, so a cancel is noticed during a long Retry-After. */
+	for (unsigned long slept = 0; slept < ms && !(r->cancel && *r->cancel); slept += 50) {
+		struct timespec ts = { 0, 50 * 1000000L };
+		nanosleep(&ts, NULL);
+	}
 }
 
 /* Memory sink for small documents (manifests, tokens). */
@@ -281,6 +285,17 @@ static int on_unauthorized(struct sm_registry *r, const struct sm_xfer *x, unsig
 	return 0;
 }
 
+static int cancelled(const struct sm_registry *r)
+{
+	return r->cancel && *r->cancel;
+}
+
+static int on_xferinfo(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
+{
+	(void)dt; (void)dn; (void)ut; (void)un;
+	return cancelled(ud);
+}
+
 static int auth_stale(struct sm_registry *r, unsigned gen)
 {
 	pthread_mutex_lock(&r->lock);
@@ -313,8 +328,13 @@ int sm_registry_request(struct sm_registry *r, CURL *c, const char *url,
 
 	sm_http_setup(c, r->ca_file);
 	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+	curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_xferinfo);
+	curl_easy_setopt(c, CURLOPT_XFERINFODATA, r);
 	for (;;) {
 		struct curl_slist *h = headers;
+		if (cancelled(r))
+			return sm_err(err, errlen, "GET %s: cancelled", url);
 		if (before_attempt && before_attempt(x, c, &h) < 0)
 			return sm_err(err, errlen, "%s", x->sink_err);
 		unsigned gen = apply_auth(r, c);
@@ -339,6 +359,8 @@ int sm_registry_request(struct sm_registry *r, CURL *c, const char *url,
 			break;
 		backoff(r, attempt - 1, cc == CURLE_OK ? x->retry_after : -1);
 	}
+	if (cc == CURLE_ABORTED_BY_CALLBACK)
+		return sm_err(err, errlen, "GET %s: cancelled", url);
 	if (cc != CURLE_OK)
 		return sm_err(err, errlen, "GET %s: %s (%d %s)", url, curl_easy_strerror(cc),
 			      tries, tries == 1 ? "try" : "tries");

@@ -44,6 +44,10 @@ struct sm_pull_opts {
 	unsigned retry_delay_ms;          /* first backoff delay (500) */
 	sm_progress_fn progress;
 	void *progress_ud;
+	const volatile int *cancel;       /* when *cancel becomes non-zero the
+					     pull stops soon and fails with
+					     "cancelled"; partial blobs stay
+					     for a later resume */
 };
 
 struct sm_image_config {

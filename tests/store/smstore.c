@@ -6,6 +6,7 @@
  *   smstore DIR pull REF [--insecure HOST] [--user U:P] [--docker-config F]
  *                        [--platform OS/ARCH[/VARIANT]] [--parallel N]
  *                        [--retries N] [--delay MS] [--ca-file PEM] [--progress]
+ *                        [--cancel-after MS]
  *   smstore DIR import PATH [NAME] [--platform ...]
  *   smstore DIR ls | inspect NAME | rm NAME | gc | fsck
  */
@@ -13,9 +14,24 @@
 #include "fsck.h"
 
 #include <inttypes.h>
+#include <pthread.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+static volatile int cancel_flag;
+static long cancel_after_ms;
+
+static void *canceller(void *arg)
+{
+	struct timespec ts = { cancel_after_ms / 1000, cancel_after_ms % 1000 * 1000000L };
+
+	(void)arg;
+	nanosleep(&ts, NULL);
+	cancel_flag = 1;
+	return NULL;
+}
 
 static void on_progress(const struct sm_progress *ev, void *ud)
 {
@@ -53,6 +69,10 @@ static int parse_opts(int argc, char **argv, struct sm_pull_opts *o, const char 
 			o->docker_config = v;
 		else if (!strcmp(a, "--ca-file"))
 			o->ca_file = v;
+		else if (!strcmp(a, "--cancel-after")) {
+			cancel_after_ms = atol(v);
+			o->cancel = &cancel_flag;
+		}
 		else if (!strcmp(a, "--platform")) {
 			snprintf(plat, sizeof plat, "%s", v);
 			o->os = strtok(plat, "/");
@@ -127,6 +147,9 @@ static int run(struct sm_store *st, int argc, char **argv, char *err, size_t err
 	if (!strcmp(cmd, "pull") && argc >= 2) {
 		if (parse_opts(argc - 2, argv + 2, &o, insecure, userpass) < 0)
 			return fprintf(stderr, "bad pull options\n"), -2;
+		pthread_t t;
+		if (o.cancel && pthread_create(&t, NULL, canceller, NULL) == 0)
+			pthread_detach(t);
 		if (sm_store_pull(st, argv[1], &o, id, err, errlen) < 0)
 			return -1;
 		return printf("%s\n", id), 0;

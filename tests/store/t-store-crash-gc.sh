@@ -1,7 +1,8 @@
 #!/bin/bash
 # Crash safety and garbage collection: a pull killed with SIGKILL in the
-# middle of its downloads leaves a store that reopens consistent (fsck)
-# and a repeated pull resumes the partial blobs and completes; gc after
+# middle of its downloads leaves a store that reopens consistent (fsck),
+# a cancelled pull stops promptly, and a repeated pull resumes the
+# partial blobs and completes; gc after
 # deleting one of two images sharing a layer frees exactly the unshared
 # blobs and layer images, and nothing else.
 . "$(dirname "$0")/lib.sh"
@@ -46,6 +47,13 @@ kill -9 "$victim"; wait "$victim" 2>/dev/null || true
 [ "$(count_files "$WORK/store/tmp")" -gt 0 ] || fail "kill came too late: no partial files"
 sm fsck > /dev/null || fail "store inconsistent after kill -9"
 [ -z "$(sm ls)" ] || fail "half-pulled image listed"
+
+note "a cancelled pull stops soon, records nothing, keeps partials"
+start=$(date +%s)
+expect_fail "cancelled" sm pull "$PROXY/test/big:v1" --cancel-after 700
+[ $(( $(date +%s) - start )) -le 4 ] || fail "cancel took too long"
+[ -z "$(sm ls)" ] || fail "cancelled pull recorded an image"
+sm fsck > /dev/null || fail "fsck after cancel"
 
 note "pull again: resumes and completes"
 start_proxy ""
