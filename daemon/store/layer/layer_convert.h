@@ -34,7 +34,7 @@ struct layer_limits {
 
 #define LAYER_DEFAULT_MAX_FILE_SIZE  (64ull << 30)
 #define LAYER_DEFAULT_MAX_TOTAL_SIZE (256ull << 30)
-#define LAYER_DEFAULT_MAX_ENTRIES    (4ull << 20)
+#define LAYER_DEFAULT_MAX_ENTRIES    (2ull << 20)
 
 /* 0 on success; -1 with a message naming the entry or cause in err. */
 int layer_convert(const char *blob_path, const char *out_path,

@@ -178,6 +178,8 @@ enum lt_err lt_path_parse(const char *raw, struct lt_path *p)
 	const char *s = raw;
 
 	memset(p, 0, sizeof(*p));
+	if (strlen(raw) >= LT_PATH_MAX)
+		return LT_EBADNAME;     /* also bounds the tree's depth */
 	if (*s == '/')
 		p->rewritten = true;
 	if (strstr(raw, "//"))

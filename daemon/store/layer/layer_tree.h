@@ -64,6 +64,9 @@ struct lt_tree {
 	int64_t default_mtime;  /* for implicit parents */
 };
 
+/* Longest path accepted, as the guest's PATH_MAX. */
+#define LT_PATH_MAX 4096
+
 /* Path split into components; clean, no "", "." or "..". */
 struct lt_path {
 	char **comp;
@@ -76,7 +79,7 @@ enum lt_err {
 	LT_ENOMEM,
 	LT_ENOTDIR,             /* a symlink or non-directory mid-path */
 	LT_ENOENT,
-	LT_EBADNAME,            /* component too long */
+	LT_EBADNAME,            /* component or path too long */
 };
 
 int lt_tree_init(struct lt_tree *t, int64_t mtime);

@@ -228,6 +228,28 @@ START_TEST(bad_names_and_forged_overlay_xattrs)
 }
 END_TEST
 
+/* 3000 nested directories in one 6000-byte path: over PATH_MAX, so
+ * dropped (it would also make the tree as deep as the path is long). */
+START_TEST(overlong_paths_are_dropped)
+{
+	static char deep[6001];
+	const struct fx_entry e[] = {
+		{ deep, 'f', .data = "deep" },
+		{ "ok", 'f', .data = "ok" },
+	};
+	const char *tar = th_path(tmp, "deep.tar.gz");
+	struct layer_stats st;
+
+	for (int i = 0; i < 3000; i++)
+		memcpy(deep + 2 * i, "d/", 2);
+	deep[5999] = 'f';
+	ck_assert_int_eq(fx_write(tar, FX_GZIP, e, 2), 0);
+	st = convert_extract(tar);
+	ck_assert_uint_eq(st.neutralised, 1);
+	ck_assert_str_eq(th_ls(th_path(tmp, "ext")), "ok");
+}
+END_TEST
+
 START_TEST(later_entries_replace_earlier_ones)
 {
 	const struct fx_entry e[] = {
@@ -300,6 +322,7 @@ int main(void)
 	tcase_add_test(tc, size_and_entry_caps_are_configurable);
 	tcase_add_test(tc, nul_in_name_is_cut_at_the_nul);
 	tcase_add_test(tc, bad_names_and_forged_overlay_xattrs);
+	tcase_add_test(tc, overlong_paths_are_dropped);
 	tcase_add_test(tc, later_entries_replace_earlier_ones);
 	tcase_add_test(tc, truncated_archives_fail_without_output);
 	tcase_add_test(tc, garbage_is_refused);
