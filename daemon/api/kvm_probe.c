@@ -18,15 +18,19 @@
 
 extern char **environ;
 
-#define PROBE_TIMEOUT_MS 10000
+#define PROBE_TIMEOUT_MS 60000
 #define PROBE_OUT_MAX 8192
 
 struct kvm_probe {
 	pthread_mutex_t mu;
 	char *vmm;
 	unsigned ttl_s;
-	time_t checked;      /* monotonic seconds; 0 = never */
-	json_t *status;
+	time_t checked;      /* monotonic seconds of the last result */
+	json_t *status;      /* last result, NULL before the first */
+	bool running;        /* a probe thread exists (join it) */
+	bool stopping;
+	pid_t child;         /* the probe process while it runs, else 0 */
+	pthread_t thread;
 };
 
 struct kvm_probe *kvm_probe_new(const char *vmm_path, unsigned ttl_s)
@@ -45,6 +49,14 @@ void kvm_probe_free(struct kvm_probe *p)
 {
 	if (!p)
 		return;
+	pthread_mutex_lock(&p->mu);
+	p->stopping = true;
+	if (p->child > 0)
+		kill(-p->child, SIGKILL);  /* the probe may take a minute */
+	bool join = p->running;
+	pthread_mutex_unlock(&p->mu);
+	if (join)
+		pthread_join(p->thread, NULL);
 	json_decref(p->status);
 	pthread_mutex_destroy(&p->mu);
 	free(p->vmm);
@@ -91,8 +103,9 @@ static size_t read_output(int fd, char *buf, size_t cap, bool *timed_out)
 }
 
 /* Runs the probe: exit status (or -1 with why in out) and its output. */
-static int run_probe(const char *vmm, char *out, size_t cap, bool *timed_out)
+static int run_probe(struct kvm_probe *p, char *out, size_t cap, bool *timed_out)
 {
+	const char *vmm = p->vmm;
 	int pipefd[2];
 	posix_spawn_file_actions_t fa;
 	pid_t pid;
@@ -102,12 +115,21 @@ static int run_probe(const char *vmm, char *out, size_t cap, bool *timed_out)
 		snprintf(out, cap, "pipe: %s", strerror(errno));
 		return -1;
 	}
+	posix_spawnattr_t attr;
+	posix_spawnattr_init(&attr);
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP); /* kill it whole */
+	posix_spawnattr_setpgroup(&attr, 0);
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
 	posix_spawn_file_actions_adddup2(&fa, pipefd[1], 1);
 	posix_spawn_file_actions_adddup2(&fa, pipefd[1], 2);
-	int rc = posix_spawn(&pid, vmm, &fa, NULL, argv, environ);
+	pthread_mutex_lock(&p->mu);
+	int rc = p->stopping ? ECANCELED : posix_spawn(&pid, vmm, &fa, &attr, argv, environ);
+	if (rc == 0)
+		p->child = pid;
+	pthread_mutex_unlock(&p->mu);
 	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&attr);
 	close(pipefd[1]);
 	if (rc != 0) {
 		close(pipefd[0]);
@@ -117,10 +139,13 @@ static int run_probe(const char *vmm, char *out, size_t cap, bool *timed_out)
 	read_output(pipefd[0], out, cap, timed_out);
 	close(pipefd[0]);
 	if (*timed_out)
-		kill(pid, SIGKILL);
+		kill(-pid, SIGKILL);
 	int st;
 	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
 		;
+	pthread_mutex_lock(&p->mu);
+	p->child = 0;
+	pthread_mutex_unlock(&p->mu);
 	if (WIFSIGNALED(st) && !*timed_out) {
 		snprintf(out, cap, "%s --probe was killed by signal %d", vmm, WTERMSIG(st));
 		return -1;
@@ -134,12 +159,12 @@ static json_t *first_line(const char *text)
 	return json_stringn(text, n);
 }
 
-static json_t *probe_now(const char *vmm)
+static json_t *probe_now(struct kvm_probe *p)
 {
 	char out[PROBE_OUT_MAX];
 	bool timed_out;
-	int rc = run_probe(vmm, out, sizeof out, &timed_out);
-	json_t *st = json_pack("{s:b,s:s}", "usable", rc == 0, "vmm", vmm);
+	int rc = run_probe(p, out, sizeof out, &timed_out);
+	json_t *st = json_pack("{s:b,s:s}", "usable", rc == 0, "vmm", p->vmm);
 	json_t *details = json_loads(out, 0, NULL);
 	if (details && json_is_object(details)) {
 		json_t *why = json_object_get(details, "reason");
@@ -160,23 +185,56 @@ static json_t *probe_now(const char *vmm)
 	return st;
 }
 
+static void *probe_thread(void *arg)
+{
+	struct kvm_probe *p = arg;
+	json_t *st = probe_now(p);
+	time_t wall = time(NULL);
+	struct tm tm;
+	struct timespec ts;
+	char when[32];
+	strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&wall, &tm));
+	json_object_set_new(st, "checked_at", json_string(when));
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	pthread_mutex_lock(&p->mu);
+	json_decref(p->status);
+	p->status = st;
+	p->checked = ts.tv_sec;
+	pthread_mutex_unlock(&p->mu);
+	return NULL;
+}
+
+/* Starts a probe unless one runs; called with mu held. */
+static void start_locked(struct kvm_probe *p)
+{
+	if (p->stopping)
+		return;
+	if (p->running) {
+		if (pthread_tryjoin_np(p->thread, NULL) != 0)
+			return;   /* still probing */
+		p->running = false;
+	}
+	if (pthread_create(&p->thread, NULL, probe_thread, p) == 0)
+		p->running = true;
+}
+
+void kvm_probe_start(struct kvm_probe *p)
+{
+	pthread_mutex_lock(&p->mu);
+	start_locked(p);
+	pthread_mutex_unlock(&p->mu);
+}
+
 json_t *kvm_probe_status(struct kvm_probe *p)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	pthread_mutex_lock(&p->mu);
-	if (!p->status || ts.tv_sec - p->checked >= (time_t)p->ttl_s) {
-		json_t *st = probe_now(p->vmm);
-		time_t wall = time(NULL);
-		struct tm tm;
-		char when[32];
-		strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&wall, &tm));
-		json_object_set_new(st, "checked_at", json_string(when));
-		json_decref(p->status);
-		p->status = st;
-		p->checked = ts.tv_sec;
-	}
-	json_t *copy = json_deep_copy(p->status);
+	if (!p->status || ts.tv_sec - p->checked >= (time_t)p->ttl_s)
+		start_locked(p);   /* meanwhile the last result (or "pending") stands */
+	json_t *st = p->status ? json_deep_copy(p->status)
+		     : json_pack("{s:b,s:b,s:s,s:s}", "usable", 0, "pending", 1, "vmm", p->vmm,
+				 "reason", "the KVM probe is still running");
 	pthread_mutex_unlock(&p->mu);
-	return copy;
+	return st;
 }

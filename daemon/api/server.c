@@ -26,7 +26,7 @@
 #include "daemon/api/reply.h"
 #include "daemon/api/router.h"
 
-#define KVM_PROBE_TTL_S 30
+#define KVM_PROBE_TTL_S 600
 #define STOP_JOBS_WAIT_S 20
 
 int req_conn_fd(struct api_req *r)
@@ -223,6 +223,7 @@ int api_server_start(const struct api_config *cfg, int listen_fd,
 		server_free(srv);
 		return -1;
 	}
+	kvm_probe_start(srv->probe);
 	*out = srv;
 	return 0;
 }

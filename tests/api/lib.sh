@@ -28,11 +28,14 @@ fi
 
 SOCK="$WORK/sm.sock"
 echo '{}' > "$WORK/empty-config.json"
+# No VMM by default: the real one's KVM probe boots a guest, which is slow
+# on emulated hosts and beside the point here (t-info.sh tests the probe).
+NOVMM="$WORK/no-vmm"
 
 # start_daemon [FLAGS...]: starts supermachined on $SOCK, sets DPID.
 start_daemon() {
 	"$DAEMON" --config "$WORK/empty-config.json" --socket "$SOCK" \
-		--data-dir "$WORK/data" "$@" > "$WORK/daemon.log" 2>&1 &
+		--data-dir "$WORK/data" --vmm "$NOVMM" "$@" > "$WORK/daemon.log" 2>&1 &
 	DPID=$!
 	PIDS="$PIDS $DPID"
 	wait_daemon "$SOCK"

@@ -7,7 +7,7 @@
 
 command -v systemd-socket-activate > /dev/null || { echo "no systemd-socket-activate"; exit 77; }
 
-systemd-socket-activate -l "$SOCK" "$DAEMON" --config "$WORK/empty-config.json" \
+systemd-socket-activate -l "$SOCK" "$DAEMON" --vmm "$NOVMM" --config "$WORK/empty-config.json" \
 	--data-dir "$WORK/data" > "$WORK/daemon.log" 2>&1 &
 DPID=$!
 PIDS="$PIDS $DPID"

@@ -17,7 +17,7 @@ stop_daemon
 note "a live supermachined is not replaced"
 start_daemon
 first=$DPID
-if "$DAEMON" --config "$WORK/empty-config.json" --socket "$SOCK" --data-dir "$WORK/data2" \
+if "$DAEMON" --vmm "$NOVMM" --config "$WORK/empty-config.json" --socket "$SOCK" --data-dir "$WORK/data2" \
 	> "$WORK/second.log" 2>&1; then
 	fail "a second daemon started on a live socket"
 fi
@@ -40,7 +40,7 @@ PY
 holder=$!
 PIDS="$PIDS $holder"
 for _ in $(seq 1 50); do [ -S "$SOCK" ] && break; sleep 0.1; done
-if "$DAEMON" --config "$WORK/empty-config.json" --socket "$SOCK" --data-dir "$WORK/data" \
+if "$DAEMON" --vmm "$NOVMM" --config "$WORK/empty-config.json" --socket "$SOCK" --data-dir "$WORK/data" \
 	> "$WORK/third.log" 2>&1; then
 	fail "started over a live listener"
 fi
@@ -58,7 +58,7 @@ stop_daemon
 
 note "a file that is not a socket is left alone"
 echo keep > "$SOCK"
-if "$DAEMON" --config "$WORK/empty-config.json" --socket "$SOCK" --data-dir "$WORK/data" \
+if "$DAEMON" --vmm "$NOVMM" --config "$WORK/empty-config.json" --socket "$SOCK" --data-dir "$WORK/data" \
 	> "$WORK/file.log" 2>&1; then
 	fail "started over a regular file"
 fi
@@ -67,7 +67,7 @@ grep -q "not a socket" "$WORK/file.log" || fail "unclear error: $(cat "$WORK/fil
 rm -f "$SOCK"
 
 note "SUPERMACHINE_SOCKET picks the path; --socket wins over it"
-SUPERMACHINE_SOCKET="$WORK/env.sock" "$DAEMON" --config "$WORK/empty-config.json" \
+SUPERMACHINE_SOCKET="$WORK/env.sock" "$DAEMON" --vmm "$NOVMM" --config "$WORK/empty-config.json" \
 	--data-dir "$WORK/data" > "$WORK/daemon.log" 2>&1 &
 DPID=$!; PIDS="$PIDS $DPID"
 wait_daemon "$WORK/env.sock"
@@ -79,7 +79,7 @@ if command -v setpriv > /dev/null && [ "$(id -u)" = 0 ]; then
 	chmod 755 "$WORK"; chown -R 65534:65534 "$u"
 	env -i PATH="$PATH" HOME="$u/home" XDG_RUNTIME_DIR="$u/run" XDG_DATA_HOME="$u/data" \
 		ASAN_OPTIONS="${ASAN_OPTIONS:-}" \
-		setpriv --reuid=65534 --regid=65534 --clear-groups "$DAEMON" \
+		setpriv --reuid=65534 --regid=65534 --clear-groups "$DAEMON" --vmm "$NOVMM" \
 		> "$WORK/daemon.log" 2>&1 &
 	DPID=$!; PIDS="$PIDS $DPID"
 	wait_daemon "$u/run/supermachine/supermachined.sock"
@@ -107,7 +107,7 @@ cat > "$WORK/good.json" <<EOF
  "default_memory_mib": 256, "insecure_registries": ["reg.lan:5000"],
  "limits": {"max_body_bytes": 100, "max_connections": 64}}
 EOF
-"$DAEMON" --config "$WORK/good.json" --vcpus 4 > "$WORK/daemon.log" 2>&1 &
+"$DAEMON" --vmm "$NOVMM" --config "$WORK/good.json" --vcpus 4 > "$WORK/daemon.log" 2>&1 &
 DPID=$!; PIDS="$PIDS $DPID"
 wait_daemon "$SOCK"
 req GET /v1/info
