@@ -7,6 +7,7 @@
  *                        [--platform OS/ARCH[/VARIANT]] [--parallel N]
  *                        [--retries N] [--delay MS] [--ca-file PEM] [--progress]
  *                        [--cancel-after MS]
+ *   smstore DIR pullall REF... (concurrent pulls, one thread each)
  *   smstore DIR import PATH [NAME] [--platform ...]
  *   smstore DIR ls | inspect NAME | rm NAME | gc | fsck
  */
@@ -137,6 +138,44 @@ static int cmd_ls(struct sm_store *st, char *err, size_t errlen)
 	return 0;
 }
 
+struct pull_job {
+	struct sm_store *st;
+	const char *ref;
+	int rc;
+	char err[1024];
+};
+
+static void *pull_thread(void *arg)
+{
+	struct pull_job *j = arg;
+
+	j->rc = sm_store_pull(j->st, j->ref, NULL, NULL, j->err, sizeof j->err);
+	return NULL;
+}
+
+/* Pulls every ref at once on one store: exercises per-digest claims. */
+static int cmd_pullall(struct sm_store *st, int n, char **refs, char *err, size_t errlen)
+{
+	struct pull_job jobs[16];
+	pthread_t t[16];
+	int rc = 0;
+
+	if (n > 16)
+		n = 16;
+	for (int i = 0; i < n; i++) {
+		jobs[i] = (struct pull_job){ .st = st, .ref = refs[i] };
+		pthread_create(&t[i], NULL, pull_thread, &jobs[i]);
+	}
+	for (int i = 0; i < n; i++) {
+		pthread_join(t[i], NULL);
+		if (jobs[i].rc < 0 && rc == 0) {
+			snprintf(err, errlen, "%s", jobs[i].err);
+			rc = -1;
+		}
+	}
+	return rc;
+}
+
 static int run(struct sm_store *st, int argc, char **argv, char *err, size_t errlen)
 {
 	struct sm_pull_opts o = { .retry_delay_ms = 100 };
@@ -162,6 +201,8 @@ static int run(struct sm_store *st, int argc, char **argv, char *err, size_t err
 			return -1;
 		return printf("%s\n", id), 0;
 	}
+	if (!strcmp(cmd, "pullall") && argc >= 2)
+		return cmd_pullall(st, argc - 1, argv + 1, err, errlen);
 	if (!strcmp(cmd, "ls"))
 		return cmd_ls(st, err, errlen);
 	if (!strcmp(cmd, "inspect") && argc == 2)

@@ -44,24 +44,43 @@ for _ in $(seq 1 100); do
 	sleep 0.1
 done
 kill -9 "$victim"; wait "$victim" 2>/dev/null || true
-[ "$(count_files "$WORK/store/tmp")" -gt 0 ] || fail "kill came too late: no partial files"
+partials=$(find "$WORK/store/tmp" -name '*.partial' -size +0 -printf '%f:%s\n')
+[ -n "$partials" ] || fail "kill came too late: no partial files"
 sm fsck > /dev/null || fail "store inconsistent after kill -9"
 [ -z "$(sm ls)" ] || fail "half-pulled image listed"
 
-note "a cancelled pull stops soon, records nothing, keeps partials"
+note "a cancelled pull stops soon, records nothing, keeps partials (on a copy)"
+cp -a "$WORK/store" "$WORK/store-copy"
 start=$(date +%s)
-expect_fail "cancelled" sm pull "$PROXY/test/big:v1" --cancel-after 700
+expect_fail "cancelled" "$SMSTORE" "$WORK/store-copy" pull "$PROXY/test/big:v1" --cancel-after 700
 [ $(( $(date +%s) - start )) -le 4 ] || fail "cancel took too long"
-[ -z "$(sm ls)" ] || fail "cancelled pull recorded an image"
-sm fsck > /dev/null || fail "fsck after cancel"
+[ -z "$("$SMSTORE" "$WORK/store-copy" ls)" ] || fail "cancelled pull recorded an image"
+"$SMSTORE" "$WORK/store-copy" fsck > /dev/null || fail "fsck after cancel"
+[ -n "$(find "$WORK/store-copy/tmp" -name '*.partial' -size +0)" ] || fail "cancel lost the partials"
 
-note "pull again: resumes and completes"
+note "pull again: resumes every partial blob where it stopped, and completes"
 start_proxy ""
 sm pull "$PROXY/test/big:v1" > /dev/null || fail "pull after crash"
-grep -q "range=bytes=[1-9][0-9]*- status=206" "$PLOG" || fail "partials not resumed: $(cat "$PLOG")"
+for p in $partials; do
+	hex=${p%%.partial:*}; size=${p##*:}
+	# resumed at its size (or, if it was already complete, not fetched)
+	! grep -q "blobs/sha256:$hex range=- " "$PLOG" ||
+		fail "partial $hex ($size bytes) fetched from scratch: $(cat "$PLOG")"
+	! grep "blobs/sha256:$hex " "$PLOG" | grep -qv "range=bytes=$size- status=206" ||
+		fail "partial $hex ($size bytes) not resumed at its size: $(cat "$PLOG")"
+done
 sm fsck > /dev/null || fail "fsck after re-pull"
 [ "$(sm inspect "$PROXY/test/big:v1" | grep -c '^layer=')" = 3 ] || fail "big image layers"
 [ "$(count_files "$WORK/store/tmp")" = 0 ] || fail "partials left after success"
+
+note "concurrent pulls sharing a layer fetch it once"
+rm -rf "$WORK/store"
+start_proxy ""
+sm pullall "$PROXY/test/a:v1" "$PROXY/test/b:v1" "$PROXY/test/a:v1" || fail "concurrent pulls"
+[ "$(grep -c "blobs/sha256:$(echo "$base" | cut -d' ' -f1) range=- status=200" "$PLOG")" = 1 ] ||
+	fail "shared layer fetched more than once: $(cat "$PLOG")"
+[ "$(sm ls | wc -l)" = 2 ] || fail "two images expected"
+sm fsck > /dev/null || fail "fsck after concurrent pulls"
 
 note "gc frees exactly the unshared blobs"
 rm -rf "$WORK/store"
