@@ -1,7 +1,8 @@
 /* test_layer_meta.c - file types and metadata survive layer -> erofs.
  *
  * A pax layer with every kind of entry (setuid/setgid/sticky modes, large
- * uid/gid, nanosecond mtimes, xattrs incl. security.capability, symlinks
+ * uid/gid, nanosecond mtimes, xattrs incl. security.capability and a
+ * POSIX ACL as system.posix_acl_access (docker's encoding), symlinks
  * short and long, hard links, char/block devices, fifos, multi-block
  * directories, inline and block tails) is extracted with GNU tar as root
  * as the reference. The erofs image must pass fsck.erofs, its
@@ -24,6 +25,17 @@
 /* struct vfs_cap_data, revision 2: cap_net_bind_service permitted. */
 static const char cap_v2[20] = { 0x00, 0x00, 0x00, 0x02, 0x00, 0x04 };
 
+/* system.posix_acl_access, version 2: user::rw- user:1000:r--
+ * group::r-- mask::r-- other::--- (tag, perm, id little-endian). */
+static const char acl_v2[44] = {
+	2, 0, 0, 0,
+	0x01, 0, 6, 0, -1, -1, -1, -1,
+	0x02, 0, 4, 0, (char)0xe8, 0x03, 0, 0,
+	0x04, 0, 4, 0, -1, -1, -1, -1,
+	0x10, 0, 4, 0, -1, -1, -1, -1,
+	0x20, 0, 0, 0, -1, -1, -1, -1,
+};
+
 #define NBIG 600
 
 static char long_target[3001], long_name[256], big_names[NBIG][32];
@@ -43,6 +55,9 @@ static size_t meta_fixture(struct fx_entry *e)
 		{ "etc/passwd", 'f', 0644, .data = "root:x:0:0::/root:/bin/sh\n",
 		  .xname = { "user.note", "trusted.keep" }, .xval = { "hello", "t" } },
 		{ "etc/big-ids", 'f', 0600, 100000, 200000, .data = "ids" },
+		{ "etc/acl", 'f', 0640, .data = "acl",
+		  .xname = { "system.posix_acl_access" }, .xval = { acl_v2 },
+		  .xlen = { sizeof(acl_v2) } },
 		{ "etc/nsec", 'f', 0644, .mtime = 1234567890, .mtime_nsec = 123456789,
 		  .data = "n" },
 		{ "lib/", 'd', 0755 },
