@@ -3,10 +3,11 @@
  * A throw-away VM with 2 MiB of RAM runs a few bytes of code that enter
  * long mode the way a standard boot does (from 32-bit protected mode,
  * setting CR3/PAE/EFER.LME/PG itself), load an IDT, jump to the -2 GiB
- * kernel mapping and take an exception. Success means the vCPU stopped at
+ * kernel mapping, take an exception and fill 32 MiB of memory. Success means the vCPU stopped at
  * the final HLT in 64-bit mode with rax holding the value only 64-bit code
- * can load. (PVM's /dev/kvm runs code entered directly in long mode, but a
- * guest switching to long mode itself triple-faults, as Linux does.) No
+ * can load, within the deadline. (PVM's /dev/kvm runs all of it, but it
+ * emulates a standard guest's kernel code at ~2 us per instruction, so
+ * Linux never boots there: the deadline is what fails it.) No
  * in-kernel irqchip, so HLT exits to us. A
  * deadline (SIGALRM) bounds a vCPU that never exits.
  */
