@@ -169,6 +169,10 @@ static void log_mhd(void *cls, const char *fmt, va_list ap)
 	(void)cls;
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	msg[strcspn(msg, "\n")] = 0;
+	/* What libmicrohttpd calls an application error is a stream whose
+	 * client hung up (stream.c ends it so): expected, not worth a line. */
+	if (strstr(msg, "application error generating response"))
+		return;
 	sm_log("http: %s", msg);
 }
 

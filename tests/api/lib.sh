@@ -33,8 +33,9 @@ echo '{}' > "$WORK/empty-config.json"
 NOVMM="$WORK/no-vmm"
 
 # start_daemon [FLAGS...]: starts supermachined on $SOCK, sets DPID.
+# DAEMON_WRAP (words) runs it under a tool, e.g. valgrind.
 start_daemon() {
-	"$DAEMON" --config "$WORK/empty-config.json" --socket "$SOCK" \
+	${DAEMON_WRAP:-} "$DAEMON" --config "$WORK/empty-config.json" --socket "$SOCK" \
 		--data-dir "$WORK/data" --vmm "$NOVMM" "$@" > "$WORK/daemon.log" 2>&1 &
 	DPID=$!
 	PIDS="$PIDS $DPID"

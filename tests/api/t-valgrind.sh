@@ -1,0 +1,45 @@
+#!/bin/bash
+# The daemon's paths are valgrind-clean: under memcheck, every route, bad
+# bodies, an import, a pull that fails, streams cut by their clients and a
+# shutdown with a stream still open leave no memory error and no leak.
+# Needs a build without -Dsanitize=true (valgrind cannot run ASan code);
+# skipped otherwise.
+. "$SM_SOURCE_ROOT/tests/store/lib.sh"
+. "$(dirname "$0")/lib.sh"
+
+command -v valgrind > /dev/null || { echo "no valgrind"; exit 77; }
+if nm "$DAEMON" 2> /dev/null | grep -q __asan_init; then
+	echo "sanitized build: valgrind cannot run it"
+	exit 77
+fi
+simple_image "$WORK/img" 2 gzip
+DAEMON_WRAP="valgrind -q --leak-check=full --show-leak-kinds=definite,indirect
+	--errors-for-leak-kinds=definite,indirect --error-exitcode=99 --child-silent-after-fork=yes
+	--log-file=$WORK/valgrind.log"
+start_daemon
+for p in /v1/version /v1/info /metrics /v1/images /v1/images/busybox /v1/nope '/v1/info?x=1'; do
+	req GET "$p"
+done
+req PUT /v1/info
+req POST /v1/images/pull -d '{"reference": "x'
+req POST /v1/images/pull -d '{"reference": "busybox", "extra": 1}'
+head -c 3000000 /dev/zero | tr '\0' ' ' > "$WORK/big"
+req POST /v1/images/pull --data-binary @"$WORK/big"
+req POST /v1/images/import -d "{\"path\": \"$WORK/img\", \"tag\": \"vg/img:v1\"}"
+tail -1 "$WORK/body" | grep -q '"type":"image"' || fail "import: $(body)"
+req GET /v1/images/vg/img:v1
+expect_status 200
+req DELETE /v1/images/vg/img:v1
+expect_status 200
+curl -s -N --max-time 1 --unix-socket "$SOCK" http://sm/v1/events > /dev/null || true
+curl -s -N --max-time 1 --unix-socket "$SOCK" -X POST -d '{"reference": "127.0.0.1:9/a:1"}' \
+	http://sm/v1/images/pull > /dev/null || true
+curl -s -N --unix-socket "$SOCK" http://sm/v1/events > /dev/null &
+PIDS="$PIDS $!"
+sleep 0.5
+stop_daemon    # fails on exit status 99: a memcheck error or a leak
+if grep -q "ERROR SUMMARY: [1-9]\|definitely lost: [1-9]" "$WORK/valgrind.log"; then
+	cat "$WORK/valgrind.log" >&2
+	fail "memcheck found errors"
+fi
+note "memcheck: no errors, no leaks"
