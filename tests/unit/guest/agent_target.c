@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <linux/vm_sockets.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -17,10 +18,11 @@ static char tmp_dir[64];
 static pid_t server = -1;
 static char hybrid_path[108];
 static unsigned hybrid_port;
+static unsigned vsock_cid; /* vsock:CID:PORT, e.g. a QEMU vhost-vsock guest */
 
 bool target_is_vm(void)
 {
-	return hybrid_path[0] != 0;
+	return hybrid_path[0] != 0 || vsock_cid != 0;
 }
 
 const char *target_tmp(void)
@@ -58,6 +60,10 @@ static void start_unix_agent(void)
 void target_setup(void)
 {
 	const char *t = getenv("SM_AGENT_TARGET");
+	if (t && sscanf(t, "vsock:%u:%u", &vsock_cid, &hybrid_port) == 2) {
+		snprintf(tmp_dir, sizeof(tmp_dir), "/tmp");
+		return;
+	}
 	if (t && !strncmp(t, "hybrid:", 7)) {
 		const char *colon = strrchr(t + 7, ':');
 		if (!colon || (size_t)(colon - (t + 7)) >= sizeof(hybrid_path))
@@ -80,15 +86,28 @@ void target_teardown(void)
 	}
 }
 
+static int connect_vsock(void)
+{
+	struct sockaddr_vm sv = { .svm_family = AF_VSOCK, .svm_cid = vsock_cid,
+				  .svm_port = hybrid_port };
+	int fd = socket(AF_VSOCK, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_msg(connect(fd, (struct sockaddr *)&sv, sizeof(sv)) == 0, "vsock %u:%u: %s",
+		      vsock_cid, hybrid_port, strerror(errno));
+	return fd;
+}
+
 int target_connect_raw(void)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	if (vsock_cid)
+		return connect_vsock();
 	strcpy(sa.sun_path, target_is_vm() ? hybrid_path : sock_path);
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	ck_assert_int_ge(fd, 0);
 	ck_assert_msg(connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0, "connect %s: %s",
 		      sa.sun_path, strerror(errno));
-	if (target_is_vm()) {
+	if (hybrid_path[0]) {
 		char line[64];
 		int n = snprintf(line, sizeof(line), "CONNECT %u\n", hybrid_port);
 		ck_assert_int_eq(write(fd, line, (size_t)n), n);
@@ -105,7 +124,7 @@ struct agent_client *target_connect(void)
 {
 	char err[512];
 	struct agent_client *c;
-	if (target_is_vm())
+	if (hybrid_path[0])
 		c = agent_client_connect(hybrid_path, hybrid_port, 20000, err, sizeof(err));
 	else
 		c = agent_client_attach(target_connect_raw(), 5000, err, sizeof(err));

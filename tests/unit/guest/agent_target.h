@@ -3,7 +3,8 @@
  * The same test programs run against the agent served natively on a Unix
  * socket (unit suite: agent-unix started here) and against the real agent
  * inside a microVM (vm suite: tests/vm/agent starts the VMM and sets
- * SM_AGENT_TARGET=hybrid:SOCKET_PATH:PORT). Helpers run one command and
+ * SM_AGENT_TARGET=hybrid:SOCKET_PATH:PORT; vsock:CID:PORT reaches a guest
+ * directly, e.g. QEMU with vhost-vsock). Helpers run one command and
  * collect its output.
  */
 #ifndef SM_AGENT_TARGET_H

@@ -299,7 +299,7 @@ static Suite *suite(void)
 {
 	Suite *s = suite_create("agent_exec");
 	TCase *t = tcase_create("exec");
-	tcase_set_timeout(t, 300);
+	tcase_set_timeout(t, 150);
 	tcase_add_test(t, echo_hello);
 	tcase_add_test(t, exit_code_7);
 	tcase_add_test(t, killed_by_sigkill);
