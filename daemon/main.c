@@ -8,6 +8,7 @@
  * SIGTERM/SIGINT stop the server from ordinary code, never from a signal
  * handler.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <libgen.h>
@@ -183,6 +184,19 @@ static int early_exit(int argc, char **argv)
 	return -1;
 }
 
+/* Uploads a crashed daemon left half-read: nothing refers to them. */
+static void clean_uploads(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	if (!d)
+		return;
+	while ((e = readdir(d)))
+		if (!strncmp(e->d_name, "upload-", 7) && unlinkat(dirfd(d), e->d_name, 0) == 0)
+			sm_log("removed a stale upload %s/%s", dir, e->d_name);
+	closedir(d);
+}
+
 static int make_dirs(const struct sm_config *c)
 {
 	char path[PATH_MAX];
@@ -201,6 +215,21 @@ static int make_dirs(const struct sm_config *c)
 fail:
 	fprintf(stderr, "supermachined: creating %s: %s\n", path, strerror(errno));
 	return -1;
+}
+
+/* The store, and with its lock the data dir to ourselves: then leftovers
+ * of a crashed run can go. */
+static struct sm_store *open_store(const struct sm_config *c)
+{
+	struct sm_store *st;
+	char err[1024], uploads[PATH_MAX];
+	if (sm_store_open(c->data_dir, &st, err, sizeof err) < 0) {
+		fprintf(stderr, "supermachined: opening the store in %s: %s\n", c->data_dir, err);
+		return NULL;
+	}
+	snprintf(uploads, sizeof uploads, "%s/uploads", c->data_dir);
+	clean_uploads(uploads);
+	return st;
 }
 
 static int take_socket(const struct sm_config *c, struct sm_listener *l)
@@ -252,7 +281,6 @@ int main(int argc, char **argv)
 	struct sm_config c;
 	struct sm_listener l;
 	struct sm_store *st = NULL;
-	char err[1024];
 	sigset_t sigs;
 
 	if (early_exit(argc, argv) == 0)
@@ -270,10 +298,8 @@ int main(int argc, char **argv)
 	int rc = 1;
 	if (make_dirs(&c) < 0 || take_socket(&c, &l) < 0)
 		goto out_config;
-	if (sm_store_open(c.data_dir, &st, err, sizeof err) < 0) {
-		fprintf(stderr, "supermachined: opening the store in %s: %s\n", c.data_dir, err);
+	if (!(st = open_store(&c)))
 		goto out_socket;
-	}
 	rc = serve(&c, &l, st, &sigs);
 	if (rc != 1)   /* 1: pulls still run and use the store: leave it */
 		sm_store_close(st);

@@ -3,14 +3,17 @@
 # with the store suite's helpers): pull with NDJSON progress, list, inspect
 # by reference, id and id prefix, import from a layout path and from an
 # uploaded tar, remove, the event feed announcing each, and the metrics
-# counting them.
+# counting them. Uploads a crashed daemon left behind are removed at start.
 . "$SM_SOURCE_ROOT/tests/store/lib.sh"
 . "$(dirname "$0")/lib.sh"
 
 start_registry reg
 simple_image "$WORK/one" 2 gzip
 push "$WORK/one" test/one:v1
+mkdir -p "$WORK/data/uploads"
+echo half > "$WORK/data/uploads/upload-AbC123"   # as a crash mid-upload leaves
 start_daemon
+[ ! -e "$WORK/data/uploads/upload-AbC123" ] || fail "a crashed run's upload was kept"
 
 curl -s -N --unix-socket "$SOCK" 'http://sm/v1/events?type=image.' > "$WORK/events" &
 EVPID=$!
