@@ -23,6 +23,7 @@ static const struct {
 	{ "rmi", cmd_rmi, "rmi [-f] IMAGE...                 remove images" },
 	{ "info", cmd_info, "info                              daemon and KVM status" },
 	{ "version", cmd_version, "version                           client and daemon versions" },
+	{ "events", cmd_events, "events [--type PREFIX]            follow lifecycle events" },
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 

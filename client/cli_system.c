@@ -1,6 +1,7 @@
-/* cli_system.c - info and version. */
+/* cli_system.c - info, version and the event feed. */
 #include "client/cli.h"
 
+#include <jansson.h>
 #include <string.h>
 
 static int only_json_flag(struct cli *cli, int argc, char **argv, const char *usage)
@@ -58,4 +59,45 @@ int cmd_version(struct cli *cli, int argc, char **argv)
 		return cli_error(cli, st, "version");
 	sm_version_free(&v);
 	return 0;
+}
+
+struct events_out {
+	bool json;
+};
+
+static int print_event(const char *type, const char *json, void *ud)
+{
+	struct events_out *o = ud;
+	if (o->json) {
+		printf("%s\n", json);
+	} else {
+		/* time, type, then what it is about */
+		json_t *e = json_loads(json, 0, NULL);
+		const char *when = json_string_value(json_object_get(e, "time"));
+		const char *id = json_string_value(json_object_get(e, "id"));
+		const char *name = json_string_value(json_object_get(e, "reference"));
+		if (!name)
+			name = json_string_value(json_object_get(e, "name"));
+		printf("%s  %-16s %s%s%s\n", when ? when : "-", type, id ? short_id(id) : "",
+		       name ? "  " : "", name ? name : "");
+		json_decref(e);
+	}
+	fflush(stdout);
+	return 0;
+}
+
+int cmd_events(struct cli *cli, int argc, char **argv)
+{
+	struct sm_events_opts eo = { 0 };
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--json"))
+			cli->json = true;
+		else if (!strcmp(argv[i], "--type") && i + 1 < argc)
+			eo.type_prefix = argv[++i];
+		else
+			return cli_usage_error("usage: supermachine events [--type PREFIX] [--json]");
+	}
+	struct events_out o = { cli->json };
+	int st = sm_events(cli->c, &eo, print_event, &o);
+	return st == SM_OK ? 0 : cli_error(cli, st, "events");
 }

@@ -56,12 +56,26 @@ jq -e '.tags == ["docker.io/local/three:v1"] or (.tags | length == 1)' "$WORK/im
 	fail "import tar: $(cat "$WORK/imp.json")"
 [ "$(cli images -q | wc -l)" = 3 ] || fail "3 images expected"
 
-note "rmi"
+note "rmi, followed by events"
+cli events --type image. > "$WORK/events.out" &
+evpid=$!
+PIDS="$PIDS $evpid"
+for _ in $(seq 1 50); do
+	[ "$(metric supermachine_event_subscribers)" = 1 ] && break
+	sleep 0.1
+done
 cli rmi local/two:v1 | grep -q '^removed local/two:v1$' || fail "rmi"
 if cli rmi local/two:v1 2> "$WORK/err"; then fail "rmi of a missing image succeeded"; fi
 grep -q "no such image" "$WORK/err" || fail "rmi message: $(cat "$WORK/err")"
 cli rmi -f local/three:v1 > /dev/null || fail "rmi -f"
 [ "$(cli images -q | wc -l)" = 1 ] || fail "1 image expected"
+for _ in $(seq 1 50); do
+	[ "$(grep -c image.removed "$WORK/events.out")" = 2 ] && break
+	sleep 0.1
+done
+grep -q "image.removed  *[0-9a-f]\{12\}  local/two:v1$" "$WORK/events.out" ||
+	fail "events: $(cat "$WORK/events.out")"
+kill "$evpid"
 
 note "usage errors exit 2"
 set +e
