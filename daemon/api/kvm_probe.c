@@ -102,52 +102,58 @@ static size_t read_output(int fd, char *buf, size_t cap, bool *timed_out)
 	return len;
 }
 
-/* Runs the probe: exit status (or -1 with why in out) and its output. */
-static int run_probe(struct kvm_probe *p, char *out, size_t cap, bool *timed_out)
+/* Starts `vmm --probe` in its own process group with stdout and stderr
+ * on out_fd; 0 or an errno. Not once stopping. */
+static int spawn_probe(struct kvm_probe *p, int out_fd, pid_t *pid)
 {
-	const char *vmm = p->vmm;
-	int pipefd[2];
+	char *argv[] = { p->vmm, (char *)"--probe", NULL };
 	posix_spawn_file_actions_t fa;
-	pid_t pid;
-	char *argv[] = { (char *)vmm, (char *)"--probe", NULL };
-	*timed_out = false;
-	if (pipe2(pipefd, O_CLOEXEC) < 0) {
-		snprintf(out, cap, "pipe: %s", strerror(errno));
-		return -1;
-	}
 	posix_spawnattr_t attr;
 	posix_spawnattr_init(&attr);
 	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP); /* kill it whole */
 	posix_spawnattr_setpgroup(&attr, 0);
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_adddup2(&fa, pipefd[1], 1);
-	posix_spawn_file_actions_adddup2(&fa, pipefd[1], 2);
+	posix_spawn_file_actions_adddup2(&fa, out_fd, 1);
+	posix_spawn_file_actions_adddup2(&fa, out_fd, 2);
 	pthread_mutex_lock(&p->mu);
-	int rc = p->stopping ? ECANCELED : posix_spawn(&pid, vmm, &fa, &attr, argv, environ);
+	int rc = p->stopping ? ECANCELED : posix_spawn(pid, p->vmm, &fa, &attr, argv, environ);
 	if (rc == 0)
-		p->child = pid;
+		p->child = *pid;
 	pthread_mutex_unlock(&p->mu);
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&attr);
+	return rc;
+}
+
+/* Runs the probe: exit status (or -1 with why in out) and its output. */
+static int run_probe(struct kvm_probe *p, char *out, size_t cap, bool *timed_out)
+{
+	int pipefd[2], st;
+	pid_t pid;
+	*timed_out = false;
+	if (pipe2(pipefd, O_CLOEXEC) < 0) {
+		snprintf(out, cap, "pipe: %s", strerror(errno));
+		return -1;
+	}
+	int rc = spawn_probe(p, pipefd[1], &pid);
 	close(pipefd[1]);
 	if (rc != 0) {
 		close(pipefd[0]);
-		snprintf(out, cap, "cannot run %s: %s", vmm, strerror(rc));
+		snprintf(out, cap, "cannot run %s: %s", p->vmm, strerror(rc));
 		return -1;
 	}
 	read_output(pipefd[0], out, cap, timed_out);
 	close(pipefd[0]);
 	if (*timed_out)
 		kill(-pid, SIGKILL);
-	int st;
 	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
 		;
 	pthread_mutex_lock(&p->mu);
 	p->child = 0;
 	pthread_mutex_unlock(&p->mu);
 	if (WIFSIGNALED(st) && !*timed_out) {
-		snprintf(out, cap, "%s --probe was killed by signal %d", vmm, WTERMSIG(st));
+		snprintf(out, cap, "%s --probe was killed by signal %d", p->vmm, WTERMSIG(st));
 		return -1;
 	}
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
