@@ -22,22 +22,23 @@ trap cleanup EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 note() { echo "# $*"; }
 
-# A random unprivileged port nobody listens on (bind races are unlikely
-# and would show up as a failed start, not a wrong result).
+# A random port below the kernel's ephemeral range (so no outgoing
+# connection holds it) that nobody listens on.
 free_port() {
 	local p
 	for _ in $(seq 1 50); do
-		p=$((20000 + RANDOM % 40000))
+		p=$((10000 + RANDOM % 20000))
 		(exec 3<>/dev/tcp/127.0.0.1/"$p") 2>/dev/null || { echo "$p"; return 0; }
 	done
 	fail "no free port found"
 }
 
-wait_port() { # port
-	for _ in $(seq 1 100); do
+wait_port() { # port [log of the server]
+	for _ in $(seq 1 300); do
 		if (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null; then return 0; fi
 		sleep 0.1
 	done
+	[ -n "${2:-}" ] && cat "$2" >&2
 	fail "nothing listening on port $1"
 }
 
@@ -66,7 +67,7 @@ YML
 	REG_PID=$!
 	PIDS="$PIDS $REG_PID"
 	REG="127.0.0.1:$REG_PORT"
-	wait_port "$REG_PORT"
+	wait_port "$REG_PORT" "$dir/log"
 }
 
 stop_registry() {
@@ -190,7 +191,7 @@ start_proxy() {
 	PROXY_PID=$!
 	PIDS="$PIDS $PROXY_PID"
 	PROXY="127.0.0.1:$port"
-	wait_port "$port"
+	wait_port "$port" "$WORK/proxy.err"
 }
 
 # store_empty: no image rows, no blob or layer files, no partials.
