@@ -28,6 +28,10 @@
 
 #define KVM_PROBE_TTL_S 600
 #define STOP_JOBS_WAIT_S 20
+/* Per-connection pool for headers and small bodies. libmicrohttpd clears
+ * it for every request, so it costs instructions per request: 16 KiB
+ * holds any request this API takes (bodies beyond it stream to body.c). */
+#define CONN_MEMORY (16 * 1024)
 
 int req_conn_fd(struct api_req *r)
 {
@@ -219,6 +223,7 @@ int api_server_start(const struct api_config *cfg, int listen_fd,
 		MHD_OPTION_LISTEN_SOCKET, listen_fd,
 		MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections,
 		MHD_OPTION_CONNECTION_TIMEOUT, cfg->connection_timeout_s,
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY,
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
 		MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv,
 		MHD_OPTION_END);
