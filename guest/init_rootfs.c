@@ -6,10 +6,14 @@
  *   /sm/root   overlay(lower, upper) -> becomes "/"
  * /proc, /sys and /dev are moved into the new root, which then replaces the
  * initramfs with MS_MOVE + chroot (pivot_root cannot leave an initramfs).
+ * Just before that, the initramfs's files (init, modules: a few MiB of RAM)
+ * are deleted, never descending into another filesystem.
  */
 #include "init_steps.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
@@ -55,6 +59,46 @@ static int move_into(const char *from, const char *to, char *err, size_t errlen)
 	return 0;
 }
 
+/* Deletes everything under dirfd that lives on device dev. */
+static void delete_tree(int dirfd, dev_t dev)
+{
+	DIR *d = fdopendir(dirfd);
+	struct dirent *e;
+	if (!d) {
+		close(dirfd);
+		return;
+	}
+	while ((e = readdir(d))) {
+		struct stat st;
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..") ||
+		    fstatat(dirfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) || st.st_dev != dev)
+			continue;
+		if (S_ISDIR(st.st_mode)) {
+			int sub = openat(dirfd, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+						 O_CLOEXEC);
+			if (sub >= 0)
+				delete_tree(sub, dev);
+			unlinkat(dirfd, e->d_name, AT_REMOVEDIR); /* fails for mount points */
+		} else {
+			unlinkat(dirfd, e->d_name, 0);
+		}
+	}
+	closedir(d);
+}
+
+static void free_initramfs(void)
+{
+	struct stat st;
+	int fd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	if (fstat(fd, &st)) {
+		close(fd);
+		return;
+	}
+	delete_tree(fd, st.st_dev);
+}
+
 int rootfs_switch(const char *dev, char *err, size_t errlen)
 {
 	if (mount_lower(dev, err, errlen) || mount_overlay(err, errlen) ||
@@ -63,6 +107,7 @@ int rootfs_switch(const char *dev, char *err, size_t errlen)
 	    move_into("/sys", "/sm/root/sys", err, errlen))
 		return -1;
 	mkdir("/sm/root/tmp", 01777);
+	free_initramfs();
 	if (chdir("/sm/root"))
 		return fail(err, errlen, "chdir", "/sm/root");
 	if (mount(".", "/", NULL, MS_MOVE, NULL))
