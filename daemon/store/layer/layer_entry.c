@@ -10,6 +10,7 @@
  * entry is counted in stats.neutralised; size caps refuse the layer.
  */
 #include "layer_entry.h"
+#include "layer_acl.h"
 #include "erofs_format.h"
 
 #include <stdio.h>
@@ -99,6 +100,10 @@ static int add_entry_xattrs(struct layer_ctx *c, struct lt_inode *ino,
 			snprintf(c->err, c->errlen, "out of memory for xattrs");
 			return -1;
 		}
+	}
+	if (layer_acl_to_xattrs(ino, e, &dropped) < 0) {
+		snprintf(c->err, c->errlen, "out of memory for ACLs");
+		return -1;
 	}
 	c->st->neutralised += dropped;  /* once per entry */
 	return 0;

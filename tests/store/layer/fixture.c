@@ -4,6 +4,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <locale.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -48,6 +49,24 @@ static int fx_write_gen(struct archive *a, uint64_t size)
 	return 0;
 }
 
+static void fx_add_acls(struct archive_entry *e, bool dir)
+{
+	const int A = ARCHIVE_ENTRY_ACL_TYPE_ACCESS, D = ARCHIVE_ENTRY_ACL_TYPE_DEFAULT;
+	const int R = ARCHIVE_ENTRY_ACL_READ, W = ARCHIVE_ENTRY_ACL_WRITE,
+		  X = ARCHIVE_ENTRY_ACL_EXECUTE;
+
+	archive_entry_acl_add_entry(e, A, R | X, ARCHIVE_ENTRY_ACL_USER, 1000, NULL);
+	archive_entry_acl_add_entry(e, A, R, ARCHIVE_ENTRY_ACL_GROUP, 2000, NULL);
+	archive_entry_acl_add_entry(e, A, R | X, ARCHIVE_ENTRY_ACL_MASK, -1, NULL);
+	if (!dir)
+		return;
+	archive_entry_acl_add_entry(e, D, R | W | X, ARCHIVE_ENTRY_ACL_USER_OBJ, -1, NULL);
+	archive_entry_acl_add_entry(e, D, R | X, ARCHIVE_ENTRY_ACL_GROUP_OBJ, -1, NULL);
+	archive_entry_acl_add_entry(e, D, 0, ARCHIVE_ENTRY_ACL_OTHER, -1, NULL);
+	archive_entry_acl_add_entry(e, D, R | W | X, ARCHIVE_ENTRY_ACL_USER, 1000, NULL);
+	archive_entry_acl_add_entry(e, D, R | W | X, ARCHIVE_ENTRY_ACL_MASK, -1, NULL);
+}
+
 static int fx_entry_write(struct archive *a, const struct fx_entry *x)
 {
 	struct archive_entry *e = archive_entry_new();
@@ -69,6 +88,8 @@ static int fx_entry_write(struct archive *a, const struct fx_entry *x)
 	for (int i = 0; i < 3 && x->xname[i]; i++)
 		archive_entry_xattr_add_entry(e, x->xname[i], x->xval[i],
 					      x->xlen[i] ? x->xlen[i] : strlen(x->xval[i]));
+	if (x->acl)
+		fx_add_acls(e, x->type == 'd');
 	archive_entry_set_size(e, x->type == 'f' ? (la_int64_t)size : 0);
 	if (archive_write_header(a, e) != ARCHIVE_OK) {
 		fprintf(stderr, "fx_write %s: %s\n", x->path, archive_error_string(a));

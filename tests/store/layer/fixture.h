@@ -29,6 +29,8 @@ struct fx_entry {
 	const char *xval[3];
 	size_t xlen[3];         /* 0: strlen(xval) */
 	uint64_t gen_size;      /* > 0: generated content of this size */
+	int acl;                /* add ACL records (SCHILY.acl.*): user 1000,
+				 * group 2000, mask; directories a default too */
 };
 
 int fx_write(const char *path, enum fx_filter filter,

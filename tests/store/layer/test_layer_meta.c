@@ -8,7 +8,8 @@
  * as the reference. The erofs image must pass fsck.erofs, its
  * fsck.erofs --extract must match the reference, and the kernel's own
  * erofs mount must match it including hard links and xattrs. gzip, zstd
- * and plain inputs give byte-identical images; empty layers, GNU/pax
+ * and plain inputs give byte-identical images; ACLs given as SCHILY.acl
+ * records (GNU tar, bsdtar) match tar --acls, default ACLs included; empty layers, GNU/pax
  * sparse entries and a 100 MB mostly-zero file round-trip.
  */
 #include <check.h>
@@ -17,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "fixture.h"
@@ -123,12 +125,14 @@ static void convert_ok(const char *tar, const char *img, struct layer_stats *st)
 	ck_assert_msg(th_fsck(img) == 0, "fsck.erofs rejected %s", img);
 }
 
-static void reference(const char *tar, const char *dir)
+/* GNU tar as root; with acls it restores SCHILY.acl records (and then
+ * drops ACLs carried as xattrs, so each test uses one kind). */
+static void reference(const char *tar, const char *dir, bool acls)
 {
 	mkdir(dir, 0755);
 	ck_assert_int_eq(th_sh("tar --xattrs --xattrs-include='*' --numeric-owner "
-			       "--warning=no-unknown-keyword "
-			       "-xpf '%s' -C '%s'", tar, dir), 0);
+			       "--warning=no-unknown-keyword %s "
+			       "-xpf '%s' -C '%s'", acls ? "--acls" : "", tar, dir), 0);
 }
 
 START_TEST(types_and_metadata_survive)
@@ -143,7 +147,7 @@ START_TEST(types_and_metadata_survive)
 	convert_ok(tar, img, &st);
 	ck_assert_uint_eq(st.entries, nents);
 	ck_assert_uint_eq(st.neutralised, 0);
-	reference(tar, ref);
+	reference(tar, ref, false);
 	ck_assert_int_eq(th_extract(img, ext), 0);
 	ck_assert_msg(th_tree_compare(ref, ext, TC_NSEC | TC_CHOWN_CLEARS_SUGID,
 				      msg, sizeof(msg)) == 0,
@@ -155,6 +159,35 @@ START_TEST(types_and_metadata_survive)
 	ck_assert_msg(th_tree_compare(ref, mnt, TC_NSEC | TC_LINKS | TC_XATTRS |
 				      TC_DIRNLINK, msg, sizeof(msg)) == 0,
 		      "erofs mount vs tar -x: %s", msg);
+	th_umount(mnt);
+}
+END_TEST
+
+START_TEST(acl_records_become_posix_acls)
+{
+	const struct fx_entry e[] = {
+		{ "./", 'd', 0755 },
+		{ "acldir/", 'd', 0750, .acl = 1 },
+		{ "acldir/file", 'f', 0750, .data = "acl records", .acl = 1 },
+		{ "plain", 'f', 0640, .data = "no acl" },
+	};
+	const char *tar = th_path(tmp, "acl.tar"), *img = th_path(tmp, "acl.erofs");
+	const char *ref = th_path(tmp, "ref"), *mnt = th_path(tmp, "mnt");
+	struct layer_stats st;
+	char msg[512], v[256];
+
+	ck_assert_int_eq(fx_write(tar, FX_PLAIN, e, 4), 0);
+	convert_ok(tar, img, &st);
+	ck_assert_uint_eq(st.neutralised, 0);
+	reference(tar, ref, true);
+	ck_assert_int_gt(lgetxattr(th_path(ref, "acldir"), "system.posix_acl_default",
+				   v, sizeof(v)), 0);
+	if (!th_mount_erofs(img, mnt)) {
+		th_note_no_mount();
+		return;
+	}
+	ck_assert_msg(th_tree_compare(ref, mnt, TC_NSEC | TC_XATTRS, msg,
+				      sizeof(msg)) == 0, "erofs vs tar --acls: %s", msg);
 	th_umount(mnt);
 }
 END_TEST
@@ -343,6 +376,7 @@ int main(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 600);
 	tcase_add_test(tc, types_and_metadata_survive);
+	tcase_add_test(tc, acl_records_become_posix_acls);
 	tcase_add_test(tc, gzip_zstd_plain_give_same_image);
 	tcase_add_test(tc, empty_layers);
 	tcase_add_test(tc, large_file_round_trips);
