@@ -4,7 +4,8 @@
  * entry whose parent path runs through a symlink or file is dropped, so a
  * write can never go through a symlink. Hard links must name an existing
  * non-directory of this layer by a clean path. OCI whiteouts (.wh.NAME)
- * become 0/0 char devices and .wh..wh..opq the trusted.overlay.opaque=y
+ * become 0/0 char devices (unless this layer has NAME itself: whiteouts
+ * only hide lower layers) and .wh..wh..opq the trusted.overlay.opaque=y
  * xattr; trusted.overlay.* xattrs coming from the archive are stripped so
  * a layer cannot forge overlayfs metadata. Every dropped or rewritten
  * entry is counted in stats.neutralised; size caps refuse the layer.
@@ -165,6 +166,8 @@ static int apply_whiteout(struct layer_ctx *c, struct archive_entry *e,
 	if (strncmp(name, WH_PREFIX, strlen(WH_PREFIX)) == 0 || !*name ||
 	    strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
 		return neutralise(c);   /* aufs metadata or a bad name */
+	if (lt_lookup(&c->tree, dir, name))
+		return 0;       /* whiteouts hide lower layers only (OCI) */
 	ino = lt_inode_new(0020000);
 	if (!ino)
 		return oom(c, e);

@@ -5,7 +5,8 @@
  * directory's own entry, once after). The converted upper image must hold
  * 0/0 character devices and trusted.overlay.opaque=y, no .wh. names, and
  * when both images are stacked with the kernel's overlayfs the deleted
- * paths are gone and opaque directories show only the upper contents.
+ * paths are gone and opaque directories show only the upper contents; a
+ * whiteout never hides a file of its own layer, whatever the order.
  * The images are loop-mounted; without loop/erofs/overlay support the
  * stacking test says so and only the fsck.erofs checks run.
  */
@@ -42,6 +43,8 @@ static const struct fx_entry lower[] = {
 	{ "c/file", 'f', .data = "file" },
 	{ "c/dir/deep", 'f', .data = "deep" },
 	{ "d/lower-only", 'f', .data = "l" },
+	{ "f/same", 'f', .data = "lower" },
+	{ "g/same", 'f', .data = "lower" },
 };
 
 static const struct fx_entry upper[] = {
@@ -54,7 +57,14 @@ static const struct fx_entry upper[] = {
 	{ "d/", 'd' },
 	{ "d/.wh..wh..opq", 'f' },
 	{ "e/.wh.never-existed", 'f', 0644, 5, 6 },
+	{ "f/same", 'f', .data = "upper" },     /* same layer: stays */
+	{ "f/.wh.same", 'f' },
+	{ "g/.wh.same", 'f' },
+	{ "g/same", 'f', .data = "upper" },
 };
+
+#define NLOW (sizeof(lower) / sizeof(lower[0]))
+#define NUP (sizeof(upper) / sizeof(upper[0]))
 
 static void convert(const char *tar, const char *img, struct layer_stats *st)
 {
@@ -79,9 +89,9 @@ START_TEST(whiteouts_become_overlay_char_devices)
 	const char *ext = th_path(tmp, "ext");
 	struct layer_stats st;
 
-	ck_assert_int_eq(fx_write(tar, FX_GZIP, upper, 9), 0);
+	ck_assert_int_eq(fx_write(tar, FX_GZIP, upper, NUP), 0);
 	convert(tar, img, &st);
-	ck_assert_uint_eq(st.whiteouts, 4);
+	ck_assert_uint_eq(st.whiteouts, 5);     /* g/.wh.same, then replaced */
 	ck_assert_uint_eq(st.opaque_dirs, 2);
 	ck_assert_uint_eq(st.neutralised, 0);
 	ck_assert_int_eq(th_extract(img, ext), 0);
@@ -114,8 +124,8 @@ START_TEST(stacked_with_overlayfs)
 	struct layer_stats st;
 	struct stat s;
 
-	ck_assert_int_eq(fx_write(lt, FX_ZSTD, lower, 7), 0);
-	ck_assert_int_eq(fx_write(ut, FX_PLAIN, upper, 9), 0);
+	ck_assert_int_eq(fx_write(lt, FX_ZSTD, lower, NLOW), 0);
+	ck_assert_int_eq(fx_write(ut, FX_PLAIN, upper, NUP), 0);
 	convert(lt, li, &st);
 	convert(ut, ui, &st);
 	if (!th_mount_erofs(li, lm) || !th_mount_erofs(ui, um)) {
@@ -130,7 +140,9 @@ START_TEST(stacked_with_overlayfs)
 	mkdir(om, 0755);
 	ck_assert_int_eq(th_sh("mount -t overlay overlay -o ro,lowerdir='%s':'%s' '%s'",
 			       um, lm, om), 0);
-	ck_assert_str_eq(th_ls(om), "a b c d e");
+	ck_assert_str_eq(th_ls(om), "a b c d e f g");
+	ck_assert_int_eq(th_sh("test \"$(cat '%s/f/same')$(cat '%s/g/same')\" = upperupper",
+			       om, om), 0);
 	ck_assert_str_eq(th_ls(th_path(om, "a")), "keep");
 	ck_assert_str_eq(th_ls(th_path(om, "b")), "new");
 	ck_assert_str_eq(th_ls(th_path(om, "c")), "");
