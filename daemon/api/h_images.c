@@ -8,6 +8,7 @@
  * an ambiguous prefix 400, anything else is a real fault (500).
  */
 #include <microhttpd.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -27,10 +28,28 @@ long h_images_count(struct api_server *srv)
 	struct sm_image_info *list;
 	size_t n;
 	char err[ERRLEN];
+	pthread_mutex_lock(&srv->jobs_mu);
+	long cached = srv->image_count;
+	unsigned long gen = srv->image_gen;
+	pthread_mutex_unlock(&srv->jobs_mu);
+	if (cached >= 0)
+		return cached;
 	if (sm_store_list(srv->cfg.store, &list, &n, err, sizeof err) < 0)
 		return -1;
 	sm_image_list_free(list, n);
+	pthread_mutex_lock(&srv->jobs_mu);
+	if (srv->image_gen == gen)   /* nothing changed while we counted */
+		srv->image_count = (long)n;
+	pthread_mutex_unlock(&srv->jobs_mu);
 	return (long)n;
+}
+
+void h_images_changed(struct api_server *srv)
+{
+	pthread_mutex_lock(&srv->jobs_mu);
+	srv->image_gen++;
+	srv->image_count = -1;
+	pthread_mutex_unlock(&srv->jobs_mu);
 }
 
 /* Replies for a store error about name. */
@@ -118,7 +137,9 @@ void h_images_delete(struct api_req *r)
 		reply_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "out of memory");
 		return;
 	}
-	if (sm_store_delete(r->srv->cfg.store, name, err, sizeof err) < 0) {
+	int rc = sm_store_delete(r->srv->cfg.store, name, err, sizeof err);
+	h_images_changed(r->srv);
+	if (rc < 0) {
 		reply_store_error(r, name, err);
 	} else {
 		events_publish(r->srv->events, "image.removed",

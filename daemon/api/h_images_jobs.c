@@ -121,6 +121,7 @@ static void on_progress(const struct sm_progress *ev, void *ud)
 static void job_finish(struct image_job *j, int rc, const char *id, const char *err)
 {
 	char ierr[ERRLEN];
+	h_images_changed(j->srv);   /* even a failed import may have tagged */
 	json_t *img = rc == 0 ? image_detail_json(j->srv->cfg.store, id, ierr, sizeof ierr) : NULL;
 	json_t *line;
 	if (img) {

@@ -22,4 +22,7 @@ void h_images_delete(struct api_req *r);
 /* Images in the store, or -1 when it cannot tell. */
 long h_images_count(struct api_server *srv);
 
+/* The store's images changed (or may have): drop the cached count. */
+void h_images_changed(struct api_server *srv);
+
 #endif

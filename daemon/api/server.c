@@ -25,9 +25,11 @@
 #include "daemon/api/metrics.h"
 #include "daemon/api/reply.h"
 #include "daemon/api/router.h"
+#include "daemon/api/stream.h"
 
 #define KVM_PROBE_TTL_S 600
 #define STOP_JOBS_WAIT_S 20
+#define STOP_STREAMS_WAIT_MS 2000
 /* Per-connection pool for headers and small bodies. libmicrohttpd clears
  * it for every request, so it costs instructions per request: 16 KiB
  * holds any request this API takes (bodies beyond it stream to body.c). */
@@ -184,6 +186,7 @@ static int server_init(struct api_server *srv, const struct api_config *cfg)
 {
 	srv->cfg = *cfg;
 	srv->started = time(NULL);
+	srv->image_count = -1;
 	pthread_mutex_init(&srv->jobs_mu, NULL);
 	pthread_cond_init(&srv->jobs_cv, NULL);
 	srv->shutdown_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -252,13 +255,22 @@ static bool wait_jobs(struct api_server *srv)
 	return done;
 }
 
-int api_server_stop(struct api_server *srv)
+/* Lets open streams send their last bytes and end their bodies properly
+ * before libmicrohttpd cuts every connection. */
+static void end_streams(struct api_server *srv)
 {
 	uint64_t one = 1;
 	ssize_t n = write(srv->shutdown_fd, &one, sizeof one);
 	(void)n;
+	for (int i = 0; i < STOP_STREAMS_WAIT_MS / 10 && stream_open_responses() > 0; i++)
+		usleep(10 * 1000);
+}
+
+int api_server_stop(struct api_server *srv)
+{
 	MHD_quiesce_daemon(srv->mhd);  /* the listening socket stays main's */
-	MHD_stop_daemon(srv->mhd);     /* ends streams, joins connection threads */
+	end_streams(srv);
+	MHD_stop_daemon(srv->mhd);     /* closes connections, joins their threads */
 	if (!wait_jobs(srv)) {
 		sm_log("warning: background image jobs still running after %ds; "
 		       "leaving them to exit with the process", STOP_JOBS_WAIT_S);

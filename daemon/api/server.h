@@ -33,6 +33,11 @@ struct api_server {
 	pthread_mutex_t jobs_mu;   /* background work (pulls, imports) */
 	pthread_cond_t jobs_cv;
 	int jobs;
+	/* Images in the store, cached for /v1/info and /metrics (h_images.c):
+	 * only this daemon changes the store, and it drops the cache when it
+	 * does. Under jobs_mu. */
+	long image_count;          /* -1: not known */
+	unsigned long image_gen;
 };
 
 #define API_MAX_PARAMS 2

@@ -24,6 +24,14 @@ struct stream {
 	void *on_close_ud;
 };
 
+/* Responses still reading from a stream, for a clean shutdown. */
+static int open_responses;
+
+int stream_open_responses(void)
+{
+	return __atomic_load_n(&open_responses, __ATOMIC_ACQUIRE);
+}
+
 struct stream *stream_new(int shutdown_fd, size_t max_pending)
 {
 	struct stream *s = calloc(1, sizeof *s);
@@ -199,6 +207,7 @@ static ssize_t reader(void *cls, uint64_t pos, char *out, size_t max)
 static void response_freed(void *cls)
 {
 	struct stream *s = cls;
+	__atomic_sub_fetch(&open_responses, 1, __ATOMIC_RELEASE);
 	pthread_mutex_lock(&s->mu);
 	s->gone = true;
 	pthread_mutex_unlock(&s->mu);
@@ -210,6 +219,7 @@ static void response_freed(void *cls)
 struct MHD_Response *stream_response(struct stream *s, int conn_fd)
 {
 	s->conn_fd = conn_fd;
+	__atomic_add_fetch(&open_responses, 1, __ATOMIC_RELEASE);
 	struct MHD_Response *resp =
 		MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16 * 1024, reader,
 						  stream_ref(s), response_freed);

@@ -5,7 +5,8 @@
  * and blocks in poll() between pushes on three things: the stream's
  * eventfd (data or end), the client's socket (POLLRDHUP: the client hung
  * up, so the thread is freed at once rather than at the next write) and
- * the server's shutdown eventfd. Pending bytes are capped: a producer
+ * the server's shutdown eventfd (then what is pending is sent and the body
+ * ends properly, so clients see a complete stream). Pending bytes are capped: a producer
  * whose reader has fallen that far behind gets an error from stream_push
  * and decides what to do (the event bus ends that subscriber).
  *
@@ -42,6 +43,10 @@ void stream_on_close(struct stream *s, stream_close_fn fn, void *ud);
 
 struct stream *stream_ref(struct stream *s);
 void stream_unref(struct stream *s);
+
+/* How many stream responses are still open (all servers): a stopping
+ * server waits for them to end cleanly. */
+int stream_open_responses(void);
 
 /* A chunked response reading from s; takes a reference. */
 struct MHD_Response *stream_response(struct stream *s, int conn_fd);

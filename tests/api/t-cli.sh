@@ -57,7 +57,7 @@ jq -e '.tags == ["docker.io/local/three:v1"] or (.tags | length == 1)' "$WORK/im
 [ "$(cli images -q | wc -l)" = 3 ] || fail "3 images expected"
 
 note "rmi, followed by events"
-cli events --type image. > "$WORK/events.out" &
+"$CLI" events --type image. > "$WORK/events.out" &
 evpid=$!
 PIDS="$PIDS $evpid"
 for _ in $(seq 1 50); do

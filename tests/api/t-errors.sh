@@ -105,4 +105,12 @@ note "metrics count what happened"
 [ "$(metric 'supermachine_http_requests_total{route="POST /v1/images/pull",code="413"}')" = 2 ] ||
 	fail "413s not counted"
 
+note "stopping ends an open stream cleanly (curl sees a complete body)"
+(curl -s -N --unix-socket "$SOCK" http://sm/v1/events > /dev/null; echo $? > "$WORK/ev.rc") &
+for _ in $(seq 1 50); do
+	[ "$(metric supermachine_event_subscribers)" = 1 ] && break
+	sleep 0.1
+done
 stop_daemon
+for _ in $(seq 1 50); do [ -s "$WORK/ev.rc" ] && break; sleep 0.1; done
+[ "$(cat "$WORK/ev.rc")" = 0 ] || fail "curl exited $(cat "$WORK/ev.rc") on a daemon stop"

@@ -33,6 +33,9 @@ echo "$last" | jq -e --arg t "$REG/test/one:v1" '.image.tags | index($t)' > /dev
 [ "$(echo "$last" | jq '.image.layers | length')" = 2 ] || fail "2 layers expected: $last"
 note "pulled $id"
 
+req GET /v1/info
+[ "$(jbody .images)" = 1 ] || fail "info counts $(jbody .images) images, not 1"
+
 note "list and inspect"
 req GET /v1/images
 expect_status 200
@@ -72,6 +75,8 @@ req GET /v1/images/local/three:v1
 expect_status 200
 req GET /v1/images
 [ "$(jbody '.images | length')" = 3 ] || fail "3 images expected: $(body)"
+req GET /v1/info
+[ "$(jbody .images)" = 3 ] || fail "info counts $(jbody .images) images, not 3"
 req POST /v1/images/import -H 'Content-Type: application/x-tar' --data-binary 'not a tar'
 expect_status 200
 tail -1 "$WORK/body" | jq -e '.type == "error" and .error.code == "import_failed"' \
