@@ -53,6 +53,12 @@ static void set_meta(struct layer_ctx *c, struct lt_inode *ino,
 		? (uint32_t)archive_entry_mtime_nsec(e) % 1000000000u : 0;
 }
 
+static bool is_whiteout(const struct lt_inode *ino)
+{
+	return (ino->mode & 0170000) == 0020000 && !ino->rdev_major &&
+	       !ino->rdev_minor;
+}
+
 /* Map a full xattr name to an erofs prefix index and suffix. */
 static int xattr_prefix(const char *name, uint8_t *index, const char **suffix)
 {
@@ -193,7 +199,7 @@ static int apply_hardlink(struct layer_ctx *c, struct archive_entry *e,
 	if (r != LT_OK)
 		return neutralise(c);
 	if (hp.rewritten || hp.n == 0 ||
-	    lt_walk(&c->tree, &hp, hp.n - 1, false, &hdir) != LT_OK ||
+	    lt_walk(&c->tree, &hp, hp.n - 1, false, NULL, NULL, &hdir) != LT_OK ||
 	    !(target = lt_lookup(&c->tree, hdir, hp.comp[hp.n - 1])) ||
 	    lt_is_dir(target->inode)) {
 		lt_path_free(&hp);
@@ -312,6 +318,18 @@ static int merge_dir(struct layer_ctx *c, struct archive_entry *e,
 	return 0;
 }
 
+/* A directory made where this layer whited out the name: the lower
+ * layers' one is gone, so the new one must not merge with it. */
+static int dir_over_whiteout(struct layer_ctx *c, struct archive_entry *e,
+			     struct lt_inode *ino)
+{
+	if (lt_inode_add_xattr(ino, EROFS_XATTR_INDEX_TRUSTED, "overlay.opaque",
+			       "y", 1) < 0)
+		return oom(c, e);
+	c->st->opaque_dirs++;
+	return 0;
+}
+
 static int apply_node(struct layer_ctx *c, struct archive_entry *e,
 		      struct lt_dentry *dir, const char *last)
 {
@@ -330,7 +348,10 @@ static int apply_node(struct layer_ctx *c, struct archive_entry *e,
 		lt_inode_put(&c->tree, ino);
 		return -1;
 	}
-	r = type == AE_IFDIR ? 0 : fill_node(c, e, ino);
+	if (type == AE_IFDIR)
+		r = old && is_whiteout(old->inode) ? dir_over_whiteout(c, e, ino) : 0;
+	else
+		r = fill_node(c, e, ino);
 	if (r == 0 && lt_bind(&c->tree, dir, last, ino) != LT_OK)
 		r = oom(c, e);
 	if (r != 0)
@@ -338,12 +359,36 @@ static int apply_node(struct layer_ctx *c, struct archive_entry *e,
 	return r < 0 ? -1 : r > 0 ? neutralise(c) : 0;
 }
 
+/* lt_walk found a non-directory where a parent is needed: a whiteout
+ * of this layer gives way to an opaque directory (the lower one was
+ * deleted); a symlink or file blocks the entry. */
+static struct lt_inode *dir_for_whiteout(void *ctx, struct lt_inode *blocker)
+{
+	struct layer_ctx *c = ctx;
+	struct lt_inode *ino;
+
+	if (!is_whiteout(blocker))
+		return NULL;
+	ino = lt_inode_new(0040755);
+	if (!ino)
+		return NULL;
+	ino->mtime = c->tree.default_mtime;
+	if (lt_inode_add_xattr(ino, EROFS_XATTR_INDEX_TRUSTED, "overlay.opaque",
+			       "y", 1) < 0) {
+		lt_inode_put(&c->tree, ino);
+		return NULL;
+	}
+	c->st->opaque_dirs++;
+	return ino;
+}
+
 static int apply_path(struct layer_ctx *c, struct archive_entry *e,
 		      struct lt_path *p)
 {
 	const char *last = p->comp[p->n - 1];
 	struct lt_dentry *dir;
-	enum lt_err r = lt_walk(&c->tree, p, p->n - 1, true, &dir);
+	enum lt_err r = lt_walk(&c->tree, p, p->n - 1, true, dir_for_whiteout,
+				c, &dir);
 
 	if (r == LT_ENOMEM)
 		return oom(c, e);

@@ -269,13 +269,33 @@ static struct lt_dentry *lt_mkdir_implicit(struct lt_tree *t,
 	return ino->dir;
 }
 
+/* Put the directory blocked() offers in place of a non-directory. */
+static enum lt_err lt_unblock(struct lt_tree *t, struct lt_dentry *dir,
+			      struct lt_dentry **d, lt_blocked_fn blocked,
+			      void *ctx)
+{
+	struct lt_inode *ino = blocked ? blocked(ctx, (*d)->inode) : NULL;
+	const char *name = (*d)->name;
+
+	if (!ino)
+		return LT_ENOTDIR;
+	if (!lt_is_dir(ino) || lt_bind(t, dir, name, ino) != LT_OK) {
+		lt_inode_put(t, ino);
+		return LT_ENOMEM;
+	}
+	*d = ino->dir;
+	return LT_OK;
+}
+
 enum lt_err lt_walk(struct lt_tree *t, const struct lt_path *p, size_t n,
-		    bool create, struct lt_dentry **out)
+		    bool create, lt_blocked_fn blocked, void *ctx,
+		    struct lt_dentry **out)
 {
 	struct lt_dentry *dir = t->root;
 
 	for (size_t i = 0; i < n; i++) {
 		struct lt_dentry *d = lt_lookup(t, dir, p->comp[i]);
+		enum lt_err r;
 
 		if (!d && !create)
 			return LT_ENOENT;
@@ -284,8 +304,11 @@ enum lt_err lt_walk(struct lt_tree *t, const struct lt_path *p, size_t n,
 			if (!d)
 				return LT_ENOMEM;
 		}
-		if (!lt_is_dir(d->inode))
-			return LT_ENOTDIR;
+		if (!lt_is_dir(d->inode)) {
+			r = create ? lt_unblock(t, dir, &d, blocked, ctx) : LT_ENOTDIR;
+			if (r != LT_OK)
+				return r;
+		}
 		dir = d;
 	}
 	*out = dir;

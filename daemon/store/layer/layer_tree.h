@@ -95,10 +95,17 @@ int lt_inode_add_xattr(struct lt_inode *ino, uint8_t index, const char *suffix,
 /* Remove the xattr (index, suffix) if present. */
 void lt_inode_del_xattr(struct lt_inode *ino, uint8_t index, const char *suffix);
 
-/* Directory holding the path's last component; creates missing parents
- * (mode 0755, root owned) when create is true. n components of p used. */
+/* Called by lt_walk when a non-directory sits where a parent directory
+ * is needed: return a new directory inode to put in its place, or NULL
+ * to fail the walk with LT_ENOTDIR (symlinks and files). */
+typedef struct lt_inode *(*lt_blocked_fn)(void *ctx, struct lt_inode *blocker);
+
+/* Directory holding the path's last component (n components of p used).
+ * With create, missing parents are made (mode 0755, root owned) and
+ * blocked (may be NULL) decides about non-directories in the way. */
 enum lt_err lt_walk(struct lt_tree *t, const struct lt_path *p, size_t n,
-		    bool create, struct lt_dentry **dir);
+		    bool create, lt_blocked_fn blocked, void *ctx,
+		    struct lt_dentry **dir);
 struct lt_dentry *lt_lookup(struct lt_tree *t, struct lt_dentry *dir,
 			    const char *name);
 

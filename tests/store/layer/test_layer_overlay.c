@@ -6,7 +6,8 @@
  * 0/0 character devices and trusted.overlay.opaque=y, no .wh. names, and
  * when both images are stacked with the kernel's overlayfs the deleted
  * paths are gone and opaque directories show only the upper contents; a
- * whiteout never hides a file of its own layer, whatever the order.
+ * whiteout never hides a file of its own layer, whatever the order, and a
+ * directory re-made after its whiteout does not show the lower one's files.
  * The images are loop-mounted; without loop/erofs/overlay support the
  * stacking test says so and only the fsck.erofs checks run.
  */
@@ -45,6 +46,8 @@ static const struct fx_entry lower[] = {
 	{ "d/lower-only", 'f', .data = "l" },
 	{ "f/same", 'f', .data = "lower" },
 	{ "g/same", 'f', .data = "lower" },
+	{ "h/sub/old", 'f', .data = "old" },
+	{ "i/sub/old", 'f', .data = "old" },
 };
 
 static const struct fx_entry upper[] = {
@@ -61,6 +64,11 @@ static const struct fx_entry upper[] = {
 	{ "f/.wh.same", 'f' },
 	{ "g/.wh.same", 'f' },
 	{ "g/same", 'f', .data = "upper" },
+	{ "h/.wh.sub", 'f' },                   /* removed, then made anew */
+	{ "h/sub/", 'd' },
+	{ "h/sub/new", 'f', .data = "new" },
+	{ "i/.wh.sub", 'f' },                   /* same, no directory entry */
+	{ "i/sub/new", 'f', .data = "new" },
 };
 
 #define NLOW (sizeof(lower) / sizeof(lower[0]))
@@ -91,8 +99,8 @@ START_TEST(whiteouts_become_overlay_char_devices)
 
 	ck_assert_int_eq(fx_write(tar, FX_GZIP, upper, NUP), 0);
 	convert(tar, img, &st);
-	ck_assert_uint_eq(st.whiteouts, 5);     /* g/.wh.same, then replaced */
-	ck_assert_uint_eq(st.opaque_dirs, 2);
+	ck_assert_uint_eq(st.whiteouts, 7);     /* incl. g/same, h/sub, i/sub */
+	ck_assert_uint_eq(st.opaque_dirs, 4);   /* b, d and the new h/sub, i/sub */
 	ck_assert_uint_eq(st.neutralised, 0);
 	ck_assert_int_eq(th_extract(img, ext), 0);
 	assert_whiteout(th_path(ext, "a/gone"));
@@ -140,7 +148,9 @@ START_TEST(stacked_with_overlayfs)
 	mkdir(om, 0755);
 	ck_assert_int_eq(th_sh("mount -t overlay overlay -o ro,lowerdir='%s':'%s' '%s'",
 			       um, lm, om), 0);
-	ck_assert_str_eq(th_ls(om), "a b c d e f g");
+	ck_assert_str_eq(th_ls(om), "a b c d e f g h i");
+	ck_assert_str_eq(th_ls(th_path(om, "h/sub")), "new");
+	ck_assert_str_eq(th_ls(th_path(om, "i/sub")), "new");
 	ck_assert_int_eq(th_sh("test \"$(cat '%s/f/same')$(cat '%s/g/same')\" = upperupper",
 			       om, om), 0);
 	ck_assert_str_eq(th_ls(th_path(om, "a")), "keep");
