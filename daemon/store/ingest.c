@@ -228,8 +228,12 @@ static int check_config(const char *cfg, size_t len, const struct sm_manifest *m
 		snprintf(arch, alen, "%s", c->arch);
 	}
 	sm_image_config_free(c);
+	long ids = rc == 0 ? sm_config_diff_ids(cfg, len) : -1;
 	if (rc == 0 && m->nlayers == 0)
 		rc = sm_err(err, errlen, "image has no layers");
+	else if (rc == 0 && ids >= 0 && (size_t)ids != m->nlayers)
+		rc = sm_err(err, errlen, "image config lists %ld layers (rootfs.diff_ids) but "
+			    "the manifest has %zu", ids, m->nlayers);
 	return rc;
 }
 

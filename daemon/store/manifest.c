@@ -268,6 +268,16 @@ static char *str_or_empty(json_t *v)
 	return strdup(json_is_string(v) ? json_string_value(v) : "");
 }
 
+long sm_config_diff_ids(const char *body, size_t len)
+{
+	json_t *root = json_loadb(body, len, 0, NULL);
+	json_t *ids = json_object_get(json_object_get(root, "rootfs"), "diff_ids");
+	long n = json_is_array(ids) ? (long)json_array_size(ids) : -1;
+
+	json_decref(root);
+	return n;
+}
+
 int sm_config_parse(const char *body, size_t len, struct sm_image_config *c,
 		    char *err, size_t errlen)
 {

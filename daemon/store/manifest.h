@@ -55,6 +55,9 @@ int sm_manifest_parse(const char *body, size_t len, struct sm_manifest *m,
 		      char *err, size_t errlen);
 void sm_manifest_free(struct sm_manifest *m);
 
+/* Number of rootfs.diff_ids in an image config, -1 when absent. */
+long sm_config_diff_ids(const char *body, size_t len);
+
 /* Fills entrypoint, cmd, env, workdir, user, exposed ports, os, arch. */
 int sm_config_parse(const char *body, size_t len, struct sm_image_config *c,
 		    char *err, size_t errlen);

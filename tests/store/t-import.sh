@@ -100,6 +100,14 @@ tar -C "$WORK/evil" -cf "$WORK/evil.tar" link
 printf 'x' > "$WORK/evil/f"; tar -C "$WORK/evil" -rf "$WORK/evil.tar" --transform 's|^f$|link/evil-file|' f
 expect_fail "" sm import "$WORK/evil.tar"
 [ ! -e /etc/evil-file ] || fail "wrote through a symlink out of the archive"
+mkdir -p "$WORK/mis"
+rootfs "$WORK/m1" m1; rootfs "$WORK/m2" m2
+set -- $(make_manifest "$WORK/mis" amd64 "" "$(make_layer "$WORK/mis" "$WORK/m1" gzip)" \
+	"$(make_layer "$WORK/mis" "$WORK/m2" gzip)")
+jq -c 'del(.layers[1])' "$WORK/mis/blobs/sha256/$1" > "$WORK/mis.tmp"
+msize=$(fsize "$WORK/mis.tmp")
+write_index "$WORK/mis" v1 "$(add_blob "$WORK/mis" "$WORK/mis.tmp") $msize application/vnd.oci.image.manifest.v1+json"
+expect_fail "config lists 2 layers (rootfs.diff_ids) but the manifest has 1" sm import "$WORK/mis" mis/img:v1
 mkdir -p "$WORK/empty"
 expect_fail "neither an OCI image layout" sm import "$WORK/empty"
 expect_fail "No such file" sm import "$WORK/absent"
