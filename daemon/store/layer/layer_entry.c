@@ -4,26 +4,22 @@
  * entry whose parent path runs through a symlink or file is dropped, so a
  * write can never go through a symlink. Hard links must name an existing
  * non-directory of this layer by a clean path. OCI whiteouts (.wh.NAME)
- * become 0/0 char devices (unless this layer has NAME itself: whiteouts
- * only hide lower layers) and .wh..wh..opq the trusted.overlay.opaque=y
- * xattr; trusted.overlay.* xattrs coming from the archive are stripped so
- * a layer cannot forge overlayfs metadata. Every dropped or rewritten
- * entry is counted in stats.neutralised; size caps refuse the layer.
+ * are handed to layer_whiteout.c, xattrs and ACLs to layer_xattr.c. Every
+ * dropped or rewritten entry is counted in stats.neutralised; size caps
+ * refuse the layer.
  */
 #include "layer_entry.h"
-#include "layer_acl.h"
+#include "layer_whiteout.h"
+#include "layer_xattr.h"
 #include "erofs_format.h"
 
 #include <stdio.h>
 #include <string.h>
 
-#define WH_PREFIX       ".wh."
-#define WH_OPAQUE       ".wh..wh..opq"
-#define XATTR_AREA_MAX  65536           /* inline xattr bytes per inode */
 #define SYMLINK_MAX     4095
 #define NOBODY          65534u
 
-static int neutralise(struct layer_ctx *c)
+int layer_neutralise(struct layer_ctx *c)
 {
 	c->st->neutralised++;
 	return 0;
@@ -37,8 +33,8 @@ static uint32_t id_or_nobody(la_int64_t id, bool *bad)
 	return NOBODY;
 }
 
-static void set_meta(struct layer_ctx *c, struct lt_inode *ino,
-		     struct archive_entry *e)
+void layer_set_meta(struct layer_ctx *c, struct lt_inode *ino,
+		    struct archive_entry *e)
 {
 	bool bad = false;
 
@@ -51,69 +47,6 @@ static void set_meta(struct layer_ctx *c, struct lt_inode *ino,
 	ino->mtime = archive_entry_mtime(e);
 	ino->mtime_nsec = archive_entry_mtime_is_set(e)
 		? (uint32_t)archive_entry_mtime_nsec(e) % 1000000000u : 0;
-}
-
-static bool is_whiteout(const struct lt_inode *ino)
-{
-	return (ino->mode & 0170000) == 0020000 && !ino->rdev_major &&
-	       !ino->rdev_minor;
-}
-
-/* Map a full xattr name to an erofs prefix index and suffix. */
-static int xattr_prefix(const char *name, uint8_t *index, const char **suffix)
-{
-	static const struct { const char *pfx; uint8_t index; } map[] = {
-		{ "user.", EROFS_XATTR_INDEX_USER },
-		{ "system.posix_acl_access", EROFS_XATTR_INDEX_ACL_ACCESS },
-		{ "system.posix_acl_default", EROFS_XATTR_INDEX_ACL_DEFAULT },
-		{ "trusted.", EROFS_XATTR_INDEX_TRUSTED },
-		{ "security.", EROFS_XATTR_INDEX_SECURITY },
-	};
-
-	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
-		size_t n = strlen(map[i].pfx);
-
-		if (strncmp(name, map[i].pfx, n) == 0) {
-			*index = map[i].index;
-			*suffix = name + n;
-			return 0;
-		}
-	}
-	return -1;
-}
-
-static int add_entry_xattrs(struct layer_ctx *c, struct lt_inode *ino,
-			    struct archive_entry *e)
-{
-	const char *name;
-	const void *value;
-	size_t size;
-	bool dropped = false;
-
-	archive_entry_xattr_reset(e);
-	while (archive_entry_xattr_next(e, &name, &value, &size) == ARCHIVE_OK) {
-		uint8_t index;
-		const char *suffix;
-
-		if (!name || xattr_prefix(name, &index, &suffix) < 0 ||
-		    (index == EROFS_XATTR_INDEX_TRUSTED &&
-		     strncmp(suffix, "overlay.", 8) == 0) ||
-		    strlen(suffix) > 255 || size > UINT16_MAX ||
-		    ew_xattr_isize(ino) + 16 + strlen(suffix) + size > XATTR_AREA_MAX) {
-			dropped = true;
-			continue;
-		}
-		if (lt_inode_add_xattr(ino, index, suffix, value, size) < 0) {
-			snprintf(c->err, c->errlen, "out of memory for xattrs");
-			return -1;
-		}
-	}
-	if (layer_acl_to_xattrs(ino, e, &dropped) < 0) {
-		snprintf(c->err, c->errlen, "out of memory for ACLs");
-		return -1;
-	}
-	c->st->neutralised += dropped;  /* once per entry */
-	return 0;
 }
 
 /* Names as stored: pax records hold UTF-8, which libarchive would
@@ -138,53 +71,17 @@ static const char *entry_symlink(struct archive_entry *e)
 	return name_of(archive_entry_symlink_utf8(e), archive_entry_symlink(e));
 }
 
-static const char *entry_path(struct archive_entry *e)
+const char *layer_entry_path(struct archive_entry *e)
 {
 	const char *p = entry_pathname(e);
 
 	return p ? p : "(unnamed)";
 }
 
-static int oom(struct layer_ctx *c, struct archive_entry *e)
+int layer_oom(struct layer_ctx *c, struct archive_entry *e)
 {
-	snprintf(c->err, c->errlen, "%s: out of memory", entry_path(e));
+	snprintf(c->err, c->errlen, "%s: out of memory", layer_entry_path(e));
 	return -1;
-}
-
-static int apply_opaque(struct layer_ctx *c, struct archive_entry *e,
-			struct lt_dentry *dir)
-{
-	if (lt_inode_add_xattr(dir->inode, EROFS_XATTR_INDEX_TRUSTED,
-			       "overlay.opaque", "y", 1) < 0)
-		return oom(c, e);
-	c->st->opaque_dirs++;
-	return 0;
-}
-
-static int apply_whiteout(struct layer_ctx *c, struct archive_entry *e,
-			  struct lt_dentry *dir, const char *last)
-{
-	const char *name = last + strlen(WH_PREFIX);
-	struct lt_inode *ino;
-
-	if (strcmp(last, WH_OPAQUE) == 0)
-		return apply_opaque(c, e, dir);
-	if (strncmp(name, WH_PREFIX, strlen(WH_PREFIX)) == 0 || !*name ||
-	    strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
-		return neutralise(c);   /* aufs metadata or a bad name */
-	if (lt_lookup(&c->tree, dir, name))
-		return 0;       /* whiteouts hide lower layers only (OCI) */
-	ino = lt_inode_new(0020000);
-	if (!ino)
-		return oom(c, e);
-	set_meta(c, ino, e);
-	ino->mode = 0020000;            /* c---------, rdev 0/0 */
-	if (lt_bind(&c->tree, dir, name, ino) != LT_OK) {
-		lt_inode_put(&c->tree, ino);
-		return oom(c, e);
-	}
-	c->st->whiteouts++;
-	return 0;
 }
 
 static int apply_hardlink(struct layer_ctx *c, struct archive_entry *e,
@@ -195,19 +92,19 @@ static int apply_hardlink(struct layer_ctx *c, struct archive_entry *e,
 	enum lt_err r = lt_path_parse(entry_hardlink(e), &hp);
 
 	if (r == LT_ENOMEM)
-		return oom(c, e);
+		return layer_oom(c, e);
 	if (r != LT_OK)
-		return neutralise(c);
+		return layer_neutralise(c);
 	if (hp.rewritten || hp.n == 0 ||
 	    lt_walk(&c->tree, &hp, hp.n - 1, false, NULL, NULL, &hdir) != LT_OK ||
 	    !(target = lt_lookup(&c->tree, hdir, hp.comp[hp.n - 1])) ||
 	    lt_is_dir(target->inode)) {
 		lt_path_free(&hp);
-		return neutralise(c);
+		return layer_neutralise(c);
 	}
 	lt_path_free(&hp);
 	if (lt_bind(&c->tree, dir, last, target->inode) != LT_OK)
-		return oom(c, e);
+		return layer_oom(c, e);
 	return 0;
 }
 
@@ -217,7 +114,7 @@ static int check_size(struct layer_ctx *c, struct archive_entry *e,
 	if (size > c->lim.max_file_size) {
 		snprintf(c->err, c->errlen,
 			 "%s: size %llu exceeds the %llu byte file limit",
-			 entry_path(e), (unsigned long long)size,
+			 layer_entry_path(e), (unsigned long long)size,
 			 (unsigned long long)c->lim.max_file_size);
 		return -1;
 	}
@@ -225,7 +122,7 @@ static int check_size(struct layer_ctx *c, struct archive_entry *e,
 	if (c->total_size > c->lim.max_total_size) {
 		snprintf(c->err, c->errlen,
 			 "%s: layer content exceeds the %llu byte limit",
-			 entry_path(e), (unsigned long long)c->lim.max_total_size);
+			 layer_entry_path(e), (unsigned long long)c->lim.max_total_size);
 		return -1;
 	}
 	return 0;
@@ -247,12 +144,12 @@ static int stream_file(struct layer_ctx *c, struct archive_entry *e,
 			char why[256];
 
 			snprintf(why, sizeof(why), "%s", off < 0 ? "bad offset" : c->err);
-			snprintf(c->err, c->errlen, "%s: %s", entry_path(e), why);
+			snprintf(c->err, c->errlen, "%s: %s", layer_entry_path(e), why);
 			return -1;
 		}
 	}
 	if (r != ARCHIVE_EOF) {
-		snprintf(c->err, c->errlen, "%s: reading data: %s", entry_path(e),
+		snprintf(c->err, c->errlen, "%s: reading data: %s", layer_entry_path(e),
 			 archive_error_string(c->a) ? archive_error_string(c->a)
 						    : "archive error");
 		return -1;
@@ -282,7 +179,7 @@ static int fill_node(struct layer_ctx *c, struct archive_entry *e,
 			return 1;
 		ino->symlink = strdup(target);
 		ino->size = strlen(target);
-		return ino->symlink ? 0 : oom(c, e);
+		return ino->symlink ? 0 : layer_oom(c, e);
 	case 0020000:
 	case 0060000:
 		ino->rdev_major = (uint32_t)archive_entry_rdevmajor(e);
@@ -309,24 +206,12 @@ static int merge_dir(struct layer_ctx *c, struct archive_entry *e,
 			  strcmp(dir->xattrs[i].name, "overlay.opaque") == 0;
 	while (dir->nxattrs)
 		lt_inode_del_xattr(dir, dir->xattrs[0].index, dir->xattrs[0].name);
-	set_meta(c, dir, e);
-	if (add_entry_xattrs(c, dir, e) < 0)
+	layer_set_meta(c, dir, e);
+	if (layer_entry_xattrs(c, dir, e) < 0)
 		return -1;
 	if (opaque && lt_inode_add_xattr(dir, EROFS_XATTR_INDEX_TRUSTED,
 					 "overlay.opaque", "y", 1) < 0)
-		return oom(c, e);
-	return 0;
-}
-
-/* A directory made where this layer whited out the name: the lower
- * layers' one is gone, so the new one must not merge with it. */
-static int dir_over_whiteout(struct layer_ctx *c, struct archive_entry *e,
-			     struct lt_inode *ino)
-{
-	if (lt_inode_add_xattr(ino, EROFS_XATTR_INDEX_TRUSTED, "overlay.opaque",
-			       "y", 1) < 0)
-		return oom(c, e);
-	c->st->opaque_dirs++;
+		return layer_oom(c, e);
 	return 0;
 }
 
@@ -342,44 +227,21 @@ static int apply_node(struct layer_ctx *c, struct archive_entry *e,
 		return merge_dir(c, e, old->inode);
 	ino = lt_inode_new(type);
 	if (!ino)
-		return oom(c, e);
-	set_meta(c, ino, e);
-	if (add_entry_xattrs(c, ino, e) < 0) {
+		return layer_oom(c, e);
+	layer_set_meta(c, ino, e);
+	if (layer_entry_xattrs(c, ino, e) < 0) {
 		lt_inode_put(&c->tree, ino);
 		return -1;
 	}
 	if (type == AE_IFDIR)
-		r = old && is_whiteout(old->inode) ? dir_over_whiteout(c, e, ino) : 0;
+		r = old && layer_is_whiteout(old->inode) ? layer_mark_opaque(c, e, ino) : 0;
 	else
 		r = fill_node(c, e, ino);
 	if (r == 0 && lt_bind(&c->tree, dir, last, ino) != LT_OK)
-		r = oom(c, e);
+		r = layer_oom(c, e);
 	if (r != 0)
 		lt_inode_put(&c->tree, ino);
-	return r < 0 ? -1 : r > 0 ? neutralise(c) : 0;
-}
-
-/* lt_walk found a non-directory where a parent is needed: a whiteout
- * of this layer gives way to an opaque directory (the lower one was
- * deleted); a symlink or file blocks the entry. */
-static struct lt_inode *dir_for_whiteout(void *ctx, struct lt_inode *blocker)
-{
-	struct layer_ctx *c = ctx;
-	struct lt_inode *ino;
-
-	if (!is_whiteout(blocker))
-		return NULL;
-	ino = lt_inode_new(0040755);
-	if (!ino)
-		return NULL;
-	ino->mtime = c->tree.default_mtime;
-	if (lt_inode_add_xattr(ino, EROFS_XATTR_INDEX_TRUSTED, "overlay.opaque",
-			       "y", 1) < 0) {
-		lt_inode_put(&c->tree, ino);
-		return NULL;
-	}
-	c->st->opaque_dirs++;
-	return ino;
+	return r < 0 ? -1 : r > 0 ? layer_neutralise(c) : 0;
 }
 
 static int apply_path(struct layer_ctx *c, struct archive_entry *e,
@@ -387,15 +249,15 @@ static int apply_path(struct layer_ctx *c, struct archive_entry *e,
 {
 	const char *last = p->comp[p->n - 1];
 	struct lt_dentry *dir;
-	enum lt_err r = lt_walk(&c->tree, p, p->n - 1, true, dir_for_whiteout,
+	enum lt_err r = lt_walk(&c->tree, p, p->n - 1, true, layer_dir_for_whiteout,
 				c, &dir);
 
 	if (r == LT_ENOMEM)
-		return oom(c, e);
+		return layer_oom(c, e);
 	if (r != LT_OK)
-		return neutralise(c);   /* through a symlink or a file */
-	if (strncmp(last, WH_PREFIX, strlen(WH_PREFIX)) == 0)
-		return apply_whiteout(c, e, dir, last);
+		return layer_neutralise(c);   /* through a symlink or a file */
+	if (strncmp(last, LAYER_WH_PREFIX, strlen(LAYER_WH_PREFIX)) == 0)
+		return layer_apply_whiteout(c, e, dir, last);
 	if (entry_hardlink(e))
 		return apply_hardlink(c, e, dir, last);
 	return apply_node(c, e, dir, last);
@@ -414,17 +276,17 @@ int layer_apply_entry(struct layer_ctx *c, struct archive_entry *e)
 		c->tree.root->inode->mtime = c->tree.default_mtime;
 	}
 	if (!raw)
-		return neutralise(c);
+		return layer_neutralise(c);
 	r = lt_path_parse(raw, &p);
 	if (r == LT_ENOMEM)
-		return oom(c, e);
+		return layer_oom(c, e);
 	if (r != LT_OK)
-		return neutralise(c);
+		return layer_neutralise(c);
 	if (p.rewritten)
 		c->st->neutralised++;
 	if (p.n == 0) {                 /* the root itself */
 		rc = archive_entry_filetype(e) == AE_IFDIR && !entry_hardlink(e)
-			? merge_dir(c, e, c->tree.root->inode) : neutralise(c);
+			? merge_dir(c, e, c->tree.root->inode) : layer_neutralise(c);
 	} else {
 		rc = apply_path(c, e, &p);
 	}

@@ -30,4 +30,12 @@ struct layer_ctx {
 /* 0: applied or neutralised; -1: the layer is refused (err is set). */
 int layer_apply_entry(struct layer_ctx *c, struct archive_entry *e);
 
+/* Helpers shared by layer_entry.c, layer_whiteout.c and layer_xattr.c. */
+int layer_neutralise(struct layer_ctx *c);      /* counts; returns 0 */
+int layer_oom(struct layer_ctx *c, struct archive_entry *e);    /* -1 */
+const char *layer_entry_path(struct archive_entry *e);
+/* Permissions, owner (out of range: nobody) and mtime from the entry. */
+void layer_set_meta(struct layer_ctx *c, struct lt_inode *ino,
+		    struct archive_entry *e);
+
 #endif

@@ -199,7 +199,8 @@ START_TEST(bad_names_and_forged_overlay_xattrs)
 		{ "w/.wh..", 'f' },
 		{ "w/.wh..wh.plnk", 'f' },
 		{ "forged", 'f', .data = "x", .xname = { "trusted.overlay.redirect",
-		  "user.kept" }, .xval = { "/etc", "yes" } },
+		  "user.kept", "system.posix_acl_accessX" },
+		  .xval = { "/etc", "yes", "z" } },
 		{ "fdir/", 'd', .xname = { "trusted.overlay.opaque" }, .xval = { "y" } },
 	};
 	const char *tar = th_path(tmp, "names.tar"), *img = th_path(tmp, "out.erofs");
@@ -224,6 +225,7 @@ START_TEST(bad_names_and_forged_overlay_xattrs)
 	ck_assert_int_lt(lgetxattr(th_path(mnt, "fdir"), "trusted.overlay.opaque",
 				   v, sizeof(v)), 0);
 	ck_assert_int_eq(lgetxattr(th_path(mnt, "forged"), "user.kept", v, sizeof(v)), 3);
+	ck_assert_int_eq(llistxattr(th_path(mnt, "forged"), v, sizeof(v)), 10);
 	th_umount(mnt);
 }
 END_TEST
