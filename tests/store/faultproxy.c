@@ -11,6 +11,7 @@
  *   drop_blob N      the first blob response is cut after N body bytes
  *   tamper_blob N    blob bodies of N bytes or more get their first byte
  *                    flipped (1: every blob)
+ *   tamper_manifest 1  manifest bodies get their last byte flipped
  *   throttle N       blob bodies are sent at about N bytes per second
  *   redirect_blobs 1 blob GETs answer 307 to /_r/<same path> (served here)
  * LOG_FILE gets "METHOD PATH range=R status=S" per request.
@@ -31,7 +32,7 @@
 #include <unistd.h>
 
 struct rules {
-	long fail429, fail503, drop_blob, tamper_blob, throttle, redirect_blobs;
+	long fail429, fail503, drop_blob, tamper_blob, tamper_manifest, throttle, redirect_blobs;
 };
 
 struct shared {
@@ -57,6 +58,7 @@ static void load_rules(struct rules *r)
 		else if (!strcmp(key, "fail503")) r->fail503 = v;
 		else if (!strcmp(key, "drop_blob")) r->drop_blob = v;
 		else if (!strcmp(key, "tamper_blob")) r->tamper_blob = v;
+		else if (!strcmp(key, "tamper_manifest")) r->tamper_manifest = v;
 		else if (!strcmp(key, "throttle")) r->throttle = v;
 		else if (!strcmp(key, "redirect_blobs")) r->redirect_blobs = v;
 	}
@@ -245,6 +247,18 @@ static void handle(int cl)
 		return;
 	char *cl_hdr = strcasestr(resp, "\r\nContent-Length:");
 	long length = cl_hdr ? strtol(cl_hdr + 17, NULL, 10) : -1;
+	if (r.tamper_manifest && strstr(path, "/manifests/") && !strcmp(method, "GET") &&
+	    status == 200 && length > 0 && length < (long)sizeof resp - rlen) {
+		size_t have = rgot - (size_t)rlen;
+		while ((long)have < length) {
+			ssize_t n = read(up, resp + rlen + have, (size_t)(length - (long)have));
+			if (n <= 0)
+				break;
+			have += (size_t)n;
+		}
+		resp[rlen + length - 1] ^= 0x20;
+		rgot = (size_t)rlen + have;
+	}
 	relay_body(up, cl, resp + rlen, rgot - (size_t)rlen,
 		   blob && (status == 200 || status == 206), length, &r);
 	close(up);

@@ -1,8 +1,9 @@
 #!/bin/bash
 # Network faults between the store and a real registry, injected by
 # faultproxy: 429 and 503 then success, retries giving up, a connection cut
-# mid-blob then resumed with Range, a redirect for blobs, and a tampered
-# blob that must fail with both digests named and leave nothing stored.
+# mid-blob then resumed with Range, a redirect for blobs, a tampered blob
+# that must fail with both digests named and leave nothing stored, and a
+# tampered manifest.
 . "$(dirname "$0")/lib.sh"
 
 start_registry reg
@@ -67,6 +68,16 @@ expect_fail "digest mismatch for blob sha256:$big" sm pull "$PROXY/test/img:v1"
 [ "$(count_files "$WORK/store/tmp")" = 0 ] || fail "partial of the bad blob kept"
 [ "$(count_files "$WORK/store/layers")" -le 1 ] || fail "unexpected layer images"
 sm fsck > /dev/null || fail fsck
+
+note "tampered manifest: by tag (registry's digest header) and by digest"
+rm -rf "$WORK/store"
+start_proxy "tamper_manifest 1"
+expect_fail "manifest digest mismatch: registry says sha256:[0-9a-f]*, content is sha256:" \
+	sm pull "$PROXY/test/img:v1"
+mhex=$(echo "$m" | cut -d' ' -f1)
+expect_fail "manifest digest mismatch: expected sha256:$mhex, got sha256:" \
+	sm pull "$PROXY/test/img@sha256:$mhex"
+store_empty
 
 note "registry healthy again: the same store pulls fine"
 start_proxy ""
