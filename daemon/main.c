@@ -270,7 +270,7 @@ static int serve(const struct sm_config *c, struct sm_listener *l, struct sm_sto
 	sd_notify_send("READY=1");
 	int sig = 0;
 	while (sigwait(sigs, &sig) == 0 && sig != SIGTERM && sig != SIGINT)
-		;
+		sm_log("signal %d ignored: settings are read at start only", sig);
 	sm_log("signal %d: stopping", sig);
 	sd_notify_send("STOPPING=1");
 	return api_server_stop(srv) == 0 ? 0 : 1;

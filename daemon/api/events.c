@@ -73,10 +73,12 @@ void events_publish(struct events *ev, const char *type, json_t *fields)
 		return;
 	pthread_mutex_lock(&ev->mu);
 	stamp(obj, type, ++ev->seq);
-	for (struct sub *s = ev->subs; s; s = s->next) {
+	char *line = json_dumps(obj, JSON_COMPACT);   /* once for everyone */
+	size_t len = line ? strlen(line) : 0;
+	for (struct sub *s = ev->subs; line && s; s = s->next) {
 		if (s->filter && strncmp(type, s->filter, strlen(s->filter)) != 0)
 			continue;
-		if (stream_push(s->s, obj) == 0 || stream_reader_gone(s->s))
+		if (stream_push_line(s->s, line, len) == 0 || stream_reader_gone(s->s))
 			continue;
 		json_t *e = error_json("too_slow", "the client fell too far behind; "
 				       "events were dropped and this stream is ended");
@@ -85,6 +87,7 @@ void events_publish(struct events *ev, const char *type, json_t *fields)
 		stream_end(s->s);
 	}
 	pthread_mutex_unlock(&ev->mu);
+	free(line);
 	json_decref(obj);
 }
 

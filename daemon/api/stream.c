@@ -106,18 +106,29 @@ static int append(struct stream *s, const char *line, size_t n, bool capped)
 	return 0;
 }
 
+static int push_text(struct stream *s, const char *text, size_t len, bool capped)
+{
+	pthread_mutex_lock(&s->mu);
+	int rc = (s->gone || s->ended) ? -1 : append(s, text, len, capped);
+	pthread_mutex_unlock(&s->mu);
+	if (rc == 0)
+		wake(s);
+	return rc;
+}
+
 static int push(struct stream *s, json_t *value, bool capped)
 {
 	char *text = json_dumps(value, JSON_COMPACT);
 	if (!text)
 		return -1;
-	pthread_mutex_lock(&s->mu);
-	int rc = (s->gone || s->ended) ? -1 : append(s, text, strlen(text), capped);
-	pthread_mutex_unlock(&s->mu);
+	int rc = push_text(s, text, strlen(text), capped);
 	free(text);
-	if (rc == 0)
-		wake(s);
 	return rc;
+}
+
+int stream_push_line(struct stream *s, const char *line, size_t len)
+{
+	return push_text(s, line, len, true);
 }
 
 int stream_push(struct stream *s, json_t *value)

@@ -30,6 +30,9 @@ struct stream *stream_new(int shutdown_fd, size_t max_pending);
  * cap is reached. Does not take the reference. */
 int stream_push(struct stream *s, json_t *value);
 
+/* The same for a value already encoded as one line (no newline). */
+int stream_push_line(struct stream *s, const char *line, size_t len);
+
 /* Like stream_push but ignores the cap (for a final error line). */
 int stream_push_final(struct stream *s, json_t *value);
 
