@@ -75,8 +75,14 @@ static int copy_fd(int in, int out, struct sm_hash *h, uint64_t *total, uint64_t
 	while ((n = read(in, buf, sizeof buf)) > 0) {
 		if (*total + (uint64_t)n > max)
 			return sm_err(err, errlen, "larger than its descriptor says");
-		if (write(out, buf, (size_t)n) != n)
-			return sm_err(err, errlen, "write: %s", strerror(errno));
+		for (ssize_t done = 0, w; done < n; done += w) {
+			w = write(out, buf + done, (size_t)(n - done));
+			if (w < 0 && errno == EINTR)
+				w = 0;
+			else if (w <= 0)
+				return sm_err(err, errlen, "write: %s", w < 0 ? strerror(errno)
+					      : "no progress");
+		}
 		sm_hash_update(h, buf, (size_t)n);
 		*total += (uint64_t)n;
 	}
