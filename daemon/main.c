@@ -291,6 +291,7 @@ int main(int argc, char **argv)
 	sigaddset(&sigs, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);  /* inherited by every thread */
 	signal(SIGPIPE, SIG_IGN);
+	signal(SIGXFSZ, SIG_IGN);  /* a file size limit is an error, not death */
 	if (load_settings(&c, argc, argv) < 0) {
 		config_free(&c);
 		return 2;

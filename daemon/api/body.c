@@ -10,7 +10,6 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include "daemon/api/log.h"
 #include "daemon/api/reply.h"
 #include "daemon/api/router.h"
 
@@ -82,10 +81,8 @@ int body_feed(struct api_req *r, const char *data, size_t n)
 		return 0;
 	}
 	if (r->body_is_tar) {
-		if (write_all(r->upload_fd, data, n) < 0) {
-			sm_log("error: writing upload %s: %s", r->upload_path, strerror(errno));
-			return -1;
-		}
+		if (!r->upload_errno && write_all(r->upload_fd, data, n) < 0)
+			r->upload_errno = errno;   /* keep reading; answer at the end */
 		r->body_len += n;
 		return 0;
 	}
@@ -107,6 +104,12 @@ int body_feed(struct api_req *r, const char *data, size_t n)
 
 int body_finish(struct api_req *r)
 {
+	if (r->upload_errno) {
+		reply_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal",
+			    "spooling the upload to %s: %s", r->upload_path,
+			    strerror(r->upload_errno));
+		return -1;
+	}
 	if (!r->too_large)
 		return 0;
 	reply_error(r, MHD_HTTP_CONTENT_TOO_LARGE, "body_too_large",

@@ -56,6 +56,7 @@ struct api_req {
 	bool body_is_tar;
 	int upload_fd;             /* tar uploads go to a file, not memory */
 	char *upload_path;
+	int upload_errno;          /* writing it failed (disk full...) */
 	/* reply (reply.c) */
 	bool replied;
 	unsigned status;

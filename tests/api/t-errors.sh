@@ -3,8 +3,9 @@
 # that names what is wrong, and the daemon keeps answering after each:
 # malformed JSON, wrong types, unknown and missing fields, oversized
 # bodies (declared and chunked), unknown routes, methods and query
-# parameters, ".." in paths, unknown images, and clients that hang up in
-# the middle of a stream.
+# parameters, ".." in paths, unknown images, clients that hang up in the
+# middle of a stream, a stop with a stream open, and an upload the disk
+# cannot hold.
 . "$(dirname "$0")/lib.sh"
 
 start_daemon --max-body 256
@@ -114,3 +115,15 @@ done
 stop_daemon
 for _ in $(seq 1 50); do [ -s "$WORK/ev.rc" ] && break; sleep 0.1; done
 [ "$(cat "$WORK/ev.rc")" = 0 ] || fail "curl exited $(cat "$WORK/ev.rc") on a daemon stop"
+
+note "an upload the disk cannot hold is a 500 that says why, not a dropped connection"
+if command -v prlimit > /dev/null; then
+	DAEMON_WRAP="prlimit --fsize=1048576:1048576" start_daemon
+	head -c 3000000 /dev/urandom > "$WORK/big.tar"
+	req POST /v1/images/import -H 'Content-Type: application/x-tar' --data-binary @"$WORK/big.tar"
+	expect_status 500 internal "spooling the upload"
+	jbody .error.message | grep -q "File too large" || fail "no reason: $(body)"
+	[ -z "$(ls "$WORK/data/uploads")" ] || fail "the partial upload was left"
+	still_alive
+	stop_daemon
+fi
