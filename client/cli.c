@@ -18,7 +18,7 @@ static const struct {
 	const char *help;
 } commands[] = {
 	{ "pull", cmd_pull, "pull [--platform OS/ARCH] IMAGE   pull an image from its registry" },
-	{ "import", cmd_import, "import [--tag TAG] PATH          import an OCI layout or docker-save tar" },
+	{ "import", cmd_import, "import [--tag TAG] PATH           import an OCI layout or docker-save tar" },
 	{ "images", cmd_images, "images [-q]                       list images" },
 	{ "rmi", cmd_rmi, "rmi [-f] IMAGE...                 remove images" },
 	{ "info", cmd_info, "info                              daemon and KVM status" },

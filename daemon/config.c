@@ -258,6 +258,8 @@ int config_load_file(struct sm_config *c, const char *path, char *err, size_t er
 {
 	json_error_t jerr;
 	json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
+	if (!root && jerr.line < 1)
+		return cfg_err(err, errlen, "%s", jerr.text);  /* could not read it */
 	if (!root)
 		return cfg_err(err, errlen, "%s:%d: %s", path, jerr.line, jerr.text);
 	int rc = 0;

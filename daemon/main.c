@@ -148,8 +148,10 @@ static int load_settings(struct sm_config *c, int argc, char **argv)
 	optind = 1;
 	opterr = 1;
 	while ((opt = getopt_long(argc, argv, "s:d:c:h", long_opts, NULL)) != -1) {
-		if (opt == '?' || opt == ':')
+		if (opt == '?' || opt == ':') {
+			fprintf(stderr, "supermachined: see --help\n");
 			return -1;
+		}
 		if (apply_flag(c, opt, optarg, err, sizeof err) < 0)
 			goto fail;
 	}
