@@ -53,7 +53,7 @@ note "a cancelled pull stops soon, records nothing, keeps partials (on a copy)"
 cp -a "$WORK/store" "$WORK/store-copy"
 start=$(date +%s)
 expect_fail "cancelled" "$SMSTORE" "$WORK/store-copy" pull "$PROXY/test/big:v1" --cancel-after 700
-[ $(( $(date +%s) - start )) -le 4 ] || fail "cancel took too long"
+[ $(( $(date +%s) - start )) -le 15 ] || fail "cancel took too long"
 [ -z "$("$SMSTORE" "$WORK/store-copy" ls)" ] || fail "cancelled pull recorded an image"
 "$SMSTORE" "$WORK/store-copy" fsck > /dev/null || fail "fsck after cancel"
 [ -n "$(find "$WORK/store-copy/tmp" -name '*.partial' -size +0)" ] || fail "cancel lost the partials"
