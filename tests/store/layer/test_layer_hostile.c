@@ -202,18 +202,24 @@ START_TEST(bad_names_and_forged_overlay_xattrs)
 		  "user.kept", "system.posix_acl_accessX" },
 		  .xval = { "/etc", "yes", "z" } },
 		{ "fdir/", 'd', .xname = { "trusted.overlay.opaque" }, .xval = { "y" } },
+		{ "bigid", 'f', 0644, 1ll << 40, 1ll << 33, .data = "ids" },
 	};
 	const char *tar = th_path(tmp, "names.tar"), *img = th_path(tmp, "out.erofs");
 	const char *mnt = th_path(tmp, "mnt");
 	struct layer_stats st;
+	struct stat sb;
 	char v[16];
 
 	memset(longname, 'n', 299);
-	ck_assert_int_eq(fx_write(tar, FX_PLAIN, e, 8), 0);
+	ck_assert_int_eq(fx_write(tar, FX_PLAIN, e, 9), 0);
 	st = convert_extract(tar);
-	/* ".", "a/." (rewritten + a file at a), long name, 3 whiteouts, 2 xattrs */
-	ck_assert_uint_eq(st.neutralised, 1 + 1 + 1 + 3 + 2);
-	ck_assert_str_eq(th_ls(th_path(tmp, "ext")), "a fdir forged w");
+	/* ".", "a/." (rewritten + a file at a), long name, 3 whiteouts,
+	 * 2 with forged xattrs, ids out of range (owned by nobody) */
+	ck_assert_uint_eq(st.neutralised, 1 + 1 + 1 + 3 + 2 + 1);
+	ck_assert_str_eq(th_ls(th_path(tmp, "ext")), "a bigid fdir forged w");
+	ck_assert_int_eq(stat(th_path(tmp, "ext/bigid"), &sb), 0);
+	ck_assert_uint_eq(sb.st_uid, 65534);
+	ck_assert_uint_eq(sb.st_gid, 65534);
 	ck_assert_str_eq(th_ls(th_path(tmp, "ext/w")), "");
 	ck_assert_uint_eq(st.whiteouts, 0);
 	if (!th_mount_erofs(img, mnt)) {
