@@ -291,7 +291,7 @@ static int import_dir(struct sm_store *st, const char *dir, const char *tag,
 	if (exists_in(dir, "index.json"))
 		rc = sm_import_oci(dir, o, tag, &f, err, errlen);
 	else if (exists_in(dir, "manifest.json"))
-		rc = sm_import_docker(dir, &src, &f, err, errlen);
+		rc = sm_import_docker(dir, tag, &src, &f, err, errlen);
 	else
 		rc = sm_err(err, errlen, "neither an OCI image layout (index.json) nor a "
 			    "docker save archive (manifest.json)");

@@ -41,7 +41,7 @@ struct sm_found {
 /* want (may be NULL): the caller's name; picks the entry so annotated. */
 int sm_import_oci(const char *dir, const struct sm_pull_opts *o, const char *want,
 		  struct sm_found *f, char *err, size_t errlen);
-int sm_import_docker(const char *dir, struct sm_file_source *src, struct sm_found *f,
-		     char *err, size_t errlen);
+int sm_import_docker(const char *dir, const char *want, struct sm_file_source *src,
+		     struct sm_found *f, char *err, size_t errlen);
 
 #endif

@@ -2,9 +2,11 @@
  * Config, RepoTags and Layers paths). Such archives carry no registry
  * manifest, so one is synthesised (OCI media types, layer digests computed
  * from the files) and stored like any other; its digest is the image id.
+ * With several images in one archive, the wanted name picks by RepoTags.
  */
 #include "import.h"
 #include "err.h"
+#include "ref.h"
 
 #include <fcntl.h>
 #include <jansson.h>
@@ -84,21 +86,51 @@ static json_t *build_manifest(const char *dir, json_t *entry, struct sm_file_sou
 			 SM_MT_OCI_MANIFEST, "config", cfg, "layers", layers);
 }
 
-int sm_import_docker(const char *dir, struct sm_file_source *src, struct sm_found *f,
-		     char *err, size_t errlen)
+static int same_name(const char *a, const char *b)
+{
+	struct sm_ref ra, rb;
+	char na[600], nb[600], e[8];
+
+	if (sm_ref_parse(a, &ra, e, sizeof e) < 0 || sm_ref_parse(b, &rb, e, sizeof e) < 0)
+		return !strcmp(a, b);
+	sm_ref_name(&ra, na, sizeof na);
+	sm_ref_name(&rb, nb, sizeof nb);
+	return !strcmp(na, nb);
+}
+
+/* The entry with want among its RepoTags (that tag is then its name),
+ * else the first entry with its first tag. */
+static json_t *pick(json_t *root, const char *want, const char **tag)
+{
+	size_t i, k;
+	json_t *e, *t;
+
+	json_array_foreach(root, i, e)
+		json_array_foreach(json_object_get(e, "RepoTags"), k, t)
+			if (want && json_is_string(t) && same_name(json_string_value(t), want)) {
+				*tag = json_string_value(t);
+				return e;
+			}
+	e = json_array_get(root, 0);
+	*tag = json_string_value(json_array_get(json_object_get(e, "RepoTags"), 0));
+	return e;
+}
+
+int sm_import_docker(const char *dir, const char *want, struct sm_file_source *src,
+		     struct sm_found *f, char *err, size_t errlen)
 {
 	char path[PATH_MAX];
 	json_error_t je;
 
 	snprintf(path, sizeof path, "%s/manifest.json", dir);
 	json_t *root = json_load_file(path, 0, &je);
-	json_t *entry = json_array_get(root, 0);
+	const char *tag = NULL;
+	json_t *entry = json_is_array(root) ? pick(root, want, &tag) : NULL;
 	if (!json_is_object(entry)) {
 		json_decref(root);
 		return sm_err(err, errlen, "manifest.json: not a docker save manifest (%s)",
 			      root ? "no entries" : je.text);
 	}
-	const char *tag = json_string_value(json_array_get(json_object_get(entry, "RepoTags"), 0));
 	snprintf(f->name, sizeof f->name, "%s", tag ? tag : "");
 	json_t *m = build_manifest(dir, entry, src, err, errlen);
 	json_decref(root);

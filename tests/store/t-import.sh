@@ -42,7 +42,10 @@ tar --sort=name -C "$WORK/dsrc" -cf "$WORK/ds/0a1b/layer.tar" .
 diff=$(sha "$WORK/ds/0a1b/layer.tar")
 printf '{"architecture":"amd64","os":"linux","config":{"Cmd":["/bin/saved"],"Env":["X=1"]},"rootfs":{"type":"layers","diff_ids":["sha256:%s"]}}' "$diff" > "$WORK/ds/cfg.json"
 chex=$(sha "$WORK/ds/cfg.json"); mv "$WORK/ds/cfg.json" "$WORK/ds/$chex.json"
-printf '[{"Config":"%s.json","RepoTags":["saved/app:1.0"],"Layers":["0a1b/layer.tar"]}]' "$chex" > "$WORK/ds/manifest.json"
+printf '{"architecture":"amd64","os":"linux","config":{"Cmd":["/bin/second"]},"rootfs":{"type":"layers","diff_ids":["sha256:%s"]}}' "$diff" > "$WORK/ds/cfg2.json"
+c2hex=$(sha "$WORK/ds/cfg2.json"); mv "$WORK/ds/cfg2.json" "$WORK/ds/$c2hex.json"
+printf '[{"Config":"%s.json","RepoTags":["saved/app:1.0"],"Layers":["0a1b/layer.tar"]},{"Config":"%s.json","RepoTags":["saved/second:2"],"Layers":["0a1b/layer.tar"]}]' \
+	"$chex" "$c2hex" > "$WORK/ds/manifest.json"
 tar -C "$WORK/ds" -cf "$WORK/ds.tar" .
 sm import "$WORK/ds.tar" > /dev/null
 sm inspect saved/app:1.0 > "$WORK/insp" || fail "docker save image not tagged"
@@ -50,6 +53,8 @@ grep -qx "cmd=/bin/saved" "$WORK/insp" || fail "docker save config"
 grep -qx "config=sha256:$chex" "$WORK/insp" || fail "config digest"
 rm -rf "$WORK/x"; fsck.erofs --extract="$WORK/x" "$(sed -n 's/^layer=//p' "$WORK/insp")" > /dev/null 2>&1
 [ -e "$WORK/x/etc/saved.conf" ] || fail "docker save layer content"
+sm import "$WORK/ds.tar" docker.io/saved/second:2 > /dev/null
+sm inspect saved/second:2 | grep -qx "cmd=/bin/second" || fail "RepoTags did not pick the second image"
 
 note "busybox image built with umoci"
 umoci init --layout "$WORK/bb" && umoci new --image "$WORK/bb:latest"
