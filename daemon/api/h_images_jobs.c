@@ -9,7 +9,8 @@
  *                    or {"type":"error","error":{"code":"…","message":"…"}}.
  * Download progress is thinned to one event per blob per PROGRESS_MS. A
  * client that hangs up does not cancel the work: the image still lands in
- * the store and the event feed still announces it.
+ * the store and the event feed still announces it. A daemon that stops
+ * does cancel pulls (their streams end with the error).
  */
 #include <errno.h>
 #include <microhttpd.h>
@@ -154,6 +155,7 @@ static void *job_main(void *arg)
 		.insecure = srv->cfg.insecure_registries,
 		.username = j->username, .password = j->password,
 		.progress = on_progress, .progress_ud = j,
+		.cancel = &srv->stopping,
 	};
 	int rc = j->is_import
 		 ? sm_store_import(srv->cfg.store, j->path, j->ref, &o, id, err, sizeof err)
@@ -187,7 +189,9 @@ static void start_job(struct api_req *r, struct image_job *j, json_t *first)
 static struct image_job *job_new(struct api_req *r, bool is_import)
 {
 	struct image_job *j = calloc(1, sizeof *j);
-	if (!j || !(j->s = stream_new(r->srv->shutdown_fd, JOB_MAX_PENDING))) {
+	/* No shutdown fd: on a stop the stream stays until the cancelled job
+	 * has pushed its last line (or the server gives up and cuts it). */
+	if (!j || !(j->s = stream_new(-1, JOB_MAX_PENDING))) {
 		free(j);
 		reply_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "out of memory");
 		return NULL;

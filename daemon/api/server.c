@@ -268,6 +268,7 @@ static void end_streams(struct api_server *srv)
 
 int api_server_stop(struct api_server *srv)
 {
+	__atomic_store_n(&srv->stopping, 1, __ATOMIC_RELEASE); /* pulls give up */
 	MHD_quiesce_daemon(srv->mhd);  /* the listening socket stays main's */
 	end_streams(srv);
 	MHD_stop_daemon(srv->mhd);     /* closes connections, joins their threads */

@@ -38,6 +38,7 @@ struct api_server {
 	 * does. Under jobs_mu. */
 	long image_count;          /* -1: not known */
 	unsigned long image_gen;
+	volatile int stopping;     /* set once stopping: pulls cancel on it */
 };
 
 #define API_MAX_PARAMS 2

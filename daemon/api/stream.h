@@ -24,6 +24,8 @@ struct stream;
 
 typedef void (*stream_close_fn)(struct stream *s, void *ud);
 
+/* shutdown_fd -1: the stream does not end on a server stop by itself; its
+ * producer ends it (or the connection is cut). */
 struct stream *stream_new(int shutdown_fd, size_t max_pending);
 
 /* Appends value as one line; 0, or -1 when the reader is gone or the

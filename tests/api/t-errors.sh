@@ -106,15 +106,24 @@ note "metrics count what happened"
 [ "$(metric 'supermachine_http_requests_total{route="POST /v1/images/pull",code="413"}')" = 2 ] ||
 	fail "413s not counted"
 
-note "stopping ends an open stream cleanly (curl sees a complete body)"
+note "stopping ends open streams cleanly and cancels a pull, promptly"
 (curl -s -N --unix-socket "$SOCK" http://sm/v1/events > /dev/null; echo $? > "$WORK/ev.rc") &
+# this pull retries a refused connection for seconds
+(curl -s -N --unix-socket "$SOCK" -X POST -d '{"reference": "127.0.0.1:9/never/there:1"}' \
+	http://sm/v1/images/pull > "$WORK/pull.out"; echo $? > "$WORK/pull.rc") &
 for _ in $(seq 1 50); do
-	[ "$(metric supermachine_event_subscribers)" = 1 ] && break
+	[ "$(metric supermachine_event_subscribers)" = 1 ] && [ -s "$WORK/pull.out" ] && break
 	sleep 0.1
 done
+t0=$(date +%s%N)
 stop_daemon
-for _ in $(seq 1 50); do [ -s "$WORK/ev.rc" ] && break; sleep 0.1; done
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+for _ in $(seq 1 50); do [ -s "$WORK/ev.rc" ] && [ -s "$WORK/pull.rc" ] && break; sleep 0.1; done
 [ "$(cat "$WORK/ev.rc")" = 0 ] || fail "curl exited $(cat "$WORK/ev.rc") on a daemon stop"
+[ "$(cat "$WORK/pull.rc")" = 0 ] || fail "the pull's curl exited $(cat "$WORK/pull.rc")"
+tail -1 "$WORK/pull.out" | jq -e '.type == "error" and (.error.message | test("cancel"))' \
+	> /dev/null || fail "the pull stream did not end with its cancellation: $(cat "$WORK/pull.out")"
+[ "$ms" -lt 4000 ] || fail "stopping took $ms ms with a pull running"
 
 note "an upload the disk cannot hold is a 500 that says why, not a dropped connection"
 if command -v prlimit > /dev/null; then
