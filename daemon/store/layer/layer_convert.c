@@ -1,7 +1,9 @@
 /* layer_convert.c - one OCI layer blob in, one erofs image out.
  *
- * Opens the blob with libarchive (tar, plain or gzip/zstd, detected from
- * the bytes; a zero-byte blob is an empty layer), hands each entry to
+ * Reads the blob with libarchive (tar, plain or gzip/zstd, detected from
+ * the bytes; a zero-byte blob is an empty layer) from a file or any
+ * readable fd (a pipe: conversion can run while a download streams in),
+ * hands each entry to
  * layer_entry.c, then lets the erofs writer lay out the tree. The image is
  * written under a temporary name beside out_path, fsynced and renamed, so
  * a failure or crash never leaves a partial image at out_path.
@@ -111,17 +113,11 @@ static void out_close(struct out_files *o)
 	free(o->dir);
 }
 
-static struct archive *open_archive(const char *blob_path, int *fd,
+static struct archive *open_archive(int fd, const char *name,
 				    char *err, size_t errlen)
 {
-	struct archive *a;
+	struct archive *a = archive_read_new();
 
-	*fd = open(blob_path, O_RDONLY | O_CLOEXEC);
-	if (*fd < 0) {
-		snprintf(err, errlen, "opening %s: %s", blob_path, strerror(errno));
-		return NULL;
-	}
-	a = archive_read_new();
 	if (!a) {
 		snprintf(err, errlen, "out of memory");
 		return NULL;
@@ -130,8 +126,8 @@ static struct archive *open_archive(const char *blob_path, int *fd,
 	archive_read_support_filter_zstd(a);
 	archive_read_support_format_tar(a);
 	archive_read_support_format_empty(a);
-	if (archive_read_open_fd(a, *fd, 128 * 1024) != ARCHIVE_OK) {
-		snprintf(err, errlen, "%s: %s", blob_path, archive_error_string(a));
+	if (archive_read_open_fd(a, fd, 128 * 1024) != ARCHIVE_OK) {
+		snprintf(err, errlen, "%s: %s", name, archive_error_string(a));
 		archive_read_free(a);
 		return NULL;
 	}
@@ -174,19 +170,19 @@ static int convert(struct layer_ctx *c, struct out_files *o, const char *out_pat
 	return out_commit(o, out_path, c->err, c->errlen);
 }
 
-int layer_convert_ex(const char *blob_path, const char *out_path,
+int layer_convert_fd(int in_fd, const char *name, const char *out_path,
 		     const struct layer_limits *limits,
 		     struct layer_stats *stats, char *err, size_t errlen)
 {
 	struct layer_stats local;
 	struct layer_ctx c = { .err = err, .errlen = errlen };
 	struct out_files o = { .fd = -1, .spool_fd = -1 };
-	int in_fd = -1, rc = -1;
+	int rc = -1;
 
 	c.st = stats ? stats : &local;
 	memset(c.st, 0, sizeof(*c.st));
 	limits_fill(&c.lim, limits);
-	c.a = open_archive(blob_path, &in_fd, err, errlen);
+	c.a = open_archive(in_fd, name, err, errlen);
 	if (!c.a)
 		goto out;
 	if (lt_tree_init(&c.tree, 0) < 0) {
@@ -202,8 +198,21 @@ out:
 	lt_tree_free(&c.tree);
 	if (c.a)
 		archive_read_free(c.a);
-	if (in_fd >= 0)
-		close(in_fd);
+	return rc;
+}
+
+int layer_convert_ex(const char *blob_path, const char *out_path,
+		     const struct layer_limits *limits,
+		     struct layer_stats *stats, char *err, size_t errlen)
+{
+	int fd = open(blob_path, O_RDONLY | O_CLOEXEC), rc;
+
+	if (fd < 0) {
+		snprintf(err, errlen, "opening %s: %s", blob_path, strerror(errno));
+		return -1;
+	}
+	rc = layer_convert_fd(fd, blob_path, out_path, limits, stats, err, errlen);
+	close(fd);
 	return rc;
 }
 

@@ -45,4 +45,10 @@ int layer_convert_ex(const char *blob_path, const char *out_path,
 		     const struct layer_limits *limits,
 		     struct layer_stats *stats, char *err, size_t errlen);
 
+/* The same reading the blob from in_fd (a file, pipe or socket, read to
+ * its end; left open); name is used in messages. */
+int layer_convert_fd(int in_fd, const char *name, const char *out_path,
+		     const struct layer_limits *limits,
+		     struct layer_stats *stats, char *err, size_t errlen);
+
 #endif

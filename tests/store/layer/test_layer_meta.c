@@ -347,6 +347,34 @@ START_TEST(sparse_tar_entries)
 }
 END_TEST
 
+/* layer_convert_fd reading a pipe gives the same image as the file. */
+START_TEST(convert_from_a_pipe)
+{
+	const char *tar = th_path(tmp, "l.tar.zst");
+	char *a, *b, err[512];
+	size_t la, lb;
+	struct layer_stats st;
+	FILE *p;
+	char cmd[4200];
+
+	ck_assert_int_eq(fx_write(tar, FX_ZSTD, ents, nents), 0);
+	convert_ok(tar, th_path(tmp, "file.erofs"), &st);
+	snprintf(cmd, sizeof(cmd), "cat '%s'", tar);
+	p = popen(cmd, "r");
+	ck_assert_ptr_nonnull(p);
+	ck_assert_msg(layer_convert_fd(fileno(p), "pipe", th_path(tmp, "pipe.erofs"),
+				       NULL, &st, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_int_eq(pclose(p), 0);
+	ck_assert_uint_eq(st.entries, nents);
+	read_file(th_path(tmp, "file.erofs"), &a, &la);
+	read_file(th_path(tmp, "pipe.erofs"), &b, &lb);
+	ck_assert_uint_eq(la, lb);
+	ck_assert(memcmp(a, b, la) == 0);
+	free(a);
+	free(b);
+}
+END_TEST
+
 START_TEST(conversion_is_deterministic)
 {
 	const char *tar = th_path(tmp, "l.tar");
@@ -381,6 +409,7 @@ int main(void)
 	tcase_add_test(tc, empty_layers);
 	tcase_add_test(tc, large_file_round_trips);
 	tcase_add_test(tc, sparse_tar_entries);
+	tcase_add_test(tc, convert_from_a_pipe);
 	tcase_add_test(tc, conversion_is_deterministic);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
