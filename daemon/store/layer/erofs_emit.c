@@ -150,13 +150,26 @@ static int emit_data(struct emit *e, const struct ew_item *it)
 	return 0;
 }
 
+/* CRC-32C (Castagnoli), reflected, no final inversion: the kernel's
+ * crc32c(~0, ...) as used for the superblock checksum. */
+static uint32_t crc32c_raw(uint32_t crc, const uint8_t *p, size_t len)
+{
+	while (len--) {
+		crc ^= *p++;
+		for (int k = 0; k < 8; k++)
+			crc = (crc >> 1) ^ (0x82f63b78u & (0u - (crc & 1)));
+	}
+	return crc;
+}
+
+/* Superblock plus the rest of block 0 (zeros), checksummed over both. */
 static int emit_super(struct emit *e)
 {
-	uint8_t sb[EROFS_SUPER_SIZE] = { 0 };
+	uint8_t sb[EROFS_BLKSZ - EROFS_SUPER_OFFSET] = { 0 };
 	const struct ew_layout *l = e->l;
 
 	put_le32(sb, EROFS_MAGIC);
-	put_le32(sb + 8, EROFS_COMPAT_MTIME);
+	put_le32(sb + 8, EROFS_COMPAT_SB_CHKSUM | EROFS_COMPAT_MTIME);
 	sb[12] = EROFS_BLKBITS;
 	put_le16(sb + 14, (uint16_t)l->items[0].ino->nid);
 	put_le64(sb + 16, l->n);
@@ -164,6 +177,7 @@ static int emit_super(struct emit *e)
 	put_le32(sb + 32, l->epoch_nsec);
 	put_le32(sb + 36, (uint32_t)l->end_blk);
 	put_le32(sb + 40, (uint32_t)l->meta_blkaddr);
+	put_le32(sb + 4, crc32c_raw(~0u, sb, sizeof(sb)));
 	return pwrite_all(e->w->fd, sb, sizeof(sb), EROFS_SUPER_OFFSET);
 }
 

@@ -19,6 +19,7 @@
 #define EROFS_BLKBITS           12
 #define EROFS_BLKSZ             (1u << EROFS_BLKBITS)
 #define EROFS_SLOT              32      /* inode alignment; nid unit */
+#define EROFS_COMPAT_SB_CHKSUM  0x1u   /* crc32c of block 0 from 1024 */
 #define EROFS_COMPAT_MTIME      0x2u
 
 #define EROFS_INODE_COMPACT_SIZE  32

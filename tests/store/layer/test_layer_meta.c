@@ -375,6 +375,30 @@ START_TEST(convert_from_a_pipe)
 }
 END_TEST
 
+/* The superblock carries a crc32c: a flipped bit in it stops the mount. */
+START_TEST(superblock_checksum_guards_the_image)
+{
+	const char *tar = th_path(tmp, "l.tar"), *img = th_path(tmp, "l.erofs");
+	struct layer_stats st;
+	FILE *f;
+
+	ck_assert_int_eq(fx_write(tar, FX_PLAIN, ents, 4), 0);
+	convert_ok(tar, img, &st);
+	ck_assert_int_eq(th_sh("dump.erofs -s '%s' | grep -q sb_csum", img), 0);
+	if (!th_mount_erofs(img, th_path(tmp, "mnt"))) {
+		th_note_no_mount();
+		return;
+	}
+	th_umount(th_path(tmp, "mnt"));
+	f = fopen(img, "r+b");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(fseek(f, 1024 + 48, SEEK_SET), 0);     /* the uuid */
+	fputc(0x5a, f);
+	fclose(f);
+	ck_assert(!th_mount_erofs(img, th_path(tmp, "mnt2")));
+}
+END_TEST
+
 START_TEST(conversion_is_deterministic)
 {
 	const char *tar = th_path(tmp, "l.tar");
@@ -410,6 +434,7 @@ int main(void)
 	tcase_add_test(tc, large_file_round_trips);
 	tcase_add_test(tc, sparse_tar_entries);
 	tcase_add_test(tc, convert_from_a_pipe);
+	tcase_add_test(tc, superblock_checksum_guards_the_image);
 	tcase_add_test(tc, conversion_is_deterministic);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
