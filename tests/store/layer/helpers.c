@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -23,6 +24,24 @@ char *th_tmpdir(void)
 		return NULL;
 	}
 	return p;
+}
+
+static char *th_run_dir;
+
+void th_main_begin(void)
+{
+	if (unshare(CLONE_NEWNS) == 0)
+		mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL);
+	th_run_dir = th_tmpdir();
+	if (th_run_dir)
+		setenv("TMPDIR", th_run_dir, 1);
+}
+
+void th_main_end(void)
+{
+	th_rmtree(th_run_dir);
+	free(th_run_dir);
+	th_run_dir = NULL;
 }
 
 int th_sh(const char *fmt, ...)

@@ -11,6 +11,13 @@
 
 /* A fresh directory under $TMPDIR; removed by th_rmtree. */
 char *th_tmpdir(void);
+
+/* Around srunner_run_all in main(): the tests get a private mount
+ * namespace (their loop and overlay mounts vanish with the process, even
+ * when a failed check exits before teardown) and a scratch root set as
+ * TMPDIR, removed at the end. */
+void th_main_begin(void);
+void th_main_end(void);
 void th_rmtree(const char *dir);
 
 /* Run a shell command line; returns its exit status (or -1). */

@@ -336,7 +336,9 @@ int main(void)
 	tcase_add_test(tc, garbage_is_refused);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
+	th_main_begin();
 	srunner_run_all(sr, CK_ENV);
+	th_main_end();
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
 	return failed ? 1 : 0;
