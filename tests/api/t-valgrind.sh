@@ -2,15 +2,14 @@
 # The daemon's paths are valgrind-clean: under memcheck, every route, bad
 # bodies, an import, a pull that fails, streams cut by their clients and a
 # shutdown with a stream still open leave no memory error and no leak.
-# Needs a build without -Dsanitize=true (valgrind cannot run ASan code);
-# skipped otherwise.
+# Needs a build without -Dsanitize=true (valgrind cannot run ASan code):
+# it is the suite 'valgrind', which script/test runs in an unsanitized build.
 . "$SM_SOURCE_ROOT/tests/store/lib.sh"
 . "$(dirname "$0")/lib.sh"
 
-command -v valgrind > /dev/null || { echo "no valgrind"; exit 77; }
+command -v valgrind > /dev/null || fail "valgrind is not installed"
 if nm "$DAEMON" 2> /dev/null | grep -q __asan_init; then
-	echo "sanitized build: valgrind cannot run it"
-	exit 77
+	fail "sanitized build: run the valgrind suite in a build without -Dsanitize=true"
 fi
 simple_image "$WORK/img" 2 gzip
 DAEMON_WRAP="valgrind -q --leak-check=full --show-leak-kinds=definite,indirect
