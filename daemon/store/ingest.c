@@ -155,7 +155,7 @@ static void *pool_worker(void *arg)
 		pthread_mutex_lock(&p->lock);
 		size_t i = p->next++;
 		int stop = p->failed || i >= p->in->m->nlayers;
-		if (!stop && p->in->cancel && *p->in->cancel) {
+		if (!stop && p->in->cancel && atomic_load(p->in->cancel)) {
 			stop = 1;
 			if (!p->failed++)
 				snprintf(p->err, sizeof p->err, "cancelled");

@@ -127,6 +127,11 @@ static unsigned apply_auth(struct sm_registry *r, CURL *c)
 	return gen;
 }
 
+static int cancelled(const struct sm_registry *r)
+{
+	return r->cancel && atomic_load_explicit(r->cancel, memory_order_relaxed);
+}
+
 static void backoff(struct sm_registry *r, int attempt, long retry_after)
 {
 	unsigned long ms = (unsigned long)r->retry_delay_ms << (attempt < 6 ? attempt : 6);
@@ -135,7 +140,7 @@ static void backoff(struct sm_registry *r, int attempt, long retry_after)
 	if (retry_after >= 0)
 		ms = (unsigned long)(retry_after > 30 ? 30 : retry_after) * 1000;
 	/* In slices, so a cancel is noticed during a long Retry-After. */
-	for (unsigned long slept = 0; slept < ms && !(r->cancel && *r->cancel); slept += 50) {
+	for (unsigned long slept = 0; slept < ms && !cancelled(r); slept += 50) {
 		struct timespec ts = { 0, 50 * 1000000L };
 		nanosleep(&ts, NULL);
 	}
@@ -283,11 +288,6 @@ static int on_unauthorized(struct sm_registry *r, const struct sm_xfer *x, unsig
 	r->generation++;
 	pthread_mutex_unlock(&r->lock);
 	return 0;
-}
-
-static int cancelled(const struct sm_registry *r)
-{
-	return r->cancel && *r->cancel;
 }
 
 static int on_xferinfo(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)

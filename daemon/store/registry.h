@@ -26,7 +26,7 @@ struct sm_registry {
 	char *token;             /* bearer token, reused across requests */
 	int basic;               /* server asked for Basic auth */
 	unsigned generation;     /* bumped when the token changes */
-	const volatile int *cancel;
+	const atomic_int *cancel;
 };
 
 int sm_registry_init(struct sm_registry *r, const struct sm_ref *ref,

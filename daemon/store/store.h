@@ -14,6 +14,7 @@
 #ifndef SM_STORE_H
 #define SM_STORE_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -44,7 +45,7 @@ struct sm_pull_opts {
 	unsigned retry_delay_ms;          /* first backoff delay (500) */
 	sm_progress_fn progress;
 	void *progress_ud;
-	const volatile int *cancel;       /* when *cancel becomes non-zero the
+	const atomic_int *cancel;       /* when *cancel becomes non-zero the
 					     pull stops soon and fails with
 					     "cancelled"; partial blobs stay
 					     for a later resume */
