@@ -231,9 +231,12 @@ static int extract_in_child(const char *path, const char *dest, char *err, size_
 	char msg[1024];
 	ssize_t n = read(pipefd[0], msg, sizeof msg - 1);
 	close(pipefd[0]);
-	int status;
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+	int status = 0;
+	pid_t w;
+	while ((w = waitpid(pid, &status, 0)) < 0 && errno == EINTR)
 		;
+	if (w < 0)
+		return sm_err(err, errlen, "waitpid: %s", strerror(errno));
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
 		return 0;
 	msg[n > 0 ? n : 0] = '\0';
