@@ -1,7 +1,8 @@
 /* erofs_data.c - where regular-file data goes while the archive streams.
  *
- * A file's full blocks get consecutive blocks in the data area (holes are
- * never written, so sparse input stays sparse in the image file). Its
+ * A file's full blocks get consecutive blocks in the data area (holes and
+ * all-zero blocks are never written, so sparse or zero-filled input stays
+ * sparse in the image file). Its
  * tail (size % block size) is inlined after the inode when it is small
  * and fits in one block with the inode and its xattrs; such tails wait in
  * the spool file until ew_finish() knows where the inode lands. Otherwise
@@ -12,6 +13,7 @@
 #include "pwrite_all.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -62,6 +64,37 @@ int ew_place_file(struct erofs_writer *w, struct lt_inode *ino,
 	return 0;
 }
 
+static bool all_zero(const uint8_t *p, size_t n)
+{
+	return !n || (!p[0] && memcmp(p, p + 1, n - 1) == 0);
+}
+
+/* Whole blocks of zeros are left as holes (the image file reads zeros
+ * there), so zero-filled files cost no disk; the rest is written in runs. */
+static int write_skipping_zero_blocks(int fd, const uint8_t *p, size_t n,
+				      uint64_t pos)
+{
+	size_t run = 0;                 /* bytes pending before p */
+
+	while (n) {
+		size_t piece = EROFS_BLKSZ - pos % EROFS_BLKSZ;
+
+		if (piece > n)
+			piece = n;
+		if (piece == EROFS_BLKSZ && all_zero(p, piece)) {
+			if (run && pwrite_all(fd, p - run, run, (off_t)(pos - run)) < 0)
+				return -1;
+			run = 0;
+		} else {
+			run += piece;
+		}
+		p += piece;
+		pos += piece;
+		n -= piece;
+	}
+	return run ? pwrite_all(fd, p - run, run, (off_t)(pos - run)) : 0;
+}
+
 int ew_write_file_data(struct erofs_writer *w, const struct lt_inode *ino,
 		       uint64_t off, const void *buf, size_t len,
 		       char *err, size_t errlen)
@@ -76,8 +109,9 @@ int ew_write_file_data(struct erofs_writer *w, const struct lt_inode *ino,
 	if (off < full) {
 		size_t n = len < full - off ? len : (size_t)(full - off);
 
-		if (pwrite_all(w->fd, p, n, (off_t)((uint64_t)ino->data_blkaddr *
-						      EROFS_BLKSZ + off)) < 0)
+		if (write_skipping_zero_blocks(w->fd, p, n,
+					       (uint64_t)ino->data_blkaddr *
+					       EROFS_BLKSZ + off) < 0)
 			goto fail;
 		p += n;
 		off += n;

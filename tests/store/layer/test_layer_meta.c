@@ -297,10 +297,13 @@ START_TEST(large_file_round_trips)
 	const char *tar = th_path(tmp, "big.tar.zst"), *img = th_path(tmp, "big.erofs");
 	const char *ext = th_path(tmp, "ext"), *mnt = th_path(tmp, "mnt");
 	struct layer_stats st;
+	struct stat is;
 
 	ck_assert_int_eq(fx_write(tar, FX_ZSTD, e, 2), 0);
 	convert_ok(tar, img, &st);
 	ck_assert_uint_ge(st.image_bytes, BIG_SIZE);
+	ck_assert_int_eq(stat(img, &is), 0);            /* zero blocks: holes */
+	ck_assert_int_lt((long long)is.st_blocks * 512, 4 << 20);
 	ck_assert_int_eq(th_extract(img, ext), 0);
 	check_big_file(th_path(ext, "data/big.bin"));
 	ck_assert_int_eq(th_sh("test \"$(cat '%s/data/after')\" = after", ext), 0);
