@@ -169,11 +169,23 @@ int sm_auth_docker_creds(const char *config_path, const char *domain,
 	json_t *root = json_load_file(path, 0, &je);
 	if (!root)
 		return sm_err(err, errlen, "%s: invalid JSON (line %d: %s)", path, je.line, je.text);
-	json_object_foreach(json_object_get(root, "auths"), key, e) {
-		if (key_matches(key, domain)) {
-			rc = entry_creds(e, user, ulen, pass, plen, err, errlen);
-			if (rc != 0)
-				break;
+	const char *helper = NULL;
+	json_object_foreach(json_object_get(root, "credHelpers"), key, e)
+		if (key_matches(key, domain) && json_is_string(e))
+			helper = json_string_value(e);
+	if (!helper)
+		helper = json_string_value(json_object_get(root, "credsStore"));
+	if (helper) {
+		const char *server = strcmp(domain, "docker.io") ? domain
+				     : "https://index.docker.io/v1/";
+		rc = sm_cred_helper_get(helper, server, user, ulen, pass, plen, err, errlen);
+	} else {
+		json_object_foreach(json_object_get(root, "auths"), key, e) {
+			if (key_matches(key, domain)) {
+				rc = entry_creds(e, user, ulen, pass, plen, err, errlen);
+				if (rc != 0)
+					break;
+			}
 		}
 	}
 	json_decref(root);

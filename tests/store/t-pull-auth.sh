@@ -1,7 +1,7 @@
 #!/bin/bash
 # Authentication against the real registry: htpasswd basic auth (missing
 # credentials, a bad password, explicit credentials, ~/.docker/config.json
-# `auths`), and bearer tokens from a token service started here (anonymous
+# `auths`, credential helpers via credsStore/credHelpers), and bearer tokens from a token service started here (anonymous
 # token flow with one token reused for the whole pull; a token service
 # that wants credentials, with a bad and a good password).
 . "$(dirname "$0")/lib.sh"
@@ -30,6 +30,32 @@ sm pull "$REG/test/img:v1" > /dev/null || fail "pull with ~/.docker/config.json"
 printf '{"auths":{"http://%s":{"auth":"%s"}}}' "$REG" "$(printf 'alice:nope' | base64)" \
 	> "$WORK/badcfg.json"
 expect_fail "HTTP 401" sm pull "$REG/test/img:v1" --docker-config "$WORK/badcfg.json"
+
+note "credential helpers (credsStore, credHelpers)"
+mkdir -p "$WORK/bin"
+cat > "$WORK/bin/docker-credential-smtest" <<EOS
+#!/bin/sh
+[ "\$1" = get ] || exit 2
+read -r server
+echo "\$server" >> "$WORK/helper.log"
+if [ "\$server" = "$REG" ]; then
+	printf '{"ServerURL":"%s","Username":"alice","Secret":"s3cret"}\n' "\$server"
+else
+	echo "credentials not found in native keychain"; exit 1
+fi
+EOS
+printf '#!/bin/sh\necho "credentials not found in native keychain"\nexit 1\n' > "$WORK/bin/docker-credential-smnone"
+chmod +x "$WORK/bin/"docker-credential-*
+export PATH="$WORK/bin:$PATH"
+rm -rf "$WORK/store"
+printf '{"credsStore":"smtest","auths":{"%s":{"auth":"%s"}}}' "$REG" "$(printf 'alice:nope' | base64)" \
+	> "$HOME/.docker/config.json"
+sm pull "$REG/test/img:v1" > /dev/null || fail "pull with credsStore"
+grep -qx "$REG" "$WORK/helper.log" || fail "helper not asked for $REG"
+printf '{"credsStore":"smtest","credHelpers":{"%s":"smnone"}}' "$REG" > "$HOME/.docker/config.json"
+expect_fail "requires a login" sm pull "$REG/test/img:v1"
+printf '{"credsStore":"absent"}' > "$HOME/.docker/config.json"
+expect_fail "docker-credential-absent not found in PATH" sm pull "$REG/test/img:v1"
 stop_registry
 rm -rf "$WORK/store" "$HOME/.docker"
 
