@@ -47,7 +47,7 @@ sm pull "$REG/bench/img:v1" --parallel 3 > /dev/null || fail "our pull"
 t1=$(now)
 skopeo copy -q --src-tls-verify=false "docker://$REG/bench/img:v1" "oci:$WORK/oci:v1" > /dev/null ||
 	fail "skopeo copy"
-umoci unpack --image "$WORK/oci:v1" "$WORK/bundle" > /dev/null 2>&1 || fail "umoci unpack"
+umoci unpack $UMOCI_ROOTLESS --image "$WORK/oci:v1" "$WORK/bundle" > /dev/null 2>&1 || fail "umoci unpack"
 t2=$(now)
 
 ours=$(awk "BEGIN { print $t1 - $t0 }"); theirs=$(awk "BEGIN { print $t2 - $t1 }")

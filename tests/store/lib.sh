@@ -178,6 +178,9 @@ expect_fail() {
 	note "failed as expected: $(grep -m1 error "$WORK/err" || true)"
 }
 
+# umoci needs --rootless when not run as root.
+UMOCI_ROOTLESS=$([ "$(id -u)" = 0 ] || echo --rootless)
+
 count_files() { find "$1" -type f | wc -l; }
 
 # start_proxy "RULES": faultproxy in front of the registry; sets PROXY,

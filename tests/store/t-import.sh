@@ -58,10 +58,10 @@ sm inspect saved/second:2 | grep -qx "cmd=/bin/second" || fail "RepoTags did not
 
 note "busybox image built with umoci"
 umoci init --layout "$WORK/bb" && umoci new --image "$WORK/bb:latest"
-umoci unpack --image "$WORK/bb:latest" "$WORK/bundle" > /dev/null
+umoci unpack $UMOCI_ROOTLESS --image "$WORK/bb:latest" "$WORK/bundle" > /dev/null
 mkdir -p "$WORK/bundle/rootfs/bin"
 cp /bin/busybox "$WORK/bundle/rootfs/bin/"; ln -s busybox "$WORK/bundle/rootfs/bin/sh"
-umoci repack --image "$WORK/bb:latest" "$WORK/bundle" > /dev/null
+umoci repack $UMOCI_ROOTLESS --image "$WORK/bb:latest" "$WORK/bundle" > /dev/null
 umoci config --image "$WORK/bb:latest" --config.cmd /bin/sh --config.env PATH=/bin
 sm import "$WORK/bb" supermachine/busybox:latest > /dev/null
 sm inspect supermachine/busybox > "$WORK/insp"
