@@ -6,7 +6,7 @@
 # sd_notify protocol of the Type=notify service.
 . "$(dirname "$0")/lib.sh"
 
-command -v systemd-socket-activate > /dev/null || { echo "no systemd-socket-activate"; exit 77; }
+command -v systemd-socket-activate > /dev/null || { echo "FAIL: no systemd-socket-activate (package systemd)" >&2; exit 1; }
 
 systemd-socket-activate -l "$SOCK" "$DAEMON" --vmm "$NOVMM" --config "$WORK/empty-config.json" \
 	--data-dir "$WORK/data" > "$WORK/daemon.log" 2>&1 &

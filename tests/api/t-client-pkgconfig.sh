@@ -6,7 +6,7 @@
 . "$SM_SOURCE_ROOT/tests/store/lib.sh"
 . "$(dirname "$0")/lib.sh"
 
-command -v pkg-config > /dev/null || { echo "no pkg-config"; exit 77; }
+command -v pkg-config > /dev/null || { echo "FAIL: no pkg-config" >&2; exit 1; }
 dest="$WORK/root"
 meson install -C "$SM_BUILD_ROOT" --destdir "$dest" --no-rebuild --tags libsupermachine,devel \
 	> "$WORK/install.log" 2>&1 || { cat "$WORK/install.log" >&2; fail "meson install"; }

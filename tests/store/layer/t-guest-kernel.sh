@@ -12,14 +12,14 @@
 # the manifests from host mounts; both must be identical.
 #
 # Needs root (mknod, mount) and the guest kernel in $SM_CACHE/guest
-# (script/fetch-kernels); exits 77 (skipped) without them.
+# (script/fetch-kernels); fails without them.
 set -euo pipefail
 conv=$1 layout=$2
 kdir=${SM_CACHE:-}/guest
-[ "$(id -u)" = 0 ] || { echo "skip: needs root"; exit 77; }
+[ "$(id -u)" = 0 ] || { echo "FAIL: needs root" >&2; exit 1; }
 [ -n "${SM_CACHE:-}" ] && [ -e "$kdir/vmlinuz" ] || {
-	echo "skip: no guest kernel in \$SM_CACHE/guest (script/fetch-kernels)"; exit 77; }
-command -v qemu-system-x86_64 >/dev/null || { echo "skip: no qemu"; exit 77; }
+	echo "FAIL: no guest kernel in \$SM_CACHE/guest (script/fetch-kernels)" >&2; exit 1; }
+command -v qemu-system-x86_64 >/dev/null || { echo "FAIL: no qemu" >&2; exit 1; }
 ver=$(cat "$kdir/version")
 mods=$kdir/lib/modules/$ver/kernel
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/smlayer-gk-XXXXXX")
