@@ -11,6 +11,8 @@ SMSTORE="$SM_BUILD_ROOT/tests/store/smstore"
 FAULTPROXY="$SM_BUILD_ROOT/tests/store/faultproxy"
 WORK=$(mktemp -d /tmp/sm-store-test.XXXXXX)
 PIDS=""
+# Hermetic credentials: the user's ~/.docker/config.json is not consulted.
+export DOCKER_CONFIG="$WORK/docker-config"
 
 cleanup() {
 	for p in $PIDS; do kill "$p" 2>/dev/null || true; done
