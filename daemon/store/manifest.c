@@ -55,8 +55,9 @@ int sm_doc_kind(const char *body, size_t len, const char *content_type,
 	if (!root)
 		return -1;
 	const char *mt = json_string_value(json_object_get(root, "mediaType"));
-	if (!mt || !*mt)
-		mt = content_type && *content_type ? content_type : NULL;
+	/* A generic Content-Type (application/json...) says nothing. */
+	if ((!mt || !*mt) && content_type && !strncmp(content_type, "application/vnd.", 16))
+		mt = content_type;
 	if (!mt)
 		mt = json_is_array(json_object_get(root, "manifests"))
 			? SM_MT_OCI_INDEX : SM_MT_OCI_MANIFEST;

@@ -184,6 +184,13 @@ START_TEST(doc_kinds)
 				     err, sizeof err), -1);
 	ck_assert_msg(strstr(err, "text/html"), "%s", err);
 	ck_assert_int_eq(sm_doc_kind("[1]", 3, NULL, &k, mt, sizeof mt, err, sizeof err), -1);
+	/* no mediaType and a generic Content-Type: the shape decides */
+	ck_assert_int_eq(sm_doc_kind("{\"layers\":[]}", 13, "application/json", &k, mt, sizeof mt,
+				     err, sizeof err), 0);
+	ck_assert_int_eq(k, SM_DOC_MANIFEST);
+	ck_assert_int_eq(sm_doc_kind("{\"manifests\":[]}", 16, "text/plain", &k, mt, sizeof mt,
+				     err, sizeof err), 0);
+	ck_assert_int_eq(k, SM_DOC_INDEX);
 }
 END_TEST
 
