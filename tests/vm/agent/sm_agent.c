@@ -8,8 +8,9 @@
  *   sm-agent TARGET shutdown
  *
  * TARGET is a VMM's hybrid vsock socket path (optionally PATH:PORT, port
- * defaults to the agent's), or unix:PATH for an agent served directly on a
- * Unix socket (tests/unit/guest/agent-unix). exec exits with the command's
+ * defaults to the agent's), unix:PATH for an agent served directly on a
+ * Unix socket (tests/unit/guest/agent-unix), or vsock:CID:PORT for a guest
+ * reached with AF_VSOCK (QEMU's vhost-vsock, the reference VMM in tests). exec exits with the command's
  * status (128+signal, 124 on timeout), like `supermachine-vmm -- CMD`.
  * Waits up to SM_AGENT_CONNECT_MS (default 60000) for the guest to listen.
  */
@@ -21,7 +22,9 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
+#include <linux/vm_sockets.h>
 
 static int connect_ms(void)
 {
@@ -29,11 +32,35 @@ static int connect_ms(void)
 	return s ? atoi(s) : 60000;
 }
 
+/* AF_VSOCK connect, retried while the guest is not listening yet. */
+static int connect_vsock(unsigned cid, unsigned port)
+{
+	struct timespec t0, t;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		struct sockaddr_vm sv = { .svm_family = AF_VSOCK, .svm_cid = cid, .svm_port = port };
+		int fd = socket(AF_VSOCK, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (fd >= 0 && connect(fd, (struct sockaddr *)&sv, sizeof(sv)) == 0)
+			return fd;
+		if (fd >= 0)
+			close(fd);
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		if ((t.tv_sec - t0.tv_sec) * 1000 > connect_ms()) {
+			perror("sm-agent: vsock connect");
+			exit(1);
+		}
+		usleep(100000);
+	}
+}
+
 static struct agent_client *open_target(const char *target)
 {
 	char err[512], path[108];
 	struct agent_client *c;
-	if (!strncmp(target, "unix:", 5)) {
+	unsigned cid, vport;
+	if (sscanf(target, "vsock:%u:%u", &cid, &vport) == 2) {
+		c = agent_client_attach(connect_vsock(cid, vport), connect_ms(), err, sizeof(err));
+	} else if (!strncmp(target, "unix:", 5)) {
 		struct sockaddr_un sa = { .sun_family = AF_UNIX };
 		snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", target + 5);
 		int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
