@@ -128,6 +128,14 @@ static int write_dsdt(uint8_t *t, size_t cap, const struct acpi_config *c, size_
 	uint8_t sb_buf[8192], dev_buf[256];
 	struct aml sb, dev, out;
 	aml_init(&sb, sb_buf, sizeof(sb_buf));
+	/* COM1: a hardware-reduced guest has no legacy PIC and maps no ISA
+	 * IRQs by itself, so the UART's IRQ 4 reaches Linux only through an
+	 * ACPI device (8250_pnp binds PNP0501). */
+	aml_init(&dev, dev_buf, sizeof(dev_buf));
+	aml_name_eisaid(&dev, "_HID", "PNP0501");
+	aml_name_integer(&dev, "_UID", 0);
+	aml_name_crs_io_irq(&dev, c->com1_port, 8, c->com1_irq);
+	aml_device(&sb, "COM1", &dev);
 	for (int i = 0; i < c->nslots; i++) {
 		char name[8];
 		snprintf(name, sizeof(name), "V%03X", i & 0xfff);

@@ -8,7 +8,8 @@
  *   FADT  revision 6, HW_REDUCED_ACPI, sleep control/status registers and
  *         a reset register, all in port I/O (see pm.h)
  *   MADT  one enabled local APIC per vCPU (APIC ID = index), one IOAPIC
- *   DSDT  \_SB.Vxxx: one LNRO0005 (virtio-mmio) device per slot, and _S5
+ *   DSDT  \_SB.COM1 (PNP0501, the UART's ports and IRQ),
+ *         \_SB.Vxxx: one LNRO0005 (virtio-mmio) device per slot, and _S5
  * and returns where each table landed so tests can cut them out.
  */
 #ifndef SM_ACPI_H
@@ -29,6 +30,8 @@ struct acpi_config {
 	uint16_t sleep_ctl_port, sleep_sts_port, reset_port;
 	uint8_t reset_value;
 	uint8_t s5_slp_typ; /* value the guest writes to SLP_TYP for S5 */
+	uint16_t com1_port; /* 8250 UART I/O base and ISA IRQ */
+	uint8_t com1_irq;
 };
 
 enum acpi_table { ACPI_RSDP, ACPI_XSDT, ACPI_FADT, ACPI_MADT, ACPI_DSDT, ACPI_NTABLES };

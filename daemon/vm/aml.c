@@ -192,3 +192,40 @@ void aml_name_crs_mmio_irq(struct aml *a, uint32_t base, uint32_t size, uint32_t
 	aml_name(a, "_CRS");
 	aml_pkg(a, op, sizeof(op), &inner);
 }
+
+void aml_name_eisaid(struct aml *a, const char *name, const char *id)
+{
+	uint16_t vendor = (uint16_t)(((id[0] - 0x40) & 0x1f) << 10 | ((id[1] - 0x40) & 0x1f) << 5 |
+				     ((id[2] - 0x40) & 0x1f));
+	unsigned product = 0;
+	for (int i = 3; i < 7; i++) {
+		char c = id[i];
+		product = product << 4 | (unsigned)(c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10);
+	}
+	/* Stored big-endian byte by byte: vendor, then product. */
+	uint32_t v = (uint32_t)(vendor >> 8) | (uint32_t)(vendor & 0xff) << 8 |
+		     (uint32_t)(product >> 8) << 16 | (uint32_t)(product & 0xff) << 24;
+	aml_byte(a, AML_NAME_OP);
+	aml_name(a, name);
+	aml_byte(a, 0x0c); /* DWordPrefix, always: EisaId is a DWORD */
+	for (int i = 0; i < 4; i++)
+		aml_byte(a, (uint8_t)(v >> (8 * i)));
+}
+
+void aml_name_crs_io_irq(struct aml *a, uint16_t port, uint8_t len, uint8_t irq)
+{
+	static const uint8_t op[] = { AML_BUFFER_OP };
+	const uint8_t res[] = {
+		0x47, 0x01, port & 0xff, port >> 8, port & 0xff, port >> 8, 0x00, len, /* IO */
+		0x22, (uint8_t)((1u << irq) & 0xff), (uint8_t)((1u << irq) >> 8),   /* IRQNoFlags */
+		0x79, 0x00,                                                          /* end */
+	};
+	uint8_t tmp[32];
+	struct aml inner;
+	aml_init(&inner, tmp, sizeof(tmp));
+	aml_integer(&inner, sizeof(res));
+	aml_bytes(&inner, res, sizeof(res));
+	aml_byte(a, AML_NAME_OP);
+	aml_name(a, "_CRS");
+	aml_pkg(a, op, sizeof(op), &inner);
+}

@@ -35,6 +35,11 @@ void aml_scope(struct aml *a, const char *name, const struct aml *body);
 void aml_device(struct aml *a, const char *name, const struct aml *body);
 /* Name(name, Package(){ v[0], ... }) */
 void aml_name_package(struct aml *a, const char *name, const uint64_t *v, int n);
+/* Name(name, EisaId("PNP0501")): 3 letters + 4 hex digits, compressed. */
+void aml_name_eisaid(struct aml *a, const char *name, const char *id);
+/* Name(_CRS, ResourceTemplate(){ IO(Decode16, port, port, 0, len)
+ *   IRQNoFlags(){ irq } }) - an ISA device such as a UART. */
+void aml_name_crs_io_irq(struct aml *a, uint16_t port, uint8_t len, uint8_t irq);
 /* Name(_CRS, ResourceTemplate(){ Memory32Fixed(ReadWrite, base, size)
  *   Interrupt(ResourceConsumer, Edge, ActiveHigh, Exclusive){ gsi } }) */
 void aml_name_crs_mmio_irq(struct aml *a, uint32_t base, uint32_t size, uint32_t gsi);

@@ -6,6 +6,7 @@
 #include "boot.h"
 #include "long_mode.h"
 #include "pm.h"
+#include "serial.h"
 #include "vcpu.h"
 #include "vm.h"
 #include "vm_image.h"
@@ -69,6 +70,7 @@ static int write_acpi(struct vm *vm, struct boot_layout *l, struct vm_err *err)
 		.sleep_ctl_port = PM_SLEEP_CTL_PORT, .sleep_sts_port = PM_SLEEP_STS_PORT,
 		.reset_port = PM_RESET_PORT, .reset_value = PM_RESET_VALUE,
 		.s5_slp_typ = PM_S5_SLP_TYP,
+		.com1_port = SERIAL_COM1_BASE, .com1_irq = VM_SERIAL_GSI,
 	};
 	struct acpi_layout al;
 	uint8_t *dst = guest_mem_ptr(&vm->mem, BOOT_ACPI_START, BOOT_ACPI_SIZE);

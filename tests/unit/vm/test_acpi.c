@@ -25,7 +25,7 @@ static void layout(int nvcpus, int nslots, struct acpi_layout *l)
 		.nvcpus = nvcpus, .slots = slots, .nslots = nslots,
 		.sleep_ctl_port = PM_SLEEP_CTL_PORT, .sleep_sts_port = PM_SLEEP_STS_PORT,
 		.reset_port = PM_RESET_PORT, .reset_value = PM_RESET_VALUE,
-		.s5_slp_typ = PM_S5_SLP_TYP,
+		.s5_slp_typ = PM_S5_SLP_TYP, .com1_port = 0x3f8, .com1_irq = 4,
 	};
 	struct vm_err err = { "" };
 	memset(buf, 0xee, sizeof(buf));
@@ -121,6 +121,9 @@ static void check_iasl(int nvcpus, int nslots)
 	ck_assert_int_eq(count(text[ACPI_MADT], "I/O APIC"), 1);
 	ck_assert_int_eq(count(text[ACPI_DSDT], "\"LNRO0005\""), nslots);
 	ck_assert_ptr_nonnull(strstr(text[ACPI_DSDT], "_S5"));
+	ck_assert_ptr_nonnull(strstr(text[ACPI_DSDT], "EisaId (\"PNP0501\")"));
+	ck_assert_ptr_nonnull(strstr(text[ACPI_DSDT], "IRQNoFlags ()\n                    {4}"));
+	ck_assert_ptr_nonnull(strstr(text[ACPI_DSDT], "0x03F8,             // Range Minimum"));
 	ck_assert_ptr_nonnull(strstr(text[ACPI_FADT], "Hardware Reduced (V5) : 1"));
 	if (nslots) {
 		ck_assert_ptr_nonnull(strstr(text[ACPI_DSDT], "0xD0000000"));
