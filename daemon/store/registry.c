@@ -73,11 +73,43 @@ static const char *scheme_for(const struct sm_ref *ref, const struct sm_pull_opt
 	return "https";
 }
 
+static void share_lock(CURL *c, curl_lock_data data, curl_lock_access access, void *ud)
+{
+	struct sm_registry *r = ud;
+
+	(void)c; (void)access;
+	pthread_mutex_lock(&r->share_locks[data]);
+}
+
+static void share_unlock(CURL *c, curl_lock_data data, void *ud)
+{
+	struct sm_registry *r = ud;
+
+	(void)c;
+	pthread_mutex_unlock(&r->share_locks[data]);
+}
+
+static void share_init(struct sm_registry *r)
+{
+	for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
+		pthread_mutex_init(&r->share_locks[i], NULL);
+	r->share = curl_share_init();
+	if (!r->share)
+		return;
+	curl_share_setopt(r->share, CURLSHOPT_LOCKFUNC, share_lock);
+	curl_share_setopt(r->share, CURLSHOPT_UNLOCKFUNC, share_unlock);
+	curl_share_setopt(r->share, CURLSHOPT_USERDATA, r);
+	curl_share_setopt(r->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
+	curl_share_setopt(r->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+	curl_share_setopt(r->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+}
+
 int sm_registry_init(struct sm_registry *r, const struct sm_ref *ref,
 		     const struct sm_pull_opts *o, char *err, size_t errlen)
 {
 	memset(r, 0, sizeof *r);
 	pthread_mutex_init(&r->lock, NULL);
+	share_init(r);
 	snprintf(r->domain, sizeof r->domain, "%s", ref->domain);
 	snprintf(r->repo, sizeof r->repo, "%s", ref->repo);
 	snprintf(r->base, sizeof r->base, "%s://%s",
@@ -95,8 +127,10 @@ int sm_registry_init(struct sm_registry *r, const struct sm_ref *ref,
 	}
 	int rc = sm_auth_docker_creds(o->docker_config, ref->domain, r->user, sizeof r->user,
 				      r->pass, sizeof r->pass, err, errlen);
-	if (rc < 0)
+	if (rc < 0) {
+		sm_registry_free(r);
 		return -1;
+	}
 	r->have_creds = rc;
 	return 0;
 }
@@ -106,6 +140,9 @@ void sm_registry_free(struct sm_registry *r)
 	free(r->token);
 	r->token = NULL;
 	pthread_mutex_destroy(&r->lock);
+	curl_share_cleanup(r->share);
+	for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
+		pthread_mutex_destroy(&r->share_locks[i]);
 }
 
 static unsigned apply_auth(struct sm_registry *r, CURL *c)
@@ -230,6 +267,7 @@ static int fetch_token(struct sm_registry *r, const struct sm_challenge *ch,
 	}
 	sm_http_setup(c, r->ca_file);
 	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_SHARE, r->share);
 	if (r->have_creds) {
 		curl_easy_setopt(c, CURLOPT_HTTPAUTH, CURLAUTH_BASIC);
 		curl_easy_setopt(c, CURLOPT_USERNAME, r->user);
@@ -328,6 +366,7 @@ int sm_registry_request(struct sm_registry *r, CURL *c, const char *url,
 
 	sm_http_setup(c, r->ca_file);
 	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_SHARE, r->share);
 	curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
 	curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_xferinfo);
 	curl_easy_setopt(c, CURLOPT_XFERINFODATA, r);

@@ -27,8 +27,12 @@ struct sm_registry {
 	int basic;               /* server asked for Basic auth */
 	unsigned generation;     /* bumped when the token changes */
 	const atomic_int *cancel;
+	CURLSH *share;           /* connections, DNS and TLS sessions reused
+				    by every request of the session */
+	pthread_mutex_t share_locks[CURL_LOCK_DATA_LAST];
 };
 
+/* On failure r needs no sm_registry_free. */
 int sm_registry_init(struct sm_registry *r, const struct sm_ref *ref,
 		     const struct sm_pull_opts *o, char *err, size_t errlen);
 void sm_registry_free(struct sm_registry *r);
