@@ -34,18 +34,20 @@ typedef void (*sm_progress_fn)(const struct sm_progress *ev, void *ud);
 struct sm_pull_opts {
 	const char *os, *arch, *variant;  /* platform; NULL = linux/amd64/any */
 	const char *const *insecure;      /* NULL-terminated hosts ("h:port")
-					     allowed over plain http; loopback
-					     hosts always are */
+					     spoken to in plain http; loopback
+					     hosts get https if they answer
+					     TLS, else http; others https */
 	const char *username, *password;  /* override ~/.docker/config.json */
 	const char *docker_config;        /* NULL: $DOCKER_CONFIG/config.json,
 					     else ~/.docker/config.json */
-	const char *ca_file;              /* extra CA bundle, NULL = system */
+	const char *ca_file;              /* CA bundle used instead of the
+					     system's (NULL: system CAs) */
 	int parallel;                     /* concurrent blob downloads (3) */
 	int retries;                      /* attempts per request (5) */
 	unsigned retry_delay_ms;          /* first backoff delay (500) */
 	sm_progress_fn progress;
 	void *progress_ud;
-	const atomic_int *cancel;       /* when *cancel becomes non-zero the
+	const atomic_int *cancel;         /* when *cancel becomes non-zero the
 					     pull stops soon and fails with
 					     "cancelled"; partial blobs stay
 					     for a later resume */
