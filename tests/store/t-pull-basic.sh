@@ -28,6 +28,12 @@ grep -qx "ports=8080/tcp" "$WORK/insp" || fail "ports"
 mid=$(sm pull "$REG/test/multi:v1" --progress 2> "$WORK/progress")
 grep -q " download " "$WORK/progress" || fail "no download progress events"
 grep -q " convert " "$WORK/progress" || fail "no convert progress events"
+# every blob's download events end at its full size, and every layer is "done"
+for l in $(jq -r '.layers[].digest' "$WORK/multi/blobs/sha256/$(jq -r '.manifests[0].digest' "$WORK/multi/index.json" | cut -d: -f2)"); do
+	size=$(stat -c %s "$WORK/multi/blobs/sha256/${l#sha256:}")
+	grep -q "^progress $l download $size/$size\$" "$WORK/progress" || fail "no final progress for $l"
+	grep -q "^progress $l done " "$WORK/progress" || fail "no done event for $l"
+done
 sm inspect "$mid" > "$WORK/insp"
 # layer order = manifest order
 want=$(jq -r '.layers[].digest' "$WORK/multi/blobs/sha256/$(jq -r '.manifests[0].digest' "$WORK/multi/index.json" | cut -d: -f2)" | cut -d: -f2)
