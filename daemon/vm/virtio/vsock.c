@@ -255,9 +255,10 @@ static bool rx_one(struct virtio_vsock *v)
 			return true;
 		}
 	}
-	for (int i = 0; i < VSOCK_MAX_CONNS; i++) {
-		struct vsock_conn *c = &v->conn[i];
+	for (int k = 0; k < VSOCK_MAX_CONNS; k++) { /* round robin: no stream starves */
+		struct vsock_conn *c = &v->conn[(v->rr + k) % VSOCK_MAX_CONNS];
 		if (c->host_readable && can_read_host(v, c)) {
+			v->rr = (v->rr + k + 1) % VSOCK_MAX_CONNS;
 			if (send_data(v, c))
 				return true;
 			if (pop_rx(v) <= 0) /* send_data gave the chain back */

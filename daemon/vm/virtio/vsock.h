@@ -136,6 +136,7 @@ struct virtio_vsock {
 	int listen_fd;
 	struct event_loop *loop;  /* NULL: host fds are not watched (unit tests) */
 	uint32_t next_ephemeral;
+	uint32_t rr;              /* where the next data scan starts */
 	bool reset_event_pending;
 
 	struct vsock_conn conn[VSOCK_MAX_CONNS];
