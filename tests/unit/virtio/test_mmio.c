@@ -287,6 +287,51 @@ START_TEST(blk_config_reads)
 }
 END_TEST
 
+/* blk behind the transport: a request served on notify, then a chain with
+ * no status byte stops the device. */
+START_TEST(blk_requests_through_transport)
+{
+	char path[] = "/tmp/sm-mmio-blk-XXXXXX";
+	int fd = mkstemp(path);
+	ck_assert_int_eq(write(fd, "0123456789abcdef", 16), 16);
+	ck_assert_int_eq(ftruncate(fd, 4096), 0);
+	close(fd);
+	struct virtio_blk *b = calloc(1, sizeof(*b));
+	struct vm_err err;
+	ck_assert_int_eq(blk_disk_open(&b->disk, path, false, &err), 0);
+	virtio_blk_init(b, &g.mem);
+	struct virtio_mmio *saved = t;
+	b->t.irqfd = t->irqfd;
+	t = &b->t;
+	bring_up();
+
+	uint64_t hdr = fg_alloc(&g, 16), data = fg_alloc(&g, 512), st = fg_alloc(&g, 1);
+	uint32_t h[4] = { VIRTIO_BLK_T_IN, 0, 0, 0 };
+	memcpy(fg_host(&g, hdr), h, 16);
+	fr_add_chain(&g, &r, (uint64_t[]){ hdr, data, st }, (uint32_t[]){ 16, 512, 1 },
+		     (uint16_t[]){ 0, VIRTQ_DESC_F_WRITE, VIRTQ_DESC_F_WRITE }, 3);
+	wr(VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+	uint32_t id, len;
+	ck_assert(fr_get_used(&g, &r, &id, &len));
+	ck_assert_uint_eq(len, 513);
+	ck_assert_uint_eq(*(uint8_t *)fg_host(&g, st), VIRTIO_BLK_S_OK);
+	ck_assert(memcmp(fg_host(&g, data), "0123456789abcdef", 16) == 0);
+	ck_assert_uint_eq(irqs(), 1);
+	ck_assert_uint_eq(b->n_req, 1);
+
+	fr_add_chain(&g, &r, &hdr, (uint32_t[]){ 16 }, (uint16_t[]){ 0 }, 1);
+	wr(VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+	ck_assert(rd(VIRTIO_MMIO_STATUS) & VIRTIO_STATUS_NEEDS_RESET);
+	ck_assert(!fr_get_used(&g, &r, &id, &len));
+
+	t = saved;
+	blk_disk_close(&b->disk);
+	virtio_mmio_destroy(&b->t);
+	free(b);
+	unlink(path);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("virtio-mmio");
@@ -306,6 +351,7 @@ static Suite *suite(void)
 	tcase_add_test(c, reset_clears_everything);
 	tcase_add_test(c, queue_registers_locked_while_ready);
 	tcase_add_test(c, blk_config_reads);
+	tcase_add_test(c, blk_requests_through_transport);
 	suite_add_tcase(s, c);
 	return s;
 }

@@ -443,6 +443,39 @@ START_TEST(transport_reset_event)
 }
 END_TEST
 
+START_TEST(two_connections_apart)
+{
+	int lfd, fd1 = guest_to_host(&lfd, 65536);
+	struct vsock_hdr h;
+	char buf[16];
+
+	guest_send(VSOCK_OP_REQUEST, 1235, 5000, NULL, 0, 65536, 0, 0);
+	expect_op(VSOCK_OP_RESPONSE, &h);
+	ck_assert_uint_eq(h.dst_port, 1235);
+	int fd2 = accept(lfd, NULL, NULL);
+	ck_assert_int_ge(fd2, 0);
+	guest_send(VSOCK_OP_RW, 1235, 5000, "two", 3, 65536, 0, 0);
+	guest_send(VSOCK_OP_RW, 1234, 5000, "one", 3, 65536, 0, 0);
+	ck_assert_int_eq(read_to(fd2, buf, sizeof(buf), 2000), 3);
+	ck_assert(memcmp(buf, "two", 3) == 0);
+	ck_assert_int_eq(read_to(fd1, buf, sizeof(buf), 2000), 3);
+	ck_assert(memcmp(buf, "one", 3) == 0);
+	ck_assert_int_eq(write(fd2, "B", 1), 1);
+	ck_assert(guest_recv(&h, buf, 5));
+	ck_assert_uint_eq(h.dst_port, 1235);
+	ck_assert_uint_eq(buf[0], 'B');
+	close(fd2); /* one side closing leaves the other alone */
+	expect_op(VSOCK_OP_SHUTDOWN, &h);
+	ck_assert_uint_eq(h.dst_port, 1235);
+	ck_assert_int_eq(write(fd1, "A", 1), 1);
+	ck_assert(guest_recv(&h, buf, 5));
+	ck_assert_uint_eq(h.dst_port, 1234);
+	ck_assert_uint_eq(h.op, VSOCK_OP_RW);
+	close(fd1);
+	close(lfd);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("virtio-vsock");
@@ -459,6 +492,7 @@ static Suite *suite(void)
 	tcase_add_test(t, no_listener_is_reset);
 	tcase_add_test(t, malformed_packets);
 	tcase_add_test(t, transport_reset_event);
+	tcase_add_test(t, two_connections_apart);
 	suite_add_tcase(s, t);
 	return s;
 }
