@@ -20,6 +20,8 @@
  *   sm.root=DEV     root disk (default /dev/vda); sm.root=none stays in
  *                   the initramfs even when a disk is attached
  *   sm.port=N       agent vsock port (default 1024)
+ *   sm.layers=N     /dev/vda.. are N image layers (erofs), lowest first:
+ *                   all are stacked under the overlay (sm.root is ignored)
  *   sm.debug        log each boot step and module on the console
  *
  * Power off uses ACPI when the kernel has it, else a reset (a minimal kernel
@@ -105,10 +107,10 @@ static void boot_steps(const struct init_opts *o, bool *on_disk)
 		fprintf(stderr, TAG "some modules failed to load (last: %s)\n", err);
 	else if (o->debug)
 		fprintf(stderr, TAG "%d modules loaded\n", loaded);
-	const char *dev = root_device(o);
+	const char *dev = o->layers ? "/dev/vda" : root_device(o);
 	*on_disk = false;
 	if (dev[0]) {
-		if (rootfs_switch(dev, err, sizeof(err)))
+		if (rootfs_switch(dev, o->layers, err, sizeof(err)))
 			fprintf(stderr, TAG "root %s: %s; staying in the initramfs\n", dev, err);
 		else
 			*on_disk = true;

@@ -32,6 +32,12 @@ static int apply_word(const char *w, size_t n, struct init_opts *o)
 		if (*end || p == 0 || p > 0xffffffffUL)
 			return -1;
 		o->port = (uint32_t)p;
+	} else if (!strcmp(word, "sm.layers") && val && *val) {
+		char *end;
+		unsigned long l = strtoul(val, &end, 10);
+		if (*end || l == 0 || l > INIT_MAX_LAYERS)
+			return -1;
+		o->layers = (uint32_t)l;
 	} else
 		return -1;
 	return 0;

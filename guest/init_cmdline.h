@@ -9,12 +9,16 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#define INIT_MAX_LAYERS 16
+
 struct init_opts {
 	bool poweroff;   /* sm.poweroff: power off right after the ready line */
 	bool panic;      /* sm.panic: exit after the ready line (kernel panics) */
 	bool debug;      /* sm.debug: log each step on the console */
 	char root[64];   /* sm.root=DEV|none; "" = /dev/vda if present */
 	uint32_t port;   /* sm.port=N: agent vsock port */
+	uint32_t layers; /* sm.layers=N: /dev/vda.. are N image layers, lowest
+			    first, stacked under overlayfs; 0 = one root disk */
 };
 
 /* Fills *o from a command line; unknown words are ignored (they belong to

@@ -1,7 +1,9 @@
 /* init_rootfs.c - the image's root: read-only disk + tmpfs upper, overlaid.
  *
  * Layout while still in the initramfs:
- *   /sm/lower  the disk (erofs, else ext4), read-only
+ *   /sm/lower  the disk (erofs, else ext4), read-only; or, with sm.layers=N,
+ *              /sm/lower/0..N-1 the layer disks /dev/vda.. (lowest first),
+ *              given to overlayfs topmost first (lowerdir=N-1:...:0)
  *   /sm/rw     tmpfs holding upper/ and work/
  *   /sm/root   overlay(lower, upper) -> becomes "/"
  * /proc, /sys and /dev are moved into the new root, which then replaces the
@@ -26,27 +28,53 @@ static int fail(char *err, size_t errlen, const char *what, const char *arg)
 	return -1;
 }
 
-static int mount_lower(const char *dev, char *err, size_t errlen)
+static int mount_lower(const char *dev, const char *dir, char *err, size_t errlen)
 {
 	static const char *const types[] = { "erofs", "ext4" };
 	mkdir("/sm", 0755);
 	mkdir("/sm/lower", 0755);
+	mkdir(dir, 0755);
 	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++)
-		if (mount(dev, "/sm/lower", types[i], MS_RDONLY, NULL) == 0)
+		if (mount(dev, dir, types[i], MS_RDONLY, NULL) == 0)
 			return 0;
 	return fail(err, errlen, "mount (erofs or ext4, read-only)", dev);
 }
 
-static int mount_overlay(char *err, size_t errlen)
+/* Mounts the lower dirs; lowerdir gets overlayfs's list, topmost first. */
+static int mount_lowers(const char *dev, unsigned layers, char *lowerdir, size_t len,
+			char *err, size_t errlen)
 {
+	if (!layers) {
+		snprintf(lowerdir, len, "/sm/lower");
+		return mount_lower(dev, "/sm/lower", err, errlen);
+	}
+	lowerdir[0] = 0;
+	for (unsigned i = 0; i < layers; i++) {
+		char disk[32], dir[32];
+		snprintf(disk, sizeof(disk), "/dev/vd%c", 'a' + i);
+		snprintf(dir, sizeof(dir), "/sm/lower/%u", i);
+		if (mount_lower(disk, dir, err, errlen))
+			return -1;
+	}
+	for (unsigned i = layers; i-- > 0;) {
+		size_t used = strlen(lowerdir);
+		snprintf(lowerdir + used, len - used, "%s/sm/lower/%u", used ? ":" : "", i);
+	}
+	return 0;
+}
+
+static int mount_overlay(const char *lowerdir, char *err, size_t errlen)
+{
+	char opts[1024];
 	mkdir("/sm/rw", 0755);
 	mkdir("/sm/root", 0755);
 	if (mount("tmpfs", "/sm/rw", "tmpfs", 0, "mode=0755"))
 		return fail(err, errlen, "mount tmpfs on", "/sm/rw");
 	if (mkdir("/sm/rw/upper", 0755) || mkdir("/sm/rw/work", 0755))
 		return fail(err, errlen, "mkdir", "/sm/rw/upper|work");
-	if (mount("overlay", "/sm/root", "overlay", 0,
-		  "lowerdir=/sm/lower,upperdir=/sm/rw/upper,workdir=/sm/rw/work"))
+	snprintf(opts, sizeof(opts), "lowerdir=%s,upperdir=/sm/rw/upper,workdir=/sm/rw/work",
+		 lowerdir);
+	if (mount("overlay", "/sm/root", "overlay", 0, opts))
 		return fail(err, errlen, "mount overlay on", "/sm/root");
 	return 0;
 }
@@ -99,9 +127,11 @@ static void free_initramfs(void)
 	delete_tree(fd, st.st_dev);
 }
 
-int rootfs_switch(const char *dev, char *err, size_t errlen)
+int rootfs_switch(const char *dev, unsigned layers, char *err, size_t errlen)
 {
-	if (mount_lower(dev, err, errlen) || mount_overlay(err, errlen) ||
+	char lowerdir[512];
+	if (mount_lowers(dev, layers, lowerdir, sizeof(lowerdir), err, errlen) ||
+	    mount_overlay(lowerdir, err, errlen) ||
 	    move_into("/dev", "/sm/root/dev", err, errlen) ||
 	    move_into("/proc", "/sm/root/proc", err, errlen) ||
 	    move_into("/sys", "/sm/root/sys", err, errlen))

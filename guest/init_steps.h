@@ -27,7 +27,9 @@ void sys_power_off(void);        /* sync + power off (or reset without ACPI) */
 int modules_load(int *loaded, int verbose, char *err, size_t errlen);
 
 /* Mounts dev (erofs or ext4, read-only) under an overlay with a tmpfs
- * upper and makes it the root; /proc, /sys, /dev move along. */
-int rootfs_switch(const char *dev, char *err, size_t errlen);
+ * upper and makes it the root; /proc, /sys, /dev move along. With
+ * layers > 0, dev is ignored: /dev/vda.. are that many image layers,
+ * lowest first, all stacked as the overlay's lower dirs. */
+int rootfs_switch(const char *dev, unsigned layers, char *err, size_t errlen);
 
 #endif

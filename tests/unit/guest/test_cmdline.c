@@ -15,6 +15,12 @@ START_TEST(keys)
 	ck_assert(o.debug);
 	ck_assert_str_eq(o.root, "/dev/vdb");
 	ck_assert_uint_eq(o.port, 2000);
+	ck_assert_uint_eq(o.layers, 0);
+	ck_assert_int_eq(init_parse_cmdline("sm.layers=3", &o), 0);
+	ck_assert_uint_eq(o.layers, 3);
+	ck_assert_int_eq(init_parse_cmdline("sm.layers=0", &o), -1);
+	ck_assert_int_eq(init_parse_cmdline("sm.layers=17", &o), -1);
+	ck_assert_uint_eq(o.layers, 0);
 }
 END_TEST
 
