@@ -6,6 +6,7 @@
 #include "options.h"
 #include "probe.h"
 #include "vm.h"
+#include "worker_channel.h"
 
 #include <stdio.h>
 
@@ -25,11 +26,16 @@ static int run_vm(const struct options *o)
 	struct virtio_devices devs = { 0 };
 	struct vm_err err = { "" };
 	enum vm_outcome out = VM_ERROR;
+	struct worker_channel *ch = NULL;
 	if (vm_create(&vm, &o->vm, &err) < 0 ||
-	    virtio_devices_attach(&vm, &o->dev, &devs, &err) < 0 || vm_boot(&vm, &err) < 0) {
+	    virtio_devices_attach(&vm, &o->dev, &devs, &err) < 0 || vm_boot(&vm, &err) < 0 ||
+	    (o->control_fd >= 0 && !(ch = worker_channel_start(o->control_fd, &vm, &err)))) {
 		fprintf(stderr, "supermachine-vmm: %s\n", err.msg);
+		worker_channel_report(o->control_fd, out, err.msg);
 	} else {
 		out = vm_run(&vm, &err);
+		worker_channel_report(o->control_fd, out, err.msg);
+		worker_channel_finish(ch);
 		fprintf(stderr, "supermachine-vmm: %s: %s\n", vm_outcome_name(out), err.msg);
 		if (o->stats) {
 			print_stats(&vm);

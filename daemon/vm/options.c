@@ -7,7 +7,7 @@
 
 enum { OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_VCPUS, OPT_MEM, OPT_CONSOLE,
        OPT_CONSOLE_LOG, OPT_TIMEOUT, OPT_STATS, OPT_PROBE, OPT_HELP,
-       OPT_DISK, OPT_VSOCK, OPT_CID };
+       OPT_DISK, OPT_VSOCK, OPT_CID, OPT_CONTROL_FD };
 
 static const struct option longopts[] = {
 	{ "kernel", required_argument, NULL, OPT_KERNEL },
@@ -24,6 +24,7 @@ static const struct option longopts[] = {
 	{ "disk", required_argument, NULL, OPT_DISK },
 	{ "vsock", required_argument, NULL, OPT_VSOCK },
 	{ "cid", required_argument, NULL, OPT_CID },
+	{ "control-fd", required_argument, NULL, OPT_CONTROL_FD },
 	{ 0 },
 };
 
@@ -33,6 +34,7 @@ const char *options_usage(void)
 	       "                        [--vcpus N] [--mem MiB] [--console] [--console-log FILE]\n"
 	       "                        [--timeout SEC] [--stats]\n"
 	       "                        [--disk PATH[,ro]]... [--vsock UDS_PATH [--cid N]]\n"
+	       "                        [--control-fd N]\n"
 	       "       supermachine-vmm --probe\n"
 	       "exit status: 0 poweroff, 1 error, 2 usage, 3 reboot, 4 triple fault, 5 panic,\n"
 	       "             6 KVM internal error, 7 timeout, 8 halted forever\n";
@@ -76,6 +78,11 @@ static int parse_one(int c, const char *arg, struct options *o, struct vm_err *e
 			return vm_errf(err, "--mem %s: want MiB, 32..1048576", arg);
 		o->vm.mem_bytes = (uint64_t)v << 20;
 		return 0;
+	case OPT_CONTROL_FD:
+		if (parse_long(arg, 0, 1 << 20, &v) < 0)
+			return vm_errf(err, "--control-fd %s: want a file descriptor", arg);
+		o->control_fd = (int)v;
+		return 0;
 	case OPT_TIMEOUT:
 		o->vm.timeout_sec = strtod(arg, &end);
 		if (end == arg || *end || !(o->vm.timeout_sec > 0))
@@ -92,6 +99,7 @@ int options_parse(int argc, char **argv, struct options *o, struct vm_err *err)
 	o->vm.vcpus = 1;
 	o->vm.mem_bytes = (uint64_t)OPTIONS_DEFAULT_MEM_MIB << 20;
 	o->vm.cmdline = OPTIONS_DEFAULT_CMDLINE;
+	o->control_fd = -1;
 	optind = 1;
 	opterr = 0;
 	int c;

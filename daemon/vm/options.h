@@ -4,6 +4,7 @@
  *                    [--mem MiB] [--console] [--console-log F]
  *                    [--timeout SEC] [--stats]
  *                    [--disk PATH[,ro]]... [--vsock PATH [--cid N]]
+ *                    [--control-fd N]   (supermachined's worker channel)
  *   supermachine-vmm --probe
  *
  * options_parse() is pure apart from writing the usage text into err.
@@ -22,6 +23,7 @@
 struct options {
 	struct vm_config vm;
 	struct virtio_opts dev; /* --disk, --vsock, --cid (virtio/devices.h) */
+	int control_fd;          /* --control-fd: worker_proto.h; -1 = none */
 	bool probe;
 	bool stats;
 	bool help;

@@ -1,0 +1,26 @@
+/* worker_channel.h - the VMM's side of the daemon's control channel
+ * (worker_proto.h): `supermachine-vmm --control-fd N`.
+ *
+ * worker_channel_start() sends READY and starts a thread that waits for
+ * STOP or the daemon's end of the socket, either of which stops the VM.
+ * worker_channel_finish() reports the outcome (EXITED), wakes and joins
+ * that thread; call it before the vm is destroyed.
+ */
+#ifndef SM_WORKER_CHANNEL_H
+#define SM_WORKER_CHANNEL_H
+
+#include "vm.h"
+
+struct worker_channel;
+
+/* NULL with err filled when the READY message cannot be sent. */
+struct worker_channel *worker_channel_start(int fd, struct vm *vm, struct vm_err *err);
+
+/* Sends EXITED (outcome, why) on fd; usable without a started channel
+ * (setup failed before the VM ran). */
+void worker_channel_report(int fd, enum vm_outcome outcome, const char *why);
+
+/* Stops the thread and frees ch (NULL is fine); the fd stays open. */
+void worker_channel_finish(struct worker_channel *ch);
+
+#endif

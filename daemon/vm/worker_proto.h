@@ -1,0 +1,36 @@
+/* worker_proto.h - the control channel between supermachined and one
+ * supermachine-vmm worker (`--control-fd N`).
+ *
+ * The daemon creates an AF_UNIX SOCK_SEQPACKET socketpair and hands one end
+ * to the worker as fd N. Every message is one packet holding one struct
+ * worker_msg (a packet of another size is a protocol error):
+ *   worker -> daemon  READY   the VM is built and its vCPUs are starting
+ *                             (value: the worker's pid)
+ *                     EXITED  the VM ended (value: enum vm_outcome; text:
+ *                             what happened); the worker exits right after
+ *   daemon -> worker  STOP    end the VM now (a hard stop; a clean one goes
+ *                             through the guest agent first)
+ * End of file on either side means the peer is gone: a worker whose daemon
+ * has gone stops its VM (PR_SET_PDEATHSIG also kills it), and a daemon
+ * that sees EOF without EXITED knows the worker crashed.
+ */
+#ifndef SM_WORKER_PROTO_H
+#define SM_WORKER_PROTO_H
+
+#include <stdint.h>
+
+#define WORKER_PROTO_VERSION 1
+
+enum worker_msg_type {
+	WORKER_READY = 1,
+	WORKER_EXITED = 2,
+	WORKER_STOP = 3,
+};
+
+struct worker_msg {
+	uint32_t type;
+	int32_t value;
+	char text[248];   /* NUL-terminated */
+};
+
+#endif
