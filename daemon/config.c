@@ -4,6 +4,8 @@
  *   { "socket": "/run/supermachine/supermachined.sock",
  *     "data_dir": "/var/lib/supermachine",
  *     "vmm": "/usr/libexec/supermachine/supermachine-vmm",
+ *     "kernel": "/usr/share/supermachine/vmlinuz",
+ *     "initrd": "/usr/share/supermachine/initramfs.cpio",
  *     "default_vcpus": 1, "default_memory_mib": 512,
  *     "insecure_registries": ["registry.lan:5000"],
  *     "limits": { "max_body_bytes": 1048576, "max_upload_bytes": 8589934592,
@@ -104,6 +106,21 @@ static char *default_vmm(const char *dir)
 	return join_path(dir, rel[0]);
 }
 
+/* The guest kernel and initramfs: in the build tree (cache/guest/vmlinuz
+ * from script/fetch-kernels, guest/initramfs.cpio) or installed under
+ * PREFIX/share/supermachine. */
+static char *default_guest_file(const char *dir, const char *build_rel, const char *name)
+{
+	char *p = join_path(dir, build_rel);
+	if (p && access(p, R_OK) == 0)
+		return p;
+	free(p);
+	char *share = join_path(dir, "../share/supermachine");
+	p = share ? join_path(share, name) : NULL;
+	free(share);
+	return p;
+}
+
 char *config_default_file(void)
 {
 	if (geteuid() == 0)
@@ -136,7 +153,9 @@ int config_defaults(struct sm_config *c, const char *argv0_dir, char *err, size_
 	if (!c->data_dir)
 		return -1;
 	c->vmm_path = default_vmm(argv0_dir);
-	if (!c->vmm_path)
+	c->kernel = default_guest_file(argv0_dir, "../cache/guest/vmlinuz", "vmlinuz");
+	c->initrd = default_guest_file(argv0_dir, "../guest/initramfs.cpio", "initramfs.cpio");
+	if (!c->vmm_path || !c->kernel || !c->initrd)
 		return cfg_err(err, errlen, "out of memory");
 	return 0;
 }
@@ -235,6 +254,10 @@ static int load_key(struct sm_config *c, const char *key, json_t *v, char *err, 
 		return load_string(&c->data_dir, v, key, err, errlen);
 	if (!strcmp(key, "vmm"))
 		return load_string(&c->vmm_path, v, key, err, errlen);
+	if (!strcmp(key, "kernel"))
+		return load_string(&c->kernel, v, key, err, errlen);
+	if (!strcmp(key, "initrd"))
+		return load_string(&c->initrd, v, key, err, errlen);
 	if (!strcmp(key, "insecure_registries"))
 		return load_insecure(c, v, err, errlen);
 	if (!strcmp(key, "limits"))
@@ -287,6 +310,8 @@ void config_free(struct sm_config *c)
 	free(c->socket_path);
 	free(c->data_dir);
 	free(c->vmm_path);
+	free(c->kernel);
+	free(c->initrd);
 	free(c->config_file);
 	for (size_t i = 0; i < c->n_insecure; i++)
 		free(c->insecure_registries[i]);

@@ -17,7 +17,9 @@
 struct sm_config {
 	char *socket_path;        /* where the API listens */
 	char *data_dir;           /* the image store and VM state */
-	char *vmm_path;           /* supermachine-vmm, for the KVM probe */
+	char *vmm_path;           /* supermachine-vmm, for the KVM probe and VMs */
+	char *kernel;             /* the guests' kernel (bzImage) */
+	char *initrd;             /* the guests' initramfs (guest/) */
 	char *config_file;        /* the file that was read, or NULL */
 	int default_vcpus;
 	unsigned default_memory_mib;

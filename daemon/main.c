@@ -27,7 +27,7 @@
 #include "daemon/sd_notify.h"
 #include "daemon/store/store.h"
 
-enum { OPT_PRINT_ROUTES = 256, OPT_VMM, OPT_VCPUS, OPT_MEMORY, OPT_INSECURE,
+enum { OPT_PRINT_ROUTES = 256, OPT_VMM, OPT_KERNEL, OPT_INITRD, OPT_VCPUS, OPT_MEMORY, OPT_INSECURE,
        OPT_MAX_BODY, OPT_MAX_UPLOAD, OPT_MAX_CONN, OPT_VERSION };
 
 static const struct option long_opts[] = {
@@ -35,6 +35,8 @@ static const struct option long_opts[] = {
 	{ "data-dir", required_argument, NULL, 'd' },
 	{ "config", required_argument, NULL, 'c' },
 	{ "vmm", required_argument, NULL, OPT_VMM },
+	{ "kernel", required_argument, NULL, OPT_KERNEL },
+	{ "initrd", required_argument, NULL, OPT_INITRD },
 	{ "vcpus", required_argument, NULL, OPT_VCPUS },
 	{ "memory", required_argument, NULL, OPT_MEMORY },
 	{ "insecure-registry", required_argument, NULL, OPT_INSECURE },
@@ -62,6 +64,8 @@ static void usage(FILE *f)
 		"                             $XDG_CONFIG_HOME/supermachine/supermachined.json, "
 		"if present)\n"
 		"      --vmm PATH             supermachine-vmm binary\n"
+		"      --kernel PATH          the guests' kernel (bzImage)\n"
+		"      --initrd PATH          the guests' initramfs\n"
 		"      --vcpus N              default vCPUs per VM\n"
 		"      --memory MIB           default memory per VM\n"
 		"      --insecure-registry H  allow plain HTTP to host[:port] (repeatable)\n"
@@ -94,6 +98,8 @@ static int apply_flag(struct sm_config *c, int opt, const char *arg, char *err, 
 	case 's': return config_set_str(&c->socket_path, arg, err, errlen);
 	case 'd': return config_set_str(&c->data_dir, arg, err, errlen);
 	case OPT_VMM: return config_set_str(&c->vmm_path, arg, err, errlen);
+	case OPT_KERNEL: return config_set_str(&c->kernel, arg, err, errlen);
+	case OPT_INITRD: return config_set_str(&c->initrd, arg, err, errlen);
 	case OPT_INSECURE: return config_add_insecure(c, arg, err, errlen);
 	case OPT_VCPUS:
 		if (parse_num("vcpus", arg, 1, 256, &n))
@@ -256,6 +262,7 @@ static int serve(const struct sm_config *c, struct sm_listener *l, struct sm_sto
 	struct api_config ac = {
 		.socket_path = l->activated ? "(socket activation)" : c->socket_path,
 		.data_dir = c->data_dir, .vmm_path = c->vmm_path,
+		.kernel = c->kernel, .initrd = c->initrd,
 		.insecure_registries = (const char *const *)c->insecure_registries,
 		.default_vcpus = c->default_vcpus, .default_memory_mib = c->default_memory_mib,
 		.max_body_bytes = c->max_body_bytes, .max_upload_bytes = c->max_upload_bytes,

@@ -20,7 +20,8 @@ struct sm_store;
 struct api_config {
 	const char *socket_path;   /* shown in /v1/info */
 	const char *data_dir;
-	const char *vmm_path;      /* run with --probe for the KVM status */
+	const char *vmm_path;      /* run with --probe for the KVM status; runs VMs */
+	const char *kernel, *initrd; /* what guests boot */
 	const char *const *insecure_registries; /* NULL-terminated */
 	int default_vcpus;
 	unsigned default_memory_mib;

@@ -44,6 +44,8 @@ int body_begin(struct api_req *r)
 	if (rt->body == BODY_JSON_OR_TAR && ctype &&
 	    strncasecmp(ctype, "application/x-tar", 17) == 0)
 		r->body_is_tar = true;
+	if (rt->body == BODY_RAW)
+		r->body_is_tar = true;   /* spooled the same way */
 	const char *clen = req_header(r, MHD_HTTP_HEADER_CONTENT_LENGTH);
 	if (clen) {
 		char *end;

@@ -20,6 +20,7 @@
 #include "daemon/api/reply.h"
 #include "daemon/store/ref.h"
 #include "daemon/store/store.h"
+#include "daemon/vms/vms.h"
 
 #define ERRLEN 1024
 
@@ -125,10 +126,16 @@ void h_images_delete(struct api_req *r)
 	bool force;
 	if (query_check(r, allowed) || query_bool(r, "force", &force) || check_name(r, name))
 		return;
-	/* No VM can use an image yet, so there is nothing for force to
-	 * override; the 409 arrives with the VM routes. */
 	if (sm_store_inspect(r->srv->cfg.store, name, &cfg, err, sizeof err) < 0) {
 		reply_store_error(r, name, err);
+		return;
+	}
+	size_t users = vms_using_image(r->srv->vms, cfg->manifest_digest);
+	if (users && !force) {
+		reply_error(r, MHD_HTTP_CONFLICT, "conflict",
+			    "image %s is used by %zu VM%s: remove %s first or force", name, users,
+			    users == 1 ? "" : "s", users == 1 ? "it" : "them");
+		sm_image_config_free(cfg);
 		return;
 	}
 	char *id = strdup(cfg->manifest_digest);

@@ -8,6 +8,7 @@
 #include "daemon/api/events.h"
 #include "daemon/api/handlers.h"
 #include "daemon/api/kvm_probe.h"
+#include "daemon/vms/vms.h"
 #include "daemon/api/metrics.h"
 #include "daemon/api/query.h"
 #include "daemon/api/reply.h"
@@ -59,6 +60,18 @@ void h_info(struct api_req *r)
 	long images = h_images_count(r->srv);
 	if (info && images >= 0)
 		json_object_set_new(info, "images", json_integer(images));
+	size_t vms[VM_GONE + 1];
+	vms_count(r->srv->vms, vms);
+	json_t *states = json_object();
+	for (int s = 0; s <= VM_GONE; s++)
+		json_object_set_new(states, vm_state_name(s), json_integer((json_int_t)vms[s]));
+	if (info)
+		json_object_set_new(info, "vms", states);
+	else
+		json_decref(states);
+	if (info)
+		json_object_set_new(info, "guest", json_pack("{s:s?,s:s?}", "kernel", c->kernel,
+							     "initrd", c->initrd));
 	if (!info) {
 		reply_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "out of memory");
 		return;
@@ -73,6 +86,7 @@ void h_metrics(struct api_req *r)
 		.event_subscribers = events_subscribers(r->srv->events),
 		.start_time = (double)r->srv->started,
 	};
+	vms_count(r->srv->vms, g.vms);
 	size_t len;
 	if (query_check(r, no_query))
 		return;

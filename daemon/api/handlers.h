@@ -19,6 +19,24 @@ void h_images_list(struct api_req *r);
 void h_images_inspect(struct api_req *r);
 void h_images_delete(struct api_req *r);
 
+/* h_vms.c */
+void h_vms_create(struct api_req *r);
+void h_vms_list(struct api_req *r);
+void h_vms_inspect(struct api_req *r);
+void h_vms_delete(struct api_req *r);
+void h_vms_stop(struct api_req *r);
+
+/* h_vms_logs.c */
+void h_vms_logs(struct api_req *r);
+
+/* h_vms_exec.c */
+void h_vms_exec(struct api_req *r);
+void h_vms_exec_signal(struct api_req *r);
+
+/* h_vms_files.c */
+void h_vms_files_get(struct api_req *r);
+void h_vms_files_put(struct api_req *r);
+
 /* Images in the store, or -1 when it cannot tell. */
 long h_images_count(struct api_server *srv);
 

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "daemon/api/router.h"
+#include "daemon/vms/vms.h"
 
 static const double bucket_le[] = {
 	0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
@@ -37,6 +38,11 @@ struct metrics {
 	long connections;
 	uint64_t jobs[2][2];           /* [is_import][ok] */
 	uint64_t pull_bytes;
+	struct histogram exec;         /* exec_le buckets */
+};
+
+static const double exec_le[] = {
+	0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300,
 };
 
 struct metrics *metrics_new(void)
@@ -107,6 +113,40 @@ void metrics_pull_bytes(struct metrics *m, uint64_t n)
 	pthread_mutex_lock(&m->mu);
 	m->pull_bytes += n;
 	pthread_mutex_unlock(&m->mu);
+}
+
+_Static_assert(sizeof exec_le / sizeof exec_le[0] == N_BUCKETS, "exec buckets");
+
+void metrics_exec(struct metrics *m, double seconds)
+{
+	pthread_mutex_lock(&m->mu);
+	for (size_t b = 0; b < N_BUCKETS; b++)
+		if (seconds <= exec_le[b]) {
+			m->exec.bucket[b]++;
+			break;
+		}
+	m->exec.count++;
+	m->exec.sum += seconds;
+	pthread_mutex_unlock(&m->mu);
+}
+
+static void render_vms(FILE *f, const struct metrics *m, const struct metrics_gauges *g)
+{
+	fputs("# HELP supermachine_vms VMs by state.\n# TYPE supermachine_vms gauge\n", f);
+	for (int s = 0; s <= VM_GONE; s++)
+		fprintf(f, "supermachine_vms{state=\"%s\"} %zu\n", vm_state_name(s), g->vms[s]);
+	fputs("# HELP supermachine_exec_duration_seconds Time from an exec request to the "
+	      "command's exit.\n# TYPE supermachine_exec_duration_seconds histogram\n", f);
+	uint64_t cum = 0;
+	for (size_t b = 0; b < N_BUCKETS; b++) {
+		cum += m->exec.bucket[b];
+		fprintf(f, "supermachine_exec_duration_seconds_bucket{le=\"%g\"} %llu\n", exec_le[b],
+			(unsigned long long)cum);
+	}
+	fprintf(f, "supermachine_exec_duration_seconds_bucket{le=\"+Inf\"} %llu\n"
+		"supermachine_exec_duration_seconds_sum %.6f\n"
+		"supermachine_exec_duration_seconds_count %llu\n",
+		(unsigned long long)m->exec.count, m->exec.sum, (unsigned long long)m->exec.count);
 }
 
 static void route_label(FILE *f, size_t r)
@@ -195,6 +235,7 @@ char *metrics_render(struct metrics *m, const struct metrics_gauges *g, size_t *
 		"# TYPE supermachine_http_connections gauge\n"
 		"supermachine_http_connections %ld\n", m->connections);
 	render_images(f, m, g);
+	render_vms(f, m, g);
 	pthread_mutex_unlock(&m->mu);
 	fprintf(f, "# HELP supermachine_event_subscribers Open GET /v1/events streams.\n"
 		"# TYPE supermachine_event_subscribers gauge\n"

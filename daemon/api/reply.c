@@ -28,6 +28,11 @@ static void queue(struct api_req *r, unsigned status, struct MHD_Response *resp)
 	MHD_destroy_response(resp);
 }
 
+void reply_response(struct api_req *r, unsigned status, struct MHD_Response *resp)
+{
+	queue(r, status, resp);
+}
+
 void reply_text(struct api_req *r, unsigned status, const char *content_type,
 		char *buf, size_t len)
 {

@@ -27,6 +27,10 @@ void reply_text(struct api_req *r, unsigned status, const char *content_type,
  * reference; the caller keeps its own). */
 void reply_stream(struct api_req *r, struct stream *s);
 
+/* Queues a response built elsewhere (takes it; NULL is a 500). */
+struct MHD_Response;
+void reply_response(struct api_req *r, unsigned status, struct MHD_Response *resp);
+
 /* 405 with the Allow header. */
 void reply_bad_method(struct api_req *r, const char *allow);
 

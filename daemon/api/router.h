@@ -21,6 +21,7 @@ enum body_kind {
 	BODY_NONE,      /* a body is read (bounded) and ignored */
 	BODY_JSON,      /* a JSON object, max_body_bytes */
 	BODY_JSON_OR_TAR, /* JSON, or application/x-tar up to max_upload_bytes */
+	BODY_RAW,       /* any bytes, spooled to a file up to max_upload_bytes */
 };
 
 struct route {

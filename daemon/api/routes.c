@@ -20,6 +20,16 @@ const struct route api_routes[] = {
 	{ "GET",    "/v1/images",          BODY_NONE, h_images_list },
 	{ "GET",    "/v1/images/{name*}",  BODY_NONE, h_images_inspect },
 	{ "DELETE", "/v1/images/{name*}",  BODY_NONE, h_images_delete },
+	{ "POST",   "/v1/vms",             BODY_JSON, h_vms_create },
+	{ "GET",    "/v1/vms",             BODY_NONE, h_vms_list },
+	{ "GET",    "/v1/vms/{id}",        BODY_NONE, h_vms_inspect },
+	{ "DELETE", "/v1/vms/{id}",        BODY_NONE, h_vms_delete },
+	{ "POST",   "/v1/vms/{id}/stop",   BODY_NONE, h_vms_stop },
+	{ "GET",    "/v1/vms/{id}/logs",   BODY_NONE, h_vms_logs },
+	{ "POST",   "/v1/vms/{id}/exec",   BODY_JSON, h_vms_exec },
+	{ "POST",   "/v1/vms/{id}/exec/{exec}/signal", BODY_JSON, h_vms_exec_signal },
+	{ "GET",    "/v1/vms/{id}/files",  BODY_NONE, h_vms_files_get },
+	{ "PUT",    "/v1/vms/{id}/files",  BODY_RAW, h_vms_files_put },
 };
 const size_t api_n_routes = sizeof api_routes / sizeof api_routes[0];
 

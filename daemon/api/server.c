@@ -26,10 +26,12 @@
 #include "daemon/api/reply.h"
 #include "daemon/api/router.h"
 #include "daemon/api/stream.h"
+#include "daemon/vms/vms.h"
 
 #define KVM_PROBE_TTL_S 600
 #define STOP_JOBS_WAIT_S 20
 #define STOP_STREAMS_WAIT_MS 2000
+#define VM_BOOT_TIMEOUT_S 600    /* a guest under an emulated KVM host is slow */
 /* Per-connection pool for headers and small bodies. libmicrohttpd clears
  * it for every request, so it costs instructions per request: 16 KiB
  * holds any request this API takes (bodies beyond it stream to body.c). */
@@ -182,6 +184,23 @@ static void log_mhd(void *cls, const char *fmt, va_list ap)
 	sm_log("http: %s", msg);
 }
 
+static void publish_vm_event(void *ud, const char *type, json_t *fields)
+{
+	struct api_server *srv = ud;
+	events_publish(srv->events, type, fields);
+}
+
+static int open_vms(struct api_server *srv, char *err, size_t errlen)
+{
+	struct vms_config vc = {
+		.data_dir = srv->cfg.data_dir, .vmm_path = srv->cfg.vmm_path,
+		.kernel = srv->cfg.kernel, .initrd = srv->cfg.initrd,
+		.boot_timeout_s = VM_BOOT_TIMEOUT_S,
+		.on_event = publish_vm_event, .ud = srv,
+	};
+	return vms_open(&vc, &srv->vms, err, errlen);
+}
+
 static int server_init(struct api_server *srv, const struct api_config *cfg)
 {
 	srv->cfg = *cfg;
@@ -201,6 +220,8 @@ static void server_free(struct api_server *srv)
 	events_free(srv->events);
 	metrics_free(srv->metrics);
 	kvm_probe_free(srv->probe);
+	if (srv->vms)
+		vms_close(srv->vms);
 	if (srv->shutdown_fd >= 0)
 		close(srv->shutdown_fd);
 	pthread_cond_destroy(&srv->jobs_cv);
@@ -216,6 +237,10 @@ int api_server_start(const struct api_config *cfg, int listen_fd,
 		snprintf(err, errlen, "starting the API: out of memory or descriptors");
 		if (srv)
 			server_free(srv);
+		return -1;
+	}
+	if (open_vms(srv, err, errlen) < 0) {
+		server_free(srv);
 		return -1;
 	}
 	srv->mhd = MHD_start_daemon(
@@ -272,6 +297,7 @@ int api_server_stop(struct api_server *srv)
 	MHD_quiesce_daemon(srv->mhd);  /* the listening socket stays main's */
 	end_streams(srv);
 	MHD_stop_daemon(srv->mhd);     /* closes connections, joins their threads */
+	vms_kill_all(srv->vms);        /* execs and file copies end with their VMs */
 	if (!wait_jobs(srv)) {
 		sm_log("warning: background image jobs still running after %ds; "
 		       "leaving them to exit with the process", STOP_JOBS_WAIT_S);

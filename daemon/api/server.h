@@ -21,6 +21,7 @@ struct events;
 struct metrics;
 struct kvm_probe;
 struct route;
+struct vms;
 
 struct api_server {
 	struct api_config cfg;
@@ -29,6 +30,7 @@ struct api_server {
 	struct events *events;
 	struct metrics *metrics;
 	struct kvm_probe *probe;
+	struct vms *vms;           /* daemon/vms: the VMs and their workers */
 	time_t started;
 	pthread_mutex_t jobs_mu;   /* background work (pulls, imports) */
 	pthread_cond_t jobs_cv;

@@ -1,0 +1,247 @@
+/* h_vms.c - /v1/vms: create, list, inspect, stop and remove VMs.
+ *
+ * POST /v1/vms checks in this order, so each failure has one answer: the
+ * body (400 naming the field), the image (404), the image's command (422
+ * when neither the image nor the request gives one), KVM (503), and then
+ * boots the VM, answering 201 once its guest agent is up (the boot is
+ * slow under an emulated KVM host; the request simply waits). The VM
+ * bookkeeping itself is daemon/vms; this file is the HTTP side.
+ */
+#include <errno.h>
+#include <microhttpd.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon/api/handlers.h"
+#include "daemon/api/json_in.h"
+#include "daemon/api/query.h"
+#include "daemon/api/reply.h"
+#include "daemon/api/vms_req.h"
+#include "daemon/store/store.h"
+#include "daemon/vms/vms.h"
+
+#define ERRLEN 1024
+#define MAX_VCPUS 64
+#define MIN_MEMORY_MIB 64
+#define MAX_MEMORY_MIB (1u << 20)
+
+/* Checks what the field list cannot: "K=V" strings, string labels, ranges.
+ * 0, or -1 after replying 400. */
+static int check_create_body(struct api_req *r, json_t *b)
+{
+	size_t i;
+	json_t *v;
+	const char *k;
+	json_array_foreach(json_object_get(b, "env"), i, v)
+		if (!strchr(json_string_value(v), '=') || json_string_value(v)[0] == '=') {
+			reply_error(r, MHD_HTTP_BAD_REQUEST, "invalid_field",
+				    "field \"env\": \"%s\" is not KEY=VALUE", json_string_value(v));
+			return -1;
+		}
+	json_object_foreach(json_object_get(b, "labels"), k, v)
+		if (!json_is_string(v)) {
+			reply_error(r, MHD_HTTP_BAD_REQUEST, "invalid_field",
+				    "field \"labels\": label \"%s\" must be a string", k);
+			return -1;
+		}
+	json_t *c = json_object_get(b, "cmd");
+	if (c && json_array_size(c) == 0) {
+		reply_error(r, MHD_HTTP_BAD_REQUEST, "invalid_field",
+			    "field \"cmd\" must not be empty");
+		return -1;
+	}
+	json_int_t n = json_integer_value(json_object_get(b, "vcpus"));
+	if (json_object_get(b, "vcpus") && (n < 1 || n > MAX_VCPUS)) {
+		reply_error(r, MHD_HTTP_BAD_REQUEST, "invalid_field",
+			    "field \"vcpus\" must be 1 to %d", MAX_VCPUS);
+		return -1;
+	}
+	n = json_integer_value(json_object_get(b, "memory"));
+	if (json_object_get(b, "memory") && (n < MIN_MEMORY_MIB || n > MAX_MEMORY_MIB)) {
+		reply_error(r, MHD_HTTP_BAD_REQUEST, "invalid_field",
+			    "field \"memory\" (MiB) must be %d to %u", MIN_MEMORY_MIB,
+			    MAX_MEMORY_MIB);
+		return -1;
+	}
+	return 0;
+}
+
+/* A NULL-terminated view of a JSON string array (strings borrowed). */
+static const char **strv_of(json_t *arr)
+{
+	if (!arr)
+		return NULL;
+	const char **v = calloc(json_array_size(arr) + 1, sizeof *v);
+	size_t i;
+	json_t *s;
+	json_array_foreach(arr, i, s)
+		if (v)
+			v[i] = json_string_value(s);
+	return v;
+}
+
+/* The store's answer for name: the config, or NULL after 404/500. */
+static struct sm_image_config *find_image(struct api_req *r, const char *name)
+{
+	struct sm_image_config *cfg;
+	char err[ERRLEN];
+	if (sm_store_inspect(r->srv->cfg.store, name, &cfg, err, sizeof err) == 0)
+		return cfg;
+	if (!strncmp(err, "no such image", 13) || strstr(err, "invalid") || strstr(err, "parse"))
+		reply_error(r, MHD_HTTP_NOT_FOUND, "not_found", "%s", err);
+	else
+		reply_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "store", "%s: %s", name, err);
+	return NULL;
+}
+
+static void create_vm(struct api_req *r, json_t *b, const struct sm_image_config *cfg)
+{
+	const char **env = strv_of(json_object_get(b, "env"));
+	const char **cmd = strv_of(json_object_get(b, "cmd"));
+	json_t *vc = json_object_get(b, "vcpus"), *mem = json_object_get(b, "memory");
+	struct vm_spec spec = {
+		.image = jin_str(b, "image"), .image_cfg = cfg,
+		.vcpus = vc ? (int)json_integer_value(vc) : r->srv->cfg.default_vcpus,
+		.memory_mib = mem ? (unsigned)json_integer_value(mem)
+				  : r->srv->cfg.default_memory_mib,
+		.env = env, .cmd = cmd,
+		.workdir = jin_str(b, "workdir"), .user = jin_str(b, "user"),
+		.labels = json_object_get(b, "labels"), .auto_remove = jin_bool(b, "auto_remove"),
+	};
+	struct vm_rec *vm;
+	char id[32] = "", err[ERRLEN] = "";
+	if (vms_create(r->srv->vms, &spec, &vm, id, sizeof id, err, sizeof err) < 0) {
+		reply_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "vm_start_failed", "VM %s: %s",
+			    id[0] ? id : "(none)", err);
+	} else {
+		reply_json(r, MHD_HTTP_CREATED, vm_json(vm));
+		vm_put(vm);
+	}
+	free(env);
+	free(cmd);
+}
+
+void h_vms_create(struct api_req *r)
+{
+	static const struct jin_field fields[] = {
+		{ "image", JIN_STRING, true }, { "vcpus", JIN_UINT, false },
+		{ "memory", JIN_UINT, false }, { "env", JIN_STRINGS, false },
+		{ "cmd", JIN_STRINGS, false }, { "workdir", JIN_STRING, false },
+		{ "user", JIN_STRING, false }, { "labels", JIN_OBJECT, false },
+		{ "auto_remove", JIN_BOOL, false }, { NULL },
+	};
+	static const char *const no_query[] = { NULL };
+	if (query_check(r, no_query))
+		return;
+	json_t *b = json_in_parse(r, fields);
+	if (!b)
+		return;
+	struct sm_image_config *cfg = NULL;
+	if (check_create_body(r, b) < 0 || !(cfg = find_image(r, jin_str(b, "image"))))
+		goto out;
+	if (!cfg->n_entrypoint && !cfg->n_cmd && !json_object_get(b, "cmd")) {
+		reply_error(r, MHD_HTTP_UNPROCESSABLE_CONTENT, "no_command",
+			    "image %s has neither an entrypoint nor a cmd, and the request "
+			    "gives no \"cmd\"", jin_str(b, "image"));
+		goto out;
+	}
+	if (req_kvm_usable(r) < 0)
+		goto out;
+	create_vm(r, b, cfg);
+out:
+	if (cfg)
+		sm_image_config_free(cfg);
+	json_decref(b);
+}
+
+/* ?label=KEY or KEY=VALUE (repeatable: all must match) and ?state=S. */
+static bool list_match(struct api_req *r, struct vm_rec *vm, const char *state)
+{
+	if (state && strcmp(state, vm_state_name(vm_state(vm))))
+		return false;
+	const char *const *labels = req_query_all(r, "label");
+	bool ok = true;
+	for (size_t i = 0; ok && labels && labels[i]; i++) {
+		char key[256];
+		snprintf(key, sizeof key, "%s", labels[i]);
+		char *eq = strchr(key, '=');
+		if (eq)
+			*eq++ = 0;
+		ok = vm_has_label(vm, key, eq);
+	}
+	free((void *)labels);
+	return ok;
+}
+
+void h_vms_list(struct api_req *r)
+{
+	static const char *const allowed[] = { "label", "state", NULL };
+	static const char *const states[] = { "starting", "running", "stopping", "exited",
+					       "gone", NULL };
+	if (query_check(r, allowed))
+		return;
+	const char *state = req_query(r, "state");
+	bool known = !state;
+	for (size_t i = 0; state && states[i]; i++)
+		known |= !strcmp(state, states[i]);
+	if (!known) {
+		reply_error(r, MHD_HTTP_BAD_REQUEST, "invalid_query",
+			    "state \"%s\": expected starting, running, stopping, exited or gone",
+			    state);
+		return;
+	}
+	struct vm_rec **list;
+	size_t n = vms_list(r->srv->vms, &list);
+	json_t *arr = json_array();
+	for (size_t i = 0; i < n; i++)
+		if (list_match(r, list[i], state))
+			json_array_append_new(arr, vm_json(list[i]));
+	vms_list_free(list, n);
+	reply_json(r, MHD_HTTP_OK, json_pack("{s:o}", "vms", arr));
+}
+
+void h_vms_inspect(struct api_req *r)
+{
+	static const char *const no_query[] = { NULL };
+	if (query_check(r, no_query))
+		return;
+	struct vm_rec *vm = req_vm(r);
+	if (!vm)
+		return;
+	reply_json(r, MHD_HTTP_OK, vm_json(vm));
+	vm_put(vm);
+}
+
+void h_vms_stop(struct api_req *r)
+{
+	static const char *const no_query[] = { NULL };
+	char err[ERRLEN];
+	if (query_check(r, no_query))
+		return;
+	struct vm_rec *vm = req_vm(r);
+	if (!vm)
+		return;
+	if (vms_stop(r->srv->vms, vm, err, sizeof err) < 0)
+		reply_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "vm_stop_failed", "%s", err);
+	else
+		reply_json(r, MHD_HTTP_OK, vm_json(vm));
+	vm_put(vm);
+}
+
+void h_vms_delete(struct api_req *r)
+{
+	static const char *const allowed[] = { "force", NULL };
+	char err[ERRLEN];
+	bool force;
+	if (query_check(r, allowed) || query_bool(r, "force", &force))
+		return;
+	struct vm_rec *vm = req_vm(r);
+	if (!vm)
+		return;
+	if (vms_remove(r->srv->vms, vm, force, err, sizeof err) < 0)
+		reply_error(r, errno == EBUSY ? MHD_HTTP_CONFLICT : MHD_HTTP_INTERNAL_SERVER_ERROR,
+			    errno == EBUSY ? "vm_running" : "vm_remove_failed", "%s", err);
+	else
+		reply_json(r, MHD_HTTP_OK, json_pack("{s:s,s:b}", "id", vm_id(vm), "removed", 1));
+	vm_put(vm);
+}

@@ -1,0 +1,188 @@
+/* vms_req.c - helpers of the VM handlers (see vms_req.h). */
+#include "daemon/api/vms_req.h"
+
+#include <errno.h>
+#include <microhttpd.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "daemon/api/kvm_probe.h"
+#include "daemon/api/reply.h"
+#include "daemon/vm/agent_client.h"
+#include "daemon/vms/vms.h"
+
+#define PROBE_WAIT_MS 120000
+#define PASSWD_MAX (4u << 20)
+
+struct vm_rec *req_vm(struct api_req *r)
+{
+	char err[256];
+	struct vm_rec *vm = vms_get(r->srv->vms, r->params[0], err, sizeof err);
+	if (!vm) {
+		bool ambiguous = strstr(err, "ambiguous") != NULL;
+		reply_error(r, ambiguous ? MHD_HTTP_BAD_REQUEST : MHD_HTTP_NOT_FOUND,
+			    ambiguous ? "ambiguous" : "not_found", "%s", err);
+	}
+	return vm;
+}
+
+int req_vm_running(struct api_req *r, struct vm_rec *vm)
+{
+	enum vm_state s = vm_state(vm);
+	if (s == VM_RUNNING)
+		return 0;
+	reply_error(r, MHD_HTTP_CONFLICT, "vm_not_running", "VM %s is %s", vm_id(vm),
+		    vm_state_name(s));
+	return -1;
+}
+
+int req_kvm_usable(struct api_req *r)
+{
+	for (int waited = 0;; waited += 100) {
+		json_t *st = kvm_probe_status(r->srv->probe);
+		bool pending = json_is_true(json_object_get(st, "pending"));
+		if (!pending || waited >= PROBE_WAIT_MS) {
+			bool usable = json_is_true(json_object_get(st, "usable"));
+			const char *why = json_string_value(json_object_get(st, "reason"));
+			if (!usable)
+				reply_error(r, MHD_HTTP_SERVICE_UNAVAILABLE, "kvm_unavailable",
+					    "KVM cannot run guests here: %s",
+					    why ? why : "the probe has not answered");
+			json_decref(st);
+			return usable ? 0 : -1;
+		}
+		json_decref(st);
+		usleep(100 * 1000);
+	}
+}
+
+struct query_all {
+	const char *name;
+	const char **v;
+	size_t n;
+};
+
+static enum MHD_Result collect(void *cls, enum MHD_ValueKind kind, const char *key,
+			       const char *value)
+{
+	struct query_all *q = cls;
+	(void)kind;
+	if (strcmp(key, q->name) || !value)
+		return MHD_YES;
+	const char **grown = realloc(q->v, (q->n + 2) * sizeof *grown);
+	if (!grown)
+		return MHD_NO;
+	q->v = grown;
+	q->v[q->n++] = value;
+	q->v[q->n] = NULL;
+	return MHD_YES;
+}
+
+const char **req_query_all(struct api_req *r, const char *name)
+{
+	struct query_all q = { .name = name };
+	MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, collect, &q);
+	return q.v;
+}
+
+char *b64_encode(const void *p, size_t n)
+{
+	char *out = malloc(4 * ((n + 2) / 3) + 1);
+	if (out)
+		EVP_EncodeBlock((unsigned char *)out, p, (int)n);
+	return out;
+}
+
+int b64_decode(const char *s, unsigned char **out, size_t *n)
+{
+	size_t len = strlen(s);
+	if (len % 4)
+		return -1;
+	unsigned char *buf = malloc(len / 4 * 3 + 1);
+	if (!buf)
+		return -1;
+	int got = len ? EVP_DecodeBlock(buf, (const unsigned char *)s, (int)len) : 0;
+	if (got < 0) {
+		free(buf);
+		return -1;
+	}
+	size_t pad = (len && s[len - 1] == '=') + (len > 1 && s[len - 2] == '=');
+	*out = buf;
+	*n = (size_t)got - pad;
+	return 0;
+}
+
+static bool parse_id(const char *s, uint32_t *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long v = strtoul(s, &end, 10);
+	if (!*s || *end || errno || v > 0xfffffffful)
+		return false;
+	*out = (uint32_t)v;
+	return true;
+}
+
+/* Finds name in a passwd/group file: field 3 is the id, field 4 (passwd)
+ * the primary group. */
+static int lookup(struct agent_client *c, const char *file, const char *name, uint32_t *id,
+		  uint32_t *gid, char *err, size_t errlen)
+{
+	void *data;
+	size_t len;
+	if (agent_client_read_file(c, file, PASSWD_MAX, &data, &len, NULL, 10000) < 0) {
+		snprintf(err, errlen, "user %s: reading %s in the guest: %s", name, file,
+			 agent_client_error(c));
+		return -1;
+	}
+	char *text = realloc(data, len + 1);
+	if (!text) {
+		free(data);
+		return snprintf(err, errlen, "out of memory"), -1;
+	}
+	text[len] = 0;
+	int rc = -1;
+	for (char *save, *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char *f[4] = { 0 }, *p = line;
+		for (int i = 0; i < 4 && p; i++) {
+			f[i] = p;
+			p = strchr(p, ':');
+			if (p)
+				*p++ = 0;
+		}
+		if (f[0] && f[2] && !strcmp(f[0], name) && parse_id(f[2], id)) {
+			rc = 0;
+			if (gid && !(f[3] && parse_id(f[3], gid)))
+				*gid = *id;
+			break;
+		}
+	}
+	free(text);
+	if (rc < 0)
+		snprintf(err, errlen, "no %s \"%s\" in the guest's %s",
+			 gid ? "user" : "group", name, file);
+	return rc;
+}
+
+int resolve_user(struct agent_client *c, const char *user, uint32_t *uid, uint32_t *gid,
+		 char *err, size_t errlen)
+{
+	char u[256];
+	*uid = *gid = 0;
+	if (!user || !*user)
+		return 0;
+	snprintf(u, sizeof u, "%s", user);
+	char *g = strchr(u, ':');
+	if (g)
+		*g++ = 0;
+	if (parse_id(u, uid))
+		*gid = *uid;
+	else if (lookup(c, "/etc/passwd", u, uid, gid, err, errlen) < 0)
+		return -1;
+	if (g && !parse_id(g, gid) && lookup(c, "/etc/group", g, gid, NULL, err, errlen) < 0)
+		return -1;
+	return 0;
+}

@@ -1,0 +1,40 @@
+/* vms_req.h - what the VM handlers (h_vms*.c) share: finding the VM a
+ * path names, the KVM gate, base64 (exec's stdin and output chunks) and
+ * turning a user name into ids inside the guest. */
+#ifndef SM_API_VMS_REQ_H
+#define SM_API_VMS_REQ_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "daemon/api/server.h"
+
+struct vm_rec;
+struct agent_client;
+
+/* The VM named by the path's {id} (a reference), or NULL after 404/400. */
+struct vm_rec *req_vm(struct api_req *r);
+
+/* The VM must be running: 0, or -1 after replying 409. */
+int req_vm_running(struct api_req *r, struct vm_rec *vm);
+
+/* 0 when KVM can run guests; -1 after replying 503 kvm_unavailable. Waits
+ * for the first probe if it is still running. */
+int req_kvm_usable(struct api_req *r);
+
+/* Every value of a repeatable query parameter: a malloc'd NULL-terminated
+ * array (strings borrowed from the request), or NULL when there is none. */
+const char **req_query_all(struct api_req *r, const char *name);
+
+/* malloc'd, NUL-terminated; NULL on out of memory. */
+char *b64_encode(const void *p, size_t n);
+/* malloc'd bytes in *out, length in *n; -1 if s is not base64. */
+int b64_decode(const char *s, unsigned char **out, size_t *n);
+
+/* "", "uid", "uid:gid", "name" or "name:group" (names looked up in the
+ * guest's /etc/passwd and /etc/group through c). 0, or -1 with err. */
+int resolve_user(struct agent_client *c, const char *user, uint32_t *uid, uint32_t *gid,
+		 char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,378 @@
+/* vms.c - the VM registry: create, look up, stop, remove, and what happens
+ * when a worker exits (see vms.h). One mutex guards the list and the
+ * state of every record; slow work (booting, waiting for a worker) runs
+ * without it. */
+
+#include "daemon/vms/vms_int.h"
+#include "daemon/vm/agent_client.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define STOP_CLEAN_MS 10000   /* guest powers off after the agent's SHUTDOWN */
+#define STOP_HARD_MS 5000     /* VMM stops after STOP */
+
+const char *vm_state_name(enum vm_state s)
+{
+	static const char *const names[] = { "starting", "running", "stopping", "exited", "gone" };
+	return (unsigned)s <= VM_GONE ? names[s] : "unknown";
+}
+
+static char *dup_or_null(const char *s, bool *oom)
+{
+	char *d = s ? strdup(s) : NULL;
+	if (s && !d)
+		*oom = true;
+	return d;
+}
+
+int vms_open(const struct vms_config *cfg, struct vms **out, char *err, size_t errlen)
+{
+	bool oom = false;
+	struct vms *v = calloc(1, sizeof *v);
+	if (!v)
+		return snprintf(err, errlen, "out of memory"), -1;
+	v->cfg = *cfg;
+	v->data_dir = dup_or_null(cfg->data_dir, &oom);
+	v->vmm_path = dup_or_null(cfg->vmm_path, &oom);
+	v->kernel = dup_or_null(cfg->kernel, &oom);
+	v->initrd = dup_or_null(cfg->initrd, &oom);
+	pthread_mutex_init(&v->mu, NULL);
+	if (oom) {
+		snprintf(err, errlen, "out of memory");
+		vms_close(v);
+		return -1;
+	}
+	if (db_open(v, err, errlen) < 0 || db_load_previous(v, err, errlen) < 0) {
+		vms_close(v);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+void vms_kill_all(struct vms *v)
+{
+	struct vm_rec **list;
+	size_t n = vms_list(v, &list);
+	for (size_t i = 0; i < n; i++) {
+		pthread_mutex_lock(&v->mu);
+		struct worker *w = list[i]->w;
+		pthread_mutex_unlock(&v->mu);
+		if (w) {
+			worker_kill(w);
+			worker_wait(w, STOP_HARD_MS);
+		}
+	}
+	vms_list_free(list, n);
+}
+
+void vms_close(struct vms *v)
+{
+	vms_kill_all(v);
+	pthread_mutex_lock(&v->mu);
+	struct vm_rec **recs = v->recs;
+	size_t n;
+	n = v->n;
+	v->recs = NULL;
+	v->n = 0;
+	pthread_mutex_unlock(&v->mu);
+	for (size_t i = 0; i < n; i++)
+		vm_put(recs[i]);   /* joins worker threads: not under the lock */
+	free(recs);
+	if (v->db)
+		sqlite3_close(v->db);
+	pthread_mutex_destroy(&v->mu);
+	free(v->data_dir);
+	free(v->vmm_path);
+	free(v->kernel);
+	free(v->initrd);
+	free(v);
+}
+
+void vm_put(struct vm_rec *r)
+{
+	if (!r)
+		return;
+	pthread_mutex_lock(&r->v->mu);
+	bool last = --r->refs == 0;
+	pthread_mutex_unlock(&r->v->mu);
+	if (last)
+		rec_free(r);
+}
+
+void vms_publish(struct vms *v, struct vm_rec *r, const char *type)
+{
+	pthread_mutex_lock(&v->mu);
+	json_t *j = rec_json_locked(r);
+	pthread_mutex_unlock(&v->mu);
+	if (v->cfg.on_event && j)
+		v->cfg.on_event(v->cfg.ud, type, json_pack("{s:o}", "vm", j));
+	else
+		json_decref(j);
+}
+
+/* Takes r out of the list (under mu); true if it was there. */
+static bool unlink_locked(struct vms *v, struct vm_rec *r)
+{
+	for (size_t i = 0; i < v->n; i++)
+		if (v->recs[i] == r) {
+			memmove(&v->recs[i], &v->recs[i + 1], (v->n - i - 1) * sizeof *v->recs);
+			v->n--;
+			r->removed = true;
+			db_delete(v, r->id);
+			return true;
+		}
+	return false;
+}
+
+static void remove_files_and_publish(struct vms *v, struct vm_rec *r)
+{
+	rmtree(r->dir);
+	vms_publish(v, r, "vm.removed");
+}
+
+/* The worker thread, once the process is reaped. */
+void vms_on_exit(struct vm_rec *r, const struct worker_exit *ex)
+{
+	struct vms *v = r->v;
+	pthread_mutex_lock(&v->mu);
+	r->state = VM_EXITED;
+	r->exited = time(NULL);
+	r->outcome = ex->outcome;
+	snprintf(r->why, sizeof r->why, "%s", ex->why);
+	bool drop = false;
+	if (!r->removed) {
+		db_save(v, r);
+		drop = r->auto_remove && unlink_locked(v, r);
+	}
+	pthread_mutex_unlock(&v->mu);
+	vms_publish(v, r, "vm.exited");
+	if (drop) {
+		remove_files_and_publish(v, r);
+		vm_put(r);   /* the list's reference */
+	}
+	vm_put(r);       /* the worker's reference */
+}
+
+int vms_create(struct vms *v, const struct vm_spec *spec, struct vm_rec **out,
+	       char *id_out, size_t idlen, char *err, size_t errlen)
+{
+	struct vm_rec *r = rec_new(v, spec, err, errlen);
+	if (!r)
+		return -1;
+	if (rec_paths(r, err, errlen) < 0) {
+		rec_free(r);
+		return -1;
+	}
+	if (mkdir(r->dir, 0750) < 0) {
+		snprintf(err, errlen, "mkdir %s: %s", r->dir, strerror(errno));
+		rec_free(r);
+		return -1;
+	}
+	snprintf(id_out, idlen, "%s", r->id);
+	pthread_mutex_lock(&v->mu);
+	r->state = VM_STARTING;
+	int rc = vms_add_rec(v, r);
+	if (rc == 0) {
+		r->refs++;   /* the list's; the caller keeps the first */
+		db_save(v, r);
+	}
+	pthread_mutex_unlock(&v->mu);
+	if (rc < 0) {
+		snprintf(err, errlen, "out of memory");
+		rmtree(r->dir);
+		rec_free(r);
+		return -1;
+	}
+	vms_publish(v, r, "vm.created");
+	if (boot_start(v, r, err, errlen) < 0) {
+		pthread_mutex_lock(&v->mu);
+		r->state = VM_EXITED;
+		r->exited = time(NULL);
+		snprintf(r->why, sizeof r->why, "%s", err);
+		db_save(v, r);
+		pthread_mutex_unlock(&v->mu);
+		vm_put(r);
+		return -1;
+	}
+	if (boot_wait_agent(v, r, err, errlen) < 0) {
+		pthread_mutex_lock(&v->mu);
+		struct worker *w = r->w;
+		pthread_mutex_unlock(&v->mu);
+		worker_kill(w);
+		worker_wait(w, STOP_HARD_MS);
+		vm_put(r);
+		return -1;
+	}
+	pthread_mutex_lock(&v->mu);
+	if (r->state == VM_STARTING) {
+		r->state = VM_RUNNING;
+		r->started = time(NULL);
+		db_save(v, r);
+	}
+	pthread_mutex_unlock(&v->mu);
+	vms_publish(v, r, "vm.started");
+	*out = r;
+	return 0;
+}
+
+struct vm_rec *vms_get(struct vms *v, const char *id, char *err, size_t errlen)
+{
+	struct vm_rec *found = NULL;
+	size_t len = strlen(id), hits = 0;
+	snprintf(err, errlen, "no such VM: %s", id);
+	if (len < 4 || len > VM_ID_LEN)
+		return NULL;
+	pthread_mutex_lock(&v->mu);
+	for (size_t i = 0; i < v->n; i++)
+		if (!strncmp(v->recs[i]->id, id, len)) {
+			found = v->recs[i];
+			hits++;
+		}
+	if (hits == 1)
+		found->refs++;
+	pthread_mutex_unlock(&v->mu);
+	if (hits > 1) {
+		snprintf(err, errlen, "VM id prefix %s is ambiguous", id);
+		return NULL;
+	}
+	return hits == 1 ? found : NULL;
+}
+
+size_t vms_list(struct vms *v, struct vm_rec ***out)
+{
+	pthread_mutex_lock(&v->mu);
+	struct vm_rec **list = calloc(v->n + 1, sizeof *list);
+	size_t n = list ? v->n : 0;
+	for (size_t i = 0; i < n; i++) {
+		list[i] = v->recs[i];
+		list[i]->refs++;
+	}
+	pthread_mutex_unlock(&v->mu);
+	*out = list;
+	return n;
+}
+
+void vms_list_free(struct vm_rec **list, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		vm_put(list[i]);
+	free(list);
+}
+
+json_t *vm_json(struct vm_rec *r)
+{
+	pthread_mutex_lock(&r->v->mu);
+	json_t *j = rec_json_locked(r);
+	pthread_mutex_unlock(&r->v->mu);
+	return j;
+}
+
+enum vm_state vm_state(struct vm_rec *r)
+{
+	pthread_mutex_lock(&r->v->mu);
+	enum vm_state s = r->state;
+	pthread_mutex_unlock(&r->v->mu);
+	return s;
+}
+
+bool vm_has_label(struct vm_rec *r, const char *key, const char *value)
+{
+	pthread_mutex_lock(&r->v->mu);
+	const char *got = json_string_value(json_object_get(r->labels, key));
+	bool yes = got && (!value || !strcmp(got, value));
+	pthread_mutex_unlock(&r->v->mu);
+	return yes;
+}
+
+int vm_worker_pid(struct vm_rec *r)
+{
+	pthread_mutex_lock(&r->v->mu);
+	int pid = r->pid;
+	pthread_mutex_unlock(&r->v->mu);
+	return pid;
+}
+
+/* The clean way: the agent powers the guest off. */
+static bool stop_through_agent(struct vm_rec *r)
+{
+	char err[256];
+	struct agent_client *c = agent_client_connect(r->vsock, SM_AGENT_PORT, 2000, err,
+						      sizeof err);
+	if (!c)
+		return false;
+	int rc = agent_client_shutdown(c, SM_SHUTDOWN_POWEROFF, 5000);
+	agent_client_close(c);
+	return rc == 0 && worker_wait(r->w, STOP_CLEAN_MS);
+}
+
+int vms_stop(struct vms *v, struct vm_rec *r, char *err, size_t errlen)
+{
+	pthread_mutex_lock(&v->mu);
+	struct worker *w = r->w;
+	bool live = r->state == VM_RUNNING || r->state == VM_STARTING;
+	bool running = r->state == VM_RUNNING;
+	if (live)
+		r->state = VM_STOPPING;
+	pthread_mutex_unlock(&v->mu);
+	if (!w || !live)
+		return 0;   /* already stopped (or stopping elsewhere) */
+	if (running && stop_through_agent(r))
+		return 0;
+	if (worker_stop(w) == 0 && worker_wait(w, STOP_HARD_MS))
+		return 0;
+	worker_kill(w);
+	if (!worker_wait(w, STOP_HARD_MS)) {
+		snprintf(err, errlen, "worker %d of VM %s did not exit after SIGKILL",
+			 worker_pid(w), r->id);
+		return -1;
+	}
+	return 0;
+}
+
+int vms_remove(struct vms *v, struct vm_rec *r, bool force, char *err, size_t errlen)
+{
+	enum vm_state s = vm_state(r);
+	if (s != VM_EXITED && s != VM_GONE) {
+		if (!force) {
+			snprintf(err, errlen, "VM %s is %s: stop it first or force", r->id,
+				 vm_state_name(s));
+			errno = EBUSY;
+			return -1;
+		}
+		if (vms_stop(v, r, err, errlen) < 0)
+			return -1;
+	}
+	pthread_mutex_lock(&v->mu);
+	bool was = unlink_locked(v, r);
+	pthread_mutex_unlock(&v->mu);
+	if (was) {
+		remove_files_and_publish(v, r);
+		vm_put(r);   /* the list's reference */
+	}
+	return 0;
+}
+
+size_t vms_using_image(struct vms *v, const char *image_id)
+{
+	size_t n = 0;
+	pthread_mutex_lock(&v->mu);
+	for (size_t i = 0; i < v->n; i++)
+		if (v->recs[i]->state <= VM_STOPPING && !strcmp(v->recs[i]->image_id, image_id))
+			n++;
+	pthread_mutex_unlock(&v->mu);
+	return n;
+}
+
+void vms_count(struct vms *v, size_t counts[VM_GONE + 1])
+{
+	memset(counts, 0, sizeof(size_t) * (VM_GONE + 1));
+	pthread_mutex_lock(&v->mu);
+	for (size_t i = 0; i < v->n; i++)
+		counts[v->recs[i]->state]++;
+	pthread_mutex_unlock(&v->mu);
+}

@@ -1,0 +1,123 @@
+/* vms.h - the daemon's VMs: one record per VM, one worker per running VM.
+ *
+ * A VM is created from an image already in the store: its layers (erofs
+ * files) become read-only virtio-blk disks that the guest stacks under an
+ * overlay (sm.layers=N), and a supermachine-vmm worker (worker.h) runs it.
+ * vms_create() returns once the guest agent answers on the VM's vsock
+ * socket (state "running"), or with the reason it never did.
+ *
+ * States: starting -> running -> exited; a VM of a previous daemon run
+ * (whose worker died with that daemon) is "gone". Records are reference
+ * counted: vms_get()/vms_create() hand out a reference that vm_put()
+ * drops; a removed VM is freed when its last user lets go.
+ *
+ * Each VM has a directory DATA/vms/ID holding console.log (the guest's
+ * serial console), vmm.log (the worker's own output) and vsock.sock (the
+ * hybrid vsock socket of the guest agent). Rows of a small SQLite table
+ * (DATA/vms.db) let a restarted daemon find the previous run's VMs: they
+ * are marked gone and their directories removed.
+ *
+ * Lifecycle events (vm.created, vm.started, vm.exited, vm.removed) go to
+ * the on_event hook with the VM's JSON.
+ */
+#ifndef SM_VMS_H
+#define SM_VMS_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+
+struct vms;
+struct vm_rec;
+struct sm_image_config;
+
+struct vms_config {
+	const char *data_dir;
+	const char *vmm_path;
+	const char *kernel;           /* bzImage for the guests */
+	const char *initrd;           /* our initramfs */
+	unsigned boot_timeout_s;      /* until the agent answers */
+	/* type "vm.created"...; takes the reference to fields */
+	void (*on_event)(void *ud, const char *type, json_t *fields);
+	void *ud;
+};
+
+struct vm_spec {
+	const char *image;            /* the name the client gave */
+	const struct sm_image_config *image_cfg; /* from the store (copied) */
+	int vcpus;
+	unsigned memory_mib;
+	const char *const *env;       /* "K=V" overrides, NULL-terminated or NULL */
+	const char *workdir, *user;   /* NULL: the image's */
+	const char *const *cmd;       /* replaces the image's cmd; NULL: keep */
+	json_t *labels;               /* object of strings or NULL (borrowed) */
+	bool auto_remove;
+};
+
+enum vm_state { VM_STARTING, VM_RUNNING, VM_STOPPING, VM_EXITED, VM_GONE };
+
+const char *vm_state_name(enum vm_state s);
+
+/* Opens DATA/vms.db, marks the previous run's VMs gone and removes their
+ * files. */
+int vms_open(const struct vms_config *cfg, struct vms **out, char *err, size_t errlen);
+/* Kills every worker (SIGKILL) and waits for them to be reaped. */
+void vms_kill_all(struct vms *v);
+/* vms_kill_all, then frees. */
+void vms_close(struct vms *v);
+
+/* Creates and boots a VM; see the top of this file. On failure the VM is
+ * left exited (its id in id_out when one was made) and -1 returned. */
+int vms_create(struct vms *v, const struct vm_spec *spec, struct vm_rec **out,
+	       char *id_out, size_t idlen, char *err, size_t errlen);
+
+/* By id or unique id prefix (4+ characters). NULL: not found (err says
+ * whether it is ambiguous). */
+struct vm_rec *vms_get(struct vms *v, const char *id, char *err, size_t errlen);
+void vm_put(struct vm_rec *r);
+
+/* Every VM (references), for listing; vms_list_free drops them. */
+size_t vms_list(struct vms *v, struct vm_rec ***out);
+void vms_list_free(struct vm_rec **list, size_t n);
+
+json_t *vm_json(struct vm_rec *r);
+enum vm_state vm_state(struct vm_rec *r);
+const char *vm_id(const struct vm_rec *r);
+bool vm_has_label(struct vm_rec *r, const char *key, const char *value);
+
+/* Paths inside the VM's directory. */
+const char *vm_vsock_path(const struct vm_rec *r);
+const char *vm_console_path(const struct vm_rec *r);
+
+/* The image's settings merged with the VM's overrides, for exec. */
+const struct sm_image_config *vm_image_config(const struct vm_rec *r);
+const char *vm_workdir(const struct vm_rec *r);  /* "" when unset */
+const char *vm_user(const struct vm_rec *r);     /* "" when unset */
+/* The VM's default command: entrypoint + (the VM's cmd, else the
+ * image's); NULL-terminated, caller frees the array only. NULL when empty
+ * (or out of memory). */
+const char **vm_command(const struct vm_rec *r);
+/* Image env, then VM env (later keys win); NULL-terminated, caller frees
+ * the array only (strings belong to the record). */
+const char **vm_env(const struct vm_rec *r);
+
+/* Stops a VM: the guest powers off through its agent, else the worker is
+ * told to stop, else killed. Returns once it has exited. */
+int vms_stop(struct vms *v, struct vm_rec *r, char *err, size_t errlen);
+
+/* Removes an exited or gone VM (force: stops it first). -1 with errno
+ * EBUSY when it is running and !force. */
+int vms_remove(struct vms *v, struct vm_rec *r, bool force, char *err, size_t errlen);
+
+/* Kills the worker with SIGKILL (for tests of crash handling, via the
+ * worker pid in vm_json). */
+int vm_worker_pid(struct vm_rec *r);
+
+/* VMs (not exited or gone) created from image id. */
+size_t vms_using_image(struct vms *v, const char *image_id);
+
+/* Counts per state, for /metrics. */
+void vms_count(struct vms *v, size_t counts[VM_GONE + 1]);
+
+#endif

@@ -1,0 +1,107 @@
+/* vms_boot.c - start a VM's worker and wait for its guest agent.
+ *
+ * The VMM gets the kernel, our initramfs, "sm.layers=N" on the kernel
+ * command line and one read-only disk per image layer, lowest first (the
+ * guest's init stacks them: guest/init_rootfs.c), plus the hybrid vsock
+ * socket and the console log in the VM's directory. The VM counts as
+ * running once the agent answers a ping through that socket.
+ */
+#include "daemon/vms/vms_int.h"
+#include "daemon/vm/agent_client.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define MAX_LAYERS 8   /* virtio disks the VMM attaches (VIRTIO_MAX_DISKS) */
+#define AGENT_TRY_MS 2000
+
+static void on_ready(void *ud)
+{
+	(void)ud;  /* the agent's answer, not the VMM's READY, makes it running */
+}
+
+static void on_exit_hook(void *ud, const struct worker_exit *ex)
+{
+	vms_on_exit(ud, ex);
+}
+
+int boot_start(struct vms *v, struct vm_rec *r, char *err, size_t errlen)
+{
+	size_t nl = r->cfg->n_layers;
+	if (nl == 0 || nl > MAX_LAYERS) {
+		snprintf(err, errlen, "image has %zu layers; a VM takes 1 to %d", nl, MAX_LAYERS);
+		return -1;
+	}
+	char cmdline[128], vcpus[16], mem[16], vmmlog[PATH_MAX + 16];
+	char disks[MAX_LAYERS][PATH_MAX + 4];
+	const char *argv[48];
+	size_t a = 0;
+	snprintf(cmdline, sizeof cmdline, "console=ttyS0 quiet sm.layers=%zu", nl);
+	snprintf(vcpus, sizeof vcpus, "%d", r->vcpus);
+	snprintf(mem, sizeof mem, "%u", r->memory_mib);
+	snprintf(vmmlog, sizeof vmmlog, "%s/vmm.log", r->dir);
+	argv[a++] = "--kernel"; argv[a++] = v->kernel;
+	argv[a++] = "--initrd"; argv[a++] = v->initrd;
+	argv[a++] = "--cmdline"; argv[a++] = cmdline;
+	argv[a++] = "--vcpus"; argv[a++] = vcpus;
+	argv[a++] = "--mem"; argv[a++] = mem;
+	argv[a++] = "--console-log"; argv[a++] = r->console;
+	argv[a++] = "--vsock"; argv[a++] = r->vsock;
+	for (size_t i = 0; i < nl; i++) {
+		snprintf(disks[i], sizeof disks[i], "%s,ro", r->cfg->layers[i]);
+		argv[a++] = "--disk";
+		argv[a++] = disks[i];
+	}
+	argv[a] = NULL;
+	struct worker_hooks hooks = { .on_ready = on_ready, .on_exit = on_exit_hook, .ud = r };
+	pthread_mutex_lock(&v->mu);
+	r->refs++;   /* the worker's reference, dropped in vms_on_exit */
+	pthread_mutex_unlock(&v->mu);
+	struct worker *w;
+	if (worker_start(v->vmm_path, argv, vmmlog, &hooks, &w, err, errlen) < 0) {
+		vm_put(r);
+		return -1;
+	}
+	pthread_mutex_lock(&v->mu);
+	r->w = w;
+	r->pid = worker_pid(w);
+	pthread_mutex_unlock(&v->mu);
+	return 0;
+}
+
+static long mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000;
+}
+
+int boot_wait_agent(struct vms *v, struct vm_rec *r, char *err, size_t errlen)
+{
+	long deadline = mono_ms() + (long)v->cfg.boot_timeout_s * 1000;
+	char cerr[512] = "";
+	for (;;) {
+		if (vm_state(r) != VM_STARTING) {
+			pthread_mutex_lock(&v->mu);
+			snprintf(err, errlen, "the VM ended while booting: %s (console: %s)",
+				 r->why, r->console);
+			pthread_mutex_unlock(&v->mu);
+			return -1;
+		}
+		struct agent_client *c = agent_client_connect(r->vsock, SM_AGENT_PORT, AGENT_TRY_MS,
+							      cerr, sizeof cerr);
+		if (c) {
+			int rc = agent_client_ping(c, AGENT_TRY_MS);
+			agent_client_close(c);
+			if (rc == 0)
+				return 0;
+		}
+		if (mono_ms() > deadline) {
+			snprintf(err, errlen, "the guest agent did not answer within %us (%s; "
+				 "console: %s)", v->cfg.boot_timeout_s, cerr, r->console);
+			return -1;
+		}
+	}
+}

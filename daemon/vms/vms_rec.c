@@ -1,0 +1,314 @@
+/* vms_rec.c - one VM's record: made from a create request (with a copy of
+ * the image's settings), shown as JSON, rebuilt from a previous run's row,
+ * and the merged settings exec uses. */
+
+#include "daemon/vms/vms_int.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static char **strv_copy(char *const *src, size_t n)
+{
+	char **v = calloc(n + 1, sizeof *v);
+	for (size_t i = 0; v && i < n; i++)
+		if (!(v[i] = strdup(src[i]))) {
+			for (size_t j = 0; j < i; j++)
+				free(v[j]);
+			free(v);
+			return NULL;
+		}
+	return v;
+}
+
+static size_t strv_len(const char *const *v)
+{
+	size_t n = 0;
+	while (v && v[n])
+		n++;
+	return n;
+}
+
+static void strv_free(char **v)
+{
+	for (size_t i = 0; v && v[i]; i++)
+		free(v[i]);
+	free(v);
+}
+
+static struct sm_image_config *config_copy(const struct sm_image_config *c)
+{
+	struct sm_image_config *d = calloc(1, sizeof *d);
+	if (!d)
+		return NULL;
+	d->manifest_digest = strdup(c->manifest_digest);
+	d->workdir = strdup(c->workdir ? c->workdir : "");
+	d->user = strdup(c->user ? c->user : "");
+	d->entrypoint = strv_copy(c->entrypoint, c->n_entrypoint);
+	d->n_entrypoint = c->n_entrypoint;
+	d->cmd = strv_copy(c->cmd, c->n_cmd);
+	d->n_cmd = c->n_cmd;
+	d->env = strv_copy(c->env, c->n_env);
+	d->n_env = c->n_env;
+	d->layers = strv_copy(c->layers, c->n_layers);
+	d->n_layers = c->n_layers;
+	if (!d->manifest_digest || !d->workdir || !d->user || !d->entrypoint || !d->cmd ||
+	    !d->env || !d->layers) {
+		sm_image_config_free(d);
+		return NULL;
+	}
+	return d;
+}
+
+static int new_id(char *id)
+{
+	unsigned char b[VM_ID_LEN / 2];
+	if (getrandom(b, sizeof b, 0) != (ssize_t)sizeof b)
+		return -1;
+	for (size_t i = 0; i < sizeof b; i++)
+		sprintf(id + 2 * i, "%02x", b[i]);
+	return 0;
+}
+
+struct vm_rec *rec_new(struct vms *v, const struct vm_spec *spec, char *err, size_t errlen)
+{
+	struct vm_rec *r = calloc(1, sizeof *r);
+	if (!r || new_id(r->id) < 0)
+		goto oom;
+	r->v = v;
+	r->refs = 1;
+	r->outcome = -1;
+	r->vcpus = spec->vcpus;
+	r->memory_mib = spec->memory_mib;
+	r->auto_remove = spec->auto_remove;
+	r->created = time(NULL);
+	r->labels = spec->labels ? json_deep_copy(spec->labels) : json_object();
+	r->image = strdup(spec->image);
+	r->workdir = strdup(spec->workdir ? spec->workdir : "");
+	r->user = strdup(spec->user ? spec->user : "");
+	r->env = strv_copy((char *const *)spec->env, strv_len(spec->env));
+	r->cfg = config_copy(spec->image_cfg);
+	if (spec->cmd && !(r->cmd = strv_copy((char *const *)spec->cmd, strv_len(spec->cmd))))
+		goto oom;
+	if (!r->labels || !r->image || !r->workdir || !r->user || !r->env || !r->cfg ||
+	    !(r->image_id = strdup(r->cfg->manifest_digest)))
+		goto oom;
+	return r;
+oom:
+	snprintf(err, errlen, "creating a VM record: out of memory or no randomness");
+	if (r)
+		rec_free(r);
+	return NULL;
+}
+
+void rec_free(struct vm_rec *r)
+{
+	worker_free(r->w);
+	json_decref(r->labels);
+	strv_free(r->env);
+	strv_free(r->cmd);
+	free(r->image);
+	free(r->image_id);
+	free(r->workdir);
+	free(r->user);
+	if (r->cfg)
+		sm_image_config_free(r->cfg);
+	free(r);
+}
+
+int rec_paths(struct vm_rec *r, char *err, size_t errlen)
+{
+	int n = snprintf(r->dir, sizeof r->dir, "%s/vms/%s", r->v->data_dir, r->id);
+	int m = snprintf(r->vsock, sizeof r->vsock, "%s/vsock.sock", r->dir);
+	snprintf(r->console, sizeof r->console, "%s/console.log", r->dir);
+	if (n < 0 || (size_t)n >= sizeof r->dir || m < 0 || (size_t)m >= sizeof r->vsock) {
+		snprintf(err, errlen, "VM socket path %s/vsock.sock is longer than a Unix socket "
+			 "path may be (%zu bytes): use a shorter data dir", r->dir,
+			 sizeof r->vsock - 1);
+		return -1;
+	}
+	return 0;
+}
+
+static json_t *time_json(time_t t)
+{
+	char buf[32];
+	struct tm tm;
+	if (!t)
+		return json_null();
+	gmtime_r(&t, &tm);
+	strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return json_string(buf);
+}
+
+static json_t *strv_json(char *const *v)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; a && v && v[i]; i++)
+		json_array_append_new(a, json_string(v[i]));
+	return a;
+}
+
+json_t *rec_json_locked(struct vm_rec *r)
+{
+	json_t *j = json_pack("{s:s,s:s,s:s?,s:s,s:i,s:I,s:O,s:o,s:o,s:s,s:s,s:b,s:o,s:o,s:o}",
+		"id", r->id, "image", r->image, "image_id", r->image_id,
+		"state", vm_state_name(r->state), "vcpus", r->vcpus,
+		"memory_mib", (json_int_t)r->memory_mib, "labels", r->labels,
+		"env", strv_json(r->env), "cmd", r->cmd ? strv_json(r->cmd) : json_null(), "workdir", r->workdir, "user", r->user,
+		"auto_remove", r->auto_remove, "created", time_json(r->created),
+		"started", time_json(r->started), "exited", time_json(r->exited));
+	if (!j)
+		return NULL;
+	if (r->pid > 0 && (r->state == VM_STARTING || r->state == VM_RUNNING ||
+			   r->state == VM_STOPPING))
+		json_object_set_new(j, "worker_pid", json_integer(r->pid));
+	if (r->state == VM_EXITED || r->state == VM_GONE)
+		json_object_set_new(j, "exit", json_pack("{s:i,s:s}", "outcome", r->outcome,
+							 "reason", r->why));
+	return j;
+}
+
+static char *jstr_dup(json_t *j, const char *key)
+{
+	const char *s = json_string_value(json_object_get(j, key));
+	return strdup(s ? s : "");
+}
+
+static time_t jtime(json_t *j, const char *key)
+{
+	const char *s = json_string_value(json_object_get(j, key));
+	struct tm tm = { 0 };
+	if (!s || !strptime(s, "%Y-%m-%dT%H:%M:%SZ", &tm))
+		return 0;
+	return timegm(&tm);
+}
+
+/* A previous run's VM: listed and removable, never run again. */
+struct vm_rec *rec_from_json(struct vms *v, json_t *j)
+{
+	const char *id = json_string_value(json_object_get(j, "id"));
+	struct vm_rec *r = calloc(1, sizeof *r);
+	if (!r || !id || strlen(id) != VM_ID_LEN) {
+		free(r);
+		return NULL;
+	}
+	strcpy(r->id, id);
+	r->v = v;
+	r->refs = 1;
+	r->outcome = -1;
+	r->state = VM_GONE;
+	r->image = jstr_dup(j, "image");
+	r->image_id = jstr_dup(j, "image_id");
+	r->workdir = jstr_dup(j, "workdir");
+	r->user = jstr_dup(j, "user");
+	r->env = calloc(1, sizeof(char *));
+	json_t *labels = json_object_get(j, "labels");
+	r->labels = json_is_object(labels) ? json_deep_copy(labels) : json_object();
+	r->vcpus = (int)json_integer_value(json_object_get(j, "vcpus"));
+	r->memory_mib = (unsigned)json_integer_value(json_object_get(j, "memory_mib"));
+	r->created = jtime(j, "created");
+	r->started = jtime(j, "started");
+	r->exited = jtime(j, "exited");
+	snprintf(r->why, sizeof r->why, "its daemon stopped or died");
+	char err[256];
+	if (!r->image || !r->image_id || !r->workdir || !r->user || !r->env || !r->labels ||
+	    rec_paths(r, err, sizeof err) < 0) {
+		rec_free(r);
+		return NULL;
+	}
+	return r;
+}
+
+static void rmtree_at(int dirfd)
+{
+	DIR *d = fdopendir(dirfd);
+	struct dirent *e;
+	if (!d) {
+		close(dirfd);
+		return;
+	}
+	while ((e = readdir(d))) {
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		if (unlinkat(dirfd, e->d_name, 0) == 0)
+			continue;
+		int sub = openat(dirfd, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (sub >= 0)
+			rmtree_at(sub);
+		unlinkat(dirfd, e->d_name, AT_REMOVEDIR);
+	}
+	closedir(d);
+}
+
+void rmtree(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	rmtree_at(fd);
+	rmdir(dir);
+}
+
+/* --- accessors for exec ------------------------------------------------ */
+
+const struct sm_image_config *vm_image_config(const struct vm_rec *r) { return r->cfg; }
+const char *vm_id(const struct vm_rec *r) { return r->id; }
+const char *vm_vsock_path(const struct vm_rec *r) { return r->vsock; }
+const char *vm_console_path(const struct vm_rec *r) { return r->console; }
+
+const char *vm_workdir(const struct vm_rec *r)
+{
+	return r->workdir[0] || !r->cfg ? r->workdir : r->cfg->workdir;
+}
+
+const char *vm_user(const struct vm_rec *r)
+{
+	return r->user[0] || !r->cfg ? r->user : r->cfg->user;
+}
+
+/* Adds kv, replacing an entry with the same key. */
+static void env_put(const char **env, size_t *n, const char *kv)
+{
+	size_t klen = strcspn(kv, "=");
+	for (size_t i = 0; i < *n; i++)
+		if (!strncmp(env[i], kv, klen) && env[i][klen] == '=') {
+			env[i] = kv;
+			return;
+		}
+	env[(*n)++] = kv;
+}
+
+const char **vm_env(const struct vm_rec *r)
+{
+	size_t ni = r->cfg ? r->cfg->n_env : 0, no = strv_len((const char *const *)r->env), n = 0;
+	const char **env = calloc(ni + no + 1, sizeof *env);
+	if (!env)
+		return NULL;
+	for (size_t i = 0; i < ni; i++)
+		env_put(env, &n, r->cfg->env[i]);
+	for (size_t i = 0; i < no; i++)
+		env_put(env, &n, r->env[i]);
+	return env;
+}
+
+const char **vm_command(const struct vm_rec *r)
+{
+	if (!r->cfg)
+		return NULL;
+	char *const *cmd = r->cmd ? r->cmd : r->cfg->cmd;
+	size_t ne = r->cfg->n_entrypoint, nc = strv_len((const char *const *)cmd), n = 0;
+	if (ne + nc == 0)
+		return NULL;
+	const char **argv = calloc(ne + nc + 1, sizeof *argv);
+	for (size_t i = 0; argv && i < ne; i++)
+		argv[n++] = r->cfg->entrypoint[i];
+	for (size_t i = 0; argv && i < nc; i++)
+		argv[n++] = cmd[i];
+	return argv;
+}

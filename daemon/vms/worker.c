@@ -1,0 +1,273 @@
+/* worker.c - spawn and supervise one supermachine-vmm (see worker.h). */
+
+#include "daemon/vms/worker.h"
+#include "daemon/vm/worker_proto.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define CONTROL_FD 3
+#define MAX_ARGS 64
+
+struct worker {
+	char **argv;               /* full argv for execv */
+	char *stderr_path;
+	struct worker_hooks hooks;
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int phase;                 /* 0 starting, 1 running, 2 exited, -1 failed */
+	char err[512];
+	pid_t pid;
+	int fd;                    /* our end of the channel */
+	bool reaped;               /* pid is no longer ours to signal */
+};
+
+/* In the child, between fork and exec: only async-signal-safe calls. */
+static void child_exec(struct worker *w, int chan, int logfd, pid_t daemon_pid)
+{
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != daemon_pid)
+		_exit(127);   /* the daemon is already gone */
+	setsid();         /* a terminal's Ctrl-C is not the worker's */
+	int devnull = open("/dev/null", O_RDONLY);
+	if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(logfd, 1) < 0 || dup2(logfd, 2) < 0 ||
+	    dup2(chan, CONTROL_FD) < 0)
+		_exit(127);
+	syscall(SYS_close_range, CONTROL_FD + 1, ~0U, 0);
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	execv(w->argv[0], w->argv);
+	_exit(127);
+}
+
+static void set_phase(struct worker *w, int phase)
+{
+	pthread_mutex_lock(&w->mu);
+	w->phase = phase;
+	pthread_cond_broadcast(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+}
+
+static int spawn(struct worker *w)
+{
+	int sv[2];
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+		snprintf(w->err, sizeof w->err, "socketpair: %s", strerror(errno));
+		return -1;
+	}
+	int logfd = open(w->stderr_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+	if (logfd < 0) {
+		snprintf(w->err, sizeof w->err, "%s: %s", w->stderr_path, strerror(errno));
+		close(sv[0]);
+		close(sv[1]);
+		return -1;
+	}
+	pid_t me = getpid();
+	pid_t pid = fork();
+	if (pid == 0)
+		child_exec(w, sv[1], logfd, me);
+	int saved = errno;
+	close(sv[1]);
+	close(logfd);
+	if (pid < 0) {
+		close(sv[0]);
+		snprintf(w->err, sizeof w->err, "fork: %s", strerror(saved));
+		return -1;
+	}
+	w->pid = pid;
+	w->fd = sv[0];
+	return 0;
+}
+
+/* Reads messages until EXITED or EOF; fills ex. */
+static void read_channel(struct worker *w, struct worker_exit *ex)
+{
+	for (;;) {
+		struct worker_msg m;
+		ssize_t n = recv(w->fd, &m, sizeof m, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n != (ssize_t)sizeof m)
+			return;   /* EOF or garbage: the process status tells the rest */
+		m.text[sizeof m.text - 1] = 0;
+		if (m.type == WORKER_READY && w->hooks.on_ready)
+			w->hooks.on_ready(w->hooks.ud);
+		if (m.type == WORKER_EXITED) {
+			ex->outcome = m.value;
+			snprintf(ex->why, sizeof ex->why, "%s", m.text);
+			return;
+		}
+	}
+}
+
+static void describe_status(int st, struct worker_exit *ex)
+{
+	if (ex->outcome >= 0)
+		return;
+	if (WIFSIGNALED(st))
+		snprintf(ex->why, sizeof ex->why, "worker killed by signal %d (%s)",
+			 WTERMSIG(st), strsignal(WTERMSIG(st)));
+	else
+		snprintf(ex->why, sizeof ex->why, "worker exited with status %d and no report",
+			 WEXITSTATUS(st));
+}
+
+static void *worker_thread(void *arg)
+{
+	struct worker *w = arg;
+	if (spawn(w) < 0) {
+		set_phase(w, -1);
+		return NULL;
+	}
+	set_phase(w, 1);
+	struct worker_exit ex = { .outcome = -1 };
+	read_channel(w, &ex);
+	int st = 0;
+	while (waitpid(w->pid, &st, 0) < 0 && errno == EINTR)
+		;
+	pthread_mutex_lock(&w->mu);
+	w->reaped = true;
+	pthread_mutex_unlock(&w->mu);
+	ex.wait_status = st;
+	describe_status(st, &ex);
+	pthread_mutex_lock(&w->mu);
+	close(w->fd);
+	w->fd = -1;
+	pthread_mutex_unlock(&w->mu);
+	w->hooks.on_exit(w->hooks.ud, &ex);
+	set_phase(w, 2);
+	return NULL;
+}
+
+static char **build_argv(const char *vmm, const char *const *argv)
+{
+	size_t n = 0;
+	while (argv[n])
+		n++;
+	if (n > MAX_ARGS)
+		return NULL;
+	char **v = calloc(n + 4, sizeof *v);
+	if (!v)
+		return NULL;
+	v[0] = strdup(vmm);
+	for (size_t i = 0; i < n; i++)
+		v[i + 1] = strdup(argv[i]);
+	v[n + 1] = strdup("--control-fd");
+	v[n + 2] = strdup("3");
+	for (size_t i = 0; i < n + 3; i++)
+		if (!v[i]) {
+			for (size_t j = 0; j < n + 3; j++)
+				free(v[j]);
+			free(v);
+			return NULL;
+		}
+	return v;
+}
+
+static void free_worker(struct worker *w)
+{
+	for (size_t i = 0; w->argv && w->argv[i]; i++)
+		free(w->argv[i]);
+	free(w->argv);
+	free(w->stderr_path);
+	pthread_mutex_destroy(&w->mu);
+	pthread_cond_destroy(&w->cv);
+	free(w);
+}
+
+int worker_start(const char *vmm, const char *const *argv, const char *stderr_path,
+		 const struct worker_hooks *hooks, struct worker **out, char *err, size_t errlen)
+{
+	struct worker *w = calloc(1, sizeof *w);
+	if (!w || !(w->argv = build_argv(vmm, argv)) || !(w->stderr_path = strdup(stderr_path))) {
+		snprintf(err, errlen, "starting a worker: out of memory or too many arguments");
+		if (w)
+			free_worker(w);
+		return -1;
+	}
+	w->hooks = *hooks;
+	w->fd = -1;
+	pthread_mutex_init(&w->mu, NULL);
+	pthread_cond_init(&w->cv, NULL);
+	int rc = pthread_create(&w->thread, NULL, worker_thread, w);
+	if (rc) {
+		snprintf(err, errlen, "worker thread: %s", strerror(rc));
+		free_worker(w);
+		return -1;
+	}
+	pthread_mutex_lock(&w->mu);
+	while (w->phase == 0)
+		pthread_cond_wait(&w->cv, &w->mu);
+	int phase = w->phase;
+	pthread_mutex_unlock(&w->mu);
+	if (phase < 0) {
+		snprintf(err, errlen, "starting %s: %s", vmm, w->err);
+		pthread_join(w->thread, NULL);
+		free_worker(w);
+		return -1;
+	}
+	*out = w;
+	return 0;
+}
+
+pid_t worker_pid(const struct worker *w)
+{
+	return w->pid;
+}
+
+int worker_stop(struct worker *w)
+{
+	struct worker_msg m = { .type = WORKER_STOP };
+	pthread_mutex_lock(&w->mu);
+	int rc = w->phase == 1 && w->fd >= 0 &&
+		 send(w->fd, &m, sizeof m, MSG_NOSIGNAL | MSG_DONTWAIT) == (ssize_t)sizeof m ? 0 : -1;
+	pthread_mutex_unlock(&w->mu);
+	return rc;
+}
+
+void worker_kill(struct worker *w)
+{
+	pthread_mutex_lock(&w->mu);
+	if (w->phase == 1 && !w->reaped)
+		kill(w->pid, SIGKILL);   /* not reaped yet: the pid is still ours */
+	pthread_mutex_unlock(&w->mu);
+}
+
+bool worker_wait(struct worker *w, int timeout_ms)
+{
+	struct timespec until;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += timeout_ms / 1000;
+	until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&w->mu);
+	while (w->phase == 1)
+		if (pthread_cond_timedwait(&w->cv, &w->mu, &until) == ETIMEDOUT)
+			break;
+	bool done = w->phase == 2;
+	pthread_mutex_unlock(&w->mu);
+	return done;
+}
+
+void worker_free(struct worker *w)
+{
+	if (!w)
+		return;
+	pthread_join(w->thread, NULL);
+	free_worker(w);
+}

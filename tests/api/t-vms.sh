@@ -1,0 +1,126 @@
+#!/bin/bash
+# The VM routes' answers that need no running VM, natively: every body,
+# query and path check (400), unknown VMs (404), an image without a command
+# (422), KVM unusable (503: this daemon's VMM is missing, so its probe says
+# no on any host) - each with its status and error code, the daemon still
+# answering afterwards, and /metrics and /v1/info showing no VM. Running VMs
+# are the vm suite's (tests/vm/api), through the kvmhost runner.
+. "$(dirname "$0")/lib.sh"
+
+layout="$SM_BUILD_ROOT/daemon/store/layer/busybox-oci"
+[ -f "$layout/index.json" ] || fail "no bundled image at $layout"
+cp -r "$layout" "$WORK/bb"
+{ umoci config --image "$WORK/bb:latest" --clear=config.cmd --tag nocmd &&
+	umoci rm --image "$WORK/bb:latest"; } > /dev/null ||
+	fail "umoci: an image without a cmd"
+start_daemon
+req POST /v1/images/import -d "{\"path\": \"$layout\"}"
+tail -1 "$WORK/body" | jq -e '.type == "image"' > /dev/null || fail "import: $(body)"
+req POST /v1/images/import -d "{\"path\": \"$WORK/bb\", \"tag\": \"local/nocmd:v1\"}"
+tail -1 "$WORK/body" | jq -e '.type == "image" and .image.cmd == []' > /dev/null ||
+	fail "import nocmd: $(body)"
+
+note "POST /v1/vms: the body"
+bad_create() { # BODY MESSAGE_PART
+	req POST /v1/vms -d "$1"
+	expect_status 400
+	case $(jbody .error.code) in invalid_json|invalid_field) ;; *) fail "code: $(body)" ;; esac
+	jbody .error.message | grep -qF -- "$2" || fail "message lacks '$2': $(body)"
+}
+bad_create '{"image":' 'malformed JSON'
+bad_create '[]' 'must be a JSON object'
+bad_create '{}' 'missing required field "image"'
+bad_create '{"image":"busybox","cpus":2}' 'unknown field "cpus"'
+bad_create '{"image":"busybox","vcpus":"2"}' '"vcpus"'
+bad_create '{"image":"busybox","vcpus":0}' '"vcpus" must be 1 to 64'
+bad_create '{"image":"busybox","vcpus":65}' '"vcpus" must be 1 to 64'
+bad_create '{"image":"busybox","memory":16}' '"memory" (MiB)'
+bad_create '{"image":"busybox","env":["NOEQUALS"]}' 'is not KEY=VALUE'
+bad_create '{"image":"busybox","env":"A=1"}' '"env"'
+bad_create '{"image":"busybox","labels":{"a":1}}' 'label "a" must be a string'
+bad_create '{"image":"busybox","cmd":[]}' '"cmd" must not be empty'
+bad_create '{"image":"busybox","auto_remove":"yes"}' '"auto_remove"'
+req POST '/v1/vms?x=1' -d '{"image":"busybox"}'
+expect_status 400 invalid_query
+
+note "POST /v1/vms: the image, its command, then KVM"
+req POST /v1/vms -d '{"image":"no/such:image"}'
+expect_status 404 not_found
+req POST /v1/vms -d '{"image":"local/nocmd:v1"}'
+expect_status 422 no_command "neither an entrypoint nor a cmd"
+req POST /v1/vms -d '{"image":"busybox"}'
+expect_status 503 kvm_unavailable "KVM cannot run guests here"
+req POST /v1/vms -d '{"image":"local/nocmd:v1","cmd":["sh"]}'
+expect_status 503 kvm_unavailable
+req GET /v1/vms
+expect_status 200
+[ "$(jbody '.vms | length')" = 0 ] || fail "a refused create left a VM: $(body)"
+
+note "listing filters"
+req GET '/v1/vms?state=running&label=a=b&label=c'
+expect_status 200
+[ "$(jbody '.vms | length')" = 0 ] || fail "filtered list: $(body)"
+req GET '/v1/vms?state=sleeping'
+expect_status 400 invalid_query "state \"sleeping\""
+req GET '/v1/vms?all=1'
+expect_status 400 invalid_query
+
+note "unknown VMs"
+for p in /v1/vms/0123456789abcdef /v1/vms/abcd /v1/vms/abcd/logs \
+	'/v1/vms/abcd/logs?follow=1' '/v1/vms/abcd/files?path=/etc/hostname'; do
+	req GET "$p"
+	expect_status 404 not_found "no such VM"
+done
+req GET /v1/vms/ab   # too short to be a prefix
+expect_status 404 not_found
+req DELETE /v1/vms/abcd
+expect_status 404 not_found
+req DELETE '/v1/vms/abcd?force=1'
+expect_status 404 not_found
+req POST /v1/vms/abcd/stop
+expect_status 404 not_found
+req POST /v1/vms/abcd/exec -d '{"argv":["true"]}'
+expect_status 404 not_found
+req POST /v1/vms/abcd/exec/0011223344556677/signal -d '{"signal":2}'
+expect_status 404 not_found
+req PUT '/v1/vms/abcd/files?path=/tmp/x' --data-binary 'data'
+expect_status 404 not_found
+
+note "exec, signal and file checks come before the VM lookup"
+bad_exec() { # BODY MESSAGE_PART
+	req POST /v1/vms/abcd/exec -d "$1"
+	expect_status 400
+	jbody .error.message | grep -qF -- "$2" || fail "message lacks '$2': $(body)"
+}
+bad_exec '{"argv":[]}' '"argv" must not be empty'
+bad_exec '{"argv":"ls"}' '"argv"'
+bad_exec '{"argv":["ls"],"env":["=x"]}' 'is not KEY=VALUE'
+bad_exec '{"argv":["ls"],"timeout":-1}' '"timeout"'
+bad_exec '{"argv":["ls"],"timeout":90000}' 'at most 86400'
+bad_exec '{"argv":["ls"],"tty":true}' 'unknown field "tty"'
+req POST /v1/vms/abcd/exec/0011/signal -d '{"signal":0}'
+expect_status 400 invalid_field "signal number"
+req POST /v1/vms/abcd/exec/0011/signal -d '{}'
+expect_status 400 invalid_field "signal"
+for q in '' 'path=relative' 'path=/a/../etc/passwd' 'path=/a/./b' 'path=/x&bogus=1'; do
+	req GET "/v1/vms/abcd/files?$q"
+	expect_status 400
+done
+req PUT '/v1/vms/abcd/files?path=/tmp/x&mode=999' --data-binary 'data'
+expect_status 400 invalid_query "octal"
+req GET '/v1/vms/abcd/logs?follow=maybe'
+expect_status 400 invalid_query
+
+note "methods"
+req PATCH /v1/vms/abcd
+expect_status 405
+req GET /v1/vms/abcd/stop
+expect_status 405
+
+still_alive
+[ "$(metric 'supermachine_vms{state="running"}')" = 0 ] || fail "vms gauge: $(metric 'supermachine_vms{state="running"}')"
+[ "$(metric supermachine_exec_duration_seconds_count)" = 0 ] || fail "exec histogram"
+req GET /v1/info
+jbody '.vms.running == 0 and (.guest.kernel | type) == "string"' | grep -qx true ||
+	fail "info: $(body)"
+stop_daemon
