@@ -1,6 +1,7 @@
 /* cli.c - supermachine: a thin CLI over libsupermachine.
  *
  * docker/podman habits: `supermachine pull busybox`, `images`, `rmi`,
+ * `run --rm busybox -- echo hi`, `exec`, `ps`, `rm`, `cp`, `logs`,
  * tables for people and --json for programs. Global options come before
  * the command; every command also takes --json. When the daemon cannot be
  * reached the message says so and names the socket.
@@ -21,6 +22,16 @@ static const struct {
 	{ "import", cmd_import, "import [--tag TAG] PATH           import an OCI layout or docker-save tar" },
 	{ "images", cmd_images, "images [-q]                       list images" },
 	{ "rmi", cmd_rmi, "rmi [-f] IMAGE...                 remove images" },
+	{ "run", cmd_run, "run [--rm] [-e K=V] [-w DIR] [-u USER] [--cpus N] [--memory M] [-i]\n"
+	  "      [--label K=V] [--timeout S] IMAGE [-- CMD...]\n"
+	  "                                    run a command in a new VM (--rm: remove it after)" },
+	{ "create", cmd_create, "create [run's VM options] IMAGE [-- CMD...]  boot a VM, print its id" },
+	{ "exec", cmd_exec, "exec [-e K=V] [-w DIR] [-u USER] [-i] VM -- CMD...  run a command in a VM" },
+	{ "ps", cmd_ps, "ps [-a]                           list running VMs (-a: all)" },
+	{ "stop", cmd_stop, "stop VM...                        power VMs off" },
+	{ "rm", cmd_rm, "rm [-f] VM...                     remove VMs (-f: even running ones)" },
+	{ "logs", cmd_logs, "logs [-f] VM                      a VM's console (-f: follow)" },
+	{ "cp", cmd_cp, "cp SRC DST                        copy a file host<->VM (VM:/path; - is stdio)" },
 	{ "info", cmd_info, "info                              daemon and KVM status" },
 	{ "version", cmd_version, "version                           client and daemon versions" },
 	{ "events", cmd_events, "events [--type PREFIX]            follow lifecycle events" },

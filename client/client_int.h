@@ -32,6 +32,8 @@ struct http_call {
 	FILE *upload;
 	long upload_len;
 	http_line_fn on_line;    /* NULL: a single JSON answer into *answer */
+	/* A 200 body as raw bytes (files, logs) instead; non-zero stops. */
+	int (*on_bytes)(const char *p, size_t n, void *ud);
 	void *ud;
 };
 
@@ -42,6 +44,13 @@ int http_call(sm_client *c, const struct http_call *call, json_t **answer);
 /* Appends name to buf, percent-escaping what a path segment cannot hold
  * (slashes and colons stay). NULL when it does not fit. */
 char *http_escape_path(const char *prefix, const char *name, const char *suffix);
+
+/* A query-string value, percent-escaped (http.c); malloc'd or NULL. */
+char *curl_escape_query(sm_client *c, const char *s);
+
+/* base64.c */
+char *b64_encode(const void *data, size_t n);
+int b64_decode(const char *s, unsigned char *out, size_t *n);
 
 /* json helpers (json_out.c) */
 char *jdup(json_t *obj, const char *key);

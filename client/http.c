@@ -68,10 +68,17 @@ static size_t on_data(char *p, size_t size, size_t n, void *ud)
 {
 	struct exchange *x = ud;
 	size_t len = size * n;
-	if (!x->len && !x->streaming && x->call->on_line) {
+	if (!x->len && !x->streaming && (x->call->on_line || x->call->on_bytes)) {
 		long status = 0;
 		curl_easy_getinfo(x->curl, CURLINFO_RESPONSE_CODE, &status);
 		x->streaming = status == 200;
+	}
+	if (x->streaming && x->call->on_bytes) {
+		if (x->call->on_bytes(p, len, x->call->ud)) {
+			x->stop = SM_E_STOPPED;
+			return 0;
+		}
+		return len;
 	}
 	if (grow(x, len) < 0) {
 		x->stop = SM_E_NOMEM;
@@ -123,7 +130,7 @@ static struct curl_slist *setup(struct exchange *x, char *url, size_t urllen)
 	curl_easy_setopt(h, CURLOPT_URL, url);
 	curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, call->method);
 	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, x->c->connect_timeout_ms);
-	if (!call->on_line && x->c->timeout_ms)
+	if (!call->on_line && !call->on_bytes && x->c->timeout_ms)
 		curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, x->c->timeout_ms);
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, x);
@@ -218,5 +225,13 @@ char *http_escape_path(const char *prefix, const char *name, const char *suffix)
 			p += sprintf(p, "%%%02X", *s);
 	}
 	strcpy(p, suffix);
+	return out;
+}
+
+char *curl_escape_query(sm_client *c, const char *s)
+{
+	char *e = curl_easy_escape(c->curl, s, 0);
+	char *out = e ? strdup(e) : NULL;
+	curl_free(e);
 	return out;
 }

@@ -168,33 +168,99 @@ struct sm_events_opts {
  * or the daemon ends the stream (SM_OK). */
 int sm_events(sm_client *c, const struct sm_events_opts *opts, sm_event_fn fn, void *ud);
 
-/* --- coming with the VM routes -----------------------------------------
- * The headline call, designed now and built when VMs exist (it is not in
- * this version of the library):
- *
- *   struct sm_run_opts {
- *           const char *const *env;      NULL-terminated "K=V"
- *           const char *workdir, *user;  NULL: the image's
- *           int vcpus; unsigned memory_mib;  0: the daemon's defaults
- *           long timeout_ms;             0: none
- *           const void *stdin_data; size_t stdin_len;
- *           void (*on_output)(int fd, const char *buf, size_t n, void *ud);
- *           void *ud;                    NULL on_output: collect into result
- *   };
- *   struct sm_run_result {
- *           int exit_code, signal, timed_out;
- *           char *stdout_buf; size_t stdout_len;
- *           char *stderr_buf; size_t stderr_len;
- *           uint64_t duration_us;
- *   };
- *   int sm_run(sm_client *c, const char *image, const char *const *argv,
- *              const struct sm_run_opts *opts, struct sm_run_result *result);
- *   void sm_run_result_free(struct sm_run_result *r);
- *
- * sm_run pulls the image if needed, creates a VM, execs argv, streams or
- * collects the output, removes the VM and returns SM_OK with the guest's
- * exit code in result (a non-zero exit is not a library error).
- */
+/* --- VMs ---------------------------------------------------------------- */
+
+struct sm_vm {
+	char *id;
+	char *image, *image_id;
+	char *state;             /* "starting", "running", "stopping", "exited", "gone" */
+	int vcpus;
+	unsigned memory_mib;
+	char *created;           /* RFC 3339 */
+	char *exit_reason;       /* NULL while it runs */
+	int worker_pid;          /* 0 when none */
+	char *json;
+};
+void sm_vm_free(struct sm_vm *vm);
+void sm_vm_list_free(struct sm_vm *list, size_t n);
+
+struct sm_vm_create_opts {
+	const char *const *env;      /* NULL-terminated "K=V", over the image's */
+	const char *workdir, *user;  /* NULL: the image's */
+	const char *const *cmd;      /* replaces the image's cmd; NULL: keep it */
+	const char *const *labels;   /* NULL-terminated "K=V" */
+	int vcpus;                   /* 0: the daemon's default */
+	unsigned memory_mib;         /* 0: the daemon's default */
+	int auto_remove;             /* remove the VM once it exits */
+};
+/* Boots a VM of an image in the store; returns once its guest is up. */
+int sm_vm_create(sm_client *c, const char *image, const struct sm_vm_create_opts *opts,
+		 struct sm_vm *out);
+/* all: exited and gone VMs too. label: "K" or "K=V" filter, or NULL. */
+int sm_vm_list(sm_client *c, int all, const char *label, struct sm_vm **out, size_t *n);
+int sm_vm_inspect(sm_client *c, const char *id, struct sm_vm *out);
+int sm_vm_stop(sm_client *c, const char *id);
+/* force: stop it first when it runs (else a running VM is SM_E_CONFLICT). */
+int sm_vm_remove(sm_client *c, const char *id, int force);
+
+/* Raw bytes of a body (console logs, files); non-zero stops. */
+typedef int (*sm_bytes_fn)(const char *buf, size_t n, void *ud);
+/* The VM's console; follow: keep going until the VM exits. */
+int sm_vm_logs(sm_client *c, const char *id, int follow, sm_bytes_fn fn, void *ud);
+
+/* --- exec ---------------------------------------------------------------- */
+
+struct sm_exec_opts {
+	const char *const *env;      /* "K=V" over the VM's */
+	const char *cwd, *user;      /* NULL: the VM's */
+	unsigned timeout_s;          /* 0: none */
+	const void *stdin_data;      /* sent whole, then EOF */
+	size_t stdin_len;
+	/* fd 1 or 2; NULL: collected into the result */
+	void (*on_output)(int fd, const char *buf, size_t n, void *ud);
+	/* the daemon's exec id (for sm_exec_signal) and the guest pid */
+	void (*on_start)(const char *exec_id, int pid, void *ud);
+	void *ud;
+};
+struct sm_exec_result {
+	int exit_code;               /* -1 when killed by a signal */
+	int signal, timed_out;
+	uint64_t duration_ms;
+	char *stdout_buf; size_t stdout_len;   /* when on_output is NULL */
+	char *stderr_buf; size_t stderr_len;
+};
+void sm_exec_result_free(struct sm_exec_result *r);
+/* The shell's view of a result: the code, 128+signal, or 124 on timeout. */
+int sm_exec_status(const struct sm_exec_result *r);
+
+/* Runs argv (NULL: the VM's own command, entrypoint + cmd) in a running
+ * VM and waits for it. A non-zero exit is SM_OK with the code in result. */
+int sm_exec(sm_client *c, const char *vm, const char *const *argv,
+	    const struct sm_exec_opts *opts, struct sm_exec_result *result);
+/* Sends signo to a running exec's process group (use another handle than
+ * the one blocked in sm_exec). */
+int sm_exec_signal(sm_client *c, const char *vm, const char *exec_id, int signo);
+
+/* --- files -------------------------------------------------------------- */
+
+int sm_file_write(sm_client *c, const char *vm, const char *path, const void *data,
+		  size_t len, unsigned mode);
+/* *data is malloc'ed (caller frees). */
+int sm_file_read(sm_client *c, const char *vm, const char *path, void **data, size_t *len);
+
+/* --- the common case --------------------------------------------------- */
+
+struct sm_run_opts {
+	struct sm_vm_create_opts vm; /* image settings and resources */
+	struct sm_exec_opts exec;    /* env/cwd/user here are per command */
+	int keep;                    /* leave the VM running afterwards */
+};
+/* Creates a VM of image, runs argv in it (NULL: the image's command),
+ * removes the VM (unless keep) and returns SM_OK with the guest's exit
+ * code, output and duration in result. vm_id_out (may be NULL, 40 bytes)
+ * gets the VM's id. */
+int sm_run(sm_client *c, const char *image, const char *const *argv,
+	   const struct sm_run_opts *opts, struct sm_exec_result *result, char *vm_id_out);
 
 #if defined(__GNUC__)
 #pragma GCC visibility pop

@@ -117,6 +117,27 @@ expect_status 405
 req GET /v1/vms/abcd/stop
 expect_status 405
 
+note "the CLI says the same"
+export SUPERMACHINE_SOCKET="$SOCK"
+st=0; "$CLI" run --rm busybox -- echo hi > "$WORK/out" 2>&1 || st=$?
+[ "$st" = 1 ] && grep -q "KVM cannot run guests here" "$WORK/out" || fail "cli run: $st $(cat "$WORK/out")"
+st=0; "$CLI" run local/nocmd:v1 > "$WORK/out" 2>&1 || st=$?
+[ "$st" = 1 ] && grep -q "neither an entrypoint nor a cmd" "$WORK/out" || fail "cli run nocmd: $(cat "$WORK/out")"
+st=0; "$CLI" exec abcd -- true > "$WORK/out" 2>&1 || st=$?
+[ "$st" = 1 ] && grep -q "no such VM: abcd" "$WORK/out" || fail "cli exec: $st $(cat "$WORK/out")"
+st=0; "$CLI" exec abcd > "$WORK/out" 2>&1 || st=$?
+[ "$st" = 2 ] || fail "cli exec without a command: $st $(cat "$WORK/out")"
+st=0; "$CLI" run --cpus 0 busybox > "$WORK/out" 2>&1 || st=$?
+[ "$st" = 2 ] || fail "cli run --cpus 0: $st $(cat "$WORK/out")"
+st=0; "$CLI" cp /etc/hostname /tmp/x > "$WORK/out" 2>&1 || st=$?
+[ "$st" = 2 ] || fail "cli cp between two host paths: $st $(cat "$WORK/out")"
+st=0; "$CLI" cp abcd:/etc/hostname "$WORK/x" > "$WORK/out" 2>&1 || st=$?
+[ "$st" = 1 ] && grep -q "no such VM" "$WORK/out" || fail "cli cp: $st $(cat "$WORK/out")"
+st=0; "$CLI" rm -f abcd > "$WORK/out" 2>&1 || st=$?
+[ "$st" = 1 ] || fail "cli rm: $st $(cat "$WORK/out")"
+"$CLI" ps | grep -q '^VM ID' || fail "ps header: $("$CLI" ps)"
+[ "$("$CLI" --json ps -a)" = "[]" ] || fail "ps -a --json: $("$CLI" --json ps -a)"
+
 still_alive
 [ "$(metric 'supermachine_vms{state="running"}')" = 0 ] || fail "vms gauge: $(metric 'supermachine_vms{state="running"}')"
 [ "$(metric supermachine_exec_duration_seconds_count)" = 0 ] || fail "exec histogram"

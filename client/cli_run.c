@@ -1,0 +1,320 @@
+/* cli_run.c - run, create and exec: the commands that start guest work.
+ *
+ * Output chunks go to our stdout/stderr as they arrive; the guest
+ * command's exit status becomes ours (128+N for a signal, 124 for a
+ * timeout). Ctrl-C (SIGINT) and SIGTERM are not ours to die of while a
+ * command runs: a thread waits for them and forwards them to the guest
+ * process group through the exec's signal route, on a client handle of
+ * its own. -i sends our stdin (read to EOF first) as the command's input.
+ */
+#include "client/cli.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define MAX_ENV 256
+#define MAX_LABELS 64
+
+struct run_args {
+	const char *env[MAX_ENV + 1];
+	const char *labels[MAX_LABELS + 1];
+	size_t n_env, n_labels;
+	const char *workdir, *user;
+	int vcpus;
+	unsigned memory_mib, timeout_s;
+	bool rm, interactive;
+	char **cmd;                /* after the image / VM, NULL-terminated */
+	const char *target;        /* image (run, create) or VM (exec) */
+};
+
+/* The running exec, for the signal thread. */
+static struct {
+	pthread_mutex_t mu;
+	char vm[64], exec_id[64];
+	const char *socket;
+} fwd = { .mu = PTHREAD_MUTEX_INITIALIZER };
+
+enum { OPT_CPUS = 256, OPT_MEMORY, OPT_RM, OPT_LABEL, OPT_TIMEOUT, OPT_JSON };
+static const struct option run_opts[] = {
+	{ "env", required_argument, NULL, 'e' },
+	{ "workdir", required_argument, NULL, 'w' },
+	{ "user", required_argument, NULL, 'u' },
+	{ "interactive", no_argument, NULL, 'i' },
+	{ "cpus", required_argument, NULL, OPT_CPUS },
+	{ "memory", required_argument, NULL, OPT_MEMORY },
+	{ "rm", no_argument, NULL, OPT_RM },
+	{ "label", required_argument, NULL, OPT_LABEL },
+	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+	{ "json", no_argument, NULL, OPT_JSON },
+	{ NULL, 0, NULL, 0 },
+};
+
+static int number(const char *opt, const char *s, long max, long *out)
+{
+	char *end;
+	errno = 0;
+	*out = strtol(s, &end, 10);
+	if (errno || !*s || *end || *out < 1 || *out > max)
+		return cli_usage_error("%s %s: expected a number from 1 to %ld", opt, s, max);
+	return 0;
+}
+
+/* Memory as MiB, or with a suffix: 512m, 2g. */
+static int memory(const char *s, unsigned *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (*end == 'g' || *end == 'G')
+		v *= 1024, end++;
+	else if (*end == 'm' || *end == 'M')
+		end++;
+	if (errno || end == s || *end || v < 1 || v > (1u << 20))
+		return cli_usage_error("--memory %s: expected MiB (or 512m, 2g)", s);
+	*out = (unsigned)v;
+	return 0;
+}
+
+static int parse_opt(struct cli *cli, int opt, struct run_args *a)
+{
+	long n;
+	switch (opt) {
+	case 'e':
+		if (a->n_env == MAX_ENV || !strchr(optarg, '='))
+			return cli_usage_error("-e %s: expected KEY=VALUE", optarg);
+		a->env[a->n_env++] = optarg;
+		return 0;
+	case OPT_LABEL:
+		if (a->n_labels == MAX_LABELS)
+			return cli_usage_error("too many labels");
+		a->labels[a->n_labels++] = optarg;
+		return 0;
+	case 'w': a->workdir = optarg; return 0;
+	case 'u': a->user = optarg; return 0;
+	case 'i': a->interactive = true; return 0;
+	case OPT_RM: a->rm = true; return 0;
+	case OPT_JSON: cli->json = true; return 0;
+	case OPT_CPUS:
+		if (number("--cpus", optarg, 64, &n))
+			return 2;
+		a->vcpus = (int)n;
+		return 0;
+	case OPT_TIMEOUT:
+		if (number("--timeout", optarg, 86400, &n))
+			return 2;
+		a->timeout_s = (unsigned)n;
+		return 0;
+	case OPT_MEMORY:
+		return memory(optarg, &a->memory_mib) ? 2 : 0;
+	}
+	return cli_usage_error("unknown option (try --help)");
+}
+
+/* Is opt (a letter or a long option's value) in the space-separated list? */
+static bool option_allowed(int opt, const char *allowed)
+{
+	char name[32] = "";
+	if (opt < 256)
+		snprintf(name, sizeof name, "%c", opt);
+	for (const struct option *o = run_opts; opt >= 256 && o->name; o++)
+		if (o->val == opt)
+			snprintf(name, sizeof name, "%s", o->name);
+	size_t n = strlen(name);
+	for (const char *p = allowed; n && (p = strstr(p, name)); p += n)
+		if ((p == allowed || p[-1] == ' ') && (p[n] == ' ' || !p[n]))
+			return true;
+	return false;
+}
+
+/* OPTIONS TARGET [--] [CMD...]; allowed: option letters/names accepted. */
+static int parse_run(struct cli *cli, int argc, char **argv, const char *allowed,
+		     struct run_args *a)
+{
+	int opt;
+	memset(a, 0, sizeof *a);
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "+e:w:u:i", run_opts, NULL)) != -1) {
+		if (opt == '?' || !option_allowed(opt, allowed))
+			return cli_usage_error("%s: unknown option (try --help)", argv[0]);
+		int rc = parse_opt(cli, opt, a);
+		if (rc)
+			return rc;
+	}
+	if (optind >= argc)
+		return cli_usage_error("%s: missing %s", argv[0],
+				       strcmp(argv[0], "exec") ? "IMAGE" : "VM");
+	a->target = argv[optind++];
+	if (optind < argc && !strcmp(argv[optind], "--"))
+		optind++;
+	a->cmd = optind < argc ? argv + optind : NULL;
+	return 0;
+}
+
+static void *signal_thread(void *arg)
+{
+	sigset_t *set = arg;
+	for (;;) {
+		int sig;
+		if (sigwait(set, &sig) != 0)
+			continue;
+		pthread_mutex_lock(&fwd.mu);
+		char vm[64], id[64];
+		snprintf(vm, sizeof vm, "%s", fwd.vm);
+		snprintf(id, sizeof id, "%s", fwd.exec_id);
+		pthread_mutex_unlock(&fwd.mu);
+		if (!id[0])
+			_exit(128 + sig);   /* nothing runs in the guest yet */
+		struct sm_client_opts o = { .socket_path = fwd.socket };
+		sm_client *c;
+		if (sm_client_new(&o, &c) == SM_OK) {
+			if (sm_exec_signal(c, vm, id, sig) != SM_OK)
+				fprintf(stderr, "supermachine: forwarding signal %d: %s\n", sig,
+					sm_errmsg(c));
+			sm_client_free(c);
+		}
+	}
+	return NULL;
+}
+
+static void start_forwarding(struct cli *cli)
+{
+	static sigset_t set;
+	pthread_t t;
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	fwd.socket = sm_client_socket(cli->c);
+	if (pthread_create(&t, NULL, signal_thread, &set) == 0)
+		pthread_detach(t);
+}
+
+static void on_output(int fd, const char *buf, size_t n, void *ud)
+{
+	(void)ud;
+	FILE *f = fd == 1 ? stdout : stderr;
+	fwrite(buf, 1, n, f);
+	fflush(f);
+}
+
+static void on_start(const char *exec_id, int pid, void *ud)
+{
+	(void)pid;
+	pthread_mutex_lock(&fwd.mu);
+	snprintf(fwd.vm, sizeof fwd.vm, "%s", (const char *)ud);
+	snprintf(fwd.exec_id, sizeof fwd.exec_id, "%s", exec_id ? exec_id : "");
+	pthread_mutex_unlock(&fwd.mu);
+}
+
+/* Our whole stdin, for -i. */
+static char *read_stdin(size_t *len)
+{
+	size_t cap = 65536;
+	char *buf = malloc(cap);
+	*len = 0;
+	for (ssize_t n; buf; *len += (size_t)n) {
+		if (*len == cap) {
+			char *b = realloc(buf, cap *= 2);
+			if (!b)
+				break;
+			buf = b;
+		}
+		n = read(STDIN_FILENO, buf + *len, cap - *len);
+		if (n < 0 && errno == EINTR)
+			n = 0;
+		else if (n <= 0)
+			return buf;
+	}
+	free(buf);
+	return NULL;
+}
+
+/* Runs cmd (NULL: the VM's command) in vm; the exit status for the CLI.
+ * per_exec: env, workdir and user are for this command (exec), not
+ * already the VM's (run). */
+static int exec_in(struct cli *cli, const char *vm, char **cmd, const struct run_args *a,
+		   bool per_exec)
+{
+	struct sm_exec_opts eo = {
+		.timeout_s = a->timeout_s,
+		.on_output = on_output, .on_start = on_start, .ud = (void *)vm,
+	};
+	if (per_exec) {
+		eo.env = a->n_env ? a->env : NULL;
+		eo.cwd = a->workdir;
+		eo.user = a->user;
+	}
+	char *in = NULL;
+	if (a->interactive) {
+		if (!(in = read_stdin(&eo.stdin_len)))
+			return cli_usage_error("reading stdin: %s", strerror(errno));
+		eo.stdin_data = in;
+	}
+	struct sm_exec_result res;
+	int st = sm_exec(cli->c, vm, (const char *const *)cmd, &eo, &res);
+	free(in);
+	if (st != SM_OK)
+		return cli_error(cli, st, "exec");
+	int code = sm_exec_status(&res);
+	sm_exec_result_free(&res);
+	return code;
+}
+
+static int create(struct cli *cli, const struct run_args *a, struct sm_vm *vm)
+{
+	struct sm_vm_create_opts o = {
+		.env = a->n_env ? a->env : NULL, .workdir = a->workdir, .user = a->user,
+		.cmd = (const char *const *)a->cmd, .labels = a->n_labels ? a->labels : NULL,
+		.vcpus = a->vcpus, .memory_mib = a->memory_mib, .auto_remove = a->rm,
+	};
+	int st = sm_vm_create(cli->c, a->target, &o, vm);
+	return st == SM_OK ? 0 : cli_error(cli, st, a->target);
+}
+
+int cmd_run(struct cli *cli, int argc, char **argv)
+{
+	struct run_args a;
+	struct sm_vm vm;
+	int rc = parse_run(cli, argc, argv, "e w u i cpus memory rm label timeout json", &a);
+	if (rc)
+		return rc;
+	start_forwarding(cli);
+	if ((rc = create(cli, &a, &vm)))
+		return rc;
+	rc = exec_in(cli, vm.id, NULL, &a, false);
+	int st = a.rm ? sm_vm_remove(cli->c, vm.id, 1) : sm_vm_stop(cli->c, vm.id);
+	if (st != SM_OK)
+		fprintf(stderr, "supermachine: %s VM %s: %s\n", a.rm ? "removing" : "stopping",
+			vm.id, sm_errmsg(cli->c));
+	sm_vm_free(&vm);
+	return rc;
+}
+
+int cmd_create(struct cli *cli, int argc, char **argv)
+{
+	struct run_args a;
+	struct sm_vm vm;
+	int rc = parse_run(cli, argc, argv, "e w u cpus memory rm label json", &a);
+	if (rc || (rc = create(cli, &a, &vm)))
+		return rc;
+	printf("%s\n", cli->json ? vm.json : vm.id);
+	sm_vm_free(&vm);
+	return 0;
+}
+
+int cmd_exec(struct cli *cli, int argc, char **argv)
+{
+	struct run_args a;
+	int rc = parse_run(cli, argc, argv, "e w u i timeout json", &a);
+	if (rc)
+		return rc;
+	if (!a.cmd)
+		return cli_usage_error("exec: missing the command (exec VM -- CMD...)");
+	start_forwarding(cli);
+	return exec_in(cli, a.target, a.cmd, &a, true);
+}

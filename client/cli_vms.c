@@ -1,0 +1,222 @@
+/* cli_vms.c - ps, stop, rm, logs and cp: the commands that look at or
+ * manage VMs without running anything in them. */
+#include "client/cli.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* Flags of the form -x or --long before the operands; returns the index of
+ * the first operand, or -1 after a usage error. */
+static int flags(struct cli *cli, int argc, char **argv, const char *shortf,
+		 const char *longf, bool *set)
+{
+	int i = 1;
+	for (; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
+		if (!strcmp(argv[i], "--")) {
+			i++;
+			break;
+		}
+		if (!strcmp(argv[i], "--json"))
+			cli->json = true;
+		else if ((shortf && !strcmp(argv[i], shortf)) || (longf && !strcmp(argv[i], longf)))
+			*set = true;
+		else
+			return cli_usage_error("%s: unknown option %s (try --help)", argv[0], argv[i]),
+			       -1;
+	}
+	return i;
+}
+
+int cmd_ps(struct cli *cli, int argc, char **argv)
+{
+	bool all = false;
+	int at = flags(cli, argc, argv, "-a", "--all", &all);
+	if (at < 0)
+		return 2;
+	if (at < argc)
+		return cli_usage_error("ps: unexpected argument %s", argv[at]);
+	struct sm_vm *list;
+	size_t n;
+	int st = sm_vm_list(cli->c, all, NULL, &list, &n);
+	if (st != SM_OK)
+		return cli_error(cli, st, "listing VMs");
+	if (cli->json) {
+		printf("[");
+		for (size_t i = 0; i < n; i++)
+			printf("%s%s", i ? "," : "", list[i].json);
+		printf("]\n");
+	} else {
+		static const char *const head[] = { "VM ID", "IMAGE", "STATE", "CREATED", "CPUS",
+						    "MEMORY" };
+		struct table *t = table_new(6, head);
+		for (size_t i = 0; t && i < n; i++) {
+			char ago[64], cpus[16], mem[32];
+			fmt_ago(ago, sizeof ago, list[i].created);
+			snprintf(cpus, sizeof cpus, "%d", list[i].vcpus);
+			snprintf(mem, sizeof mem, "%u MiB", list[i].memory_mib);
+			const char *row[] = { list[i].id, list[i].image, list[i].state, ago, cpus, mem };
+			table_row(t, row);
+		}
+		if (t)
+			table_print(t, stdout);
+		table_free(t);
+	}
+	sm_vm_list_free(list, n);
+	return 0;
+}
+
+int cmd_stop(struct cli *cli, int argc, char **argv)
+{
+	bool unused = false;
+	int at = flags(cli, argc, argv, NULL, NULL, &unused), rc = 0;
+	if (at < 0)
+		return 2;
+	if (at >= argc)
+		return cli_usage_error("stop: missing VM");
+	for (; at < argc; at++) {
+		int st = sm_vm_stop(cli->c, argv[at]);
+		rc = st != SM_OK ? cli_error(cli, st, argv[at]) : rc;
+		if (st == SM_OK)
+			printf("%s\n", argv[at]);
+	}
+	return rc;
+}
+
+int cmd_rm(struct cli *cli, int argc, char **argv)
+{
+	bool force = false;
+	int at = flags(cli, argc, argv, "-f", "--force", &force), rc = 0;
+	if (at < 0)
+		return 2;
+	if (at >= argc)
+		return cli_usage_error("rm: missing VM");
+	for (; at < argc; at++) {
+		int st = sm_vm_remove(cli->c, argv[at], force);
+		rc = st != SM_OK ? cli_error(cli, st, argv[at]) : rc;
+		if (st == SM_OK)
+			printf("%s\n", argv[at]);
+	}
+	return rc;
+}
+
+static int write_out(const char *buf, size_t n, void *ud)
+{
+	(void)ud;
+	return fwrite(buf, 1, n, stdout) != n || fflush(stdout) != 0;
+}
+
+int cmd_logs(struct cli *cli, int argc, char **argv)
+{
+	bool follow = false;
+	int at = flags(cli, argc, argv, "-f", "--follow", &follow);
+	if (at < 0)
+		return 2;
+	if (at + 1 != argc)
+		return cli_usage_error("logs: expected one VM");
+	int st = sm_vm_logs(cli->c, argv[at], follow, write_out, NULL);
+	return st == SM_OK ? 0 : cli_error(cli, st, argv[at]);
+}
+
+/* "VM:/path" -> vm, path (split in place); NULL path for a host path. */
+static void split_target(char *s, char **vm, char **path)
+{
+	char *colon = strchr(s, ':');
+	if (colon && colon > s && colon[1] == '/' && !memchr(s, '/', (size_t)(colon - s))) {
+		*colon = 0;
+		*vm = s;
+		*path = colon + 1;
+	} else {
+		*vm = NULL;
+		*path = s;
+	}
+}
+
+static int read_host_file(const char *path, char **data, size_t *len, unsigned *mode)
+{
+	int fd = strcmp(path, "-") ? open(path, O_RDONLY | O_CLOEXEC) : STDIN_FILENO;
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) < 0)
+		return -1;
+	*mode = S_ISREG(st.st_mode) ? st.st_mode & 07777 : 0644;
+	size_t cap = S_ISREG(st.st_mode) && st.st_size > 0 ? (size_t)st.st_size + 1 : 65536;
+	char *buf = malloc(cap);
+	*len = 0;
+	for (ssize_t n = 1; buf && n > 0;) {
+		if (*len == cap) {
+			char *b = realloc(buf, cap *= 2);
+			if (!b)
+				break;
+			buf = b;
+		}
+		n = read(fd, buf + *len, cap - *len);
+		if (n < 0 && errno == EINTR)
+			n = 1;
+		else if (n < 0) {
+			free(buf);
+			buf = NULL;
+		} else
+			*len += (size_t)n;
+	}
+	if (fd != STDIN_FILENO)
+		close(fd);
+	*data = buf;
+	return buf ? 0 : -1;
+}
+
+static int write_host_file(const char *path, const char *data, size_t len)
+{
+	int fd = strcmp(path, "-") ? open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)
+				   : STDOUT_FILENO;
+	if (fd < 0)
+		return -1;
+	for (size_t off = 0; off < len;) {
+		ssize_t n = write(fd, data + off, len - off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			if (fd != STDOUT_FILENO)
+				close(fd);
+			return -1;
+		}
+		off += (size_t)n;
+	}
+	return fd == STDOUT_FILENO || close(fd) == 0 ? 0 : -1;
+}
+
+int cmd_cp(struct cli *cli, int argc, char **argv)
+{
+	bool unused = false;
+	int at = flags(cli, argc, argv, NULL, NULL, &unused);
+	if (at < 0)
+		return 2;
+	if (at + 2 != argc)
+		return cli_usage_error("cp: expected SRC DST, one of them VM:/path");
+	char *svm, *spath, *dvm, *dpath;
+	split_target(argv[at], &svm, &spath);
+	split_target(argv[at + 1], &dvm, &dpath);
+	if (!svm == !dvm)
+		return cli_usage_error("cp: exactly one of SRC and DST must be VM:/path");
+	char *data;
+	size_t len;
+	unsigned mode = 0644;
+	int st;
+	if (dvm) {
+		if (read_host_file(spath, &data, &len, &mode) < 0)
+			return fprintf(stderr, "supermachine: cp: %s: %s\n", spath, strerror(errno)), 1;
+		st = sm_file_write(cli->c, dvm, dpath, data, len, mode);
+		free(data);
+		return st == SM_OK ? 0 : cli_error(cli, st, argv[at + 1]);
+	}
+	st = sm_file_read(cli->c, svm, spath, (void **)&data, &len);
+	if (st != SM_OK)
+		return cli_error(cli, st, argv[at]);
+	int rc = write_host_file(dpath, data, len);
+	free(data);
+	if (rc < 0)
+		return fprintf(stderr, "supermachine: cp: %s: %s\n", dpath, strerror(errno)), 1;
+	return 0;
+}

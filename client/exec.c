@@ -1,0 +1,219 @@
+/* exec.c - run commands in VMs: sm_exec reads the daemon's NDJSON exec
+ * stream (start, stdout/stderr chunks in base64, exit or error), and
+ * sm_run is the common case on top: create, exec, remove. */
+#include "client/client_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct exec_state {
+	sm_client *c;
+	const struct sm_exec_opts *o;
+	struct sm_exec_result *res;
+	int got_exit;
+	size_t cap[2];
+};
+
+void sm_exec_result_free(struct sm_exec_result *r)
+{
+	if (!r)
+		return;
+	free(r->stdout_buf);
+	free(r->stderr_buf);
+	memset(r, 0, sizeof *r);
+}
+
+int sm_exec_status(const struct sm_exec_result *r)
+{
+	if (r->timed_out)
+		return 124;
+	if (r->signal)
+		return 128 + r->signal;
+	return r->exit_code;
+}
+
+static int append(struct exec_state *x, int fd, const unsigned char *p, size_t n)
+{
+	char **buf = fd == 1 ? &x->res->stdout_buf : &x->res->stderr_buf;
+	size_t *len = fd == 1 ? &x->res->stdout_len : &x->res->stderr_len;
+	size_t *cap = &x->cap[fd - 1];
+	if (*len + n + 1 > *cap) {
+		size_t c = *cap ? *cap * 2 : 4096;
+		while (c < *len + n + 1)
+			c *= 2;
+		char *b = realloc(*buf, c);
+		if (!b)
+			return SM_E_NOMEM;
+		*buf = b;
+		*cap = c;
+	}
+	memcpy(*buf + *len, p, n);
+	*len += n;
+	(*buf)[*len] = 0;
+	return 0;
+}
+
+static int on_output(struct exec_state *x, int fd, json_t *line)
+{
+	const char *data = json_string_value(json_object_get(line, "data"));
+	if (!data)
+		return SM_E_PROTOCOL;
+	unsigned char *bytes = malloc(strlen(data) / 4 * 3 + 3);
+	size_t n;
+	if (!bytes)
+		return SM_E_NOMEM;
+	int rc = b64_decode(data, bytes, &n) < 0 ? SM_E_PROTOCOL : 0;
+	if (!rc && x->o && x->o->on_output)
+		x->o->on_output(fd, (const char *)bytes, n, x->o->ud);
+	else if (!rc)
+		rc = append(x, fd, bytes, n);
+	free(bytes);
+	return rc;
+}
+
+static int on_line(json_t *line, void *ud)
+{
+	struct exec_state *x = ud;
+	const char *type = json_string_value(json_object_get(line, "type"));
+	if (!type)
+		return SM_E_PROTOCOL;
+	if (!strcmp(type, "stdout") || !strcmp(type, "stderr"))
+		return on_output(x, type[3] == 'o' ? 1 : 2, line);
+	if (!strcmp(type, "start")) {
+		if (x->o && x->o->on_start)
+			x->o->on_start(json_string_value(json_object_get(line, "exec_id")),
+				       (int)json_integer_value(json_object_get(line, "pid")),
+				       x->o->ud);
+		return 0;
+	}
+	if (!strcmp(type, "exit")) {
+		x->got_exit = 1;
+		x->res->exit_code = (int)json_integer_value(json_object_get(line, "code"));
+		x->res->signal = (int)json_integer_value(json_object_get(line, "signal"));
+		x->res->timed_out = json_is_true(json_object_get(line, "timed_out"));
+		x->res->duration_ms =
+			(uint64_t)json_integer_value(json_object_get(line, "duration_ms"));
+		return 0;
+	}
+	if (!strcmp(type, "error")) {
+		json_t *e = json_object_get(line, "error");
+		const char *code = json_string_value(json_object_get(e, "code"));
+		const char *msg = json_string_value(json_object_get(e, "message"));
+		snprintf(x->c->errcode, sizeof x->c->errcode, "%s", code ? code : "");
+		sm_fail(x->c, SM_E_FAILED, "%s", msg ? msg : "exec failed");
+		return SM_E_FAILED;
+	}
+	return 0;   /* a line type of a later version */
+}
+
+static json_t *exec_body(const char *const *argv, const struct sm_exec_opts *o)
+{
+	json_t *b = json_object(), *a;
+	for (size_t i = 0; b && argv && argv[i]; i++) {
+		if (i == 0)
+			json_object_set_new(b, "argv", json_array());
+		json_array_append_new(json_object_get(b, "argv"), json_string(argv[i]));
+	}
+	if (!b || !o)
+		return b;
+	if (o->env) {
+		a = json_array();
+		for (size_t i = 0; o->env[i]; i++)
+			json_array_append_new(a, json_string(o->env[i]));
+		json_object_set_new(b, "env", a);
+	}
+	if (o->cwd)
+		json_object_set_new(b, "cwd", json_string(o->cwd));
+	if (o->user)
+		json_object_set_new(b, "user", json_string(o->user));
+	if (o->timeout_s)
+		json_object_set_new(b, "timeout", json_integer(o->timeout_s));
+	if (o->stdin_data) {
+		char *s = b64_encode(o->stdin_data, o->stdin_len);
+		json_object_set_new(b, "stdin", s ? json_string(s) : json_null());
+		free(s);
+	}
+	return b;
+}
+
+int sm_exec(sm_client *c, const char *vm, const char *const *argv,
+	    const struct sm_exec_opts *opts, struct sm_exec_result *result)
+{
+	if (!c || !vm || !*vm || !result || strchr(vm, '/') || (argv && !argv[0]))
+		return SM_E_INVALID;
+	memset(result, 0, sizeof *result);
+	json_t *b = exec_body(argv, opts);
+	char *text = b ? json_dumps(b, JSON_COMPACT) : NULL;
+	char *path = http_escape_path("/v1/vms/", vm, "/exec");
+	json_decref(b);
+	if (!text || !path) {
+		free(text);
+		free(path);
+		return sm_fail(c, SM_E_NOMEM, "out of memory");
+	}
+	struct exec_state x = { .c = c, .o = opts, .res = result };
+	struct http_call call = { .method = "POST", .path = path,
+				  .content_type = "application/json", .body = text,
+				  .body_len = strlen(text), .on_line = on_line, .ud = &x };
+	int st = http_call(c, &call, NULL);
+	free(text);
+	free(path);
+	if (st == SM_OK && !x.got_exit)
+		st = sm_fail(c, SM_E_PROTOCOL, "the exec stream ended without an exit");
+	if (st != SM_OK)
+		sm_exec_result_free(result);
+	return st;
+}
+
+int sm_exec_signal(sm_client *c, const char *vm, const char *exec_id, int signo)
+{
+	if (!c || !vm || !*vm || !exec_id || !*exec_id || strchr(vm, '/') ||
+	    strchr(exec_id, '/') || signo < 1)
+		return SM_E_INVALID;
+	char suffix[128], body[32];
+	snprintf(suffix, sizeof suffix, "/exec/%s/signal", exec_id);
+	snprintf(body, sizeof body, "{\"signal\":%d}", signo);
+	char *path = http_escape_path("/v1/vms/", vm, suffix);
+	if (!path)
+		return sm_fail(c, SM_E_NOMEM, "out of memory");
+	struct http_call call = { .method = "POST", .path = path,
+				  .content_type = "application/json", .body = body,
+				  .body_len = strlen(body) };
+	int st = http_call(c, &call, NULL);
+	free(path);
+	return st;
+}
+
+int sm_run(sm_client *c, const char *image, const char *const *argv,
+	   const struct sm_run_opts *opts, struct sm_exec_result *result, char *vm_id_out)
+{
+	struct sm_vm_create_opts vo = opts ? opts->vm : (struct sm_vm_create_opts){ 0 };
+	struct sm_vm vm;
+	if (!c || !image || !result)
+		return SM_E_INVALID;
+	memset(result, 0, sizeof *result);
+	if (argv && argv[0])
+		vo.cmd = argv;   /* the VM's command: entrypoint + argv */
+	int st = sm_vm_create(c, image, &vo, &vm);
+	if (st != SM_OK)
+		return st;
+	if (vm_id_out)
+		snprintf(vm_id_out, 40, "%s", vm.id);
+	st = sm_exec(c, vm.id, NULL, opts ? &opts->exec : NULL, result);
+	if (!(opts && opts->keep)) {
+		char msg[sizeof c->errmsg], code[sizeof c->errcode];
+		memcpy(msg, c->errmsg, sizeof msg);
+		memcpy(code, c->errcode, sizeof code);
+		int rm = sm_vm_remove(c, vm.id, 1);
+		if (st == SM_OK)
+			st = rm;
+		else {   /* the exec's error is the one to report */
+			memcpy(c->errmsg, msg, sizeof msg);
+			memcpy(c->errcode, code, sizeof code);
+		}
+	}
+	sm_vm_free(&vm);
+	if (st != SM_OK)
+		sm_exec_result_free(result);
+	return st;
+}

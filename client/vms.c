@@ -1,0 +1,285 @@
+/* vms.c - VMs: create, list, inspect, stop, remove, console logs, and
+ * files in and out of a running VM (see supermachine.h). */
+#include "client/client_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void sm_vm_free(struct sm_vm *vm)
+{
+	if (!vm)
+		return;
+	free(vm->id);
+	free(vm->image);
+	free(vm->image_id);
+	free(vm->state);
+	free(vm->created);
+	free(vm->exit_reason);
+	free(vm->json);
+	memset(vm, 0, sizeof *vm);
+}
+
+void sm_vm_list_free(struct sm_vm *list, size_t n)
+{
+	for (size_t i = 0; list && i < n; i++)
+		sm_vm_free(&list[i]);
+	free(list);
+}
+
+static int vm_from_json(json_t *j, struct sm_vm *out)
+{
+	memset(out, 0, sizeof *out);
+	if (!json_is_string(json_object_get(j, "id")))
+		return -1;
+	out->id = jdup(j, "id");
+	out->image = jdup(j, "image");
+	out->image_id = jdup(j, "image_id");
+	out->state = jdup(j, "state");
+	out->created = jdup(j, "created");
+	out->vcpus = (int)json_integer_value(json_object_get(j, "vcpus"));
+	out->memory_mib = (unsigned)json_integer_value(json_object_get(j, "memory_mib"));
+	out->worker_pid = (int)json_integer_value(json_object_get(j, "worker_pid"));
+	out->exit_reason = jdup(json_object_get(j, "exit"), "reason");
+	out->json = json_dumps(j, JSON_COMPACT);
+	if (!out->id || !out->state || !out->json) {
+		sm_vm_free(out);
+		return -1;
+	}
+	return 0;
+}
+
+/* One VM from an answer j (decref'd here). */
+static int take_vm(sm_client *c, int st, json_t *j, struct sm_vm *out)
+{
+	if (st == SM_OK && out && vm_from_json(j, out) < 0)
+		st = sm_fail(c, SM_E_PROTOCOL, "a VM without an id");
+	json_decref(j);
+	return st;
+}
+
+static json_t *strv_json(const char *const *v)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; a && v && v[i]; i++)
+		json_array_append_new(a, json_string(v[i]));
+	return a;
+}
+
+static json_t *labels_json(const char *const *v)
+{
+	json_t *o = json_object();
+	for (size_t i = 0; o && v && v[i]; i++) {
+		const char *eq = strchr(v[i], '=');
+		char *k = eq ? strndup(v[i], (size_t)(eq - v[i])) : strdup(v[i]);
+		if (k)
+			json_object_set_new(o, k, json_string(eq ? eq + 1 : ""));
+		free(k);
+	}
+	return o;
+}
+
+static json_t *create_body(const char *image, const struct sm_vm_create_opts *o)
+{
+	json_t *b = json_pack("{s:s}", "image", image);
+	if (!b || !o)
+		return b;
+	if (o->env)
+		json_object_set_new(b, "env", strv_json(o->env));
+	if (o->cmd)
+		json_object_set_new(b, "cmd", strv_json(o->cmd));
+	if (o->labels)
+		json_object_set_new(b, "labels", labels_json(o->labels));
+	if (o->workdir)
+		json_object_set_new(b, "workdir", json_string(o->workdir));
+	if (o->user)
+		json_object_set_new(b, "user", json_string(o->user));
+	if (o->vcpus)
+		json_object_set_new(b, "vcpus", json_integer(o->vcpus));
+	if (o->memory_mib)
+		json_object_set_new(b, "memory", json_integer(o->memory_mib));
+	if (o->auto_remove)
+		json_object_set_new(b, "auto_remove", json_true());
+	return b;
+}
+
+int sm_vm_create(sm_client *c, const char *image, const struct sm_vm_create_opts *opts,
+		 struct sm_vm *out)
+{
+	if (!c || !image || !*image)
+		return SM_E_INVALID;
+	json_t *b = create_body(image, opts), *j = NULL;
+	char *text = b ? json_dumps(b, JSON_COMPACT) : NULL;
+	json_decref(b);
+	if (!text)
+		return sm_fail(c, SM_E_NOMEM, "out of memory");
+	struct http_call call = { .method = "POST", .path = "/v1/vms",
+				  .content_type = "application/json", .body = text,
+				  .body_len = strlen(text) };
+	int st = http_call(c, &call, &j);
+	free(text);
+	return take_vm(c, st, j, out);
+}
+
+int sm_vm_list(sm_client *c, int all, const char *label, struct sm_vm **out, size_t *n)
+{
+	json_t *j;
+	if (!c || !out || !n)
+		return SM_E_INVALID;
+	*out = NULL;
+	*n = 0;
+	char *path = http_escape_path("/v1/vms", "", all ? "" : "?state=running");
+	if (path && label) {
+		char *q = curl_escape_query(c, label);
+		char *p2 = q ? malloc(strlen(path) + strlen(q) + 16) : NULL;
+		if (p2)
+			sprintf(p2, "%s%clabel=%s", path, all ? '?' : '&', q);
+		free(q);
+		free(path);
+		path = p2;
+	}
+	if (!path)
+		return sm_fail(c, SM_E_NOMEM, "out of memory");
+	struct http_call call = { .method = "GET", .path = path };
+	int st = http_call(c, &call, &j);
+	free(path);
+	if (st != SM_OK)
+		return st;
+	json_t *arr = json_object_get(j, "vms");
+	size_t cnt = json_array_size(arr);
+	struct sm_vm *list = calloc(cnt ? cnt : 1, sizeof *list);
+	for (size_t i = 0; list && i < cnt; i++)
+		if (vm_from_json(json_array_get(arr, i), &list[i]) < 0) {
+			sm_vm_list_free(list, i);
+			json_decref(j);
+			return sm_fail(c, SM_E_PROTOCOL, "a listed VM without an id");
+		}
+	json_decref(j);
+	if (!list)
+		return sm_fail(c, SM_E_NOMEM, "out of memory");
+	*out = list;
+	*n = cnt;
+	return SM_OK;
+}
+
+/* METHOD /v1/vms/ID SUFFIX with an optional JSON answer. */
+static int vm_call(sm_client *c, const char *method, const char *id, const char *suffix,
+		   json_t **answer)
+{
+	if (!c || !id || !*id || strchr(id, '/'))
+		return SM_E_INVALID;
+	char *path = http_escape_path("/v1/vms/", id, suffix);
+	if (!path)
+		return sm_fail(c, SM_E_NOMEM, "out of memory");
+	struct http_call call = { .method = method, .path = path };
+	int st = http_call(c, &call, answer);
+	free(path);
+	return st;
+}
+
+int sm_vm_inspect(sm_client *c, const char *id, struct sm_vm *out)
+{
+	json_t *j = NULL;
+	int st = vm_call(c, "GET", id, "", &j);
+	return take_vm(c, st, j, out);
+}
+
+int sm_vm_stop(sm_client *c, const char *id)
+{
+	return vm_call(c, "POST", id, "/stop", NULL);
+}
+
+int sm_vm_remove(sm_client *c, const char *id, int force)
+{
+	return vm_call(c, "DELETE", id, force ? "?force=1" : "", NULL);
+}
+
+int sm_vm_logs(sm_client *c, const char *id, int follow, sm_bytes_fn fn, void *ud)
+{
+	if (!c || !id || !*id || !fn || strchr(id, '/'))
+		return SM_E_INVALID;
+	char *path = http_escape_path("/v1/vms/", id, follow ? "/logs?follow=1" : "/logs");
+	if (!path)
+		return sm_fail(c, SM_E_NOMEM, "out of memory");
+	struct http_call call = { .method = "GET", .path = path, .on_bytes = fn, .ud = ud };
+	int st = http_call(c, &call, NULL);
+	free(path);
+	return st;
+}
+
+/* /v1/vms/ID/files?path=P[&mode=M] */
+static char *files_path(sm_client *c, const char *vm, const char *path, unsigned mode)
+{
+	char *q = curl_escape_query(c, path), *p = NULL;
+	char suffix[64];
+	if (!q)
+		return NULL;
+	snprintf(suffix, sizeof suffix, mode ? "&mode=%o" : "", mode);
+	char *tail = malloc(strlen(q) + sizeof suffix + 16);
+	if (tail) {
+		sprintf(tail, "/files?path=%s%s", q, suffix);
+		p = http_escape_path("/v1/vms/", vm, tail);
+	}
+	free(tail);
+	free(q);
+	return p;
+}
+
+int sm_file_write(sm_client *c, const char *vm, const char *path, const void *data,
+		  size_t len, unsigned mode)
+{
+	if (!c || !vm || !*vm || !path || (!data && len) || strchr(vm, '/'))
+		return SM_E_INVALID;
+	char *p = files_path(c, vm, path, mode ? mode : 0644);
+	if (!p)
+		return sm_fail(c, SM_E_NOMEM, "out of memory");
+	struct http_call call = { .method = "PUT", .path = p,
+				  .content_type = "application/octet-stream",
+				  .body = data ? data : "", .body_len = len };
+	int st = http_call(c, &call, NULL);
+	free(p);
+	return st;
+}
+
+struct grow {
+	char *buf;
+	size_t len, cap;
+};
+
+static int collect(const char *p, size_t n, void *ud)
+{
+	struct grow *g = ud;
+	if (g->len + n + 1 > g->cap) {
+		size_t cap = g->cap ? g->cap : 65536;
+		while (cap < g->len + n + 1)
+			cap *= 2;
+		char *b = realloc(g->buf, cap);
+		if (!b)
+			return 1;
+		g->buf = b;
+		g->cap = cap;
+	}
+	memcpy(g->buf + g->len, p, n);
+	g->len += n;
+	g->buf[g->len] = 0;
+	return 0;
+}
+
+int sm_file_read(sm_client *c, const char *vm, const char *path, void **data, size_t *len)
+{
+	if (!c || !vm || !*vm || !path || !data || !len || strchr(vm, '/'))
+		return SM_E_INVALID;
+	char *p = files_path(c, vm, path, 0);
+	if (!p)
+		return sm_fail(c, SM_E_NOMEM, "out of memory");
+	struct grow g = { 0 };
+	struct http_call call = { .method = "GET", .path = p, .on_bytes = collect, .ud = &g };
+	int st = http_call(c, &call, NULL);
+	free(p);
+	if (st != SM_OK) {
+		free(g.buf);
+		return st == SM_E_STOPPED ? sm_fail(c, SM_E_NOMEM, "out of memory") : st;
+	}
+	*data = g.buf ? g.buf : calloc(1, 1);
+	*len = g.len;
+	return SM_OK;
+}
