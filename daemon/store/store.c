@@ -72,6 +72,19 @@ static int lock_dir(struct sm_store *st, char *err, size_t errlen)
 	return 0;
 }
 
+/* Creates the layout and keeps the directory's absolute path, so the
+ * store keeps working if the daemon changes directory. */
+static int set_dir(struct sm_store *st, const char *dir, char *err, size_t errlen)
+{
+	if (make_dirs(dir, err, errlen) < 0)
+		return -1;
+	if (!realpath(dir, st->dir))
+		return sm_err(err, errlen, "realpath %s: %s", dir, strerror(errno));
+	if (strlen(st->dir) >= sizeof st->dir - 100)
+		return sm_err(err, errlen, "store path too long");
+	return 0;
+}
+
 int sm_store_open(const char *dir, struct sm_store **out, char *err, size_t errlen)
 {
 	char dbpath[PATH_MAX + 16];
@@ -81,23 +94,24 @@ int sm_store_open(const char *dir, struct sm_store **out, char *err, size_t errl
 		return sm_err(err, errlen, "out of memory");
 	st->lock_fd = -1;
 	pthread_once(&curl_once, curl_init_once);
-	if (strlen(dir) >= sizeof st->dir - 64) {
-		free(st);
-		return sm_err(err, errlen, "store path too long");
+	if (set_dir(st, dir, err, errlen) < 0 || lock_dir(st, err, errlen) < 0) {
+		sm_err_prefix(err, errlen, "opening store: ");
+		goto fail;
 	}
-	snprintf(st->dir, sizeof st->dir, "%s", dir);
-	snprintf(dbpath, sizeof dbpath, "%s/store.db", dir);
-	if (make_dirs(dir, err, errlen) < 0 || lock_dir(st, err, errlen) < 0 ||
-	    sm_db_open(dbpath, &st->db, err, errlen) < 0) {
-		if (st->lock_fd >= 0)
-			close(st->lock_fd);
-		free(st);
-		return sm_err_prefix(err, errlen, "opening store: ");
+	snprintf(dbpath, sizeof dbpath, "%s/store.db", st->dir);
+	if (sm_db_open(dbpath, &st->db, err, errlen) < 0) {
+		sm_err_prefix(err, errlen, "opening store: ");
+		goto fail;
 	}
 	pthread_mutex_init(&st->lock, NULL);
 	pthread_cond_init(&st->cond, NULL);
 	*out = st;
 	return 0;
+fail:
+	if (st->lock_fd >= 0)
+		close(st->lock_fd);
+	free(st);
+	return -1;
 }
 
 void sm_store_close(struct sm_store *st)
