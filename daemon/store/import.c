@@ -185,12 +185,11 @@ static int extract_tar(const char *path, const char *dest, char *err, size_t err
 	archive_read_support_format_tar(a);
 	archive_read_support_filter_all(a);
 	archive_write_disk_set_options(w, flags);
-	if (chdir(dest) < 0) {
-		sm_err(err, errlen, "chdir %s: %s", dest, strerror(errno));
-		goto out;
-	}
+	/* Open before chdir: path may be relative to the caller's cwd. */
 	if (archive_read_open_filename(a, path, 1 << 16) != ARCHIVE_OK)
-		sm_err(err, errlen, "%s: %s", path, archive_error_string(a));
+		sm_err(err, errlen, "%s", archive_error_string(a));
+	else if (chdir(dest) < 0)
+		sm_err(err, errlen, "chdir %s: %s", dest, strerror(errno));
 	else
 		rc = extract_entries(a, w, err, errlen);
 out:

@@ -20,7 +20,7 @@ simple_image "$WORK/two" 1 zstd
 tmpidx=$(jq '.manifests[0].annotations["org.opencontainers.image.ref.name"]="example.com/two:1"' "$WORK/two/index.json")
 echo "$tmpidx" > "$WORK/two/index.json"
 tar -C "$WORK/two" -cf "$WORK/two.tar" .
-sm import "$WORK/two.tar" > /dev/null
+(cd "$WORK" && "$SMSTORE" "$WORK/store" import two.tar > /dev/null) || fail "import of a relative tar path"
 sm inspect example.com/two:1 > /dev/null || fail "annotation name not used"
 [ "$(ls "$WORK/store/tmp" | wc -l)" = 0 ] || fail "extraction dir left behind"
 
