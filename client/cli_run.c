@@ -189,6 +189,11 @@ static void start_forwarding(struct cli *cli)
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	/* An ignored signal is dropped before sigwait can see it (a shell
+	 * starts background jobs with SIGINT ignored); blocked, the default
+	 * action never runs. */
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
 	fwd.socket = sm_client_socket(cli->c);
 	if (pthread_create(&t, NULL, signal_thread, &set) == 0)
 		pthread_detach(t);

@@ -32,6 +32,7 @@ struct worker {
 	pid_t pid;
 	int fd;                    /* our end of the channel */
 	bool reaped;               /* pid is no longer ours to signal */
+	bool self_free;            /* worker_free ran in on_exit: the thread frees */
 };
 
 /* In the child, between fork and exec: only async-signal-safe calls. */
@@ -124,6 +125,8 @@ static void describe_status(int st, struct worker_exit *ex)
 			 WEXITSTATUS(st));
 }
 
+static void free_worker(struct worker *w);
+
 static void *worker_thread(void *arg)
 {
 	struct worker *w = arg;
@@ -147,7 +150,13 @@ static void *worker_thread(void *arg)
 	w->fd = -1;
 	pthread_mutex_unlock(&w->mu);
 	w->hooks.on_exit(w->hooks.ud, &ex);
-	set_phase(w, 2);
+	pthread_mutex_lock(&w->mu);
+	bool self_free = w->self_free;
+	w->phase = 2;
+	pthread_cond_broadcast(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+	if (self_free)
+		free_worker(w);   /* nobody else holds w any more */
 	return NULL;
 }
 
@@ -268,6 +277,15 @@ void worker_free(struct worker *w)
 {
 	if (!w)
 		return;
+	if (pthread_equal(pthread_self(), w->thread)) {
+		/* From on_exit (the VM's last reference went there): the
+		 * thread finishes on its own and frees w. */
+		pthread_mutex_lock(&w->mu);
+		w->self_free = true;
+		pthread_mutex_unlock(&w->mu);
+		pthread_detach(w->thread);
+		return;
+	}
 	pthread_join(w->thread, NULL);
 	free_worker(w);
 }

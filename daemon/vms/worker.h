@@ -49,7 +49,8 @@ void worker_kill(struct worker *w);
 /* Waits up to timeout_ms for the worker to have exited; true if it has. */
 bool worker_wait(struct worker *w, int timeout_ms);
 
-/* Joins the thread (the worker must have exited: kill it first) and frees. */
+/* Joins the thread (the worker must have exited: kill it first) and frees;
+ * called from on_exit itself, the thread frees w when it returns. */
 void worker_free(struct worker *w);
 
 #endif
