@@ -155,7 +155,8 @@ static void *pool_worker(void *arg)
 		pthread_mutex_lock(&p->lock);
 		size_t i = p->next++;
 		int stop = p->failed || i >= p->in->m->nlayers;
-		if (!stop && p->in->cancel && atomic_load(p->in->cancel)) {
+		int cancel = p->in->cancel && __atomic_load_n(p->in->cancel, __ATOMIC_RELAXED);
+		if (!stop && cancel) {
 			stop = 1;
 			if (!p->failed++)
 				snprintf(p->err, sizeof p->err, "cancelled");

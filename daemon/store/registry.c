@@ -166,7 +166,7 @@ static unsigned apply_auth(struct sm_registry *r, CURL *c)
 
 static int cancelled(const struct sm_registry *r)
 {
-	return r->cancel && atomic_load_explicit(r->cancel, memory_order_relaxed);
+	return r->cancel && __atomic_load_n(r->cancel, __ATOMIC_RELAXED);
 }
 
 static void backoff(struct sm_registry *r, int attempt, long retry_after)

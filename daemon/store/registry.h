@@ -26,7 +26,7 @@ struct sm_registry {
 	char *token;             /* bearer token, reused across requests */
 	int basic;               /* server asked for Basic auth */
 	unsigned generation;     /* bumped when the token changes */
-	const atomic_int *cancel;
+	const volatile int *cancel;
 	CURLSH *share;           /* connections, DNS and TLS sessions reused
 				    by every request of the session */
 	pthread_mutex_t share_locks[CURL_LOCK_DATA_LAST];

@@ -14,7 +14,6 @@
 #ifndef SM_STORE_H
 #define SM_STORE_H
 
-#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -47,10 +46,12 @@ struct sm_pull_opts {
 	unsigned retry_delay_ms;          /* first backoff delay (500) */
 	sm_progress_fn progress;
 	void *progress_ud;
-	const atomic_int *cancel;         /* when *cancel becomes non-zero the
+	const volatile int *cancel;       /* when *cancel becomes non-zero the
 					     pull stops soon and fails with
 					     "cancelled"; partial blobs stay
-					     for a later resume */
+					     for a later resume (it is read
+					     with __atomic_load_n; store
+					     with __atomic_store_n) */
 };
 
 struct sm_image_config {

@@ -60,7 +60,7 @@ struct sm_ingest {
 	int parallel;
 	sm_progress_fn progress;
 	void *progress_ud;
-	const atomic_int *cancel;   /* see sm_pull_opts */
+	const volatile int *cancel;   /* see sm_pull_opts */
 };
 
 /* Fetches config and layers (layers in parallel), converts each layer to

@@ -21,7 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static atomic_int cancel_flag;
+static volatile int cancel_flag;
 static long cancel_after_ms;
 
 static void *canceller(void *arg)
@@ -30,7 +30,7 @@ static void *canceller(void *arg)
 
 	(void)arg;
 	nanosleep(&ts, NULL);
-	atomic_store(&cancel_flag, 1);
+	__atomic_store_n(&cancel_flag, 1, __ATOMIC_RELAXED);
 	return NULL;
 }
 
