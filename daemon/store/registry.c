@@ -2,6 +2,13 @@
  * request loop (auth challenges, retries, backoff) and manifest fetches.
  * Blob streaming is in blobfetch.c.
  *
+ * Transport: https, except hosts the caller marks insecure (http) and
+ * loopback hosts (https if a TLS handshake works, else http). All requests
+ * of a session share one curl share, so connections, DNS answers and TLS
+ * sessions are reused across the pull's threads. Transient failures
+ * (network errors, 429, 5xx) are retried with exponential backoff or the
+ * server's Retry-After; a transfer that made progress gets a fresh budget.
+ *
  * Auth follows the distribution token spec: a 401 carries
  * WWW-Authenticate; for Bearer we fetch a token from the realm (with basic
  * credentials when we have them) and reuse it for every later request of
