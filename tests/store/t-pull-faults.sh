@@ -44,6 +44,16 @@ grep -q "GET /v2/test/img/blobs/sha256:$big range=bytes=200000- status=206" "$PL
 sm fsck > /dev/null || fail fsck
 rm -rf "$WORK/store"
 
+note "a corrupt partial left by an earlier run: resumed, caught, refetched whole"
+mkdir -p "$WORK/store/tmp"
+head -c 100000 /dev/urandom > "$WORK/store/tmp/$big.partial"
+start_proxy ""
+sm pull "$PROXY/test/img:v1" > /dev/null || fail "pull over a corrupt partial"
+grep -q "blobs/sha256:$big range=bytes=100000- status=206" "$PLOG" || fail "partial not resumed"
+grep -q "blobs/sha256:$big range=- status=200" "$PLOG" || fail "corrupt blob not refetched whole"
+sm fsck > /dev/null || fail fsck
+rm -rf "$WORK/store"
+
 note "blobs redirected"
 start_proxy "redirect_blobs 1"
 sm pull "$PROXY/test/img:v1" > /dev/null || fail "pull through redirect"
