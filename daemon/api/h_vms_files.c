@@ -75,16 +75,16 @@ static struct agent_client *open_agent(struct api_req *r, struct vm_rec **vm_out
 }
 
 /* The agent's error for a file: missing files are 404s. */
-static void reply_agent_error(struct api_req *r, const char *path, struct agent_client *c)
+static void reply_agent_error(struct api_req *r, struct agent_client *c)
 {
 	const char *e = agent_client_error(c);
 	if (strstr(e, "No such file") || strstr(e, "ENOENT"))
-		reply_error(r, MHD_HTTP_NOT_FOUND, "not_found", "%s: %s", path, e);
+		reply_error(r, MHD_HTTP_NOT_FOUND, "not_found", "%s", e);
 	else if (strstr(e, "Is a directory") || strstr(e, "too large") ||
 		 strstr(e, "Not a directory") || strstr(e, "not a regular"))
-		reply_error(r, MHD_HTTP_UNPROCESSABLE_CONTENT, "unusable_path", "%s: %s", path, e);
+		reply_error(r, MHD_HTTP_UNPROCESSABLE_CONTENT, "unusable_path", "%s", e);
 	else
-		reply_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "file_failed", "%s: %s", path, e);
+		reply_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "file_failed", "%s", e);
 }
 
 void h_vms_files_get(struct api_req *r)
@@ -101,7 +101,7 @@ void h_vms_files_get(struct api_req *r)
 	size_t len;
 	if (agent_client_read_file(c, path, FILE_MAX_READ, &data, &len, NULL,
 				   FILE_TIMEOUT_MS) < 0)
-		reply_agent_error(r, path, c);
+		reply_agent_error(r, c);
 	else
 		reply_text(r, MHD_HTTP_OK, "application/octet-stream", data, len);
 	agent_client_close(c);
@@ -149,7 +149,7 @@ void h_vms_files_put(struct api_req *r)
 			    strerror(errno));
 	else if (agent_client_write_file(c, path, mode, data, (size_t)st.st_size,
 					 FILE_TIMEOUT_MS) < 0)
-		reply_agent_error(r, path, c);
+		reply_agent_error(r, c);
 	else
 		reply_json(r, MHD_HTTP_OK, json_pack("{s:s,s:I,s:i}", "path", path, "size",
 						     (json_int_t)st.st_size, "mode", (int)mode));
