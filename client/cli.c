@@ -22,11 +22,12 @@ static const struct {
 	{ "import", cmd_import, "import [--tag TAG] PATH           import an OCI layout or docker-save tar" },
 	{ "images", cmd_images, "images [-q]                       list images" },
 	{ "rmi", cmd_rmi, "rmi [-f] IMAGE...                 remove images" },
-	{ "run", cmd_run, "run [--rm] [-e K=V] [-w DIR] [-u USER] [--cpus N] [--memory M] [-i]\n"
+	{ "run", cmd_run, "run [--rm] [-e K=V] [-w DIR] [-u USER] [--cpus N] [--memory M] [-i] [-t]\n"
 	  "      [--label K=V] [--timeout S] IMAGE [-- CMD...]\n"
 	  "                                    run a command in a new VM (--rm: remove it after)" },
 	{ "create", cmd_create, "create [run's VM options] IMAGE [-- CMD...]  boot a VM, print its id" },
-	{ "exec", cmd_exec, "exec [-e K=V] [-w DIR] [-u USER] [-i] VM -- CMD...  run a command in a VM" },
+	{ "exec", cmd_exec, "exec [-e K=V] [-w DIR] [-u USER] [-i] [-t] VM -- CMD...  run a command in a VM\n"
+	  "                                    (-t: on a pty; -it for a shell)" },
 	{ "ps", cmd_ps, "ps [-a]                           list running VMs (-a: all)" },
 	{ "stop", cmd_stop, "stop VM...                        power VMs off" },
 	{ "rm", cmd_rm, "rm [-f] VM...                     remove VMs (-f: even running ones)" },

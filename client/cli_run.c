@@ -6,6 +6,9 @@
  * command runs: a thread waits for them and forwards them to the guest
  * process group through the exec's signal route, on a client handle of
  * its own. -i sends our stdin (read to EOF first) as the command's input.
+ * -t (usually -it) runs the command on a guest pty instead: our terminal
+ * goes raw, keys (Ctrl-C included) go to the guest as bytes, and SIGWINCH
+ * resizes the guest's pty.
  */
 #include "client/cli.h"
 
@@ -13,6 +16,8 @@
 #include <getopt.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/ioctl.h>
+#include <termios.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -27,7 +32,7 @@ struct run_args {
 	const char *workdir, *user;
 	int vcpus;
 	unsigned memory_mib, timeout_s;
-	bool rm, interactive;
+	bool rm, interactive, tty;
 	char **cmd;                /* after the image / VM, NULL-terminated */
 	const char *target;        /* image (run, create) or VM (exec) */
 };
@@ -45,6 +50,7 @@ static const struct option run_opts[] = {
 	{ "workdir", required_argument, NULL, 'w' },
 	{ "user", required_argument, NULL, 'u' },
 	{ "interactive", no_argument, NULL, 'i' },
+	{ "tty", no_argument, NULL, 't' },
 	{ "cpus", required_argument, NULL, OPT_CPUS },
 	{ "memory", required_argument, NULL, OPT_MEMORY },
 	{ "rm", no_argument, NULL, OPT_RM },
@@ -97,6 +103,7 @@ static int parse_opt(struct cli *cli, int opt, struct run_args *a)
 	case 'w': a->workdir = optarg; return 0;
 	case 'u': a->user = optarg; return 0;
 	case 'i': a->interactive = true; return 0;
+	case 't': a->tty = true; return 0;
 	case OPT_RM: a->rm = true; return 0;
 	case OPT_JSON: cli->json = true; return 0;
 	case OPT_CPUS:
@@ -138,7 +145,7 @@ static int parse_run(struct cli *cli, int argc, char **argv, const char *allowed
 	int opt;
 	memset(a, 0, sizeof *a);
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "+e:w:u:i", run_opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+e:w:u:it", run_opts, NULL)) != -1) {
 		if (opt == '?' || !option_allowed(opt, allowed))
 			return cli_usage_error("%s: unknown option (try --help)", argv[0]);
 		int rc = parse_opt(cli, opt, a);
@@ -167,12 +174,16 @@ static void *signal_thread(void *arg)
 		snprintf(vm, sizeof vm, "%s", fwd.vm);
 		snprintf(id, sizeof id, "%s", fwd.exec_id);
 		pthread_mutex_unlock(&fwd.mu);
-		if (!id[0])
+		if (!id[0] && sig != SIGWINCH)
 			_exit(128 + sig);   /* nothing runs in the guest yet */
 		struct sm_client_opts o = { .socket_path = fwd.socket };
+		struct winsize ws;
 		sm_client *c;
-		if (sm_client_new(&o, &c) == SM_OK) {
-			if (sm_exec_signal(c, vm, id, sig) != SM_OK)
+		if (id[0] && sm_client_new(&o, &c) == SM_OK) {
+			if (sig == SIGWINCH) {
+				if (ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_row)
+					sm_exec_resize(c, vm, id, ws.ws_row, ws.ws_col);
+			} else if (sm_exec_signal(c, vm, id, sig) != SM_OK)
 				fprintf(stderr, "supermachine: forwarding signal %d: %s\n", sig,
 					sm_errmsg(c));
 			sm_client_free(c);
@@ -188,6 +199,7 @@ static void start_forwarding(struct cli *cli)
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGWINCH);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	/* An ignored signal is dropped before sigwait can see it (a shell
 	 * starts background jobs with SIGINT ignored); blocked, the default
@@ -239,6 +251,28 @@ static char *read_stdin(size_t *len)
 	return NULL;
 }
 
+/* -t: cmd on a guest pty, our terminal raw meanwhile. */
+static int exec_tty(struct cli *cli, const char *vm, char **cmd, struct sm_exec_opts *eo)
+{
+	struct termios saved, raw;
+	struct winsize ws = { 0 };
+	bool is_tty = isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &saved) == 0;
+	if (is_tty) {
+		ioctl(STDIN_FILENO, TIOCGWINSZ, &ws);
+		raw = saved;
+		cfmakeraw(&raw);
+		tcsetattr(STDIN_FILENO, TCSADRAIN, &raw);
+	}
+	struct sm_exec_result res;
+	int st = sm_exec_tty(cli->c, vm, (const char *const *)cmd, eo, ws.ws_row, ws.ws_col,
+			     STDIN_FILENO, STDOUT_FILENO, &res);
+	if (is_tty)
+		tcsetattr(STDIN_FILENO, TCSADRAIN, &saved);
+	if (st != SM_OK)
+		return cli_error(cli, st, "exec");
+	return sm_exec_status(&res);
+}
+
 /* Runs cmd (NULL: the VM's command) in vm; the exit status for the CLI.
  * per_exec: env, workdir and user are for this command (exec), not
  * already the VM's (run). */
@@ -254,6 +288,8 @@ static int exec_in(struct cli *cli, const char *vm, char **cmd, const struct run
 		eo.cwd = a->workdir;
 		eo.user = a->user;
 	}
+	if (a->tty)
+		return exec_tty(cli, vm, cmd, &eo);
 	char *in = NULL;
 	if (a->interactive) {
 		if (!(in = read_stdin(&eo.stdin_len)))
@@ -285,7 +321,7 @@ int cmd_run(struct cli *cli, int argc, char **argv)
 {
 	struct run_args a;
 	struct sm_vm vm;
-	int rc = parse_run(cli, argc, argv, "e w u i cpus memory rm label timeout json", &a);
+	int rc = parse_run(cli, argc, argv, "e w u i t cpus memory rm label timeout json", &a);
 	if (rc)
 		return rc;
 	start_forwarding(cli);
@@ -315,7 +351,7 @@ int cmd_create(struct cli *cli, int argc, char **argv)
 int cmd_exec(struct cli *cli, int argc, char **argv)
 {
 	struct run_args a;
-	int rc = parse_run(cli, argc, argv, "e w u i timeout json", &a);
+	int rc = parse_run(cli, argc, argv, "e w u i t timeout json", &a);
 	if (rc)
 		return rc;
 	if (!a.cmd)

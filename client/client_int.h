@@ -45,6 +45,9 @@ int http_call(sm_client *c, const struct http_call *call, json_t **answer);
  * (slashes and colons stay). NULL when it does not fit. */
 char *http_escape_path(const char *prefix, const char *name, const char *suffix);
 
+/* The error of a non-2xx answer read by other means (tty.c). */
+int http_answer_error(sm_client *c, long http, const char *body, size_t len);
+
 /* A query-string value, percent-escaped (http.c); malloc'd or NULL. */
 char *curl_escape_query(sm_client *c, const char *s);
 

@@ -235,3 +235,8 @@ char *curl_escape_query(sm_client *c, const char *s)
 	curl_free(e);
 	return out;
 }
+
+int http_answer_error(sm_client *c, long http, const char *body, size_t len)
+{
+	return daemon_error(c, http, body, len);
+}

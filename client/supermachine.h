@@ -241,6 +241,17 @@ int sm_exec(sm_client *c, const char *vm, const char *const *argv,
  * the one blocked in sm_exec). */
 int sm_exec_signal(sm_client *c, const char *vm, const char *exec_id, int signo);
 
+/* Runs argv (NULL: the VM's command) on a guest pty of rows x cols (0:
+ * 24x80): bytes read from in_fd are its input (EOF hangs it up), its
+ * output goes to out_fd, until it exits. opts: env, cwd, user, timeout_s
+ * and on_start apply. The raw-terminal setup of in_fd is the caller's. */
+int sm_exec_tty(sm_client *c, const char *vm, const char *const *argv,
+		const struct sm_exec_opts *opts, unsigned short rows, unsigned short cols,
+		int in_fd, int out_fd, struct sm_exec_result *result);
+/* A running pty exec's new window size (another handle than sm_exec_tty's). */
+int sm_exec_resize(sm_client *c, const char *vm, const char *exec_id, unsigned short rows,
+		   unsigned short cols);
+
 /* --- files -------------------------------------------------------------- */
 
 int sm_file_write(sm_client *c, const char *vm, const char *path, const void *data,

@@ -32,6 +32,10 @@ void h_vms_logs(struct api_req *r);
 /* h_vms_exec.c */
 void h_vms_exec(struct api_req *r);
 void h_vms_exec_signal(struct api_req *r);
+void h_vms_exec_resize(struct api_req *r);
+
+/* h_vms_exec_tty.c */
+void h_vms_exec_tty(struct api_req *r);
 
 /* h_vms_files.c */
 void h_vms_files_get(struct api_req *r);

@@ -27,7 +27,9 @@ const struct route api_routes[] = {
 	{ "POST",   "/v1/vms/{id}/stop",   BODY_NONE, h_vms_stop },
 	{ "GET",    "/v1/vms/{id}/logs",   BODY_NONE, h_vms_logs },
 	{ "POST",   "/v1/vms/{id}/exec",   BODY_JSON, h_vms_exec },
+	{ "POST",   "/v1/vms/{id}/exec/tty", BODY_JSON, h_vms_exec_tty },
 	{ "POST",   "/v1/vms/{id}/exec/{exec}/signal", BODY_JSON, h_vms_exec_signal },
+	{ "POST",   "/v1/vms/{id}/exec/{exec}/resize", BODY_JSON, h_vms_exec_resize },
 	{ "GET",    "/v1/vms/{id}/files",  BODY_NONE, h_vms_files_get },
 	{ "PUT",    "/v1/vms/{id}/files",  BODY_RAW, h_vms_files_put },
 };

@@ -245,7 +245,7 @@ int api_server_start(const struct api_config *cfg, int listen_fd,
 	}
 	srv->mhd = MHD_start_daemon(
 		MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
-		MHD_USE_ITC | MHD_USE_ERROR_LOG | MHD_USE_POLL,
+		MHD_USE_ITC | MHD_USE_ERROR_LOG | MHD_USE_POLL | MHD_ALLOW_UPGRADE,
 		0, NULL, NULL, on_request, srv,
 		MHD_OPTION_EXTERNAL_LOGGER, log_mhd, srv,
 		MHD_OPTION_LISTEN_SOCKET, listen_fd,

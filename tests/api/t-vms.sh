@@ -111,6 +111,25 @@ expect_status 400 invalid_query "octal"
 req GET '/v1/vms/abcd/logs?follow=maybe'
 expect_status 400 invalid_query
 
+note "the pty exec and resize routes"
+req POST /v1/vms/abcd/exec/tty -d '{"argv":["sh"]}'
+expect_status 400 upgrade_required "Upgrade: supermachine-tty"
+up=(-H 'Connection: Upgrade' -H 'Upgrade: supermachine-tty')
+req POST /v1/vms/abcd/exec/tty "${up[@]}" -d '{"argv":["sh"],"rows":0}'
+expect_status 400 invalid_field '"rows" must be 1 to 65535'
+req POST /v1/vms/abcd/exec/tty "${up[@]}" -d '{"argv":["sh"],"stdin":"eA=="}'
+expect_status 400 invalid_field 'unknown field "stdin"'
+req POST /v1/vms/abcd/exec/tty "${up[@]}" -d '{"argv":["sh"],"rows":30,"cols":100}'
+expect_status 404 not_found
+req POST /v1/vms/abcd/exec/0011/resize -d '{"rows":30}'
+expect_status 400 invalid_field 'missing required field "cols"'
+req POST /v1/vms/abcd/exec/0011/resize -d '{"rows":0,"cols":10}'
+expect_status 400 invalid_field
+req POST /v1/vms/abcd/exec/0011/resize -d '{"rows":30,"cols":100}'
+expect_status 404 not_found
+st=0; "$CLI" --socket "$SOCK" exec -it abcd -- sh > "$WORK/out" 2>&1 < /dev/null || st=$?
+[ "$st" = 1 ] && grep -q "no such VM: abcd" "$WORK/out" || fail "cli exec -it: $st $(cat "$WORK/out")"
+
 note "methods"
 req PATCH /v1/vms/abcd
 expect_status 405
