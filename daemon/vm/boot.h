@@ -10,6 +10,7 @@
  *   0x08ff0  initial stack   0x09000  PML4, 0x0a000 PDPT, 0x0b000.. PDs
  *   0x20000  command line    0x9fc00  end of low RAM (EBDA above)
  *   0xe0000  ACPI tables (RSDP first), reserved in e820
+ *   0xffff0  reset vector stub (see boot_reset_stub)
  * The kernel goes to its preferred address (16 MiB on Debian), the initrd
  * as high as initrd_addr_max and RAM below 3 GiB allow.
  */
@@ -32,6 +33,7 @@
 #define BOOT_ACPI_START     0xe0000ULL
 #define BOOT_ACPI_SIZE      0x20000ULL
 #define BOOT_HIGH_MEM_START 0x100000ULL /* 1 MiB */
+#define BOOT_RESET_VECTOR   0xffff0ULL
 #define BOOT_MIN_VERSION    0x020c      /* 2.12: 64-bit entry, xloadflags */
 #define BOOT_E820_RAM       1
 #define BOOT_E820_RESERVED  2
@@ -73,6 +75,13 @@ struct boot_layout {
 	uint64_t initrd_addr, initrd_size; /* size 0: none */
 	uint64_t rsdp_addr;
 };
+
+/* Real-mode code for the x86 reset vector (F000:FFF0), where a BIOS would
+ * be: it pulses the i8042 reset line (port 0x64 <- 0xFE), which ends the
+ * VM as a reboot, then halts. Linux reaches it when it reboots through
+ * the BIOS: on a hardware-reduced ACPI machine without EFI its default
+ * reboot order is EFI (absent) then BIOS. Returns the stub's length. */
+size_t boot_reset_stub(uint8_t *out, size_t max);
 
 /* Fill the zero page from the kernel's header and the layout. */
 int boot_params_fill(struct boot_params *bp, const struct bzimage_info *k,

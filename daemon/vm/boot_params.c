@@ -79,3 +79,17 @@ int boot_params_fill(struct boot_params *bp, const struct bzimage_info *k,
 	bp->e820_entries = boot_e820(l->mem_bytes, bp->e820_table, E820_MAX_ENTRIES_ZEROPAGE);
 	return 0;
 }
+
+size_t boot_reset_stub(uint8_t *out, size_t max)
+{
+	static const uint8_t stub[] = {
+		0xb0, 0xfe,       /* mov $0xfe, %al */
+		0xe6, 0x64,       /* out %al, $0x64 */
+		0xf4,             /* 1: hlt */
+		0xeb, 0xfd,       /* jmp 1b */
+	};
+	if (max < sizeof(stub))
+		return 0;
+	memcpy(out, stub, sizeof(stub));
+	return sizeof(stub);
+}

@@ -91,6 +91,9 @@ int vm_boot(struct vm *vm, struct vm_err *err)
 	struct boot_params *bp = guest_mem_ptr(&vm->mem, BOOT_ZERO_PAGE_ADDR, sizeof(*bp));
 	if (!bp || boot_params_fill(bp, &img->info, &l, err) < 0)
 		return vm_err_prefix(err, "boot_params");
+	uint8_t *reset = guest_mem_ptr(&vm->mem, BOOT_RESET_VECTOR, 16);
+	if (!reset || !boot_reset_stub(reset, 16))
+		return vm_errf(err, "reset vector: no RAM at 0x%llx", (unsigned long long)BOOT_RESET_VECTOR);
 	if (lm_write_tables(&vm->mem, BOOT_PML4_ADDR, BOOT_GDT_ADDR) < 0)
 		return vm_errf(err, "page tables: no RAM at 0x%llx", (unsigned long long)BOOT_PML4_ADDR);
 	if (vcpu_set_boot_regs(&vm->vcpus[0], img->info.entry64, BOOT_ZERO_PAGE_ADDR, err) < 0)

@@ -215,6 +215,23 @@ START_TEST(zero_page)
 }
 END_TEST
 
+START_TEST(reset_stub)
+{
+	uint8_t b[16];
+	memset(b, 0, sizeof(b));
+	size_t n = boot_reset_stub(b, sizeof(b));
+	ck_assert_uint_gt(n, 0);
+	ck_assert_uint_le(BOOT_RESET_VECTOR + n, BOOT_HIGH_MEM_START); /* fits below 1 MiB */
+	/* out %al, $0x64 after mov $0xfe, %al; ends in a hlt loop. */
+	ck_assert_uint_eq(b[0], 0xb0);
+	ck_assert_uint_eq(b[1], 0xfe);
+	ck_assert_uint_eq(b[2], 0xe6);
+	ck_assert_uint_eq(b[3], 0x64);
+	ck_assert_uint_eq(b[4], 0xf4);
+	ck_assert_uint_eq(boot_reset_stub(b, 3), 0);
+}
+END_TEST
+
 static Suite *boot_suite(void)
 {
 	Suite *s = suite_create("boot");
@@ -227,6 +244,7 @@ static Suite *boot_suite(void)
 	tcase_add_test(t, e820_above_hole);
 	tcase_add_test(t, initrd_placement);
 	tcase_add_test(t, zero_page);
+	tcase_add_test(t, reset_stub);
 	suite_add_tcase(s, t);
 	return s;
 }
