@@ -31,7 +31,9 @@ while [ "$i" -lt "$n" ]; do
 done
 [ -e /dev/kvm ] || echo "kvmhost-init: no /dev/kvm after loading kvm-amd"
 cp /ctl/cmd.sh /host/tmp/.kvmhost-cmd.sh
-chroot /host /bin/bash /tmp/.kvmhost-cmd.sh </dev/null >/dev/hvc0 2>&1
+# Through a pipe, so the command's output is not a terminal (as under CI).
+set -o pipefail
+chroot /host /bin/bash /tmp/.kvmhost-cmd.sh </dev/null 2>&1 | cat >/dev/hvc0
 echo $? > /ctl/status
 sync
 poweroff -f
