@@ -28,6 +28,22 @@ req POST /v1/images/import -d "{\"path\": \"$WORK/img\", \"tag\": \"vg/img:v1\"}
 tail -1 "$WORK/body" | grep -q '"type":"image"' || fail "import: $(body)"
 req GET /v1/images/vg/img:v1
 expect_status 200
+# VM routes up to where a VM would be needed (this daemon has no VMM).
+req POST /v1/vms -d '{"image":"vg/img:v1","env":["A=1"],"labels":{"a":"b"},"cmd":["sh"]}'
+expect_status 503
+req POST /v1/vms -d '{"image":"no/such:img"}'
+for p in /v1/vms '/v1/vms?state=running&label=a=b&label=c' /v1/vms/abcd /v1/vms/abcd/logs \
+	'/v1/vms/abcd/files?path=/etc/passwd' '/v1/vms/abcd/files?path=../x'; do
+	req GET "$p"
+done
+req POST /v1/vms/abcd/exec -d '{"argv":["true"],"env":["A=1"],"stdin":"eA=="}'
+req POST /v1/vms/abcd/exec -d '{"argv":[]}'
+req POST /v1/vms/abcd/exec/tty -d '{"argv":["sh"]}'
+req POST /v1/vms/abcd/exec/tty -H 'Connection: Upgrade' -H 'Upgrade: supermachine-tty' -d '{"rows":3}'
+req POST /v1/vms/abcd/exec/0011/resize -d '{"rows":3,"cols":4}'
+req PUT '/v1/vms/abcd/files?path=/tmp/x' --data-binary 'data'
+req DELETE '/v1/vms/abcd?force=1'
+
 req DELETE /v1/images/vg/img:v1
 expect_status 200
 curl -s -N --max-time 1 --unix-socket "$SOCK" http://sm/v1/events > /dev/null || true
