@@ -116,6 +116,8 @@ static void start_job(struct api_req *r, struct exec_job *j)
 		exec_job_unref(j);
 		return;
 	}
+	/* A command may be silent for longer than idle connections may be. */
+	MHD_set_connection_option(r->conn, MHD_CONNECTION_OPTION_TIMEOUT, 0u);
 	j->refs = 2;   /* the thread's and the response's (on_close) */
 	exec_job_register(j);
 	stream_on_close(j->s, on_close, j);

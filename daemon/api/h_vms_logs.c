@@ -89,6 +89,8 @@ void h_vms_logs(struct api_req *r)
 			      .shutdown_fd = r->srv->shutdown_fd };
 	struct MHD_Response *resp;
 	if (follow) {
+		/* A quiet console is not an idle connection. */
+		MHD_set_connection_option(r->conn, MHD_CONNECTION_OPTION_TIMEOUT, 0u);
 		resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16 * 1024, follow_read,
 							 f, follow_free);
 	} else {
