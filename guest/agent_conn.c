@@ -16,12 +16,26 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/epoll.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #define READ_CHUNK (64u << 10)
 
 static void on_conn(struct agent *a, struct watch *w, uint32_t events);
+
+/* Before a power-off: the OK to SHUTDOWN is in the socket, but the guest's
+ * vsock driver sends it asynchronously, and powering off at once can lose
+ * it. Half-close and wait (bounded) for the host to close its end. */
+static void wait_for_peer_close(int fd)
+{
+	char buf[256];
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	shutdown(fd, SHUT_WR);
+	while (poll(&p, 1, 2000) == 1 && read(fd, buf, sizeof(buf)) > 0)
+		;
+}
 
 struct conn *conn_new(struct agent *a, int fd)
 {
@@ -48,6 +62,8 @@ void conn_free(struct conn *c)
 		c->files = f->next;
 		file_abandon(f);
 	}
+	if (c->shutdown_after_flush)
+		wait_for_peer_close(c->w.fd);
 	agent_unwatch(a, &c->w);
 	for (struct conn **p = &a->conns; *p; p = &(*p)->next)
 		if (*p == c) {
