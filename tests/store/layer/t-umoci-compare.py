@@ -171,8 +171,8 @@ def sh(*cmd):
 def main():
     conv = sys.argv[1]
     if os.geteuid() != 0 or not shutil.which("umoci"):
-        print("skip: needs root and umoci")
-        return 77
+        print("FAIL: needs root and umoci (script/setup installs umoci)")
+        return 1
     tmp = tempfile.mkdtemp(prefix="smlayer-umoci-")
     mounts = []
     try:
@@ -187,8 +187,8 @@ def main():
             assert sh("fsck.erofs", img).returncode == 0, "fsck.erofs " + name
             os.mkdir(mnt)
             if sh("mount", "-t", "erofs", "-o", "loop,ro", img, mnt).returncode:
-                print("skip: cannot loop-mount erofs here")
-                return 77
+                print("FAIL: cannot loop-mount erofs here")
+                return 1
             mounts.append(mnt)
         ovl = os.path.join(tmp, "m-ovl")
         os.mkdir(ovl)
