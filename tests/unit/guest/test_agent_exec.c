@@ -383,6 +383,7 @@ static Suite *suite(void)
 	tcase_add_test(t, stdout_stderr_separate);
 	tcase_add_test(t, missing_command_fails);
 	tcase_add_test(t, stdout_50mib);
+	tcase_add_test(t, stdout_slow_reader);
 	tcase_add_test(t, stdin_10mib_sha256);
 	tcase_add_test(t, timeout_kills_sleep);
 	tcase_add_test(t, signal_running_process);
@@ -390,15 +391,8 @@ static Suite *suite(void)
 	tcase_add_test(t, pty_window_size);
 	tcase_add_test(t, eight_concurrent_execs);
 	tcase_add_test(t, file_round_trip);
+	tcase_add_test(t, file_read_large_repeated);
 	suite_add_tcase(s, t);
-	/* Regression tests for the output-backpressure wakeups: many round
-	 * trips through a full queue. Run natively only (the VM tests select
-	 * the case "exec"): under nested TCG they outlast any sane timeout. */
-	TCase *stress = tcase_create("backpressure");
-	tcase_set_timeout(stress, 150);
-	tcase_add_test(stress, stdout_slow_reader);
-	tcase_add_test(stress, file_read_large_repeated);
-	suite_add_tcase(s, stress);
 	return s;
 }
 
