@@ -5,7 +5,7 @@
  * codes, signals, separate stdout/stderr, 50 MiB of output, 64 MiB to a
  * reader that stalls, 10 MiB of stdin, timeouts, signals to a running
  * process, a pty, cwd/env/uid, 8 concurrent execs, and file write/read
- * round trips (8 MiB read back repeatedly).
+ * round trips.
  */
 #include "agent_target.h"
 
@@ -343,35 +343,6 @@ START_TEST(file_round_trip)
 }
 END_TEST
 
-/* 8 MiB read back 4 times: each READ passes OUT_HIGH about 8 times, and a
- * flush that drained the queue to empty once left file_pump without a
- * wakeup (a regular file has no epoll event; see agent_conn.c). */
-START_TEST(file_read_large_repeated)
-{
-	struct agent_client *c = target_connect();
-	const size_t n = 8u << 20;
-	char path[300], *data = malloc(n);
-	for (size_t i = 0; i < n; i++)
-		data[i] = (char)(i * 13 + i / 509);
-	snprintf(path, sizeof(path), "%s/large.bin", target_tmp());
-	ck_assert_msg(agent_client_write_file(c, path, 0600, data, n, 30000) == 0, "%s",
-		      agent_client_error(c));
-	for (int i = 0; i < 4; i++) {
-		void *back;
-		size_t len;
-		ck_assert_msg(agent_client_read_file(c, path, 16u << 20, &back, &len, NULL,
-						     30000) == 0,
-			      "read %d: %s", i, agent_client_error(c));
-		ck_assert_uint_eq(len, n);
-		ck_assert_int_eq(memcmp(back, data, n), 0);
-		free(back);
-	}
-	unlink(path);
-	free(data);
-	agent_client_close(c);
-}
-END_TEST
-
 static Suite *suite(void)
 {
 	Suite *s = suite_create("agent_exec");
@@ -391,7 +362,6 @@ static Suite *suite(void)
 	tcase_add_test(t, pty_window_size);
 	tcase_add_test(t, eight_concurrent_execs);
 	tcase_add_test(t, file_round_trip);
-	tcase_add_test(t, file_read_large_repeated);
 	suite_add_tcase(s, t);
 	return s;
 }
