@@ -159,30 +159,15 @@ static bool stdin_congested(const struct conn *c)
 	return false;
 }
 
-/* Re-arm the producers paused by backpressure (process pipes, file
- * reads) once the queue is below OUT_LOW, then send what they queued.
- *
- * The queue is judged AFTER flushing: an EPOLLOUT flush may drain it from
- * above OUT_LOW straight to empty, and an empty queue asks for no further
- * EPOLLOUT. Judged before the flush, that was the last wakeup: the pipes
- * stayed unwatched, the process blocked on a full pipe and the exec hung
- * (a file READ likewise stopped sending DATA midway). */
-static void conn_pump(struct conn *c)
-{
-	if (!c->dead)
-		conn_flush(c);
-	if (c->dead || out_pending(c) >= OUT_LOW)
-		return;
-	for (struct exec *e = c->execs; e; e = e->next)
-		exec_resume_output(e);
-	file_pump(c);
-	if (!c->dead)
-		conn_flush(c);
-}
-
 void conn_update(struct conn *c)
 {
-	conn_pump(c);
+	if (!c->dead && out_pending(c) < OUT_LOW) {
+		for (struct exec *e = c->execs; e; e = e->next)
+			exec_resume_output(e);
+		file_pump(c);
+	}
+	if (!c->dead)
+		conn_flush(c);
 	bool idle = !c->execs && !c->files && out_pending(c) == 0;
 	if (c->dead || (c->closing && out_pending(c) == 0) ||
 	    (c->read_eof && idle) || (c->shutdown_after_flush && out_pending(c) == 0)) {
