@@ -32,7 +32,8 @@ static const struct {
 	{ "stop", cmd_stop, "stop VM...                        power VMs off" },
 	{ "rm", cmd_rm, "rm [-f] VM...                     remove VMs (-f: even running ones)" },
 	{ "logs", cmd_logs, "logs [-f] VM                      a VM's console (-f: follow)" },
-	{ "cp", cmd_cp, "cp SRC DST                        copy a file host<->VM (VM:/path; - is stdio)" },
+	{ "cp", cmd_cp, "cp SRC DST                        copy a file or folder host<->VM\n"
+	  "                                    (VM:/path; a folder lands inside DST; - is stdio)" },
 	{ "info", cmd_info, "info                              daemon and KVM status" },
 	{ "version", cmd_version, "version                           client and daemon versions" },
 	{ "events", cmd_events, "events [--type PREFIX]            follow lifecycle events" },

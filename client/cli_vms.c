@@ -135,24 +135,22 @@ static void split_target(char *s, char **vm, char **path)
 	}
 }
 
-static int read_host_file(const char *path, char **data, size_t *len, unsigned *mode)
+/* All of stdin, malloc'd. */
+static int read_stdin(char **data, size_t *len)
 {
-	int fd = strcmp(path, "-") ? open(path, O_RDONLY | O_CLOEXEC) : STDIN_FILENO;
-	struct stat st;
-	if (fd < 0 || fstat(fd, &st) < 0)
-		return -1;
-	*mode = S_ISREG(st.st_mode) ? st.st_mode & 07777 : 0644;
-	size_t cap = S_ISREG(st.st_mode) && st.st_size > 0 ? (size_t)st.st_size + 1 : 65536;
+	size_t cap = 65536;
 	char *buf = malloc(cap);
 	*len = 0;
 	for (ssize_t n = 1; buf && n > 0;) {
 		if (*len == cap) {
 			char *b = realloc(buf, cap *= 2);
-			if (!b)
-				break;
+			if (!b) {
+				free(buf);
+				return -1;
+			}
 			buf = b;
 		}
-		n = read(fd, buf + *len, cap - *len);
+		n = read(STDIN_FILENO, buf + *len, cap - *len);
 		if (n < 0 && errno == EINTR)
 			n = 1;
 		else if (n < 0) {
@@ -161,30 +159,45 @@ static int read_host_file(const char *path, char **data, size_t *len, unsigned *
 		} else
 			*len += (size_t)n;
 	}
-	if (fd != STDIN_FILENO)
-		close(fd);
 	*data = buf;
 	return buf ? 0 : -1;
 }
 
-static int write_host_file(const char *path, const char *data, size_t len)
+static int write_stdout(const char *data, size_t len)
 {
-	int fd = strcmp(path, "-") ? open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)
-				   : STDOUT_FILENO;
-	if (fd < 0)
-		return -1;
 	for (size_t off = 0; off < len;) {
-		ssize_t n = write(fd, data + off, len - off);
+		ssize_t n = write(STDOUT_FILENO, data + off, len - off);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0) {
-			if (fd != STDOUT_FILENO)
-				close(fd);
+		if (n < 0)
 			return -1;
-		}
 		off += (size_t)n;
 	}
-	return fd == STDOUT_FILENO || close(fd) == 0 ? 0 : -1;
+	return 0;
+}
+
+/* cp with "-" (stdin or stdout) on the host side: one file's bytes (from
+ * a VM folder, the bytes of its tar). */
+static int cp_stdio(struct cli *cli, char *src, char *vm, char *vm_path, bool to_vm)
+{
+	char *data;
+	size_t len;
+	int st;
+	if (to_vm) {
+		if (read_stdin(&data, &len) < 0)
+			return fprintf(stderr, "supermachine: cp: stdin: %s\n", strerror(errno)), 1;
+		st = sm_file_write(cli->c, vm, vm_path, data, len, 0644);
+		free(data);
+		return st == SM_OK ? 0 : cli_error(cli, st, vm);
+	}
+	st = sm_file_read(cli->c, vm, vm_path, (void **)&data, &len);
+	if (st != SM_OK)
+		return cli_error(cli, st, src);
+	int rc = write_stdout(data, len);
+	free(data);
+	if (rc < 0)
+		return fprintf(stderr, "supermachine: cp: stdout: %s\n", strerror(errno)), 1;
+	return 0;
 }
 
 int cmd_cp(struct cli *cli, int argc, char **argv)
@@ -200,23 +213,11 @@ int cmd_cp(struct cli *cli, int argc, char **argv)
 	split_target(argv[at + 1], &dvm, &dpath);
 	if (!svm == !dvm)
 		return cli_usage_error("cp: exactly one of SRC and DST must be VM:/path");
-	char *data;
-	size_t len;
-	unsigned mode = 0644;
-	int st;
-	if (dvm) {
-		if (read_host_file(spath, &data, &len, &mode) < 0)
-			return fprintf(stderr, "supermachine: cp: %s: %s\n", spath, strerror(errno)), 1;
-		st = sm_file_write(cli->c, dvm, dpath, data, len, mode);
-		free(data);
-		return st == SM_OK ? 0 : cli_error(cli, st, argv[at + 1]);
-	}
-	st = sm_file_read(cli->c, svm, spath, (void **)&data, &len);
-	if (st != SM_OK)
-		return cli_error(cli, st, argv[at]);
-	int rc = write_host_file(dpath, data, len);
-	free(data);
-	if (rc < 0)
-		return fprintf(stderr, "supermachine: cp: %s: %s\n", dpath, strerror(errno)), 1;
-	return 0;
+	if (dvm && !strcmp(spath, "-"))
+		return cp_stdio(cli, argv[at], dvm, dpath, true);
+	if (svm && !strcmp(dpath, "-"))
+		return cp_stdio(cli, argv[at], svm, spath, false);
+	int st = dvm ? sm_copy_to_vm(cli->c, dvm, spath, dpath)
+		     : sm_copy_from_vm(cli->c, svm, spath, dpath);
+	return st == SM_OK ? 0 : cli_error(cli, st, argv[at + (dvm ? 1 : 0)]);
 }

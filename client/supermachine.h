@@ -256,8 +256,24 @@ int sm_exec_resize(sm_client *c, const char *vm, const char *exec_id, unsigned s
 
 int sm_file_write(sm_client *c, const char *vm, const char *path, const void *data,
 		  size_t len, unsigned mode);
-/* *data is malloc'ed (caller frees). */
+/* *data is malloc'ed (caller frees). A folder's bytes are a tar of it. */
 int sm_file_read(sm_client *c, const char *vm, const char *path, void **data, size_t *len);
+
+/* Copies a host file or folder into a running VM. A file becomes vm_path
+ * (its mode kept). A folder lands inside the folder vm_path (created if
+ * missing) under its own name - `sm_copy_to_vm(c, vm, "src/app", "/srv")`
+ * makes /srv/app - with modes and symlinks kept, files owned by root;
+ * sockets, fifos and devices are left out. Folders need tar and sh in the
+ * guest (SM_E_UNPROCESSABLE "no_tar" otherwise). */
+int sm_copy_to_vm(sm_client *c, const char *vm, const char *host_path, const char *vm_path);
+/* Copies a file or folder out of a running VM. A file becomes host_path
+ * (or host_path/NAME when host_path is a folder). A folder lands inside
+ * the folder host_path (created if missing) under its own name, modes kept
+ * (without set-id bits) and owned by the caller. The guest's tar is
+ * checked whole first: an entry that would land outside host_path, or a
+ * device node, refuses the copy (SM_E_PROTOCOL) before anything is
+ * written. */
+int sm_copy_from_vm(sm_client *c, const char *vm, const char *vm_path, const char *host_path);
 
 /* --- the common case --------------------------------------------------- */
 

@@ -206,8 +206,7 @@ int sm_vm_logs(sm_client *c, const char *id, int follow, sm_bytes_fn fn, void *u
 	return st;
 }
 
-/* /v1/vms/ID/files?path=P[&mode=M] */
-static char *files_path(sm_client *c, const char *vm, const char *path, unsigned mode)
+char *vm_files_path(sm_client *c, const char *vm, const char *path, unsigned mode)
 {
 	char *q = curl_escape_query(c, path), *p = NULL;
 	char suffix[64];
@@ -229,7 +228,7 @@ int sm_file_write(sm_client *c, const char *vm, const char *path, const void *da
 {
 	if (!c || !vm || !*vm || !path || (!data && len) || strchr(vm, '/'))
 		return SM_E_INVALID;
-	char *p = files_path(c, vm, path, mode ? mode : 0644);
+	char *p = vm_files_path(c, vm, path, mode ? mode : 0644);
 	if (!p)
 		return sm_fail(c, SM_E_NOMEM, "out of memory");
 	struct http_call call = { .method = "PUT", .path = p,
@@ -268,7 +267,7 @@ int sm_file_read(sm_client *c, const char *vm, const char *path, void **data, si
 {
 	if (!c || !vm || !*vm || !path || !data || !len || strchr(vm, '/'))
 		return SM_E_INVALID;
-	char *p = files_path(c, vm, path, 0);
+	char *p = vm_files_path(c, vm, path, 0);
 	if (!p)
 		return sm_fail(c, SM_E_NOMEM, "out of memory");
 	struct grow g = { 0 };

@@ -1,8 +1,10 @@
 /* h_vms_files.c - GET and PUT /v1/vms/{id}/files?path=/abs/path: one
- * regular file out of or into a running VM, through the guest agent.
+ * regular file out of or into a running VM, through the guest agent's
+ * file READ and WRITE; folders (a GET of a directory, a PUT whose
+ * Content-Type is application/x-tar) are h_vms_files_tar.c's.
  *
- * PUT takes the file's bytes as the body (any content type, spooled to a
- * file under the data dir up to the upload limit) and an optional
+ * PUT takes the file's bytes as the body (any other content type, spooled
+ * to a file under the data dir up to the upload limit) and an optional
  * mode=0644 (octal); GET answers the bytes as application/octet-stream.
  * Paths must be absolute, without "." or ".." segments; the agent itself
  * runs as root in the guest, which is the VM's own business.
@@ -13,10 +15,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "daemon/api/files.h"
 #include "daemon/api/handlers.h"
 #include "daemon/api/query.h"
 #include "daemon/api/reply.h"
@@ -25,11 +29,9 @@
 #include "daemon/vms/vms.h"
 
 #define FILE_MAX_READ (256u << 20)
-#define FILE_TIMEOUT_MS 120000
 #define ERRLEN 1024
 
-/* 0 if path is absolute and clean, else -1 after replying 400. */
-static int check_path(struct api_req *r, const char *path)
+int files_check_path(struct api_req *r, const char *path)
 {
 	const char *why = NULL;
 	if (!path)
@@ -51,8 +53,7 @@ static int check_path(struct api_req *r, const char *path)
 	return -1;
 }
 
-/* The VM (running) and an agent connection, or NULL after replying. */
-static struct agent_client *open_agent(struct api_req *r, struct vm_rec **vm_out)
+struct agent_client *files_open_agent(struct api_req *r, struct vm_rec **vm_out)
 {
 	char err[ERRLEN];
 	struct vm_rec *vm = req_vm(r);
@@ -92,18 +93,20 @@ void h_vms_files_get(struct api_req *r)
 	static const char *const allowed[] = { "path", NULL };
 	const char *path = req_query(r, "path");
 	struct vm_rec *vm;
-	if (query_check(r, allowed) || check_path(r, path))
+	if (query_check(r, allowed) || files_check_path(r, path))
 		return;
-	struct agent_client *c = open_agent(r, &vm);
+	struct agent_client *c = files_open_agent(r, &vm);
 	if (!c)
 		return;
 	void *data;
 	size_t len;
 	if (agent_client_read_file(c, path, FILE_MAX_READ, &data, &len, NULL,
-				   FILE_TIMEOUT_MS) < 0)
-		reply_agent_error(r, c);
-	else
+				   FILE_TIMEOUT_MS) == 0)
 		reply_text(r, MHD_HTTP_OK, "application/octet-stream", data, len);
+	else if (strstr(agent_client_error(c), "Is a directory"))
+		files_get_dir(r, c, path);
+	else
+		reply_agent_error(r, c);
 	agent_client_close(c);
 	vm_put(vm);
 }
@@ -133,13 +136,18 @@ void h_vms_files_put(struct api_req *r)
 	struct vm_rec *vm;
 	uint32_t mode;
 	struct stat st;
-	if (query_check(r, allowed) || check_path(r, path) || parse_mode(r, &mode))
+	const char *ctype = req_header(r, MHD_HTTP_HEADER_CONTENT_TYPE);
+	if (query_check(r, allowed) || files_check_path(r, path) || parse_mode(r, &mode))
 		return;
+	if (ctype && strncasecmp(ctype, "application/x-tar", 17) == 0) {
+		files_put_tar(r, path);
+		return;
+	}
 	if (r->upload_fd < 0 || fstat(r->upload_fd, &st) < 0) {
 		reply_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "no spooled body");
 		return;
 	}
-	struct agent_client *c = open_agent(r, &vm);
+	struct agent_client *c = files_open_agent(r, &vm);
 	if (!c)
 		return;
 	void *data = st.st_size ? mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE,

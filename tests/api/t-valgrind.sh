@@ -42,6 +42,16 @@ req POST /v1/vms/abcd/exec/tty -d '{"argv":["sh"]}'
 req POST /v1/vms/abcd/exec/tty -H 'Connection: Upgrade' -H 'Upgrade: supermachine-tty' -d '{"rows":3}'
 req POST /v1/vms/abcd/exec/0011/resize -d '{"rows":3,"cols":4}'
 req PUT '/v1/vms/abcd/files?path=/tmp/x' --data-binary 'data'
+# folder uploads: a hostile tar, a good one (checked, then no such VM), garbage
+mkdir -p "$WORK/tree/sub" && echo x > "$WORK/tree/sub/f" && ln -sf sub/f "$WORK/tree/l"
+tar -cf "$WORK/good.tar" -C "$WORK" tree
+ln -s /etc "$WORK/tree/abs"
+tar -cf "$WORK/bad.tar" -C "$WORK" tree
+for t in good.tar:404 bad.tar:400 big:400; do
+	req PUT '/v1/vms/abcd/files?path=/srv' -H 'Content-Type: application/x-tar' \
+		--data-binary @"$WORK/${t%:*}"
+	expect_status "${t#*:}"
+done
 req DELETE '/v1/vms/abcd?force=1'
 
 req DELETE /v1/images/vg/img:v1
