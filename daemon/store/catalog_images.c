@@ -13,35 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static char **image_tags(sqlite3 *db, const char *id, size_t *n)
-{
-	sqlite3_stmt *s;
-	size_t k = 0, cap = 4;
-	char **v = calloc(cap + 1, sizeof *v);
-
-	if (!v || sqlite3_prepare_v2(db, "SELECT name FROM tags WHERE image_id = ? "
-				     "ORDER BY name", -1, &s, NULL) != SQLITE_OK) {
-		free(v);
-		return NULL;
-	}
-	sqlite3_bind_text(s, 1, id, -1, SQLITE_TRANSIENT);
-	while (sqlite3_step(s) == SQLITE_ROW) {
-		if (k == cap) {
-			char **nv = realloc(v, (cap * 2 + 1) * sizeof *v);
-			if (!nv)
-				break;
-			v = nv;
-			cap *= 2;
-		}
-		v[k++] = strdup((const char *)sqlite3_column_text(s, 0));
-		v[k] = NULL;
-	}
-	sqlite3_finalize(s);
-	*n = k;
-	return v;
-}
-
-int sm_cat_list(sqlite3 *db, struct sm_image_info **out, size_t *n, char *err, size_t errlen)
+int sm_cat_list(struct sm_store *st, struct sm_image_info **out, size_t *n, char *err,
+		size_t errlen)
 {
 	sqlite3_stmt *s;
 	size_t k = 0, cap = 8;
@@ -49,11 +22,11 @@ int sm_cat_list(sqlite3 *db, struct sm_image_info **out, size_t *n, char *err, s
 
 	if (!v)
 		return sm_err(err, errlen, "out of memory");
-	if (sqlite3_prepare_v2(db, "SELECT i.id, m.config_digest, i.size, i.created FROM images i "
-			       "JOIN manifests m ON m.digest = i.id ORDER BY i.created, i.id",
-			       -1, &s, NULL) != SQLITE_OK) {
+	if (sm_cat_prep(st, "SELECT i.id, m.config_digest, i.size, i.created FROM images i "
+			"JOIN manifests m ON m.digest = i.id ORDER BY i.created, i.id", &s,
+			err, errlen) < 0) {
 		free(v);
-		return sm_err(err, errlen, "sqlite: %s", sqlite3_errmsg(db));
+		return -1;
 	}
 	while (sqlite3_step(s) == SQLITE_ROW) {
 		if (k == cap) {
@@ -68,51 +41,55 @@ int sm_cat_list(sqlite3 *db, struct sm_image_info **out, size_t *n, char *err, s
 		im->config_digest = strdup((const char *)sqlite3_column_text(s, 1));
 		im->size = (uint64_t)sqlite3_column_int64(s, 2);
 		im->created = sqlite3_column_int64(s, 3);
-		im->tags = image_tags(db, im->id, &im->n_tags);
+		im->tags = sm_cat_strings(st, "SELECT name FROM tags WHERE image_id = ? "
+					  "ORDER BY name", im->id, &im->n_tags, err, errlen);
 	}
-	sqlite3_finalize(s);
+	sm_stmt_put(&st->stmts, s);
 	*out = v;
 	*n = k;
 	return 0;
 }
 
-static int exec_bound(sqlite3 *db, const char *sql, const char *arg, char *err, size_t errlen)
+static int exec_bound(struct sm_store *st, const char *sql, const char *arg, char *err,
+		      size_t errlen)
 {
 	sqlite3_stmt *s;
 
-	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
-		return sm_err(err, errlen, "sqlite: %s", sqlite3_errmsg(db));
+	if (sm_cat_prep(st, sql, &s, err, errlen) < 0)
+		return -1;
 	sqlite3_bind_text(s, 1, arg, -1, SQLITE_TRANSIENT);
 	int rc = sqlite3_step(s);
-	sqlite3_finalize(s);
-	return rc == SQLITE_DONE ? 0 : sm_err(err, errlen, "sqlite: %s", sqlite3_errmsg(db));
+	sm_stmt_put(&st->stmts, s);
+	return rc == SQLITE_DONE ? 0 : sm_err(err, errlen, "sqlite: %s", sqlite3_errmsg(st->db));
 }
 
-static int remove_image(sqlite3 *db, const char *id, char *err, size_t errlen)
+static int remove_image(struct sm_store *st, const char *id, char *err, size_t errlen)
 {
-	if (exec_bound(db, "DELETE FROM images WHERE id = ?", id, err, errlen) < 0 ||
-	    exec_bound(db, "UPDATE blobs SET refcount = refcount - 1 WHERE digest = "
+	if (exec_bound(st, "DELETE FROM images WHERE id = ?", id, err, errlen) < 0 ||
+	    exec_bound(st, "UPDATE blobs SET refcount = refcount - 1 WHERE digest = "
 		       "(SELECT config_digest FROM manifests WHERE digest = ?1)", id, err, errlen) < 0 ||
-	    exec_bound(db, "UPDATE blobs SET refcount = refcount - (SELECT COUNT(*) FROM "
+	    exec_bound(st, "UPDATE blobs SET refcount = refcount - (SELECT COUNT(*) FROM "
 		       "manifest_layers ml WHERE ml.manifest_digest = ?1 AND ml.layer_digest = "
 		       "blobs.digest) WHERE digest IN (SELECT layer_digest FROM manifest_layers "
 		       "WHERE manifest_digest = ?1)", id, err, errlen) < 0)
 		return -1;
-	return exec_bound(db, "DELETE FROM manifests WHERE digest = ?", id, err, errlen);
+	return exec_bound(st, "DELETE FROM manifests WHERE digest = ?", id, err, errlen);
 }
 
-static int count_tags(sqlite3 *db, const char *id)
+static int count_tags(struct sm_store *st, const char *id)
 {
 	sqlite3_stmt *s;
 	int n = -1;
 
-	if (sqlite3_prepare_v2(db, "SELECT COUNT(*) FROM tags WHERE image_id = ?", -1, &s,
-			       NULL) != SQLITE_OK)
+	char err[8];
+
+	if (sm_cat_prep(st, "SELECT COUNT(*) FROM tags WHERE image_id = ?", &s, err,
+			sizeof err) < 0)
 		return -1;
 	sqlite3_bind_text(s, 1, id, -1, SQLITE_TRANSIENT);
 	if (sqlite3_step(s) == SQLITE_ROW)
 		n = sqlite3_column_int(s, 0);
-	sqlite3_finalize(s);
+	sm_stmt_put(&st->stmts, s);
 	return n;
 }
 
@@ -132,24 +109,24 @@ static int is_tag_name(const char *name, char *canon, size_t len)
 	return 1;
 }
 
-int sm_cat_delete(sqlite3 *db, const char *name, char *err, size_t errlen)
+int sm_cat_delete(struct sm_store *st, const char *name, char *err, size_t errlen)
 {
 	char id[SM_DIGEST_LEN], canon[700];
 	int rc = 0;
 
-	if (sm_db_exec(db, "BEGIN IMMEDIATE", err, errlen) < 0)
+	if (sm_db_exec(st->db, "BEGIN IMMEDIATE", err, errlen) < 0)
 		return -1;
-	if (sm_cat_resolve(db, name, id, err, errlen) < 0)
+	if (sm_cat_resolve(st, name, id, err, errlen) < 0)
 		rc = -1;
-	else if (is_tag_name(name, canon, sizeof canon) && count_tags(db, id) > 0) {
-		rc = exec_bound(db, "DELETE FROM tags WHERE name = ?", canon, err, errlen);
-		if (rc == 0 && count_tags(db, id) == 0)
-			rc = remove_image(db, id, err, errlen);
+	else if (is_tag_name(name, canon, sizeof canon) && count_tags(st, id) > 0) {
+		rc = exec_bound(st, "DELETE FROM tags WHERE name = ?", canon, err, errlen);
+		if (rc == 0 && count_tags(st, id) == 0)
+			rc = remove_image(st, id, err, errlen);
 	} else
-		rc = remove_image(db, id, err, errlen);
+		rc = remove_image(st, id, err, errlen);
 	if (rc < 0) {
-		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 		return -1;
 	}
-	return sm_db_exec(db, "COMMIT", err, errlen);
+	return sm_db_exec(st->db, "COMMIT", err, errlen);
 }

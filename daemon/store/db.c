@@ -118,3 +118,40 @@ int sm_db_open(const char *path, sqlite3 **out, char *err, size_t errlen)
 	*out = db;
 	return 0;
 }
+
+int sm_stmt_get(struct sm_stmt_cache *c, sqlite3 *db, const char *sql, sqlite3_stmt **out,
+		char *err, size_t errlen)
+{
+	for (int i = 0; i < c->n; i++)
+		if (c->e[i].sql == sql) {
+			if (sqlite3_stmt_busy(c->e[i].s))
+				return sm_err(err, errlen, "sqlite: statement in use: %s", sql);
+			*out = c->e[i].s;
+			return 0;
+		}
+	if (sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, out, NULL) != SQLITE_OK)
+		return sm_err(err, errlen, "sqlite prepare: %s", sqlite3_errmsg(db));
+	if (c->n < SM_STMT_CACHE_MAX) {
+		c->e[c->n].sql = sql;
+		c->e[c->n++].s = *out;
+	}
+	return 0;
+}
+
+void sm_stmt_put(struct sm_stmt_cache *c, sqlite3_stmt *s)
+{
+	for (int i = 0; i < c->n; i++)
+		if (c->e[i].s == s) {
+			sqlite3_reset(s);
+			sqlite3_clear_bindings(s);
+			return;
+		}
+	sqlite3_finalize(s);
+}
+
+void sm_stmt_cache_clear(struct sm_stmt_cache *c)
+{
+	for (int i = 0; i < c->n; i++)
+		sqlite3_finalize(c->e[i].s);
+	c->n = 0;
+}

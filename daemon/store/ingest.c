@@ -59,7 +59,7 @@ static int find_blob(struct sm_store *st, const char *digest, char *rel, size_t 
 		     char *err, size_t errlen)
 {
 	pthread_mutex_lock(&st->lock);
-	int rc = sm_cat_blob_find(st->db, digest, rel, len, err, errlen);
+	int rc = sm_cat_blob_find(st, digest, rel, len, err, errlen);
 	pthread_mutex_unlock(&st->lock);
 	return rc;
 }
@@ -84,7 +84,7 @@ static int fetch_blob(struct sm_store *st, const struct sm_ingest *in, const str
 			return -1;
 	}
 	pthread_mutex_lock(&st->lock);
-	int rc = sm_cat_blob_add(st->db, d, rel, err, errlen);
+	int rc = sm_cat_blob_add(st, d, rel, err, errlen);
 	pthread_mutex_unlock(&st->lock);
 	return rc;
 }
@@ -96,7 +96,7 @@ static int convert_layer(struct sm_store *st, const struct sm_ingest *in,
 	struct layer_stats stats = { 0 };
 
 	pthread_mutex_lock(&st->lock);
-	int have = sm_cat_layer_find(st->db, d->digest, rel, sizeof rel, err, errlen);
+	int have = sm_cat_layer_find(st, d->digest, rel, sizeof rel, err, errlen);
 	pthread_mutex_unlock(&st->lock);
 	if (have < 0)
 		return -1;
@@ -114,7 +114,7 @@ static int convert_layer(struct sm_store *st, const struct sm_ingest *in,
 	if (sm_fsync_dir(dir, err, errlen) < 0)
 		return -1;
 	pthread_mutex_lock(&st->lock);
-	int rc = sm_cat_layer_add(st->db, d->digest, rel, stats.image_bytes, stats.entries,
+	int rc = sm_cat_layer_add(st, d->digest, rel, stats.image_bytes, stats.entries,
 				  err, errlen);
 	pthread_mutex_unlock(&st->lock);
 	return rc;
@@ -270,7 +270,7 @@ int sm_ingest_image(struct sm_store *st, const struct sm_ingest *in,
 	    ingest_layers(st, in, src, err, errlen) < 0)
 		goto out;
 	pthread_mutex_lock(&st->lock);
-	rc = sm_cat_record_image(st->db, in, cfg, len, os, arch, err, errlen);
+	rc = sm_cat_record_image(st, in, cfg, len, os, arch, err, errlen);
 	pthread_mutex_unlock(&st->lock);
 out:
 	free(cfg);

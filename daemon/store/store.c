@@ -118,6 +118,7 @@ void sm_store_close(struct sm_store *st)
 {
 	if (!st)
 		return;
+	sm_stmt_cache_clear(&st->stmts);
 	sqlite3_close(st->db);
 	close(st->lock_fd);
 	pthread_mutex_destroy(&st->lock);

@@ -5,6 +5,7 @@
 #ifndef SM_STORE_INT_H
 #define SM_STORE_INT_H
 
+#include "db.h"
 #include "manifest.h"
 #include "store.h"
 
@@ -16,6 +17,7 @@ struct sm_store {
 	char dir[PATH_MAX];
 	int lock_fd;             /* flock on <dir>/lock: one process per store */
 	sqlite3 *db;
+	struct sm_stmt_cache stmts; /* db's statements, for catalog.c */
 	pthread_mutex_t lock;    /* serialises db use and the fields below */
 	pthread_cond_t cond;     /* signalled when an in-flight digest is done */
 	int active;              /* pulls/imports running (gc waits for 0) */

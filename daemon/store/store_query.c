@@ -47,7 +47,7 @@ int sm_store_list(struct sm_store *st, struct sm_image_info **out, size_t *n,
 		  char *err, size_t errlen)
 {
 	pthread_mutex_lock(&st->lock);
-	int rc = sm_cat_list(st->db, out, n, err, errlen);
+	int rc = sm_cat_list(st, out, n, err, errlen);
 	pthread_mutex_unlock(&st->lock);
 	return rc;
 }
@@ -75,9 +75,9 @@ int sm_store_inspect(struct sm_store *st, const char *name, struct sm_image_conf
 	if (errlen)
 		err[0] = '\0';
 	pthread_mutex_lock(&st->lock);
-	int rc = sm_cat_resolve(st->db, name, id, err, errlen);
+	int rc = sm_cat_resolve(st, name, id, err, errlen);
 	if (rc == 0)
-		rc = sm_cat_image_detail(st->db, id, &cfg, cdig, &layers, &nl, err, errlen);
+		rc = sm_cat_image_detail(st, id, &cfg, cdig, &layers, &nl, err, errlen);
 	pthread_mutex_unlock(&st->lock);
 	if (rc < 0)
 		return -1;
@@ -103,7 +103,7 @@ int sm_store_inspect(struct sm_store *st, const char *name, struct sm_image_conf
 int sm_store_delete(struct sm_store *st, const char *name, char *err, size_t errlen)
 {
 	pthread_mutex_lock(&st->lock);
-	int rc = sm_cat_delete(st->db, name, err, errlen);
+	int rc = sm_cat_delete(st, name, err, errlen);
 	pthread_mutex_unlock(&st->lock);
 	return rc;
 }
