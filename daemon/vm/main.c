@@ -1,14 +1,19 @@
 /* main.c - supermachine-vmm: boot one microVM and report how it ended.
  *
  * The exit status is the outcome (vm.h: 0 poweroff, 3 reboot, 4 triple
- * fault, 5 panic, ...); one line on stderr says what happened.
+ * fault, 5 panic, ...); one line on stderr says what happened. With
+ * `-- CMD ARGS` it runs CMD in the guest instead (run_mode.h) and exits
+ * with CMD's status.
  */
 #include "options.h"
 #include "probe.h"
+#include "run_mode.h"
 #include "vm.h"
 #include "worker_channel.h"
 
+#include <stdbool.h>
 #include <stdio.h>
+#include <string.h>
 
 static void print_stats(const struct vm *vm)
 {
@@ -47,13 +52,22 @@ static int run_vm(const struct options *o)
 	return out;
 }
 
+/* Usage errors in run mode exit 125 (CMD's own statuses own the rest). */
+static bool wants_run_mode(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--") == 0)
+			return true;
+	return false;
+}
+
 int main(int argc, char **argv)
 {
 	struct options o;
 	struct vm_err err = { "" };
 	if (options_parse(argc, argv, &o, &err) < 0) {
 		fprintf(stderr, "supermachine-vmm: %s\n%s", err.msg, options_usage());
-		return VM_BAD_USAGE;
+		return wants_run_mode(argc, argv) ? RUN_SETUP : VM_BAD_USAGE;
 	}
 	if (o.help) {
 		fputs(options_usage(), stdout);
@@ -67,5 +81,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "supermachine-vmm: probe ok: a 64-bit guest ran to HLT\n");
 		return 0;
 	}
+	if (o.run_argv)
+		return run_mode(&o);
 	return run_vm(&o);
 }

@@ -7,7 +7,7 @@
 
 enum { OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_VCPUS, OPT_MEM, OPT_CONSOLE,
        OPT_CONSOLE_LOG, OPT_TIMEOUT, OPT_STATS, OPT_PROBE, OPT_HELP,
-       OPT_DISK, OPT_VSOCK, OPT_CID, OPT_CONTROL_FD };
+       OPT_DISK, OPT_VSOCK, OPT_CID, OPT_CONTROL_FD, OPT_AGENT_TIMEOUT };
 
 static const struct option longopts[] = {
 	{ "kernel", required_argument, NULL, OPT_KERNEL },
@@ -25,6 +25,7 @@ static const struct option longopts[] = {
 	{ "vsock", required_argument, NULL, OPT_VSOCK },
 	{ "cid", required_argument, NULL, OPT_CID },
 	{ "control-fd", required_argument, NULL, OPT_CONTROL_FD },
+	{ "agent-timeout", required_argument, NULL, OPT_AGENT_TIMEOUT },
 	{ 0 },
 };
 
@@ -35,9 +36,17 @@ const char *options_usage(void)
 	       "                        [--timeout SEC] [--stats]\n"
 	       "                        [--disk PATH[,ro]]... [--vsock UDS_PATH [--cid N]]\n"
 	       "                        [--control-fd N]\n"
+	       "       supermachine-vmm --kernel BZIMAGE --initrd FILE --disk ROOTFS [options]\n"
+	       "                        [--agent-timeout SEC] -- CMD [ARGS...]\n"
 	       "       supermachine-vmm --probe\n"
 	       "exit status: 0 poweroff, 1 error, 2 usage, 3 reboot, 4 triple fault, 5 panic,\n"
-	       "             6 KVM internal error, 7 timeout, 8 halted forever\n";
+	       "             6 KVM internal error, 7 timeout, 8 halted forever\n"
+	       "run mode (-- CMD): boots, runs CMD in the guest through its agent with our\n"
+	       "  stdin/stdout/stderr, powers the guest off; --agent-timeout (default 300)\n"
+	       "  bounds the boot. exit status: CMD's, 128+N if signal N killed it, or\n"
+	       "  122 the VM ended (or the agent connection broke) before CMD finished,\n"
+	       "  123 the guest agent never answered, 125 usage or VM setup error,\n"
+	       "  127 CMD could not be started in the guest (not found, not executable)\n";
 }
 
 static int parse_long(const char *s, long min, long max, long *out)
@@ -88,6 +97,12 @@ static int parse_one(int c, const char *arg, struct options *o, struct vm_err *e
 		if (end == arg || *end || !(o->vm.timeout_sec > 0))
 			return vm_errf(err, "--timeout %s: want seconds > 0", arg);
 		return 0;
+	case OPT_AGENT_TIMEOUT:
+		o->agent_timeout_sec = strtod(arg, &end);
+		if (end == arg || *end || !(o->agent_timeout_sec > 0) ||
+		    o->agent_timeout_sec > 86400)
+			return vm_errf(err, "--agent-timeout %s: want seconds, 0 < SEC <= 86400", arg);
+		return 0;
 	default:
 		return vm_errf(err, "unknown option");
 	}
@@ -98,20 +113,31 @@ int options_parse(int argc, char **argv, struct options *o, struct vm_err *err)
 	memset(o, 0, sizeof(*o));
 	o->vm.vcpus = 1;
 	o->vm.mem_bytes = (uint64_t)OPTIONS_DEFAULT_MEM_MIB << 20;
-	o->vm.cmdline = OPTIONS_DEFAULT_CMDLINE;
 	o->control_fd = -1;
+	o->agent_timeout_sec = OPTIONS_DEFAULT_AGENT_TIMEOUT;
 	optind = 1;
 	opterr = 0;
 	int c;
-	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+	/* "+": stop at the first non-option, so CMD's own options stay CMD's */
+	while ((c = getopt_long(argc, argv, "+", longopts, NULL)) != -1) {
 		if (c == '?' || c == ':')
 			return vm_errf(err, "bad option %s", argv[optind - 1]);
 		if (parse_one(c, optarg, o, err) < 0)
 			return -1;
 	}
-	if (optind < argc)
-		return vm_errf(err, "unexpected argument %s", argv[optind]);
+	if (optind < argc && strcmp(argv[optind - 1], "--") != 0)
+		return vm_errf(err, "unexpected argument %s (the guest command goes after --)",
+			       argv[optind]);
+	if (optind > 1 && strcmp(argv[optind - 1], "--") == 0) {
+		if (optind == argc)
+			return vm_errf(err, "no command after --");
+		o->run_argv = argv + optind;
+	}
+	if (!o->vm.cmdline)
+		o->vm.cmdline = o->run_argv ? OPTIONS_RUN_CMDLINE : OPTIONS_DEFAULT_CMDLINE;
 	if (!o->probe && !o->help && !o->vm.kernel)
 		return vm_errf(err, "--kernel is required");
+	if (o->run_argv && o->control_fd >= 0)
+		return vm_errf(err, "-- CMD (run mode) and --control-fd exclude each other");
 	return 0;
 }

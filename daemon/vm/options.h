@@ -5,7 +5,11 @@
  *                    [--timeout SEC] [--stats]
  *                    [--disk PATH[,ro]]... [--vsock PATH [--cid N]]
  *                    [--control-fd N]   (supermachined's worker channel)
+ *                    [--agent-timeout SEC] [-- CMD ARGS...]   (run mode)
  *   supermachine-vmm --probe
+ *
+ * Words after `--` select run mode (run_mode.h): CMD runs in the guest
+ * through the agent and its exit status becomes ours.
  *
  * options_parse() is pure apart from writing the usage text into err.
  */
@@ -19,11 +23,16 @@
 
 #define OPTIONS_DEFAULT_CMDLINE "console=ttyS0"
 #define OPTIONS_DEFAULT_MEM_MIB 256
+/* Run mode: a quiet console boots faster (every console byte is a VM exit). */
+#define OPTIONS_RUN_CMDLINE "console=ttyS0 quiet"
+#define OPTIONS_DEFAULT_AGENT_TIMEOUT 300.0
 
 struct options {
 	struct vm_config vm;
 	struct virtio_opts dev; /* --disk, --vsock, --cid (virtio/devices.h) */
 	int control_fd;          /* --control-fd: worker_proto.h; -1 = none */
+	char **run_argv;         /* after `--` (points into argv); NULL = no run mode */
+	double agent_timeout_sec; /* run mode: how long the guest may take to boot */
 	bool probe;
 	bool stats;
 	bool help;

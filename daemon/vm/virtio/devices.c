@@ -79,3 +79,22 @@ void virtio_devices_stats(const struct virtio_devices *d)
 	if (d->vsock)
 		virtio_print_stats(&d->vsock->t, "");
 }
+
+static void add_counts(struct virtio_mmio *t, int kind, struct virtio_counts *c)
+{
+	uint64_t n, i;
+	virtio_mmio_counts(t, &n, &i);
+	c->notify[kind] += n;
+	c->irq[kind] += i;
+}
+
+void virtio_devices_counts(const struct virtio_devices *d, struct virtio_counts *c)
+{
+	memset(c, 0, sizeof(*c));
+	for (int i = 0; i < d->nblk; i++)
+		add_counts(&d->blk[i]->t, VIRTIO_KIND_BLK, c);
+	if (d->rng)
+		add_counts(&d->rng->t, VIRTIO_KIND_RNG, c);
+	if (d->vsock)
+		add_counts(&d->vsock->t, VIRTIO_KIND_VSOCK, c);
+}

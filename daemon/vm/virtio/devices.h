@@ -48,4 +48,11 @@ void virtio_devices_free(struct vm *vm, struct virtio_devices *d);
 /* Per-device notification/interrupt counters on stderr (--stats). */
 void virtio_devices_stats(const struct virtio_devices *d);
 
+/* The same counters summed by kind, for differences around one exec. */
+enum { VIRTIO_KIND_BLK, VIRTIO_KIND_RNG, VIRTIO_KIND_VSOCK, VIRTIO_KINDS };
+struct virtio_counts {
+	uint64_t notify[VIRTIO_KINDS], irq[VIRTIO_KINDS];
+};
+void virtio_devices_counts(const struct virtio_devices *d, struct virtio_counts *c);
+
 #endif

@@ -52,6 +52,14 @@ void virtio_mmio_destroy(struct virtio_mmio *t)
 	pthread_mutex_destroy(&t->lock);
 }
 
+void virtio_mmio_counts(struct virtio_mmio *t, uint64_t *notify, uint64_t *irq)
+{
+	pthread_mutex_lock(&t->lock);
+	*notify = t->n_notify;
+	*irq = t->n_irq;
+	pthread_mutex_unlock(&t->lock);
+}
+
 bool virtio_mmio_has_feature(const struct virtio_mmio *t, unsigned bit)
 {
 	return (t->driver_features >> bit) & 1;

@@ -136,6 +136,8 @@ struct virtio_mmio {
 void virtio_mmio_init(struct virtio_mmio *t, const struct virtio_dev_ops *ops, void *dev,
 		      const struct guest_mem *mem, uint64_t device_features);
 void virtio_mmio_destroy(struct virtio_mmio *t);
+/* The notification and interrupt counters, read under the lock (any thread). */
+void virtio_mmio_counts(struct virtio_mmio *t, uint64_t *notify, uint64_t *irq);
 
 /* io_bus handler (vCPU threads): one access to the register window. */
 void virtio_mmio_access(void *opaque, uint64_t off, uint8_t *data, uint32_t len, bool is_write);

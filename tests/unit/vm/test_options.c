@@ -75,6 +75,40 @@ START_TEST(bad_usage)
 }
 END_TEST
 
+START_TEST(run_mode_command)
+{
+	struct options o;
+	struct vm_err err = { "" };
+	/* CMD's own options after -- stay CMD's */
+	ck_assert_int_eq(parse(&o, &err, "--kernel", "k", "--disk", "r", "--", "sh", "-c",
+			       "exit 7", "--stats", NULL), 0);
+	ck_assert_ptr_nonnull(o.run_argv);
+	ck_assert_str_eq(o.run_argv[0], "sh");
+	ck_assert_str_eq(o.run_argv[1], "-c");
+	ck_assert_str_eq(o.run_argv[2], "exit 7");
+	ck_assert_str_eq(o.run_argv[3], "--stats");
+	ck_assert_ptr_null(o.run_argv[4]);
+	ck_assert(!o.stats);
+	ck_assert_str_eq(o.vm.cmdline, OPTIONS_RUN_CMDLINE);
+	ck_assert(o.agent_timeout_sec == OPTIONS_DEFAULT_AGENT_TIMEOUT);
+	ck_assert_int_eq(parse(&o, &err, "--kernel", "k", "--agent-timeout", "2.5",
+			       "--cmdline", "x", "--", "true", NULL), 0);
+	ck_assert(o.agent_timeout_sec == 2.5);
+	ck_assert_str_eq(o.vm.cmdline, "x");
+	ck_assert_int_eq(parse(&o, &err, "--kernel", "k", NULL), 0);
+	ck_assert_ptr_null(o.run_argv);
+	/* errors: nothing after --, a command without --, zero timeout, both modes */
+	ck_assert_int_eq(parse(&o, &err, "--kernel", "k", "--", NULL), -1);
+	ck_assert_ptr_nonnull(strstr(err.msg, "no command"));
+	ck_assert_int_eq(parse(&o, &err, "--kernel", "k", "echo", "hi", NULL), -1);
+	ck_assert_ptr_nonnull(strstr(err.msg, "--"));
+	ck_assert_int_eq(parse(&o, &err, "--kernel", "k", "--agent-timeout", "0", "--", "true",
+			       NULL), -1);
+	ck_assert_int_eq(parse(&o, &err, "--kernel", "k", "--control-fd", "3", "--", "true",
+			       NULL), -1);
+}
+END_TEST
+
 static int irq_changes;
 static void irq(void *opaque, bool level) { irq_changes++; }
 static int panics;
@@ -134,6 +168,7 @@ static Suite *options_suite(void)
 	tcase_add_test(t, full_command_line);
 	tcase_add_test(t, defaults_and_probe);
 	tcase_add_test(t, bad_usage);
+	tcase_add_test(t, run_mode_command);
 	tcase_add_test(t, console_log_and_panic);
 	suite_add_tcase(s, t);
 	return s;
