@@ -54,6 +54,10 @@ char *curl_escape_query(sm_client *c, const char *s);
 /* vms.c: /v1/vms/ID/files?path=P[&mode=M] (mode 0: none), malloc'd. */
 char *vm_files_path(sm_client *c, const char *vm, const char *path, unsigned mode);
 
+/* exec.c: POST a JSON body to /v1/vms/VM/exec/EXEC/ROUTE. */
+int exec_post(sm_client *c, const char *vm, const char *exec_id, const char *route,
+	      const char *body);
+
 /* base64.c */
 char *b64_encode(const void *data, size_t n);
 int b64_decode(const char *s, unsigned char *out, size_t *n);

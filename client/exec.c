@@ -170,9 +170,16 @@ int sm_exec_signal(sm_client *c, const char *vm, const char *exec_id, int signo)
 	if (!c || !vm || !*vm || !exec_id || !*exec_id || strchr(vm, '/') ||
 	    strchr(exec_id, '/') || signo < 1)
 		return SM_E_INVALID;
-	char suffix[128], body[32];
-	snprintf(suffix, sizeof suffix, "/exec/%s/signal", exec_id);
+	char body[32];
 	snprintf(body, sizeof body, "{\"signal\":%d}", signo);
+	return exec_post(c, vm, exec_id, "signal", body);
+}
+
+int exec_post(sm_client *c, const char *vm, const char *exec_id, const char *route,
+	      const char *body)
+{
+	char suffix[128];
+	snprintf(suffix, sizeof suffix, "/exec/%s/%s", exec_id, route);
 	char *path = http_escape_path("/v1/vms/", vm, suffix);
 	if (!path)
 		return sm_fail(c, SM_E_NOMEM, "out of memory");

@@ -242,16 +242,7 @@ int sm_exec_resize(sm_client *c, const char *vm, const char *exec_id, unsigned s
 {
 	if (!c || !vm || !*vm || !exec_id || !*exec_id || strchr(vm, '/') || strchr(exec_id, '/'))
 		return SM_E_INVALID;
-	char suffix[128], body[64];
-	snprintf(suffix, sizeof suffix, "/exec/%s/resize", exec_id);
+	char body[64];
 	snprintf(body, sizeof body, "{\"rows\":%u,\"cols\":%u}", rows, cols);
-	char *path = http_escape_path("/v1/vms/", vm, suffix);
-	if (!path)
-		return sm_fail(c, SM_E_NOMEM, "out of memory");
-	struct http_call call = { .method = "POST", .path = path,
-				  .content_type = "application/json", .body = body,
-				  .body_len = strlen(body) };
-	int st = http_call(c, &call, NULL);
-	free(path);
-	return st;
+	return exec_post(c, vm, exec_id, "resize", body);
 }

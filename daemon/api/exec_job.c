@@ -24,7 +24,7 @@
 static pthread_mutex_t running_mu = PTHREAD_MUTEX_INITIALIZER;
 static struct exec_job *running;
 
-struct exec_job *exec_job_new(struct api_req *r, struct vm_rec *vm, json_t *body)
+static struct exec_job *job_new(struct api_req *r, struct vm_rec *vm, json_t *body)
 {
 	struct exec_job *j = calloc(1, sizeof *j);
 	if (!j) {
@@ -135,17 +135,6 @@ int exec_job_stdin(struct api_req *r, struct exec_job *j)
 	return 0;
 }
 
-static const char **strv_of(json_t *arr)
-{
-	const char **v = calloc(json_array_size(arr) + 1, sizeof *v);
-	size_t i;
-	json_t *s;
-	json_array_foreach(arr, i, s)
-		if (v)
-			v[i] = json_string_value(s);
-	return v;
-}
-
 /* env: the VM's (image + create) with the request's on top. */
 static const char **merged_env(struct vm_rec *vm, json_t *extra)
 {
@@ -179,7 +168,8 @@ static const char **merged_env(struct vm_rec *vm, json_t *extra)
 	return env;
 }
 
-int exec_check_body(struct api_req *r, json_t *b)
+/* Fields common to both forms; 0, or -1 after replying 400. */
+static int check_body(struct api_req *r, json_t *b)
 {
 	json_t *argv = json_object_get(b, "argv"), *v;
 	size_t i;
@@ -203,12 +193,23 @@ int exec_check_body(struct api_req *r, json_t *b)
 	return 0;
 }
 
+struct exec_job *exec_job_open(struct api_req *r, json_t *body)
+{
+	struct vm_rec *vm = NULL;
+	if (check_body(r, body) < 0 || !(vm = req_vm(r)) || req_vm_running(r, vm) < 0) {
+		vm_put(vm);
+		json_decref(body);
+		return NULL;
+	}
+	return job_new(r, vm, body);
+}
+
 /* argv, env, cwd and ids for the job; 0, or -1 after replying. */
 int exec_job_prepare(struct api_req *r, struct exec_job *j)
 {
 	json_t *b = j->body;
 	char err[ERRLEN];
-	j->argv = json_object_get(b, "argv") ? strv_of(json_object_get(b, "argv"))
+	j->argv = json_object_get(b, "argv") ? jin_strv(json_object_get(b, "argv"))
 					     : vm_command(j->vm);
 	if (!j->argv) {
 		reply_error(r, MHD_HTTP_UNPROCESSABLE_CONTENT, "no_command",

@@ -39,13 +39,11 @@ struct exec_job {
 	struct exec_job *next;     /* the registry */
 };
 
-/* A job of vm for body (both references are taken), refs 1; NULL after
- * replying 500. */
-struct exec_job *exec_job_new(struct api_req *r, struct vm_rec *vm, json_t *body);
+/* The job for an exec request's body (the reference is taken): the
+ * fields both forms share checked, the VM of the path running; refs 1.
+ * NULL after replying. */
+struct exec_job *exec_job_open(struct api_req *r, json_t *body);
 void exec_job_unref(struct exec_job *j);
-
-/* Fields common to both forms; 0, or -1 after replying 400. */
-int exec_check_body(struct api_req *r, json_t *b);
 
 /* argv, env, cwd, the agent connection, the user's ids and the timeout;
  * 0, or -1 after replying. */

@@ -66,20 +66,6 @@ static int check_create_body(struct api_req *r, json_t *b)
 	return 0;
 }
 
-/* A NULL-terminated view of a JSON string array (strings borrowed). */
-static const char **strv_of(json_t *arr)
-{
-	if (!arr)
-		return NULL;
-	const char **v = calloc(json_array_size(arr) + 1, sizeof *v);
-	size_t i;
-	json_t *s;
-	json_array_foreach(arr, i, s)
-		if (v)
-			v[i] = json_string_value(s);
-	return v;
-}
-
 /* The store's answer for name: the config, or NULL after 404/500. */
 static struct sm_image_config *find_image(struct api_req *r, const char *name)
 {
@@ -96,8 +82,8 @@ static struct sm_image_config *find_image(struct api_req *r, const char *name)
 
 static void create_vm(struct api_req *r, json_t *b, const struct sm_image_config *cfg)
 {
-	const char **env = strv_of(json_object_get(b, "env"));
-	const char **cmd = strv_of(json_object_get(b, "cmd"));
+	const char **env = jin_strv(json_object_get(b, "env"));
+	const char **cmd = jin_strv(json_object_get(b, "cmd"));
 	json_t *vc = json_object_get(b, "vcpus"), *mem = json_object_get(b, "memory");
 	struct vm_spec spec = {
 		.image = jin_str(b, "image"), .image_cfg = cfg,
@@ -130,10 +116,7 @@ void h_vms_create(struct api_req *r)
 		{ "user", JIN_STRING, false }, { "labels", JIN_OBJECT, false },
 		{ "auto_remove", JIN_BOOL, false }, { NULL },
 	};
-	static const char *const no_query[] = { NULL };
-	if (query_check(r, no_query))
-		return;
-	json_t *b = json_in_parse(r, fields);
+	json_t *b = json_in_body(r, fields);
 	if (!b)
 		return;
 	struct sm_image_config *cfg = NULL;

@@ -14,15 +14,11 @@
  * resize route sets a pty exec's window size. The checks, preparation and
  * registry of running execs are exec_job.c's.
  */
-#include <errno.h>
 #include <microhttpd.h>
 #include <pthread.h>
 #include <signal.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -30,7 +26,6 @@
 #include "daemon/api/handlers.h"
 #include "daemon/api/json_in.h"
 #include "daemon/api/metrics.h"
-#include "daemon/api/query.h"
 #include "daemon/api/reply.h"
 #include "daemon/api/stream.h"
 #include "daemon/api/vms_req.h"
@@ -144,19 +139,8 @@ void h_vms_exec(struct api_req *r)
 		{ "cwd", JIN_STRING, false }, { "user", JIN_STRING, false },
 		{ "timeout", JIN_UINT, false }, { "stdin", JIN_STRING, false }, { NULL },
 	};
-	static const char *const no_query[] = { NULL };
-	if (query_check(r, no_query))
-		return;
-	json_t *b = json_in_parse(r, fields);
-	if (!b)
-		return;
-	struct vm_rec *vm = NULL;
-	if (exec_check_body(r, b) < 0 || !(vm = req_vm(r)) || req_vm_running(r, vm) < 0) {
-		vm_put(vm);
-		json_decref(b);
-		return;
-	}
-	struct exec_job *j = exec_job_new(r, vm, b);
+	json_t *b = json_in_body(r, fields);
+	struct exec_job *j = b ? exec_job_open(r, b) : NULL;
 	if (!j)
 		return;
 	if (exec_job_prepare(r, j) < 0 || exec_job_stdin(r, j) < 0) {
@@ -164,6 +148,28 @@ void h_vms_exec(struct api_req *r)
 		return;
 	}
 	start_job(r, j);
+}
+
+/* Runs fn on the running exec {exec} of the VM {id} and replies: 404 when
+ * there is none, 500 fail_code ("exec …: could not <what>") when fn
+ * fails, else 200 with ok (taken). */
+static void on_running_exec(struct api_req *r, int (*fn)(struct exec_job *j, void *arg),
+			    void *arg, const char *fail_code, const char *what, json_t *ok)
+{
+	struct vm_rec *vm = req_vm(r);
+	int rc = vm ? exec_job_with(vm, r->params[1], fn, arg) : 0;
+	if (vm && rc == -2)
+		reply_error(r, MHD_HTTP_NOT_FOUND, "not_found", "no running exec %s in VM %s",
+			    r->params[1], vm_id(vm));
+	else if (vm && rc < 0)
+		reply_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, fail_code,
+			    "exec %s: could not %s", r->params[1], what);
+	else if (vm) {
+		reply_json(r, MHD_HTTP_OK, ok);
+		ok = NULL;
+	}
+	json_decref(ok);
+	vm_put(vm);
 }
 
 static int send_signal(struct exec_job *j, void *arg)
@@ -174,10 +180,7 @@ static int send_signal(struct exec_job *j, void *arg)
 void h_vms_exec_signal(struct api_req *r)
 {
 	static const struct jin_field fields[] = { { "signal", JIN_UINT, true }, { NULL } };
-	static const char *const no_query[] = { NULL };
-	if (query_check(r, no_query))
-		return;
-	json_t *b = json_in_parse(r, fields);
+	json_t *b = json_in_body(r, fields);
 	if (!b)
 		return;
 	json_int_t sig = json_integer_value(json_object_get(b, "signal"));
@@ -187,21 +190,9 @@ void h_vms_exec_signal(struct api_req *r)
 			    "field \"signal\" must be a signal number, 1 to 64");
 		return;
 	}
-	struct vm_rec *vm = req_vm(r);
-	if (!vm)
-		return;
 	uint32_t signo = (uint32_t)sig | SM_SIGNAL_GROUP;
-	int rc = exec_job_with(vm, r->params[1], send_signal, &signo);
-	if (rc == -2)
-		reply_error(r, MHD_HTTP_NOT_FOUND, "not_found", "no running exec %s in VM %s",
-			    r->params[1], vm_id(vm));
-	else if (rc < 0)
-		reply_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "signal_failed",
-			    "exec %s: could not send the signal", r->params[1]);
-	else
-		reply_json(r, MHD_HTTP_OK, json_pack("{s:s,s:I}", "exec_id", r->params[1],
-						     "signal", sig));
-	vm_put(vm);
+	on_running_exec(r, send_signal, &signo, "signal_failed", "send the signal",
+			json_pack("{s:s,s:I}", "exec_id", r->params[1], "signal", sig));
 }
 
 static int send_resize(struct exec_job *j, void *arg)
@@ -215,10 +206,7 @@ void h_vms_exec_resize(struct api_req *r)
 	static const struct jin_field fields[] = {
 		{ "rows", JIN_UINT, true }, { "cols", JIN_UINT, true }, { NULL },
 	};
-	static const char *const no_query[] = { NULL };
-	if (query_check(r, no_query))
-		return;
-	json_t *b = json_in_parse(r, fields);
+	json_t *b = json_in_body(r, fields);
 	if (!b)
 		return;
 	json_int_t rows = json_integer_value(json_object_get(b, "rows"));
@@ -229,19 +217,8 @@ void h_vms_exec_resize(struct api_req *r)
 			    "fields \"rows\" and \"cols\" must be 1 to 65535");
 		return;
 	}
-	struct vm_rec *vm = req_vm(r);
-	if (!vm)
-		return;
 	uint16_t size[2] = { (uint16_t)rows, (uint16_t)cols };
-	int rc = exec_job_with(vm, r->params[1], send_resize, size);
-	if (rc == -2)
-		reply_error(r, MHD_HTTP_NOT_FOUND, "not_found", "no running exec %s in VM %s",
-			    r->params[1], vm_id(vm));
-	else if (rc < 0)
-		reply_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "resize_failed",
-			    "exec %s: could not resize its terminal", r->params[1]);
-	else
-		reply_json(r, MHD_HTTP_OK, json_pack("{s:s,s:I,s:I}", "exec_id", r->params[1],
-						     "rows", rows, "cols", cols));
-	vm_put(vm);
+	on_running_exec(r, send_resize, size, "resize_failed", "resize its terminal",
+			json_pack("{s:s,s:I,s:I}", "exec_id", r->params[1], "rows", rows,
+				  "cols", cols));
 }

@@ -32,7 +32,6 @@
 #include "daemon/api/handlers.h"
 #include "daemon/api/json_in.h"
 #include "daemon/api/metrics.h"
-#include "daemon/api/query.h"
 #include "daemon/api/reply.h"
 #include "daemon/api/vms_req.h"
 #include "daemon/vm/agent_client.h"
@@ -242,21 +241,17 @@ void h_vms_exec_tty(struct api_req *r)
 		{ "timeout", JIN_UINT, false }, { "rows", JIN_UINT, false },
 		{ "cols", JIN_UINT, false }, { NULL },
 	};
-	static const char *const no_query[] = { NULL };
-	if (query_check(r, no_query) || check_upgrade(r))
+	if (check_upgrade(r))
 		return;
-	json_t *b = json_in_parse(r, fields);
+	json_t *b = json_in_body(r, fields);
 	if (!b)
 		return;
-	struct vm_rec *vm = NULL;
 	uint16_t rows, cols;
-	if (exec_check_body(r, b) < 0 || size_of(r, b, "rows", 24, &rows) ||
-	    size_of(r, b, "cols", 80, &cols) || !(vm = req_vm(r)) || req_vm_running(r, vm) < 0) {
-		vm_put(vm);
+	if (size_of(r, b, "rows", 24, &rows) || size_of(r, b, "cols", 80, &cols)) {
 		json_decref(b);
 		return;
 	}
-	struct exec_job *j = exec_job_new(r, vm, b);
+	struct exec_job *j = exec_job_open(r, b);
 	if (!j)
 		return;
 	j->rows = rows;

@@ -2,8 +2,10 @@
 #include "daemon/api/json_in.h"
 
 #include <microhttpd.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "daemon/api/query.h"
 #include "daemon/api/reply.h"
 
 static const char *type_name(enum jin_type t)
@@ -112,4 +114,23 @@ const char *jin_str(json_t *obj, const char *name)
 bool jin_bool(json_t *obj, const char *name)
 {
 	return json_is_true(json_object_get(obj, name));
+}
+
+json_t *json_in_body(struct api_req *r, const struct jin_field *fields)
+{
+	static const char *const no_query[] = { NULL };
+	return query_check(r, no_query) ? NULL : json_in_parse(r, fields);
+}
+
+const char **jin_strv(json_t *arr)
+{
+	if (!arr)
+		return NULL;
+	const char **v = calloc(json_array_size(arr) + 1, sizeof *v);
+	size_t i;
+	json_t *s;
+	json_array_foreach(arr, i, s)
+		if (v)
+			v[i] = json_string_value(s);
+	return v;
 }

@@ -31,6 +31,14 @@ struct jin_field {
  * fields ends with a { NULL } entry. */
 json_t *json_in_parse(struct api_req *r, const struct jin_field *fields);
 
+/* The same for a route that takes no query parameters: an unknown one is
+ * a 400 invalid_query before the body is looked at. */
+json_t *json_in_body(struct api_req *r, const struct jin_field *fields);
+
+/* A NULL-terminated view of a JSON string array (the strings borrowed),
+ * malloc'd; NULL when arr is NULL or memory ran out. */
+const char **jin_strv(json_t *arr);
+
 /* Convenience getters for a validated object (NULL / false / dflt when
  * the field is absent). */
 const char *jin_str(json_t *obj, const char *name);

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "../unit/check_main.h"
 
 #define D64 "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 
@@ -328,7 +329,6 @@ int main(void)
 {
 	Suite *s = suite_create("store-unit");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
 
 	tcase_add_test(tc, ref_forms);
 	tcase_add_test(tc, ref_errors);
@@ -344,10 +344,5 @@ int main(void)
 	tcase_add_test(tc, store_schema_and_lock);
 	tcase_add_test(tc, store_empty_queries);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_set_fork_status(sr, CK_NOFORK);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return check_run(s, CK_NOFORK);
 }

@@ -16,6 +16,7 @@
 
 #include "fixture.h"
 #include "helpers.h"
+#include "../../unit/check_main.h"
 
 static char *tmp;
 
@@ -318,8 +319,6 @@ int main(void)
 {
 	Suite *s = suite_create("layer_hostile");
 	TCase *tc = tcase_create("hostile");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 120);
@@ -335,11 +334,8 @@ int main(void)
 	tcase_add_test(tc, truncated_archives_fail_without_output);
 	tcase_add_test(tc, garbage_is_refused);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
 	th_main_begin();
-	srunner_run_all(sr, CK_ENV);
+	int rc = check_run(s, CK_FORK_GETENV);
 	th_main_end();
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return rc;
 }

@@ -21,6 +21,7 @@
 
 #include "fixture.h"
 #include "helpers.h"
+#include "../../unit/check_main.h"
 
 static char *tmp;
 
@@ -174,19 +175,14 @@ int main(void)
 {
 	Suite *s = suite_create("layer_overlay");
 	TCase *tc = tcase_create("overlay");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, whiteouts_become_overlay_char_devices);
 	tcase_add_test(tc, stacked_with_overlayfs);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
 	th_main_begin();
-	srunner_run_all(sr, CK_ENV);
+	int rc = check_run(s, CK_FORK_GETENV);
 	th_main_end();
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return rc;
 }

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include "../check_main.h"
 
 #define ARGV(...) ((const char *const[]){ __VA_ARGS__, NULL })
 
@@ -320,10 +321,7 @@ static Suite *suite(void)
 int main(void)
 {
 	target_setup();
-	SRunner *r = srunner_create(suite());
-	srunner_run_all(r, CK_NORMAL);
-	int failed = srunner_ntests_failed(r);
-	srunner_free(r);
+	int rc = check_run(suite(), CK_FORK_GETENV);
 	target_teardown();
-	return failed ? 1 : 0;
+	return rc;
 }

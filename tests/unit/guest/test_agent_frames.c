@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include "../check_main.h"
 
 /* Reads until EOF (or 10 s); returns bytes read into buf. */
 static size_t read_all(int fd, uint8_t *buf, size_t size)
@@ -160,10 +161,7 @@ int main(void)
 	tcase_add_test(t, guest_only_message);
 	tcase_add_test(t, bad_exec_keeps_connection);
 	suite_add_tcase(s, t);
-	SRunner *r = srunner_create(s);
-	srunner_run_all(r, CK_NORMAL);
-	int failed = srunner_ntests_failed(r);
-	srunner_free(r);
+	int rc = check_run(s, CK_FORK_GETENV);
 	target_teardown();
-	return failed ? 1 : 0;
+	return rc;
 }

@@ -6,6 +6,7 @@
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
+#include "../check_main.h"
 
 static const char *const argv3[] = { "sh", "-c", "echo hi", NULL };
 static const char *const env1[] = { "A=b", NULL };
@@ -251,9 +252,5 @@ int main(void)
 	tcase_add_test(t, reader_reassembles_split_frames);
 	tcase_add_test(t, hybrid_lines);
 	suite_add_tcase(s, t);
-	SRunner *r = srunner_create(s);
-	srunner_run_all(r, CK_NORMAL);
-	int failed = srunner_ntests_failed(r);
-	srunner_free(r);
-	return failed ? 1 : 0;
+	return check_run(s, CK_FORK_GETENV);
 }

@@ -4,6 +4,7 @@
 #include "agent_proto.h"
 
 #include <check.h>
+#include "../check_main.h"
 
 START_TEST(keys)
 {
@@ -49,9 +50,5 @@ int main(void)
 	tcase_add_test(t, keys);
 	tcase_add_test(t, defaults_and_invalid);
 	suite_add_tcase(s, t);
-	SRunner *r = srunner_create(s);
-	srunner_run_all(r, CK_NORMAL);
-	int failed = srunner_ntests_failed(r);
-	srunner_free(r);
-	return failed ? 1 : 0;
+	return check_run(s, CK_FORK_GETENV);
 }

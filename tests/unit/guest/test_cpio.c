@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
+#include "../check_main.h"
 
 static char dir[64];
 
@@ -137,9 +138,5 @@ int main(void)
 	tcase_add_test(t, chardev_header);
 	tcase_add_test(t, bad_names_refused);
 	suite_add_tcase(s, t);
-	SRunner *r = srunner_create(s);
-	srunner_run_all(r, CK_NORMAL);
-	int failed = srunner_ntests_failed(r);
-	srunner_free(r);
-	return failed ? 1 : 0;
+	return check_run(s, CK_FORK_GETENV);
 }

@@ -4,6 +4,7 @@
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
+#include "../check_main.h"
 
 static const char dep_text[] =
 	"kernel/drivers/virtio/virtio_ring.ko:\n"
@@ -108,9 +109,5 @@ int main(void)
 	tcase_add_test(t, dangling_dep_and_cycle);
 	tcase_add_test(t, names_normalized);
 	suite_add_tcase(s, t);
-	SRunner *r = srunner_create(s);
-	srunner_run_all(r, CK_NORMAL);
-	int failed = srunner_ntests_failed(r);
-	srunner_free(r);
-	return failed ? 1 : 0;
+	return check_run(s, CK_FORK_GETENV);
 }

@@ -13,6 +13,7 @@
 #include "daemon/vm/virtio/blk.h"
 #include "daemon/vm/virtio/rng.h"
 #include "fake_guest.h"
+#include "../check_main.h"
 
 static struct fake_guest g;
 static struct fake_ring r;
@@ -361,9 +362,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return check_run(suite(), CK_FORK_GETENV);
 }

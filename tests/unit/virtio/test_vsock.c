@@ -22,6 +22,7 @@
 #include "daemon/vm/virtio/mmio_loop.h"
 #include "daemon/vm/virtio/vsock.h"
 #include "fake_guest.h"
+#include "../check_main.h"
 
 #define CID 7
 #define RX_BUFS 32
@@ -499,9 +500,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return check_run(suite(), CK_FORK_GETENV);
 }

@@ -1,7 +1,7 @@
 /* test_acpi.c - the ACPI tables: layout, checksums, and `iasl -d` (the
  * reference disassembler) accepting each table; the MADT lists exactly N
  * processors and the DSDT one LNRO0005 device per virtio slot. */
-#include "check_main.h"
+#include "../check_main.h"
 #include "daemon/vm/acpi.h"
 #include "daemon/vm/aml.h"
 #include "daemon/vm/pm.h"

@@ -1,7 +1,7 @@
 /* test_boot.c - bzImage validation, e820 layout, initrd placement and the
  * zero page. Synthetic headers test each refusal; the real Debian kernel
  * (SM_CACHE/guest/vmlinuz, fetched by script/fetch-kernels) must parse. */
-#include "check_main.h"
+#include "../check_main.h"
 #include "daemon/vm/boot.h"
 
 #include <stdio.h>

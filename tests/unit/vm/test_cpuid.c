@@ -1,5 +1,5 @@
 /* test_cpuid.c - per-vCPU CPUID filtering against a synthetic table. */
-#include "check_main.h"
+#include "../check_main.h"
 #include "daemon/vm/cpuid.h"
 
 #include <string.h>

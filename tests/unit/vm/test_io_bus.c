@@ -1,5 +1,5 @@
 /* test_io_bus.c - I/O dispatch, power/reset port decoding, event loop. */
-#include "check_main.h"
+#include "../check_main.h"
 #include "daemon/vm/event_loop.h"
 #include "daemon/vm/io_bus.h"
 #include "daemon/vm/pm.h"

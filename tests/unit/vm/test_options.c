@@ -1,6 +1,6 @@
 /* test_options.c - supermachine-vmm's command line, and the console sink
  * (log file contents, panic detection) that --console-log configures. */
-#include "check_main.h"
+#include "../check_main.h"
 #include "daemon/vm/options.h"
 #include "daemon/vm/serial.h"
 

@@ -1,5 +1,5 @@
 /* test_serial.c - 16550A register behaviour the Linux 8250 driver needs. */
-#include "check_main.h"
+#include "../check_main.h"
 #include "daemon/vm/serial.h"
 
 static struct serial_regs r;
