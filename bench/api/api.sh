@@ -25,25 +25,6 @@ nm "$DAEMON" 2> /dev/null | grep -q __asan_init && sanitized=yes
 echo "bench/api: supermachined $("$DAEMON" --version | cut -d' ' -f2), sanitized=$sanitized," \
 	"$(nproc) cores, ${SECS}s per run"
 
-# seed_vms N: N VM rows in $WORK/data/vms.db, as vms_db.c writes them.
-seed_vms() {
-	mkdir -p "$WORK/data"
-	python3 - "$WORK/data/vms.db" "$1" <<'PY'
-import json, sqlite3, sys
-db = sqlite3.connect(sys.argv[1])
-db.execute("CREATE TABLE IF NOT EXISTS vms (id TEXT PRIMARY KEY, doc TEXT NOT NULL)")
-for i in range(int(sys.argv[2])):
-    vm = {"id": "%016x" % (0xbe9c400000000000 + i), "image": "bench/img1:v1",
-          "image_id": "sha256:" + "ab" * 32, "state": "exited", "vcpus": 1,
-          "memory_mib": 512, "labels": {"bench": "yes", "n": str(i)}, "env": ["A=1"],
-          "cmd": None, "workdir": "", "user": "", "auto_remove": False,
-          "created": "2026-11-27T00:00:00Z", "started": "2026-11-27T00:00:01Z",
-          "exited": "2026-11-27T00:00:02Z"}
-    db.execute("INSERT OR REPLACE INTO vms VALUES (?, ?)", (vm["id"], json.dumps(vm)))
-db.commit()
-PY
-}
-
 for i in 1 2 3; do simple_image "$WORK/img$i" 2 gzip; done
 seed_vms 16
 start_daemon

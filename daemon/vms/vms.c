@@ -144,6 +144,7 @@ void vms_on_exit(struct vm_rec *r, const struct worker_exit *ex)
 	r->exited = time(NULL);
 	r->outcome = ex->outcome;
 	snprintf(r->why, sizeof r->why, "%s", ex->why);
+	rec_changed(r);
 	bool drop = false;
 	if (!r->removed) {
 		db_save(v, r);
@@ -272,6 +273,17 @@ json_t *vm_json(struct vm_rec *r)
 	return j;
 }
 
+char *vm_json_text(struct vm_rec *r, size_t *len)
+{
+	pthread_mutex_lock(&r->v->mu);
+	const char *t = rec_text_locked(r, len);
+	char *copy = t ? malloc(*len + 1) : NULL;
+	if (copy)
+		memcpy(copy, t, *len + 1);
+	pthread_mutex_unlock(&r->v->mu);
+	return copy;
+}
+
 enum vm_state vm_state(struct vm_rec *r)
 {
 	pthread_mutex_lock(&r->v->mu);
@@ -316,8 +328,10 @@ int vms_stop(struct vms *v, struct vm_rec *r, char *err, size_t errlen)
 	struct worker *w = r->w;
 	bool live = r->state == VM_RUNNING || r->state == VM_STARTING;
 	bool running = r->state == VM_RUNNING;
-	if (live)
+	if (live) {
 		r->state = VM_STOPPING;
+		rec_changed(r);
+	}
 	pthread_mutex_unlock(&v->mu);
 	if (!w || !live)
 		return 0;   /* already stopped (or stopping elsewhere) */

@@ -82,6 +82,9 @@ size_t vms_list(struct vms *v, struct vm_rec ***out);
 void vms_list_free(struct vm_rec **list, size_t n);
 
 json_t *vm_json(struct vm_rec *r);
+/* The same as compact JSON text (malloc'd, *len bytes), made once per
+ * change of the VM rather than per request; NULL when out of memory. */
+char *vm_json_text(struct vm_rec *r, size_t *len);
 enum vm_state vm_state(struct vm_rec *r);
 const char *vm_id(const struct vm_rec *r);
 bool vm_has_label(struct vm_rec *r, const char *key, const char *value);

@@ -67,6 +67,7 @@ int boot_start(struct vms *v, struct vm_rec *r, char *err, size_t errlen)
 	pthread_mutex_lock(&v->mu);
 	r->w = w;
 	r->pid = worker_pid(w);
+	rec_changed(r);
 	pthread_mutex_unlock(&v->mu);
 	return 0;
 }

@@ -38,19 +38,18 @@ int db_open(struct vms *v, char *err, size_t errlen)
 void db_save(struct vms *v, struct vm_rec *r)
 {
 	sqlite3_stmt *st;
-	json_t *j = rec_json_locked(r);
-	char *doc = j ? json_dumps(j, JSON_COMPACT) : NULL;
-	json_decref(j);
+	size_t len;
+	rec_changed(r);
+	const char *doc = rec_text_locked(r, &len);
 	if (doc && sqlite3_prepare_v2(v->db, "INSERT OR REPLACE INTO vms (id, doc) VALUES (?, ?)",
 				      -1, &st, NULL) == SQLITE_OK) {
 		sqlite3_bind_text(st, 1, r->id, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 2, doc, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, doc, (int)len, SQLITE_STATIC);
 		if (sqlite3_step(st) != SQLITE_DONE)
 			fprintf(stderr, "supermachined: saving VM %s: %s\n", r->id,
 				sqlite3_errmsg(v->db));
 		sqlite3_finalize(st);
 	}
-	free(doc);
 }
 
 void db_delete(struct vms *v, const char *id)

@@ -45,12 +45,19 @@ struct vm_rec {
 	struct worker *w;
 	int pid;
 	bool removed;
+	char *text;                /* the JSON as compact text, NULL: not made
+				      since the last change (rec_changed) */
+	size_t text_len;
 };
 
 /* vms_rec.c */
 struct vm_rec *rec_new(struct vms *v, const struct vm_spec *spec, char *err, size_t errlen);
 void rec_free(struct vm_rec *r);
 json_t *rec_json_locked(struct vm_rec *r);
+/* r's JSON as compact text (cached until rec_changed), or NULL. */
+const char *rec_text_locked(struct vm_rec *r, size_t *len);
+/* Any field rec_json_locked shows changed: drop the cached text. */
+void rec_changed(struct vm_rec *r);
 struct vm_rec *rec_from_json(struct vms *v, json_t *j);
 int rec_paths(struct vm_rec *r, char *err, size_t errlen);
 void rmtree(const char *dir);

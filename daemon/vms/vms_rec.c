@@ -118,6 +118,7 @@ void rec_free(struct vm_rec *r)
 	free(r->user);
 	if (r->cfg)
 		sm_image_config_free(r->cfg);
+	free(r->text);
 	free(r);
 }
 
@@ -172,6 +173,24 @@ json_t *rec_json_locked(struct vm_rec *r)
 		json_object_set_new(j, "exit", json_pack("{s:i,s:s}", "outcome", r->outcome,
 							 "reason", r->why));
 	return j;
+}
+
+const char *rec_text_locked(struct vm_rec *r, size_t *len)
+{
+	if (!r->text) {
+		json_t *j = rec_json_locked(r);
+		r->text = j ? json_dumps(j, JSON_COMPACT) : NULL;
+		r->text_len = r->text ? strlen(r->text) : 0;
+		json_decref(j);
+	}
+	*len = r->text_len;
+	return r->text;
+}
+
+void rec_changed(struct vm_rec *r)
+{
+	free(r->text);
+	r->text = NULL;
 }
 
 static char *jstr_dup(json_t *j, const char *key)

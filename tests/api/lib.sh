@@ -66,6 +66,27 @@ stop_daemon() {
 	fi
 }
 
+# seed_vms N: N VM rows in $WORK/data/vms.db as daemon/vms/vms_db.c writes
+# them (a previous daemon run's VMs): the next daemon lists them as gone,
+# so VM lists have rows without a boot. Labels: bench=yes, n=<i>.
+seed_vms() {
+	mkdir -p "$WORK/data"
+	python3 - "$WORK/data/vms.db" "$1" <<'PY'
+import json, sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+db.execute("CREATE TABLE IF NOT EXISTS vms (id TEXT PRIMARY KEY, doc TEXT NOT NULL)")
+for i in range(int(sys.argv[2])):
+    vm = {"id": "%016x" % (0xbe9c400000000000 + i), "image": "bench/img1:v1",
+          "image_id": "sha256:" + "ab" * 32, "state": "exited", "vcpus": 1,
+          "memory_mib": 512, "labels": {"bench": "yes", "n": str(i)}, "env": ["A=1"],
+          "cmd": None, "workdir": "", "user": "", "auto_remove": False,
+          "created": "2026-11-27T00:00:00Z", "started": "2026-11-27T00:00:01Z",
+          "exited": "2026-11-27T00:00:02Z"}
+    db.execute("INSERT OR REPLACE INTO vms VALUES (?, ?)", (vm["id"], json.dumps(vm)))
+db.commit()
+PY
+}
+
 # req METHOD PATH [CURL ARGS...]: sets STATUS; the body is in $WORK/body.
 req() {
 	local m="$1" p="$2"; shift 2

@@ -12,6 +12,7 @@ if nm "$DAEMON" 2> /dev/null | grep -q __asan_init; then
 	fail "sanitized build: run the valgrind suite in a build without -Dsanitize=true"
 fi
 simple_image "$WORK/img" 2 gzip
+seed_vms 3     # a previous run's VMs: the lists below have rows
 DAEMON_WRAP="valgrind -q --leak-check=full --show-leak-kinds=definite,indirect
 	--errors-for-leak-kinds=definite,indirect --error-exitcode=99 --child-silent-after-fork=yes
 	--log-file=$WORK/valgrind.log"
@@ -32,7 +33,8 @@ expect_status 200
 req POST /v1/vms -d '{"image":"vg/img:v1","env":["A=1"],"labels":{"a":"b"},"cmd":["sh"]}'
 expect_status 503
 req POST /v1/vms -d '{"image":"no/such:img"}'
-for p in /v1/vms '/v1/vms?state=running&label=a=b&label=c' /v1/vms/abcd /v1/vms/abcd/logs \
+for p in /v1/vms '/v1/vms?state=gone&label=n=1' '/v1/vms?state=running&label=a=b&label=c' \
+	/v1/vms/abcd /v1/vms/be9c4000 /v1/vms/abcd/logs \
 	'/v1/vms/abcd/files?path=/etc/passwd' '/v1/vms/abcd/files?path=../x'; do
 	req GET "$p"
 done
@@ -53,6 +55,10 @@ for t in good.tar:404 bad.tar:400 big:400; do
 	expect_status "${t#*:}"
 done
 req DELETE '/v1/vms/abcd?force=1'
+req DELETE /v1/vms/be9c400000000001
+expect_status 200
+req GET '/v1/vms?label=bench=yes'
+[ "$(jbody '.vms | length')" = 2 ] || fail "VMs after a removal: $(body)"
 
 req DELETE /v1/images/vg/img:v1
 expect_status 200

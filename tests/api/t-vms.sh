@@ -164,3 +164,22 @@ req GET /v1/info
 jbody '.vms.running == 0 and (.guest.kernel | type) == "string"' | grep -qx true ||
 	fail "info: $(body)"
 stop_daemon
+
+note "a previous run's VMs: listed as gone, filtered, inspected, removed"
+seed_vms 3
+start_daemon
+req GET /v1/vms
+expect_status 200
+jbody '[.vms[] | .state] == ["gone","gone","gone"] and (.vms[0].labels.bench == "yes")' |
+	grep -qx true || fail "list of gone VMs: $(body)"
+req GET '/v1/vms?state=gone&label=n=1'
+[ "$(jbody '[.vms[].id] | join(",")')" = be9c400000000001 ] || fail "filtered list: $(body)"
+req GET '/v1/vms?state=running'
+[ "$(jbody '.vms | length')" = 0 ] || fail "running list: $(body)"
+req GET /v1/vms/be9c4000
+expect_status 400 ambiguous
+req DELETE /v1/vms/be9c400000000002
+expect_status 200
+[ "$("$CLI" --json ps -a | jq -r '[.[].id] | join(",")')" = be9c400000000000,be9c400000000001 ] ||
+	fail "ps -a after a removal: $("$CLI" --json ps -a)"
+stop_daemon
