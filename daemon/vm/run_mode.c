@@ -90,7 +90,11 @@ static int decide(struct run *r, enum vm_outcome out, const char *vm_why)
 			r->interrupted);
 		return 128 + r->interrupted;
 	}
-	if (r->status == RUN_NO_AGENT || r->status == RUN_VM_ENDED || r->status == RUN_NO_EXEC) {
+	if (r->status == RUN_NO_EXEC) { /* the VM itself went on and powered off */
+		fprintf(stderr, "supermachine-vmm: %s\n", r->msg);
+		return r->status;
+	}
+	if (r->status == RUN_NO_AGENT || r->status == RUN_VM_ENDED) {
 		if (strcmp(vm_why, r->msg) == 0) /* we stopped it, for this reason */
 			fprintf(stderr, "supermachine-vmm: %s%s\n", r->msg, where);
 		else
