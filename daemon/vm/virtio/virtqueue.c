@@ -167,6 +167,16 @@ bool vq_has_avail(const struct virtqueue *vq, const struct guest_mem *m)
 	return avail && load16(avail + 2) != vq->last_avail;
 }
 
+bool vq_has_avail_arm(struct virtqueue *vq, const struct guest_mem *m)
+{
+	uint8_t *used = used_ring(vq, m);
+	if (vq->event_idx && used && !vq_has_avail(vq, m)) {
+		store16(used + 4 + 8 * vq->size, vq->last_avail);
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	}
+	return vq_has_avail(vq, m);
+}
+
 int vq_pop(struct virtqueue *vq, const struct guest_mem *m, struct vq_chain *c)
 {
 	uint8_t *avail = avail_ring(vq, m), *used = used_ring(vq, m);

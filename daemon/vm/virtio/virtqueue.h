@@ -100,6 +100,11 @@ enum vq_err vq_validate(const struct virtqueue *vq, const struct guest_mem *m);
 int vq_pop(struct virtqueue *vq, const struct guest_mem *m, struct vq_chain *c);
 /* True if the driver has published chains we have not taken yet. */
 bool vq_has_avail(const struct virtqueue *vq, const struct guest_mem *m);
+/* vq_has_avail for a device that will wait for a kick when it is false:
+ * with event idx, first ask the driver to kick on its next chain
+ * (avail_event = last_avail), so a chain published after the check is not
+ * left unannounced. vq_pop does this too when it finds the ring empty. */
+bool vq_has_avail_arm(struct virtqueue *vq, const struct guest_mem *m);
 /* Return a chain to the driver with `written` bytes in its writable part. */
 void vq_push(struct virtqueue *vq, const struct guest_mem *m, uint16_t head, uint32_t written);
 /* After pushes: does the driver want an interrupt now (flags / used_event)? */

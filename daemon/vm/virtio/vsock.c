@@ -87,11 +87,27 @@ static uint32_t ephemeral_port(struct virtio_vsock *v)
 
 /* ---- epoll interest ---- */
 
-static bool can_read_host(struct virtio_vsock *v, const struct vsock_conn *c)
+/* Does the guest have rx buffers for us? When it has none we wait for its
+ * kick, so with event idx the kick is asked for here (the guest kicks only
+ * when it crosses avail_event; one left behind by our last pop would let it
+ * refill the ring silently, and a pending CREDIT_UPDATE or REQUEST would
+ * wait for an unrelated tx packet). */
+static bool rx_buffers(struct virtio_vsock *v)
+{
+	return virtio_mmio_queue_live(&v->t, VSOCK_QUEUE_RX) &&
+	       vq_has_avail_arm(&v->t.vq[VSOCK_QUEUE_RX], v->t.mem);
+}
+
+/* May host bytes go to the guest on c (given an rx buffer)? */
+static bool may_send_data(const struct vsock_conn *c)
 {
 	return c->state == VSOCK_CONNECTED && !c->host_eof && !c->guest_no_rcv &&
-	       vsock_conn_peer_credit(c) > 0 && virtio_mmio_queue_live(&v->t, VSOCK_QUEUE_RX) &&
-	       vq_has_avail(&v->t.vq[VSOCK_QUEUE_RX], v->t.mem);
+	       vsock_conn_peer_credit(c) > 0;
+}
+
+static bool can_read_host(struct virtio_vsock *v, const struct vsock_conn *c)
+{
+	return may_send_data(c) && rx_buffers(v);
 }
 
 static uint32_t wanted_events(struct virtio_vsock *v, const struct vsock_conn *c)
@@ -244,7 +260,7 @@ static bool send_data(struct virtio_vsock *v, struct vsock_conn *c)
 /* Fill one rx buffer; false when there is nothing to send or no buffer. */
 static bool rx_one(struct virtio_vsock *v)
 {
-	if (!vq_has_avail(&v->t.vq[VSOCK_QUEUE_RX], v->t.mem) || pop_rx(v) <= 0)
+	if (!rx_buffers(v) || pop_rx(v) <= 0)
 		return false;
 	if (v->nrst > 0)
 		return send_rst(v);
@@ -257,7 +273,7 @@ static bool rx_one(struct virtio_vsock *v)
 	}
 	for (int k = 0; k < VSOCK_MAX_CONNS; k++) { /* round robin: no stream starves */
 		struct vsock_conn *c = &v->conn[(v->rr + k) % VSOCK_MAX_CONNS];
-		if (c->host_readable && can_read_host(v, c)) {
+		if (c->host_readable && may_send_data(c)) { /* the chain is popped already */
 			v->rr = (v->rr + k + 1) % VSOCK_MAX_CONNS;
 			if (send_data(v, c))
 				return true;
