@@ -159,15 +159,43 @@ static bool stdin_congested(const struct conn *c)
 	return false;
 }
 
-void conn_update(struct conn *c)
+/* Re-arm the producers paused by backpressure (process pipes, file
+ * reads) once the queue is below OUT_LOW, then send what they queued.
+ *
+ * The queue is judged AFTER flushing: an EPOLLOUT flush may drain it from
+ * above OUT_LOW straight to empty, and an empty queue asks for no further
+ * EPOLLOUT. Judged before the flush, that was the last wakeup: the pipes
+ * stayed unwatched, the process blocked on a full pipe and the exec hung
+ * (a file READ likewise stopped sending DATA midway). The second flush
+ * may drain the queue to empty too: pipes then wake us themselves, file
+ * reads through reading_files() below. */
+static void conn_pump(struct conn *c)
 {
-	if (!c->dead && out_pending(c) < OUT_LOW) {
-		for (struct exec *e = c->execs; e; e = e->next)
-			exec_resume_output(e);
-		file_pump(c);
-	}
 	if (!c->dead)
 		conn_flush(c);
+	if (c->dead || out_pending(c) >= OUT_LOW)
+		return;
+	for (struct exec *e = c->execs; e; e = e->next)
+		exec_resume_output(e);
+	file_pump(c);
+	if (!c->dead)
+		conn_flush(c);
+}
+
+/* A regular file being READ has no event of its own (epoll does not take
+ * regular files): the socket's writability is what drives file_pump, so
+ * EPOLLOUT stays armed while one is open, even with an empty queue. */
+static bool reading_files(const struct conn *c)
+{
+	for (const struct fileop *f = c->files; f; f = f->next)
+		if (f->reading)
+			return true;
+	return false;
+}
+
+void conn_update(struct conn *c)
+{
+	conn_pump(c);
 	bool idle = !c->execs && !c->files && out_pending(c) == 0;
 	if (c->dead || (c->closing && out_pending(c) == 0) ||
 	    (c->read_eof && idle) || (c->shutdown_after_flush && out_pending(c) == 0)) {
@@ -177,7 +205,7 @@ void conn_update(struct conn *c)
 	uint32_t ev = 0;
 	if (!c->closing && !c->read_eof && !stdin_congested(c))
 		ev |= EPOLLIN;
-	if (out_pending(c))
+	if (out_pending(c) || reading_files(c))
 		ev |= EPOLLOUT;
 	agent_watch_set(c->agent, &c->w, ev);
 }

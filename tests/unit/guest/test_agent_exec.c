@@ -2,9 +2,10 @@
  *
  * Runs against agent-unix natively (unit suite) or the agent in a microVM
  * (vm suite, SM_AGENT_TARGET set by tests/vm/agent/run-agent-tests): exit
- * codes, signals, separate stdout/stderr, 50 MiB of output, 10 MiB of
- * stdin, timeouts, signals to a running process, a pty, cwd/env/uid,
- * 8 concurrent execs, and file write/read round trips.
+ * codes, signals, separate stdout/stderr, 50 MiB of output, 64 MiB to a
+ * reader that stalls, 10 MiB of stdin, timeouts, signals to a running
+ * process, a pty, cwd/env/uid, 8 concurrent execs, and file write/read
+ * round trips (8 MiB read back repeatedly).
  */
 #include "agent_target.h"
 
@@ -105,6 +106,53 @@ START_TEST(stdout_50mib)
 	sha256_hex(r.out.data, r.out.len, got);
 	ck_assert_str_eq(got, want);
 	run_free(&r);
+}
+END_TEST
+
+/* A reader that stalls every 2 MiB. Each stall lets the agent's output
+ * queue pass OUT_HIGH, so it pauses the process's pipe; the burst of
+ * reading that follows then often drains that queue to empty in a single
+ * EPOLLOUT flush -- the case where the agent once lost the wakeup that
+ * re-arms the pipe, and the exec hung (guest/agent_conn.c conn_pump). */
+struct slow_reader {
+	size_t total, next_stall;
+};
+
+static void on_slow_stdout(void *opaque, const void *p, size_t n)
+{
+	struct slow_reader *s = opaque;
+	(void)p;
+	s->total += n;
+	if (s->total >= s->next_stall) {
+		s->next_stall += 2u << 20;
+		nanosleep(&(struct timespec){ .tv_nsec = 5 * 1000000 }, NULL);
+	}
+}
+
+static void ignore_output(void *opaque, const void *p, size_t n)
+{
+	(void)opaque;
+	(void)p;
+	(void)n;
+}
+
+START_TEST(stdout_slow_reader)
+{
+	static const char *const env[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL };
+	const size_t total = 64u << 20;
+	struct slow_reader s = { .next_stall = 2u << 20 };
+	struct agent_client *c = target_connect();
+	struct agent_exec_spec spec = {
+		.argv = ARGV("sh", "-c", "yes 0123456789abcdef | head -c 67108864"),
+		.env = env, .stdin_fd = -1 };
+	struct agent_exec_io io = { .on_stdout = on_slow_stdout, .on_stderr = ignore_output,
+				    .opaque = &s };
+	struct agent_exec_result res;
+	int rc = agent_client_exec(c, &spec, &io, &res);
+	ck_assert_msg(rc == 0, "%s", agent_client_error(c));
+	ck_assert_int_eq(res.exit_code, 0);
+	ck_assert_uint_eq(s.total, total);
+	agent_client_close(c);
 }
 END_TEST
 
@@ -296,6 +344,35 @@ START_TEST(file_round_trip)
 }
 END_TEST
 
+/* 8 MiB read back 4 times: each READ passes OUT_HIGH about 8 times, and a
+ * flush that drained the queue to empty once left file_pump without a
+ * wakeup (a regular file has no epoll event; see agent_conn.c). */
+START_TEST(file_read_large_repeated)
+{
+	struct agent_client *c = target_connect();
+	const size_t n = 8u << 20;
+	char path[300], *data = malloc(n);
+	for (size_t i = 0; i < n; i++)
+		data[i] = (char)(i * 13 + i / 509);
+	snprintf(path, sizeof(path), "%s/large.bin", target_tmp());
+	ck_assert_msg(agent_client_write_file(c, path, 0600, data, n, 30000) == 0, "%s",
+		      agent_client_error(c));
+	for (int i = 0; i < 4; i++) {
+		void *back;
+		size_t len;
+		ck_assert_msg(agent_client_read_file(c, path, 16u << 20, &back, &len, NULL,
+						     30000) == 0,
+			      "read %d: %s", i, agent_client_error(c));
+		ck_assert_uint_eq(len, n);
+		ck_assert_int_eq(memcmp(back, data, n), 0);
+		free(back);
+	}
+	unlink(path);
+	free(data);
+	agent_client_close(c);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("agent_exec");
@@ -315,6 +392,14 @@ static Suite *suite(void)
 	tcase_add_test(t, eight_concurrent_execs);
 	tcase_add_test(t, file_round_trip);
 	suite_add_tcase(s, t);
+	/* Regression tests for the output-backpressure wakeups: many round
+	 * trips through a full queue. Run natively only (the VM tests select
+	 * the case "exec"): under nested TCG they outlast any sane timeout. */
+	TCase *stress = tcase_create("backpressure");
+	tcase_set_timeout(stress, 150);
+	tcase_add_test(stress, stdout_slow_reader);
+	tcase_add_test(stress, file_read_large_repeated);
+	suite_add_tcase(s, stress);
 	return s;
 }
 
