@@ -4,8 +4,9 @@
  * (vm suite, SM_AGENT_TARGET set by tests/vm/agent/run-agent-tests): exit
  * codes, signals, separate stdout/stderr, 50 MiB of output, 64 MiB to a
  * reader that stalls, 10 MiB of stdin, timeouts, signals to a running
- * process, a pty, cwd/env/uid, 8 concurrent execs, and file write/read
- * round trips (8 MiB read back repeatedly).
+ * process, a pty, cwd/env/uid, 8 concurrent execs, file write/read
+ * round trips (8 MiB read back repeatedly), and a client killed in the
+ * middle of a stream.
  */
 #include "agent_target.h"
 
@@ -18,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include "../check_main.h"
 
@@ -153,6 +155,73 @@ START_TEST(stdout_slow_reader)
 	ck_assert_int_eq(res.exit_code, 0);
 	ck_assert_uint_eq(s.total, total);
 	agent_client_close(c);
+}
+END_TEST
+
+/* A client that dies in the middle of a large stream (here: it stops
+ * reading after 1 MiB, so the agent's queue and the transport fill, then it
+ * is SIGKILLed) must not take the agent with it: later connections and
+ * streams work. In the VM this is the vsock device's dead-peer path. */
+struct stopper {
+	int ready_fd;
+	size_t total;
+};
+
+static void on_stop_stdout(void *opaque, const void *p, size_t n)
+{
+	struct stopper *st = opaque;
+	(void)p;
+	st->total += n;
+	if (st->total < (1u << 20))
+		return;
+	char one = 1;
+	if (write(st->ready_fd, &one, 1) != 1)
+		_exit(2);
+	for (;;)
+		pause(); /* stop reading; the parent kills us */
+}
+
+static void stream_then_stop(int ready_fd)
+{
+	static const char *const env[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL };
+	struct stopper st = { .ready_fd = ready_fd };
+	struct agent_client *c = target_connect();
+	struct agent_exec_spec spec = {
+		.argv = ARGV("sh", "-c", "yes 0123456789abcdef | head -c 52428800"),
+		.env = env, .stdin_fd = -1 };
+	struct agent_exec_io io = { .on_stdout = on_stop_stdout, .on_stderr = ignore_output,
+				    .opaque = &st };
+	struct agent_exec_result res;
+	agent_client_exec(c, &spec, &io, &res);
+	_exit(3); /* the stream ended before 1 MiB: the parent sees EOF */
+}
+
+START_TEST(client_killed_mid_stream)
+{
+	int pfd[2];
+	char one;
+	ck_assert_int_eq(pipe(pfd), 0);
+	pid_t pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		close(pfd[0]);
+		stream_then_stop(pfd[1]);
+	}
+	close(pfd[1]);
+	ck_assert_msg(read(pfd[0], &one, 1) == 1, "the client never got 1 MiB of output");
+	close(pfd[0]);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+
+	struct run r;
+	run_cmd(&r, ARGV("echo", "after"), -1, 0);
+	ck_assert_msg(r.rc == 0, "exec after the killed client: %s", r.error);
+	ck_assert_str_eq(r.out.data, "after\n");
+	run_free(&r);
+	run_cmd(&r, ARGV("sh", "-c", "yes 0123456789abcdef | head -c 4194304"), -1, 0);
+	ck_assert_msg(r.rc == 0, "stream after the killed client: %s", r.error);
+	ck_assert_uint_eq(r.out.len, 4u << 20);
+	run_free(&r);
 }
 END_TEST
 
@@ -391,6 +460,7 @@ static Suite *suite(void)
 	tcase_add_test(t, pty_window_size);
 	tcase_add_test(t, eight_concurrent_execs);
 	tcase_add_test(t, file_round_trip);
+	tcase_add_test(t, client_killed_mid_stream);
 	suite_add_tcase(s, t);
 	/* Regression tests for the output-backpressure wakeups: many round
 	 * trips through a full queue. Run natively only (the VM tests select
