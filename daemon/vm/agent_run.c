@@ -4,19 +4,34 @@
 #include "agent_client.h"
 
 #include <errno.h>
+#include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-static void write_all(int fd, const void *p, size_t n)
+/* One exec's output relay. A reader that goes away (EPIPE: the caller
+ * ignores SIGPIPE) gets the command a SIGPIPE, as a closed pipe would
+ * here; later output is dropped. */
+struct relay {
+	const struct agent_run_opts *o;
+	struct agent_client *c;
+	bool reader_gone;
+};
+
+static void relay_write(struct relay *r, int fd, const void *p, size_t n)
 {
 	const char *c = p;
-	while (n > 0) {
+	while (n > 0 && !r->reader_gone) {
 		ssize_t w = write(fd, c, n);
 		if (w < 0 && errno == EINTR)
 			continue;
-		if (w <= 0)
-			return; /* our reader went away: drop output, like a closed pipe */
+		if (w <= 0) {
+			r->reader_gone = true;
+			if (errno == EPIPE)
+				agent_client_signal(r->c, SIGPIPE);
+			return;
+		}
 		c += w;
 		n -= (size_t)w;
 	}
@@ -24,12 +39,14 @@ static void write_all(int fd, const void *p, size_t n)
 
 static void on_stdout(void *o, const void *p, size_t n)
 {
-	write_all(((const struct agent_run_opts *)o)->stdout_fd, p, n);
+	struct relay *r = o;
+	relay_write(r, r->o->stdout_fd, p, n);
 }
 
 static void on_stderr(void *o, const void *p, size_t n)
 {
-	write_all(((const struct agent_run_opts *)o)->stderr_fd, p, n);
+	struct relay *r = o;
+	relay_write(r, r->o->stderr_fd, p, n);
 }
 
 static int exit_status(const struct agent_exec_result *r)
@@ -65,8 +82,9 @@ int agent_run_on(struct agent_client *c, const struct agent_run_opts *o, char *e
 		.uid = o->uid, .gid = o->gid,
 		.timeout_ms = o->timeout_ms, .pty = o->pty, .rows = ws.ws_row,
 		.cols = ws.ws_col, .stdin_fd = o->stdin_fd };
+	struct relay relay = { .o = o, .c = c };
 	struct agent_exec_io io = { .on_stdout = on_stdout, .on_stderr = on_stderr,
-				    .opaque = (void *)o };
+				    .opaque = &relay };
 	struct agent_exec_result res;
 	int status = -1;
 	if (agent_client_exec(c, &spec, &io, &res) == 0)

@@ -3,7 +3,9 @@
  * The host half of `supermachine-vmm ... -- CMD ARGS`: connect to the
  * agent through the VM's hybrid vsock socket (waiting while the guest
  * boots), exec CMD with our stdin forwarded and its stdout/stderr written
- * to ours, and turn the result into a shell-style exit status. Optionally
+ * to ours, and turn the result into a shell-style exit status. When our
+ * stdout or stderr reader goes away (EPIPE; the caller ignores SIGPIPE),
+ * the command gets SIGPIPE, as it would writing to that pipe here. Optionally
  * asks the guest to power off afterwards. Built on agent_client.h; the VMM
  * calls it from a thread while its vCPUs run.
  */

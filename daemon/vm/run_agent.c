@@ -67,28 +67,11 @@ static bool wait_vm_end(struct run *r, int ms)
 	return e;
 }
 
-/* The write of CONNECT may hit a socket the VMM just closed (the VM ended):
- * keep SIGPIPE from killing us then. It is unblocked again (and a pending
- * one dropped) before the command's output is written. */
-static void sigpipe_block(bool block)
-{
-	sigset_t s;
-	sigemptyset(&s);
-	sigaddset(&s, SIGPIPE);
-	if (!block) {
-		struct timespec zero = { 0 };
-		while (sigtimedwait(&s, NULL, &zero) == SIGPIPE)
-			;
-	}
-	pthread_sigmask(block ? SIG_BLOCK : SIG_UNBLOCK, &s, NULL);
-}
-
 static struct agent_client *wait_agent(struct run *r)
 {
 	int64_t deadline = r->t_start + (int64_t)(r->o->agent_timeout_sec * 1000);
 	char why[512] = "no attempt";
 	struct agent_client *c = NULL;
-	sigpipe_block(true);
 	while (!c && !vm_ended(r)) {
 		int64_t left = deadline - run_now_ms();
 		if (left <= 0)
@@ -96,7 +79,6 @@ static struct agent_client *wait_agent(struct run *r)
 		c = agent_client_connect(r->sock, SM_AGENT_PORT,
 					 left < AGENT_TRY_MS ? (int)left : AGENT_TRY_MS, why, sizeof(why));
 	}
-	sigpipe_block(false);
 	if (!c && vm_ended(r))
 		snprintf(r->msg, sizeof(r->msg), "the VM ended before its agent answered (%s)", why);
 	else if (!c)

@@ -12,6 +12,7 @@
 
 #include "agent_client.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -114,6 +115,10 @@ static int run_vm(struct run *r, struct vm *vm, struct virtio_devices *devs)
 	struct vm_err err = { "" };
 	pthread_t agent;
 	dev.vsock_path = r->sock;
+	/* A closed socket (the VM ended) or a reader of our output that went
+	 * away is an EPIPE to handle, not a reason to die: agent_run turns the
+	 * latter into SIGPIPE for the guest command, as a local pipe would. */
+	signal(SIGPIPE, SIG_IGN);
 	r->vm = vm;
 	r->devs = devs;
 	if (vm_create(vm, &r->o->vm, &err) < 0 || virtio_devices_attach(vm, &dev, devs, &err) < 0 ||
