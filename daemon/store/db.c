@@ -122,18 +122,26 @@ int sm_db_open(const char *path, sqlite3 **out, char *err, size_t errlen)
 int sm_stmt_get(struct sm_stmt_cache *c, sqlite3 *db, const char *sql, sqlite3_stmt **out,
 		char *err, size_t errlen)
 {
+	int slot = -1;
 	for (int i = 0; i < c->n; i++)
 		if (c->e[i].sql == sql) {
-			if (sqlite3_stmt_busy(c->e[i].s))
-				return sm_err(err, errlen, "sqlite: statement in use: %s", sql);
-			*out = c->e[i].s;
-			return 0;
+			if (!c->e[i].lent) {
+				c->e[i].lent = true;
+				*out = c->e[i].s;
+				return 0;
+			}
+			slot = -2; /* the cached one is out: lend a fresh, uncached one */
 		}
-	if (sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, out, NULL) != SQLITE_OK)
+	if (slot == -1 && c->n < SM_STMT_CACHE_MAX)
+		slot = c->n;
+	if (sqlite3_prepare_v3(db, sql, -1, slot >= 0 ? SQLITE_PREPARE_PERSISTENT : 0, out,
+			       NULL) != SQLITE_OK)
 		return sm_err(err, errlen, "sqlite prepare: %s", sqlite3_errmsg(db));
-	if (c->n < SM_STMT_CACHE_MAX) {
-		c->e[c->n].sql = sql;
-		c->e[c->n++].s = *out;
+	if (slot >= 0) {
+		c->e[slot].sql = sql;
+		c->e[slot].s = *out;
+		c->e[slot].lent = true;
+		c->n++;
 	}
 	return 0;
 }
@@ -144,6 +152,7 @@ void sm_stmt_put(struct sm_stmt_cache *c, sqlite3_stmt *s)
 		if (c->e[i].s == s) {
 			sqlite3_reset(s);
 			sqlite3_clear_bindings(s);
+			c->e[i].lent = false;
 			return;
 		}
 	sqlite3_finalize(s);

@@ -8,6 +8,7 @@
 #ifndef SM_STORE_DB_H
 #define SM_STORE_DB_H
 
+#include <stdbool.h>
 #include <sqlite3.h>
 #include <stddef.h>
 
@@ -25,13 +26,14 @@ struct sm_stmt_cache {
 	struct {
 		const char *sql;
 		sqlite3_stmt *s;
+		bool lent; /* between sm_stmt_get and sm_stmt_put */
 	} e[SM_STMT_CACHE_MAX];
 	int n;
 };
 
-/* A ready statement for sql in *out (cached, or prepared and cached);
- * give it back with sm_stmt_put before the same SQL is used again. 0, or
- * -1 with err. */
+/* A ready statement for sql in *out (cached, or prepared and cached; a
+ * fresh uncached one while the cached one is still out, as in a nested
+ * use); give it back with sm_stmt_put. 0, or -1 with err. */
 int sm_stmt_get(struct sm_stmt_cache *c, sqlite3 *db, const char *sql, sqlite3_stmt **out,
 		char *err, size_t errlen);
 /* Resets s and clears its bindings (a statement beyond the cache's size

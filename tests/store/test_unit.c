@@ -4,6 +4,7 @@
  * the store's schema, version check, process lock and empty-store queries.
  */
 #include "auth.h"
+#include "db.h"
 #include "manifest.h"
 #include "ref.h"
 #include "store.h"
@@ -325,6 +326,39 @@ START_TEST(store_empty_queries)
 }
 END_TEST
 
+/* The same SQL used while its cached statement is still out (a nested
+ * query): a second, uncached statement, and both give correct rows. */
+START_TEST(stmt_cache_nested_use)
+{
+	static const char sql[] = "SELECT ?1 * 2";
+	struct sm_stmt_cache c = { .n = 0 };
+	char err[256];
+	sqlite3 *db;
+	sqlite3_stmt *outer, *inner, *again;
+
+	ck_assert_int_eq(sqlite3_open(":memory:", &db), SQLITE_OK);
+	ck_assert_msg(sm_stmt_get(&c, db, sql, &outer, err, sizeof err) == 0, "%s", err);
+	sqlite3_bind_int(outer, 1, 10);
+	ck_assert_int_eq(sqlite3_step(outer), SQLITE_ROW);
+	ck_assert_msg(sm_stmt_get(&c, db, sql, &inner, err, sizeof err) == 0, "%s", err);
+	ck_assert_ptr_ne(inner, outer);
+	sqlite3_bind_int(inner, 1, 21);
+	ck_assert_int_eq(sqlite3_step(inner), SQLITE_ROW);
+	ck_assert_int_eq(sqlite3_column_int(inner, 0), 42);
+	sm_stmt_put(&c, inner);
+	ck_assert_int_eq(sqlite3_column_int(outer, 0), 20);
+	sm_stmt_put(&c, outer);
+	ck_assert_int_eq(c.n, 1);
+	ck_assert_msg(sm_stmt_get(&c, db, sql, &again, err, sizeof err) == 0, "%s", err);
+	ck_assert_ptr_eq(again, outer);
+	ck_assert_int_eq(sqlite3_step(again), SQLITE_ROW);
+	ck_assert_int_eq(sqlite3_column_type(again, 0), SQLITE_NULL); /* bindings cleared */
+	sm_stmt_put(&c, again);
+	sm_stmt_cache_clear(&c);
+	ck_assert_int_eq(sqlite3_close(db), SQLITE_OK);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("store-unit");
@@ -343,6 +377,7 @@ int main(void)
 	tc = tcase_create("store");
 	tcase_add_test(tc, store_schema_and_lock);
 	tcase_add_test(tc, store_empty_queries);
+	tcase_add_test(tc, stmt_cache_nested_use);
 	suite_add_tcase(s, tc);
 	return check_run(s, CK_NOFORK);
 }
