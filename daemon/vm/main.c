@@ -19,10 +19,7 @@ static void print_stats(const struct vm *vm)
 {
 	uint64_t n[VM_EXITK_COUNT];
 	vm_exit_stats(vm, n);
-	fprintf(stderr, "supermachine-vmm: kvm exits:");
-	for (int k = 0; k < VM_EXITK_COUNT; k++)
-		fprintf(stderr, " %s=%llu", vm_exit_kind_name(k), (unsigned long long)n[k]);
-	fprintf(stderr, "\n");
+	vm_print_exits("kvm exits", n);
 }
 
 static int run_vm(const struct options *o)

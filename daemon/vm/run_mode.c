@@ -60,21 +60,17 @@ static void print_exec_stats(const struct run *r)
 	fprintf(stderr, "supermachine-vmm: exec: virtio notifications=%llu interrupts=%llu "
 		"(notifications/interrupts:%s)\n", (unsigned long long)n, (unsigned long long)i,
 		per);
-	fprintf(stderr, "supermachine-vmm: exec: kvm exits:");
+	uint64_t exits[VM_EXITK_COUNT];
 	for (int k = 0; k < VM_EXITK_COUNT; k++)
-		fprintf(stderr, " %s=%llu", vm_exit_kind_name(k),
-			(unsigned long long)(r->exits[1][k] - r->exits[0][k]));
-	fprintf(stderr, "\n");
+		exits[k] = r->exits[1][k] - r->exits[0][k];
+	vm_print_exits("exec: kvm exits", exits);
 }
 
 static void print_totals(struct vm *vm, const struct virtio_devices *devs)
 {
 	uint64_t n[VM_EXITK_COUNT];
 	vm_exit_stats(vm, n);
-	fprintf(stderr, "supermachine-vmm: kvm exits:");
-	for (int k = 0; k < VM_EXITK_COUNT; k++)
-		fprintf(stderr, " %s=%llu", vm_exit_kind_name(k), (unsigned long long)n[k]);
-	fprintf(stderr, "\n");
+	vm_print_exits("kvm exits", n);
 	virtio_devices_stats(devs);
 }
 

@@ -132,5 +132,7 @@ void vm_request_stop(struct vm *vm, enum vm_outcome o, const char *why);
 
 /* Snapshot of the exit counters. */
 void vm_exit_stats(const struct vm *vm, uint64_t counts[VM_EXITK_COUNT]);
+/* One line on stderr: "supermachine-vmm: LABEL: io=N mmio=N ...". */
+void vm_print_exits(const char *label, const uint64_t counts[VM_EXITK_COUNT]);
 
 #endif

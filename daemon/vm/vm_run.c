@@ -41,6 +41,14 @@ const char *vm_exit_kind_name(enum vm_exit_kind k)
 	return (unsigned)k < VM_EXITK_COUNT ? exit_kind_names[k] : "unknown";
 }
 
+void vm_print_exits(const char *label, const uint64_t counts[VM_EXITK_COUNT])
+{
+	fprintf(stderr, "supermachine-vmm: %s:", label);
+	for (int k = 0; k < VM_EXITK_COUNT; k++)
+		fprintf(stderr, " %s=%llu", vm_exit_kind_name(k), (unsigned long long)counts[k]);
+	fprintf(stderr, "\n");
+}
+
 void vm_exit_stats(const struct vm *vm, uint64_t counts[VM_EXITK_COUNT])
 {
 	memset(counts, 0, sizeof(uint64_t) * VM_EXITK_COUNT);

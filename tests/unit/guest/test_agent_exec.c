@@ -138,19 +138,28 @@ static void ignore_output(void *opaque, const void *p, size_t n)
 	(void)n;
 }
 
-START_TEST(stdout_slow_reader)
+/* Runs `yes ... | head -c bytes` in the guest, its stdout to on_stdout. */
+static int exec_yes_stream(struct agent_client *c, size_t bytes,
+			   void (*on_stdout)(void *, const void *, size_t), void *opaque,
+			   struct agent_exec_result *res)
 {
 	static const char *const env[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL };
+	char cmd[80];
+	snprintf(cmd, sizeof cmd, "yes 0123456789abcdef | head -c %zu", bytes);
+	struct agent_exec_spec spec = { .argv = ARGV("sh", "-c", cmd), .env = env,
+					.stdin_fd = -1 };
+	struct agent_exec_io io = { .on_stdout = on_stdout, .on_stderr = ignore_output,
+				    .opaque = opaque };
+	return agent_client_exec(c, &spec, &io, res);
+}
+
+START_TEST(stdout_slow_reader)
+{
 	const size_t total = 64u << 20;
 	struct slow_reader s = { .next_stall = 2u << 20 };
 	struct agent_client *c = target_connect();
-	struct agent_exec_spec spec = {
-		.argv = ARGV("sh", "-c", "yes 0123456789abcdef | head -c 67108864"),
-		.env = env, .stdin_fd = -1 };
-	struct agent_exec_io io = { .on_stdout = on_slow_stdout, .on_stderr = ignore_output,
-				    .opaque = &s };
 	struct agent_exec_result res;
-	int rc = agent_client_exec(c, &spec, &io, &res);
+	int rc = exec_yes_stream(c, total, on_slow_stdout, &s, &res);
 	ck_assert_msg(rc == 0, "%s", agent_client_error(c));
 	ck_assert_int_eq(res.exit_code, 0);
 	ck_assert_uint_eq(s.total, total);
@@ -183,16 +192,10 @@ static void on_stop_stdout(void *opaque, const void *p, size_t n)
 
 static void stream_then_stop(int ready_fd)
 {
-	static const char *const env[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL };
 	struct stopper st = { .ready_fd = ready_fd };
 	struct agent_client *c = target_connect();
-	struct agent_exec_spec spec = {
-		.argv = ARGV("sh", "-c", "yes 0123456789abcdef | head -c 52428800"),
-		.env = env, .stdin_fd = -1 };
-	struct agent_exec_io io = { .on_stdout = on_stop_stdout, .on_stderr = ignore_output,
-				    .opaque = &st };
 	struct agent_exec_result res;
-	agent_client_exec(c, &spec, &io, &res);
+	exec_yes_stream(c, 50u << 20, on_stop_stdout, &st, &res);
 	_exit(3); /* the stream ended before 1 MiB: the parent sees EOF */
 }
 
