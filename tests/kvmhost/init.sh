@@ -34,6 +34,10 @@ cp /ctl/cmd.sh /host/tmp/.kvmhost-cmd.sh
 # Through a pipe, so the command's output is not a terminal (as under CI).
 set -o pipefail
 chroot /host /bin/bash /tmp/.kvmhost-cmd.sh </dev/null 2>&1 | cat >/dev/hvc0
-echo $? > /ctl/status
+st=$?
+# The emulated host's own kernel log, for the runner to show when CMD failed
+# (an OOM kill, a KVM warning or a crashed VMM leaves its trace only here).
+[ "$st" = 0 ] || dmesg > /ctl/dmesg.log 2>&1
+echo $st > /ctl/status
 sync
 poweroff -f
