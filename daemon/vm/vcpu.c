@@ -158,7 +158,9 @@ int vcpu_set_boot_regs(struct vcpu *v, uint64_t entry, uint64_t zero_page, struc
 
 void vcpu_kick(struct vcpu *v)
 {
-	if (!v->started)
+	/* Any thread may kick (vm_request_stop), also before vm_run has
+	 * started this vCPU: `started` is published after `thread` is set. */
+	if (!__atomic_load_n(&v->started, __ATOMIC_ACQUIRE))
 		return;
 	__atomic_store_n(&v->run->immediate_exit, 1, __ATOMIC_SEQ_CST);
 	pthread_kill(v->thread, SIG_KICK);

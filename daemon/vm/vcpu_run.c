@@ -149,6 +149,6 @@ int vcpu_start(struct vcpu *v, struct vm_err *err)
 		errno = e;
 		return vm_errno(err, "starting vCPU %d thread", v->id);
 	}
-	v->started = true;
+	__atomic_store_n(&v->started, true, __ATOMIC_RELEASE); /* read by vcpu_kick */
 	return 0;
 }
