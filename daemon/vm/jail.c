@@ -1,0 +1,184 @@
+/* jail.c - drop capabilities, NO_NEW_PRIVS, a seccomp allowlist (jail.h).
+ *
+ * The list was found by reading the VMM's run-time code and checked by
+ * running every VM test with the filter in audit mode (SCMP_ACT_LOG) under
+ * the emulated KVM host, then with the kill action. Setup (opening KVM,
+ * files, the listener, creating eventfds) happens before the jail and needs
+ * none of this. Arguments are checked where the call could otherwise do
+ * more than the VMM needs: sockets are AF_UNIX only, clone makes threads
+ * only, mmap/mprotect never make memory executable, ioctl is KVM's plus
+ * two terminal/fd requests, fcntl only reads and sets fd/status flags.
+ *
+ * Sanitizer builds (-Dsanitize=true, what the tests use) add what
+ * ASan/LSan do at exit and when reporting: LSan's StopTheWorld clones a
+ * tracer task that ptrace-attaches to every thread, and both read
+ * /proc/self/{maps,task} (read-only opens with O_CLOEXEC). Release builds
+ * allow none of that.
+ */
+#include "jail.h"
+
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <linux/kvm.h>
+#include <sched.h>
+#include <seccomp.h>
+#include <stdbool.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#if defined(__SANITIZE_ADDRESS__)
+#define JAIL_SANITIZER 1
+#else
+#define JAIL_SANITIZER 0
+#endif
+
+/* Allowed with any arguments. */
+static const int any_args[] = {
+	/* I/O on descriptors opened before the jail, and ones accept4/socket
+	 * make: guest disks (blk: preadv/pwritev, zeroes by pwrite, FLUSH is
+	 * fdatasync, DISCARD and WRITE_ZEROES are fallocate), console log,
+	 * vsock sockets, the worker channel, eventfds, run mode's stdin/stdout
+	 * and signalfd. writev: glibc's fatal error messages (malloc checks). */
+	SCMP_SYS(read), SCMP_SYS(write), SCMP_SYS(writev), SCMP_SYS(pwrite64),
+	SCMP_SYS(preadv), SCMP_SYS(pwritev), SCMP_SYS(fdatasync), SCMP_SYS(fallocate),
+	SCMP_SYS(close),
+	/* waiting: device thread (epoll), agent client and run mode (poll) */
+	SCMP_SYS(epoll_wait), SCMP_SYS(epoll_ctl), SCMP_SYS(poll),
+	/* vsock host side and the worker channel (send/recv are sendto/recvfrom) */
+	SCMP_SYS(connect), SCMP_SYS(accept4), SCMP_SYS(sendmsg), SCMP_SYS(recvmsg),
+	SCMP_SYS(sendto), SCMP_SYS(recvfrom), SCMP_SYS(shutdown),
+	/* threads, locks, memory (malloc, thread stacks) */
+	SCMP_SYS(futex), SCMP_SYS(set_robust_list), SCMP_SYS(rseq), SCMP_SYS(munmap),
+	SCMP_SYS(madvise), SCMP_SYS(brk), SCMP_SYS(mremap), SCMP_SYS(exit),
+	SCMP_SYS(exit_group),
+	/* signals: vCPU kicks (pthread_kill: getpid, tgkill), run mode's
+	 * forwarding (signalfd made before; agent_client sends the signal) */
+	SCMP_SYS(getpid), SCMP_SYS(tgkill), SCMP_SYS(rt_sigaction),
+	SCMP_SYS(rt_sigprocmask), SCMP_SYS(rt_sigreturn), SCMP_SYS(restart_syscall),
+	/* time (clock_gettime when the vDSO cannot answer): supervisor
+	 * timeouts, the agent client's retries (usleep: clock_nanosleep) */
+	SCMP_SYS(clock_gettime), SCMP_SYS(clock_nanosleep),
+	/* virtio-rng */
+	SCMP_SYS(getrandom),
+	/* run mode's agent client makes a wake-up pipe per connection */
+	SCMP_SYS(pipe2),
+};
+
+#if JAIL_SANITIZER
+/* ASan/LSan at exit and in reports (see the top of this file). */
+static const int sanitizer_any_args[] = {
+	SCMP_SYS(ptrace), SCMP_SYS(wait4), SCMP_SYS(prctl), SCMP_SYS(sigaltstack),
+	SCMP_SYS(getdents), SCMP_SYS(getdents64), SCMP_SYS(readlink), SCMP_SYS(fstat),
+	SCMP_SYS(newfstatat), SCMP_SYS(getppid), SCMP_SYS(kill), SCMP_SYS(lseek),
+	SCMP_SYS(sched_getaffinity), /* ASan's new threads: pthread_getattr_np */
+	SCMP_SYS(sched_yield), SCMP_SYS(gettid),
+};
+#endif
+
+static int add(scmp_filter_ctx ctx, int nr, unsigned n, const struct scmp_arg_cmp *cmp)
+{
+	return seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, nr, n, cmp);
+}
+
+/* Calls allowed only with some arguments; 0 or a negative errno. */
+static int add_restricted(scmp_filter_ctx ctx)
+{
+	const uint64_t thread = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD;
+	const uint64_t kvm_type = (uint64_t)0xff << _IOC_TYPESHIFT;
+	int r = 0;
+	r = r ?: add(ctx, SCMP_SYS(socket), 1,
+		     (struct scmp_arg_cmp[]){ SCMP_A0(SCMP_CMP_EQ, AF_UNIX) });
+	/* pthread_create: clone with every "share" flag, i.e. a thread;
+	 * clone3 (whose flags live in memory we cannot check) says ENOSYS,
+	 * which makes glibc fall back to clone. */
+	r = r ?: add(ctx, SCMP_SYS(clone), 1,
+		     (struct scmp_arg_cmp[]){ SCMP_A0(SCMP_CMP_MASKED_EQ, thread, thread) });
+	r = r ?: seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0);
+	r = r ?: add(ctx, SCMP_SYS(mmap), 1,
+		     (struct scmp_arg_cmp[]){ SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0) });
+	r = r ?: add(ctx, SCMP_SYS(mprotect), 1,
+		     (struct scmp_arg_cmp[]){ SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0) });
+	/* KVM_RUN, register access, irq lines: every KVM ioctl is type 0xAE */
+	r = r ?: add(ctx, SCMP_SYS(ioctl), 1, (struct scmp_arg_cmp[]){
+		     SCMP_A1(SCMP_CMP_MASKED_EQ, kvm_type, (uint64_t)KVMIO << _IOC_TYPESHIFT) });
+	/* run mode: the terminal size for a pty exec */
+	r = r ?: add(ctx, SCMP_SYS(ioctl), 1,
+		     (struct scmp_arg_cmp[]){ SCMP_A1(SCMP_CMP_EQ, TIOCGWINSZ) });
+	r = r ?: add(ctx, SCMP_SYS(ioctl), 1,
+		     (struct scmp_arg_cmp[]){ SCMP_A1(SCMP_CMP_EQ, FIONBIO) });
+	static const int fcntl_cmds[] = { F_GETFD, F_SETFD, F_GETFL, F_SETFL };
+	for (unsigned i = 0; i < sizeof(fcntl_cmds) / sizeof(fcntl_cmds[0]); i++)
+		r = r ?: add(ctx, SCMP_SYS(fcntl), 1,
+			     (struct scmp_arg_cmp[]){ SCMP_A1(SCMP_CMP_EQ, fcntl_cmds[i]) });
+	return r;
+}
+
+#if JAIL_SANITIZER
+/* LSan's tracer task (CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_UNTRACED,
+ * no CLONE_THREAD) and the read-only opens of /proc/self/... */
+static int add_sanitizer(scmp_filter_ctx ctx)
+{
+	const uint64_t tracer = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_UNTRACED;
+	int r = 0;
+	for (unsigned i = 0; i < sizeof(sanitizer_any_args) / sizeof(sanitizer_any_args[0]); i++)
+		r = r ?: add(ctx, sanitizer_any_args[i], 0, NULL);
+	r = r ?: add(ctx, SCMP_SYS(clone), 1,
+		     (struct scmp_arg_cmp[]){ SCMP_A0(SCMP_CMP_EQ, tracer) });
+	/* sanitizer_common's internal_open is the open syscall (not openat) */
+	const uint64_t no_write = O_ACCMODE | O_CREAT | O_TRUNC | O_APPEND;
+	r = r ?: add(ctx, SCMP_SYS(open), 1,
+		     (struct scmp_arg_cmp[]){ SCMP_A1(SCMP_CMP_MASKED_EQ, no_write, O_RDONLY) });
+	return r;
+}
+#endif
+
+static int load_filter(struct vm_err *err)
+{
+	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_KILL_PROCESS);
+	if (!ctx)
+		return vm_errf(err, "jail: seccomp_init failed");
+	int r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1);
+	r = r ?: seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS);
+	for (unsigned i = 0; i < sizeof(any_args) / sizeof(any_args[0]); i++)
+		r = r ?: add(ctx, any_args[i], 0, NULL);
+	r = r ?: add_restricted(ctx);
+#if JAIL_SANITIZER
+	r = r ?: add_sanitizer(ctx);
+#endif
+	r = r ?: seccomp_load(ctx);
+	seccomp_release(ctx);
+	if (r < 0)
+		return vm_errf(err, "jail: loading the seccomp filter: %s", strerror(-r));
+	return 0;
+}
+
+/* No capabilities at all when the process has any (run as root). The
+ * bounding and ambient sets only matter across execve, which the filter
+ * forbids (and NO_NEW_PRIVS would defuse). */
+static int drop_caps(struct vm_err *err)
+{
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct d[_LINUX_CAPABILITY_U32S_3] = { 0 };
+	if (syscall(SYS_capget, &h, d) < 0)
+		return vm_errno(err, "jail: capget");
+	bool any = false;
+	for (int i = 0; i < _LINUX_CAPABILITY_U32S_3; i++)
+		any |= d[i].effective || d[i].permitted || d[i].inheritable;
+	memset(d, 0, sizeof(d));
+	if (any && syscall(SYS_capset, &h, d) < 0)
+		return vm_errno(err, "jail: dropping capabilities");
+	return 0;
+}
+
+int vm_jail_enter(struct vm_err *err)
+{
+	if (drop_caps(err) < 0)
+		return -1;
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return vm_errno(err, "jail: PR_SET_NO_NEW_PRIVS");
+	return load_filter(err);
+}

@@ -1,0 +1,25 @@
+/* jail.h - the VMM's sandbox: what a guest that breaks out of a device
+ * model can do with this process afterwards.
+ *
+ * vm_jail_enter() is called once everything the VM needs is open (KVM,
+ * guest RAM, disks, console log, the vsock listener, eventfds) and before
+ * the guest runs. It drops every capability (when there are any: a VMM run
+ * as root), sets PR_SET_NO_NEW_PRIVS and loads a seccomp allowlist into
+ * every thread of the process (TSYNC); any other system call kills the
+ * whole process with SIGSYS. What stays allowed is the run-time work of
+ * the VMM: I/O on descriptors it holds, KVM ioctls, epoll/eventfd, futexes,
+ * memory for malloc and thread stacks, new threads (not processes), signals
+ * to its own threads, clocks, getrandom, and AF_UNIX sockets (hybrid vsock
+ * connects to "<socket>_P" when the guest connects to host port P). It
+ * cannot open, create or remove files, exec, fork or use the network.
+ * jail.c holds the list and why each entry is there.
+ */
+#ifndef SM_JAIL_H
+#define SM_JAIL_H
+
+#include "vm_err.h"
+
+/* 0, or -1 with err (then do not run the guest). */
+int vm_jail_enter(struct vm_err *err);
+
+#endif
