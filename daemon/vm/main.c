@@ -4,7 +4,11 @@
  * fault, 5 panic, ...); one line on stderr says what happened. With
  * `-- CMD ARGS` it runs CMD in the guest instead (run_mode.h) and exits
  * with CMD's status.
+ *
+ * The guest runs only once the process is jailed (jail.h), after every
+ * file and device is open; the worker channel's READY says it is.
  */
+#include "jail.h"
 #include "options.h"
 #include "probe.h"
 #include "run_mode.h"
@@ -31,6 +35,7 @@ static int run_vm(const struct options *o)
 	struct worker_channel *ch = NULL;
 	if (vm_create(&vm, &o->vm, &err) < 0 ||
 	    virtio_devices_attach(&vm, &o->dev, &devs, &err) < 0 || vm_boot(&vm, &err) < 0 ||
+	    (!o->no_jail && vm_jail_enter(&err) < 0) ||
 	    (o->control_fd >= 0 && !(ch = worker_channel_start(o->control_fd, &vm, &err)))) {
 		fprintf(stderr, "supermachine-vmm: %s\n", err.msg);
 		worker_channel_report(o->control_fd, out, err.msg);

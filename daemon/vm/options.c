@@ -7,7 +7,7 @@
 
 enum { OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_VCPUS, OPT_MEM, OPT_CONSOLE,
        OPT_CONSOLE_LOG, OPT_TIMEOUT, OPT_STATS, OPT_PROBE, OPT_HELP,
-       OPT_DISK, OPT_VSOCK, OPT_CID, OPT_CONTROL_FD, OPT_AGENT_TIMEOUT };
+       OPT_DISK, OPT_VSOCK, OPT_CID, OPT_CONTROL_FD, OPT_AGENT_TIMEOUT, OPT_NO_JAIL };
 
 static const struct option longopts[] = {
 	{ "kernel", required_argument, NULL, OPT_KERNEL },
@@ -26,6 +26,7 @@ static const struct option longopts[] = {
 	{ "cid", required_argument, NULL, OPT_CID },
 	{ "control-fd", required_argument, NULL, OPT_CONTROL_FD },
 	{ "agent-timeout", required_argument, NULL, OPT_AGENT_TIMEOUT },
+	{ "no-jail", no_argument, NULL, OPT_NO_JAIL },
 	{ 0 },
 };
 
@@ -33,7 +34,7 @@ const char *options_usage(void)
 {
 	return "usage: supermachine-vmm --kernel BZIMAGE [--initrd FILE] [--cmdline STRING]\n"
 	       "                        [--vcpus N] [--mem MiB] [--console] [--console-log FILE]\n"
-	       "                        [--timeout SEC] [--stats]\n"
+	       "                        [--timeout SEC] [--stats] [--no-jail]\n"
 	       "                        [--disk PATH[,ro]]... [--vsock UDS_PATH [--cid N]]\n"
 	       "                        [--control-fd N]\n"
 	       "       supermachine-vmm --kernel BZIMAGE --initrd FILE --disk ROOTFS [options]\n"
@@ -41,6 +42,9 @@ const char *options_usage(void)
 	       "       supermachine-vmm --probe\n"
 	       "exit status: 0 poweroff, 1 error, 2 usage, 3 reboot, 4 triple fault, 5 panic,\n"
 	       "             6 KVM internal error, 7 timeout, 8 halted forever\n"
+	       "--no-jail: for debugging only: run the guest without the sandbox (by default\n"
+	       "  the VMM drops all capabilities, sets no_new_privs and a seccomp allowlist\n"
+	       "  that kills it on any other system call once the VM is set up)\n"
 	       "run mode (-- CMD): boots, runs CMD in the guest through its agent with our\n"
 	       "  stdin/stdout/stderr, powers the guest off; --agent-timeout (default 300)\n"
 	       "  bounds the boot. exit status: CMD's, 128+N if signal N killed it, or\n"
@@ -71,6 +75,7 @@ static int parse_one(int c, const char *arg, struct options *o, struct vm_err *e
 	case OPT_CONSOLE: o->vm.console_stdout = true; return 0;
 	case OPT_CONSOLE_LOG: o->vm.console_log = arg; return 0;
 	case OPT_STATS: o->stats = true; return 0;
+	case OPT_NO_JAIL: o->no_jail = true; return 0;
 	case OPT_PROBE: o->probe = true; return 0;
 	case OPT_HELP: o->help = true; return 0;
 	/* virtio devices (virtio/devices.h); rng is always attached */

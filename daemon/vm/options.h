@@ -2,7 +2,7 @@
  *
  *   supermachine-vmm --kernel K [--initrd I] [--cmdline S] [--vcpus N]
  *                    [--mem MiB] [--console] [--console-log F]
- *                    [--timeout SEC] [--stats]
+ *                    [--timeout SEC] [--stats] [--no-jail]
  *                    [--disk PATH[,ro]]... [--vsock PATH [--cid N]]
  *                    [--control-fd N]   (supermachined's worker channel)
  *                    [--agent-timeout SEC] [-- CMD ARGS...]   (run mode)
@@ -35,6 +35,7 @@ struct options {
 	double agent_timeout_sec; /* run mode: how long the guest may take to boot */
 	bool probe;
 	bool stats;
+	bool no_jail;            /* --no-jail: debugging only, no seccomp (jail.h) */
 	bool help;
 };
 

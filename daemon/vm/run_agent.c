@@ -5,9 +5,8 @@
  * booting (as the daemon's boot_wait_agent does), runs the command with
  * agent_run_on(), then asks the agent to power the guest off and waits for
  * the VM to end, stopping it hard when it does not within
- * RUN_POWEROFF_WAIT_MS. Once connected it removes our private socket
- * directory: the connection lives on, and a run killed later leaves nothing
- * behind in /tmp.
+ * RUN_POWEROFF_WAIT_MS. (run_mode.c removed our private socket's
+ * directory before the guest ran; r->sock reaches the socket anyway.)
  *
  * A blocking call of agent_client returns when the VM has gone because
  * run_mode.c frees the devices (closing the vsock connections) after it
@@ -87,15 +86,6 @@ static struct agent_client *wait_agent(struct run *r)
 	return c;
 }
 
-static void remove_sock_dir(struct run *r)
-{
-	if (!r->tmpdir[0])
-		return;
-	unlink(r->sock);
-	rmdir(r->tmpdir);
-	r->tmpdir[0] = 0;
-}
-
 static void set_client(struct run *r, struct agent_client *c)
 {
 	pthread_mutex_lock(&r->mu);
@@ -167,7 +157,6 @@ void *run_agent_thread(void *arg)
 		return NULL;
 	}
 	r->t_agent = run_now_ms();
-	remove_sock_dir(r);
 	r->status = exec_cmd(r, c);
 	if (r->status == RUN_VM_ENDED)
 		vm_request_stop(r->vm, VM_ERROR, r->msg);

@@ -7,15 +7,23 @@
  * vm_run() returns, vm_ended is set and the devices freed before the agent
  * thread is joined: the closed vsock connections wake whatever it waits on.
  * Then one decision: CMD's status if it finished, else ours with a message.
+ *
+ * The jail (jail.h) cannot remove files, so the private socket directory
+ * goes before the guest runs: an O_PATH handle keeps the bound socket
+ * reachable as /proc/self/fd/N, and a run killed at any point leaves
+ * nothing behind in /tmp.
  */
+#include "jail.h"
 #include "run_mode_int.h"
 
 #include "agent_client.h"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* A fresh directory holding the socket: nobody else can be at that path. */
@@ -37,6 +45,25 @@ static int make_sock(struct run *r, struct vm_err *err)
 		return -1;
 	}
 	snprintf(r->sock, sizeof(r->sock), "%s/vsock", r->tmpdir);
+	return 0;
+}
+
+/* Once the device listens on our private socket: reach it through an
+ * O_PATH handle and remove the socket and its directory. */
+static int hide_sock(struct run *r, struct vm_err *err)
+{
+	struct stat st;
+	if (!r->tmpdir[0])
+		return 0;
+	r->sock_fd = open(r->sock, O_PATH | O_CLOEXEC);
+	if (r->sock_fd < 0)
+		return vm_errno(err, "opening %s", r->sock);
+	unlink(r->sock);
+	rmdir(r->tmpdir);
+	r->tmpdir[0] = 0;
+	snprintf(r->sock, sizeof(r->sock), "/proc/self/fd/%d", r->sock_fd);
+	if (stat(r->sock, &st) < 0 || !S_ISSOCK(st.st_mode))
+		return vm_errf(err, "%s is not our vsock socket (is /proc mounted?)", r->sock);
 	return 0;
 }
 
@@ -118,7 +145,8 @@ static int run_vm(struct run *r, struct vm *vm, struct virtio_devices *devs)
 	r->vm = vm;
 	r->devs = devs;
 	if (vm_create(vm, &r->o->vm, &err) < 0 || virtio_devices_attach(vm, &dev, devs, &err) < 0 ||
-	    vm_boot(vm, &err) < 0 || run_signals_start(r, &err) < 0 ||
+	    hide_sock(r, &err) < 0 || vm_boot(vm, &err) < 0 || run_signals_start(r, &err) < 0 ||
+	    (!r->o->no_jail && vm_jail_enter(&err) < 0) ||
 	    (errno = pthread_create(&agent, NULL, run_agent_thread, r)) != 0) {
 		if (!err.msg[0])
 			vm_errno(&err, "starting the agent thread");
@@ -143,7 +171,7 @@ static int run_vm(struct run *r, struct vm *vm, struct virtio_devices *devs)
 
 int run_mode(const struct options *o)
 {
-	struct run r = { .o = o };
+	struct run r = { .o = o, .sock_fd = -1 };
 	struct vm vm;
 	struct virtio_devices devs = { 0 };
 	struct vm_err err = { "" };
@@ -164,10 +192,12 @@ int run_mode(const struct options *o)
 		virtio_devices_free(&vm, &devs); /* no-op unless setup failed */
 		vm_destroy(&vm);
 	}
-	if (r.tmpdir[0]) { /* the agent thread removes it once connected */
+	if (r.tmpdir[0]) { /* setup failed before hide_sock */
 		unlink(r.sock);
 		rmdir(r.tmpdir);
 	}
+	if (r.sock_fd >= 0)
+		close(r.sock_fd);
 	pthread_cond_destroy(&r.cv);
 	pthread_mutex_destroy(&r.mu);
 	return status;

@@ -18,8 +18,9 @@ struct run {
 	const struct options *o;
 	struct vm *vm;
 	struct virtio_devices *devs;
-	char sock[108];     /* the VM's hybrid vsock socket */
+	char sock[108];     /* the VM's hybrid vsock socket (path to connect to) */
 	char tmpdir[96];    /* our private directory holding sock, or "" */
+	int sock_fd;        /* O_PATH handle on our private socket, or -1 */
 
 	pthread_mutex_t mu;
 	pthread_cond_t cv;  /* CLOCK_MONOTONIC; signalled when vm_ended is set */

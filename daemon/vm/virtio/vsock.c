@@ -559,7 +559,6 @@ void virtio_vsock_destroy(struct virtio_vsock *v)
 		if (v->loop)
 			event_loop_del(v->loop, v->listen_fd);
 		close(v->listen_fd);
-		unlink(v->uds_path);
 	}
 	v->listen_fd = -1;
 	virtio_mmio_destroy(&v->t);

@@ -152,7 +152,8 @@ extern const struct virtio_dev_ops virtio_vsock_ops;
 
 /* Set up the device and listen on uds_path (an existing socket file there
  * is replaced). loop may be NULL in tests that drive the handlers directly.
- * 0, or -1 with err. */
+ * 0, or -1 with err. virtio_vsock_destroy() leaves the socket file: the
+ * jailed VMM cannot remove files (jail.h); the path's owner does. */
 int virtio_vsock_init(struct virtio_vsock *v, const struct guest_mem *mem, uint64_t cid,
 		      const char *uds_path, struct event_loop *loop, struct vm_err *err);
 void virtio_vsock_destroy(struct virtio_vsock *v);

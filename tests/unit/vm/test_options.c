@@ -28,7 +28,7 @@ START_TEST(full_command_line)
 	struct vm_err err = { "" };
 	ck_assert_int_eq(parse(&o, &err, "--kernel", "k", "--initrd", "i", "--cmdline", "a b",
 			       "--vcpus", "2", "--mem", "512", "--console", "--console-log", "l",
-			       "--timeout", "1.5", "--stats", NULL), 0);
+			       "--timeout", "1.5", "--stats", "--no-jail", NULL), 0);
 	ck_assert_str_eq(o.vm.kernel, "k");
 	ck_assert_str_eq(o.vm.initrd, "i");
 	ck_assert_str_eq(o.vm.cmdline, "a b");
@@ -38,6 +38,7 @@ START_TEST(full_command_line)
 	ck_assert_str_eq(o.vm.console_log, "l");
 	ck_assert(o.vm.timeout_sec == 1.5);
 	ck_assert(o.stats);
+	ck_assert(o.no_jail);
 	ck_assert(!o.probe);
 }
 END_TEST
@@ -52,6 +53,7 @@ START_TEST(defaults_and_probe)
 	ck_assert_str_eq(o.vm.cmdline, OPTIONS_DEFAULT_CMDLINE);
 	ck_assert_ptr_null(o.vm.initrd);
 	ck_assert(o.vm.timeout_sec == 0);
+	ck_assert(!o.no_jail); /* jailed unless asked */
 	ck_assert_int_eq(parse(&o, &err, "--probe", NULL), 0);
 	ck_assert(o.probe);
 }
