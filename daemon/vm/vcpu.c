@@ -159,11 +159,15 @@ int vcpu_set_boot_regs(struct vcpu *v, uint64_t entry, uint64_t zero_page, struc
 void vcpu_kick(struct vcpu *v)
 {
 	/* Any thread may kick (vm_request_stop), also before vm_run has
-	 * started this vCPU: `started` is published after `thread` is set. */
-	if (!__atomic_load_n(&v->started, __ATOMIC_ACQUIRE))
-		return;
+	 * started this vCPU: immediate_exit then makes its first KVM_RUN
+	 * return at once, so it parks and sees the request. The signal only
+	 * goes to a thread that exists: `started` is published after `thread`
+	 * is set. */
+	if (!v->run)
+		return; /* never created */
 	__atomic_store_n(&v->run->immediate_exit, 1, __ATOMIC_SEQ_CST);
-	pthread_kill(v->thread, SIG_KICK);
+	if (__atomic_load_n(&v->started, __ATOMIC_ACQUIRE))
+		pthread_kill(v->thread, SIG_KICK);
 }
 
 void vcpu_destroy(struct vcpu *v)
