@@ -10,9 +10,12 @@
 #include <string.h>
 #include <unistd.h>
 
+/* argv outlives the call (static): o->run_argv points into it. */
 static int parse(struct options *o, struct vm_err *err, ...)
 {
-	char *argv[32] = { "supermachine-vmm" };
+	static char *argv[32];
+	memset(argv, 0, sizeof argv);
+	argv[0] = "supermachine-vmm";
 	int argc = 1;
 	va_list ap;
 	va_start(ap, err);
