@@ -30,7 +30,17 @@ while [ "$i" -lt "$n" ]; do
 	i=$((i + 1))
 done
 [ -e /dev/kvm ] || echo "kvmhost-init: no /dev/kvm after loading kvm-amd"
+# Record every guest triple fault KVM sees (SVM exit SHUTDOWN, 0x7f) with
+# the guest's RIP at that moment: KVM then resets the vCPU, so no VMM can
+# report where it happened.
+t=/sys/kernel/tracing
+mount -t tracefs tracefs $t 2>/dev/null
+echo 'exit_reason == 127' > $t/events/kvm/kvm_exit/filter 2>/dev/null &&
+	echo 1 > $t/events/kvm/kvm_exit/enable 2>/dev/null ||
+	echo "kvmhost-init: cannot trace KVM shutdown exits"
 cp /ctl/cmd.sh /host/tmp/.kvmhost-cmd.sh
+# A heartbeat for the runner's watchdog (tests/kvmhost/run).
+(while :; do : > /ctl/heartbeat; sleep 15; done) &
 # Through a pipe, so the command's output is not a terminal (as under CI).
 set -o pipefail
 chroot /host /bin/bash /tmp/.kvmhost-cmd.sh </dev/null 2>&1 | cat >/dev/hvc0
@@ -38,6 +48,7 @@ st=$?
 # The emulated host's own kernel log, for the runner to show when CMD failed
 # (an OOM kill, a KVM warning or a crashed VMM leaves its trace only here).
 [ "$st" = 0 ] || dmesg > /ctl/dmesg.log 2>&1
+grep -v '^#' $t/trace > /ctl/kvm-shutdowns.log 2>/dev/null
 echo $st > /ctl/status
 sync
 poweroff -f
