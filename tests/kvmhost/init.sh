@@ -40,7 +40,7 @@ echo 'exit_reason == 127' > $t/events/kvm/kvm_exit/filter 2>/dev/null &&
 	echo "kvmhost-init: cannot trace KVM shutdown exits"
 cp /ctl/cmd.sh /host/tmp/.kvmhost-cmd.sh
 # A heartbeat for the runner's watchdog (tests/kvmhost/run).
-(while :; do : > /ctl/heartbeat; sleep 15; done) &
+(n=0; while :; do n=$((n + 1)); echo $n > /ctl/heartbeat; sleep 15; done) &
 # Through a pipe, so the command's output is not a terminal (as under CI).
 set -o pipefail
 chroot /host /bin/bash /tmp/.kvmhost-cmd.sh </dev/null 2>&1 | cat >/dev/hvc0
