@@ -8,16 +8,7 @@ export PATH=/bin
 mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
-# kvm-amd with npt=0: KVM shadows its guests' page tables instead of using
-# nested paging. QEMU TCG's emulation of nested paging and event delivery
-# makes guests triple-fault now and then (a #PF on fetching present kernel
-# text, a fault while delivering the timer interrupt: see the shutdown
-# exits traced below); shadow paging keeps TCG out of that path.
-while read -r m; do
-	args=
-	case $m in */kvm-amd.ko*) args=npt=0 ;; esac
-	insmod "/modules/$m" $args || echo "kvmhost-init: insmod $m failed"
-done < /modules/order
+while read -r m; do insmod "/modules/$m" || echo "kvmhost-init: insmod $m failed"; done < /modules/order
 mkdir -p /host /ctl
 mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000,ro hostroot /host
 mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000 ctl /ctl
