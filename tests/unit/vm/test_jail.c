@@ -35,8 +35,8 @@ static struct {
 } pre;
 
 /* Fork; the child enters the jail and runs fn, then exit(0) (which in a
- * sanitized build runs LeakSanitizer inside the jail). Returns the status. */
-static int run_jailed(void (*fn)(void))
+ * sanitized build runs LeakSanitizer inside the jail). Returns its pid. */
+static pid_t fork_jailed(void (*fn)(void))
 {
 	fflush(NULL);
 	pid_t pid = fork();
@@ -52,6 +52,13 @@ static int run_jailed(void (*fn)(void))
 		fn();
 		exit(0);
 	}
+	return pid;
+}
+
+/* fork_jailed, then the child's wait status. */
+static int run_jailed(void (*fn)(void))
+{
+	pid_t pid = fork_jailed(fn);
 	int st;
 	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
 	return st;
@@ -169,18 +176,7 @@ static void status_line(pid_t pid, const char *key, char *val, size_t n)
 
 START_TEST(allowed_calls_work)
 {
-	fflush(NULL);
-	pid_t pid = fork();
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		struct vm_err err = { "" };
-		if (vm_jail_enter(&err) < 0) {
-			fprintf(stderr, "%s\n", err.msg);
-			_exit(100);
-		}
-		allowed();
-		exit(0);
-	}
+	pid_t pid = fork_jailed(allowed);
 	char b, val[64];
 	ck_assert_int_eq(read(pre.pipe[0], &b, 1), 1);
 	status_line(pid, "Seccomp:", val, sizeof(val));
