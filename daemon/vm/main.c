@@ -8,6 +8,7 @@
  * The guest runs only once the process is jailed (jail.h), after every
  * file and device is open; the worker channel's READY says it is.
  */
+#include "debug_dump.h"
 #include "jail.h"
 #include "options.h"
 #include "probe.h"
@@ -35,7 +36,7 @@ static int run_vm(const struct options *o)
 	struct worker_channel *ch = NULL;
 	if (vm_create(&vm, &o->vm, &err) < 0 ||
 	    virtio_devices_attach(&vm, &o->dev, &devs, &err) < 0 || vm_boot(&vm, &err) < 0 ||
-	    (!o->no_jail && vm_jail_enter(&err) < 0) ||
+	    vm_debug_dump_start(&vm, &devs, &err) < 0 || (!o->no_jail && vm_jail_enter(&err) < 0) ||
 	    (o->control_fd >= 0 && !(ch = worker_channel_start(o->control_fd, &vm, &err)))) {
 		fprintf(stderr, "supermachine-vmm: %s\n", err.msg);
 		worker_channel_report(o->control_fd, out, err.msg);
@@ -49,6 +50,7 @@ static int run_vm(const struct options *o)
 			virtio_devices_stats(&devs);
 		}
 	}
+	vm_debug_dump_stop();
 	virtio_devices_free(&vm, &devs); /* device thread has stopped */
 	vm_destroy(&vm);
 	return out;

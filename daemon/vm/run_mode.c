@@ -13,6 +13,7 @@
  * reachable as /proc/self/fd/N, and a run killed at any point leaves
  * nothing behind in /tmp.
  */
+#include "debug_dump.h"
 #include "jail.h"
 #include "run_mode_int.h"
 
@@ -146,6 +147,7 @@ static int run_vm(struct run *r, struct vm *vm, struct virtio_devices *devs)
 	r->devs = devs;
 	if (vm_create(vm, &r->o->vm, &err) < 0 || virtio_devices_attach(vm, &dev, devs, &err) < 0 ||
 	    hide_sock(r, &err) < 0 || vm_boot(vm, &err) < 0 || run_signals_start(r, &err) < 0 ||
+	    vm_debug_dump_start(vm, devs, &err) < 0 ||
 	    (!r->o->no_jail && vm_jail_enter(&err) < 0) ||
 	    (errno = pthread_create(&agent, NULL, run_agent_thread, r)) != 0) {
 		if (!err.msg[0])
@@ -161,6 +163,7 @@ static int run_vm(struct run *r, struct vm *vm, struct virtio_devices *devs)
 	pthread_mutex_unlock(&r->mu);
 	if (r->o->stats)
 		print_totals(vm, devs);
+	vm_debug_dump_stop();
 	virtio_devices_free(vm, devs); /* closes the vsock connections */
 	pthread_join(agent, NULL);
 	run_signals_stop();
@@ -189,6 +192,7 @@ int run_mode(const struct options *o)
 	} else {
 		memset(&vm, 0, sizeof(vm));
 		status = run_vm(&r, &vm, &devs);
+		vm_debug_dump_stop();
 		virtio_devices_free(&vm, &devs); /* no-op unless setup failed */
 		vm_destroy(&vm);
 	}

@@ -80,6 +80,16 @@ void virtio_devices_stats(const struct virtio_devices *d)
 		virtio_print_stats(&d->vsock->t, "");
 }
 
+void virtio_devices_dump(const struct virtio_devices *d)
+{
+	for (int i = 0; i < d->nblk; i++)
+		virtio_mmio_dump(&d->blk[i]->t, d->blk[i]->disk.readonly ? "(ro)" : "(rw)");
+	if (d->rng)
+		virtio_mmio_dump(&d->rng->t, "");
+	if (d->vsock)
+		virtio_mmio_dump(&d->vsock->t, "");
+}
+
 static void add_counts(struct virtio_mmio *t, int kind, struct virtio_counts *c)
 {
 	uint64_t n, i;

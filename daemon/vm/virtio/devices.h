@@ -48,6 +48,9 @@ void virtio_devices_free(struct vm *vm, struct virtio_devices *d);
 /* Per-device notification/interrupt counters on stderr (--stats). */
 void virtio_devices_stats(const struct virtio_devices *d);
 
+/* Every device's transport, queues and own state on stderr (SIGUSR2). */
+void virtio_devices_dump(const struct virtio_devices *d);
+
 /* The same counters summed by kind, for differences around one exec. */
 enum { VIRTIO_KIND_BLK, VIRTIO_KIND_RNG, VIRTIO_KIND_VSOCK, VIRTIO_KINDS };
 struct virtio_counts {

@@ -103,6 +103,8 @@ struct virtio_dev_ops {
 	void (*reset)(void *dev);
 	/* The driver kicked queue q. */
 	void (*notify)(void *dev, uint16_t q);
+	/* Optional: print device state on stderr (virtio_mmio_dump). */
+	void (*dump)(void *dev);
 };
 
 struct virtio_mmio {
@@ -138,6 +140,11 @@ void virtio_mmio_init(struct virtio_mmio *t, const struct virtio_dev_ops *ops, v
 void virtio_mmio_destroy(struct virtio_mmio *t);
 /* The notification and interrupt counters, read under the lock (any thread). */
 void virtio_mmio_counts(struct virtio_mmio *t, uint64_t *notify, uint64_t *irq);
+
+/* Print the transport, each queue as both sides see it, and the device's
+ * own state on stderr, for a guest that stopped answering. Waits at most a
+ * second for the lock, then reads without it and says so. Any thread. */
+void virtio_mmio_dump(struct virtio_mmio *t, const char *what);
 
 /* io_bus handler (vCPU threads): one access to the register window. */
 void virtio_mmio_access(void *opaque, uint64_t off, uint8_t *data, uint32_t len, bool is_write);

@@ -234,6 +234,21 @@ bool vq_should_interrupt(struct virtqueue *vq, const struct guest_mem *m)
 	return (uint16_t)(new_idx - used_event - 1) < (uint16_t)(new_idx - old);
 }
 
+void vq_guest_view(const struct virtqueue *vq, const struct guest_mem *m,
+		   struct vq_guest_view *v)
+{
+	const uint8_t *avail = avail_ring(vq, m), *used = used_ring(vq, m);
+	memset(v, 0, sizeof(*v));
+	if (!vq->ready || !avail || !used)
+		return;
+	v->mapped = true;
+	v->avail_flags = load16(avail);
+	v->avail_idx = load16(avail + 2);
+	v->used_event = load16(avail + 4 + 2 * vq->size);
+	v->used_idx = load16(used + 2);
+	v->avail_event = load16(used + 4 + 8 * vq->size);
+}
+
 /* Walk the readable or writable segments from byte offset off. */
 static size_t chain_copy(const struct vq_chain *c, bool writable, uint64_t off,
 			 uint8_t *buf, size_t len, bool to_guest)

@@ -110,6 +110,17 @@ void vq_push(struct virtqueue *vq, const struct guest_mem *m, uint16_t head, uin
 /* After pushes: does the driver want an interrupt now (flags / used_event)? */
 bool vq_should_interrupt(struct virtqueue *vq, const struct guest_mem *m);
 
+/* The ring fields as guest memory holds them now (diagnostics only). */
+struct vq_guest_view {
+	bool mapped;                      /* false: rings outside guest RAM */
+	uint16_t avail_flags, avail_idx;  /* driver's */
+	uint16_t used_event;              /* driver's wish (event idx) */
+	uint16_t used_idx;                /* ours, as published */
+	uint16_t avail_event;             /* ours (event idx) */
+};
+void vq_guest_view(const struct virtqueue *vq, const struct guest_mem *m,
+		   struct vq_guest_view *v);
+
 /* Copy between a chain's readable (resp. writable) bytes, seen as one
  * contiguous stream, and a host buffer. Return the bytes copied. */
 size_t vq_chain_read(const struct vq_chain *c, uint64_t off, void *buf, size_t len);

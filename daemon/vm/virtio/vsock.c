@@ -457,6 +457,7 @@ const struct virtio_dev_ops virtio_vsock_ops = {
 	.config_read = vsock_config_read,
 	.reset = vsock_reset,
 	.notify = vsock_notify,
+	.dump = virtio_vsock_dump,
 };
 
 void vsock_on_listener(void *opaque, uint32_t events)

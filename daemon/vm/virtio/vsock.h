@@ -162,6 +162,9 @@ void virtio_vsock_destroy(struct virtio_vsock *v);
  * (after a snapshot restore). Takes the transport lock. */
 void virtio_vsock_transport_reset(struct virtio_vsock *v);
 
+/* The connections on stderr (virtio_dev_ops.dump; vsock_dump.c). */
+void virtio_vsock_dump(void *dev);
+
 /* Device-thread handlers for host fds (event_loop callbacks). */
 void vsock_on_listener(void *opaque, uint32_t events);
 void vsock_on_conn(void *opaque, uint32_t events);

@@ -1,0 +1,15 @@
+/* debug_dump.h - `kill -USR2 <supermachine-vmm>` prints interrupt and
+ * virtio state on stderr (debug_dump.c says what and why). */
+#ifndef SM_DEBUG_DUMP_H
+#define SM_DEBUG_DUMP_H
+
+#include "daemon/vm/virtio/devices.h"
+#include "vm.h"
+
+/* Install the SIGUSR2 handler and its dump thread (before the jail) and
+ * dump vm and devs from now on. 0 or -1 with err. */
+int vm_debug_dump_start(struct vm *vm, const struct virtio_devices *devs, struct vm_err *err);
+/* Stop dumping (before vm or devs are freed); a dump under way finishes. */
+void vm_debug_dump_stop(void);
+
+#endif
