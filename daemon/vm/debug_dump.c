@@ -102,6 +102,10 @@ static void dump_all(struct vm *vm, const struct virtio_devices *d)
 	uint64_t n[VM_EXITK_COUNT];
 	vm_exit_stats(vm, n);
 	vm_print_exits("dump: kvm exits", n);
+	fprintf(stderr, "dump: device thread: %llu event batches\n",
+		(unsigned long long)event_loop_batches(vm->loop));
+	/* Devices first: a vCPU waiting for a device lock would not pause. */
+	virtio_devices_dump(d);
 	if (vm_pause(vm) == 0) {
 		for (int i = 0; i < vm->nvcpus; i++)
 			dump_vcpu(&vm->vcpus[i]);
@@ -110,7 +114,6 @@ static void dump_all(struct vm *vm, const struct virtio_devices *d)
 	} else {
 		fprintf(stderr, "dump: the VM is stopping; vCPUs not read\n");
 	}
-	virtio_devices_dump(d);
 }
 
 /* What to dump; cleared (under the lock) before the VM is freed. */

@@ -30,6 +30,7 @@ struct event_loop {
 	pthread_mutex_t lock; /* guards the watch list */
 	struct watch *watches;
 	bool stop;
+	uint64_t batches;
 };
 
 struct event_loop *event_loop_new(void)
@@ -163,9 +164,15 @@ int event_loop_run(struct event_loop *l)
 				w->fn(w->opaque, evs[i].events);
 		}
 		reap_dead(l);
+		__atomic_add_fetch(&l->batches, 1, __ATOMIC_RELAXED);
 	}
 	__atomic_store_n(&l->stop, false, __ATOMIC_RELEASE);
 	return 0;
+}
+
+uint64_t event_loop_batches(struct event_loop *l)
+{
+	return __atomic_load_n(&l->batches, __ATOMIC_RELAXED);
 }
 
 void event_loop_stop(struct event_loop *l)

@@ -22,5 +22,8 @@ int event_loop_del(struct event_loop *loop, int fd);
 /* Run until event_loop_stop() (from any thread); returns 0 or -1 on error. */
 int event_loop_run(struct event_loop *loop);
 void event_loop_stop(struct event_loop *loop);
+/* How many epoll batches the loop has handled (diagnostics: a number that
+ * stops moving means the device thread is stuck in a callback). */
+uint64_t event_loop_batches(struct event_loop *loop);
 
 #endif
