@@ -4,7 +4,10 @@
  * signalfd and every child is reaped with waitpid(-1): the agent may be
  * PID 1, so orphans of exec'ed programs end up here too and are reaped and
  * ignored. Connections, processes and file operations live in
- * agent_conn.c, agent_exec.c and agent_file.c.
+ * agent_conn.c, agent_exec.c and agent_file.c. Every AGENT_STALL_CHECK_MS
+ * the loop also looks for connections whose output stopped moving and logs
+ * them on the console (conn_check_stall): a host that stopped reading, or
+ * a vsock that stopped giving credit, is then visible in the guest's log.
  */
 #include "agent_int.h"
 
@@ -16,6 +19,7 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 /* A watch with no events is kept out of the epoll set entirely, so a
@@ -84,6 +88,13 @@ static void on_sigchld(struct agent *a, struct watch *w, uint32_t events)
 	}
 }
 
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
 static int setup(struct agent *a, int listen_fd)
 {
 	sigset_t set;
@@ -127,11 +138,18 @@ int agent_serve(int listen_fd, const struct agent_hooks *hooks)
 		teardown(&a);
 		return -1;
 	}
+	int64_t next_check = now_ms() + AGENT_STALL_CHECK_MS;
 	while (!a.stop) {
 		/* One event per wait: a callback may free other watches,
 		 * so no event of an older batch is ever used stale. */
 		struct epoll_event ev[1];
-		int n = epoll_wait(a.epfd, ev, 1, -1);
+		int64_t wait = next_check - now_ms();
+		int n = epoll_wait(a.epfd, ev, 1, wait > 0 ? (int)wait : 0);
+		if (now_ms() >= next_check) {
+			for (struct conn *c = a.conns; c; c = c->next)
+				conn_check_stall(c);
+			next_check = now_ms() + AGENT_STALL_CHECK_MS;
+		}
 		if (n < 0 && errno != EINTR) {
 			perror("agent: epoll_wait");
 			teardown(&a);

@@ -147,8 +147,29 @@ static void conn_flush(struct conn *c)
 			continue;
 		}
 		c->out_off += (size_t)n;
+		c->flushed += (uint64_t)n;
 	}
 	c->out.len = c->out_off = 0;
+}
+
+void conn_check_stall(struct conn *c)
+{
+	if (out_pending(c) == 0 || c->flushed != c->flushed_seen) {
+		c->flushed_seen = c->flushed;
+		c->stalled = 0;
+		return;
+	}
+	if (++c->stalled != AGENT_STALL_CHECKS)
+		return;
+	struct pollfd p = { .fd = c->w.fd, .events = POLLOUT };
+	int writable = poll(&p, 1, 0) == 1 ? (p.revents & POLLOUT) != 0 : -1;
+	int nexec = 0;
+	for (struct exec *e = c->execs; e; e = e->next)
+		nexec++;
+	fprintf(stderr, "agent: connection fd %d: %zu bytes queued, none sent for %u s "
+		"(socket writable: %d, revents %#x, watched events %#x, %d execs, %llu bytes sent)\n",
+		c->w.fd, out_pending(c), AGENT_STALL_CHECKS * AGENT_STALL_CHECK_MS / 1000, writable,
+		p.revents, c->w.events, nexec, (unsigned long long)c->flushed);
 }
 
 static bool stdin_congested(const struct conn *c)

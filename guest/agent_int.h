@@ -50,6 +50,9 @@ struct conn {
 	size_t in_len, in_cap;
 	struct sm_wbuf out;
 	size_t out_off; /* bytes of out already written */
+	uint64_t flushed;      /* bytes written to the socket, ever */
+	uint64_t flushed_seen; /* ... at the last stall check */
+	unsigned stalled;      /* stall checks in a row without progress */
 	struct exec *execs;
 	struct fileop *files;
 };
@@ -91,6 +94,12 @@ struct conn *conn_new(struct agent *a, int fd);
 void conn_free(struct conn *c);
 void conn_update(struct conn *c);    /* recompute epoll interest, close when done */
 bool conn_congested(const struct conn *c);
+/* Called every AGENT_STALL_CHECK_MS: a connection whose queued output has
+ * not moved for AGENT_STALL_CHECKS checks is logged once on the console
+ * (with whether the kernel calls its socket writable), for diagnosis. */
+void conn_check_stall(struct conn *c);
+#define AGENT_STALL_CHECK_MS 10000
+#define AGENT_STALL_CHECKS 3
 void conn_error(struct conn *c, uint32_t id, int err, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 void conn_fatal(struct conn *c, int err, const char *why); /* ERROR id 0 + close */
