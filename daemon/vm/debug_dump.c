@@ -10,7 +10,8 @@
  *
  * The signal handler only writes a byte to a pipe; a thread made before
  * the jail reads it and dumps, so a wedged device thread cannot hide the
- * dump (devices are read with a bounded wait for their lock).
+ * dump (devices are read with a bounded wait for their lock). Before the
+ * VM is freed, vm_debug_dump_stop() ignores SIGUSR2 again and joins it.
  */
 #include "debug_dump.h"
 
@@ -116,50 +117,61 @@ static void dump_all(struct vm *vm, const struct virtio_devices *d)
 	}
 }
 
-/* What to dump; cleared (under the lock) before the VM is freed. */
-static pthread_mutex_t dump_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct vm *dump_vm;
-static const struct virtio_devices *dump_devs;
+/* The dump thread lives from vm_debug_dump_start() to _stop(); stop ends
+ * it (EOF on the pipe) and joins it, so none outlives the VM it reads. */
+static pthread_t dump_tid;
+static bool dump_running;
+static struct dump_args {
+	struct vm *vm;
+	const struct virtio_devices *devs;
+} dump_args;
 
 static void *dump_thread(void *arg)
 {
-	(void)arg;
+	const struct dump_args *a = arg;
 	char b;
-	while (read(dump_pipe[0], &b, 1) == 1) {
-		pthread_mutex_lock(&dump_lock);
-		if (dump_vm)
-			dump_all(dump_vm, dump_devs);
-		pthread_mutex_unlock(&dump_lock);
-	}
+	while (read(dump_pipe[0], &b, 1) == 1)
+		dump_all(a->vm, a->devs);
 	return NULL;
+}
+
+static void close_pipe(void)
+{
+	for (int i = 0; i < 2; i++) {
+		if (dump_pipe[i] >= 0)
+			close(dump_pipe[i]);
+		dump_pipe[i] = -1;
+	}
 }
 
 void vm_debug_dump_stop(void)
 {
-	pthread_mutex_lock(&dump_lock);
-	dump_vm = NULL;
-	dump_devs = NULL;
-	pthread_mutex_unlock(&dump_lock);
+	if (!dump_running)
+		return;
+	signal(SIGUSR2, SIG_IGN); /* no handler writes to the pipe from now on */
+	close(dump_pipe[1]);
+	dump_pipe[1] = -1;
+	pthread_join(dump_tid, NULL);
+	close_pipe();
+	dump_running = false;
 }
 
 int vm_debug_dump_start(struct vm *vm, const struct virtio_devices *devs, struct vm_err *err)
 {
-	pthread_t t;
-	pthread_mutex_lock(&dump_lock);
-	dump_vm = vm;
-	dump_devs = devs;
-	pthread_mutex_unlock(&dump_lock);
-	if (dump_pipe[0] >= 0)
-		return 0; /* the thread exists already */
+	if (dump_running)
+		return vm_errf(err, "debug dump: already started");
 	if (pipe2(dump_pipe, O_CLOEXEC) < 0)
 		return vm_errno(err, "debug dump pipe");
 	fcntl(dump_pipe[1], F_SETFL, O_NONBLOCK);
-	int e = pthread_create(&t, NULL, dump_thread, NULL);
+	dump_args.vm = vm;
+	dump_args.devs = devs;
+	int e = pthread_create(&dump_tid, NULL, dump_thread, &dump_args);
 	if (e) {
+		close_pipe();
 		errno = e;
 		return vm_errno(err, "debug dump thread");
 	}
-	pthread_detach(t);
+	dump_running = true;
 	struct sigaction sa = { .sa_handler = on_sigusr2, .sa_flags = SA_RESTART };
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGUSR2, &sa, NULL);

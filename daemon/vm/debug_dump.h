@@ -6,10 +6,11 @@
 #include "daemon/vm/virtio/devices.h"
 #include "vm.h"
 
-/* Install the SIGUSR2 handler and its dump thread (before the jail) and
- * dump vm and devs from now on. 0 or -1 with err. */
+/* Install the SIGUSR2 handler and its dump thread (before the jail): vm
+ * and devs are dumped on SIGUSR2 until vm_debug_dump_stop(). 0 or -1. */
 int vm_debug_dump_start(struct vm *vm, const struct virtio_devices *devs, struct vm_err *err);
-/* Stop dumping (before vm or devs are freed); a dump under way finishes. */
+/* Stop dumping and join the thread (before vm or devs are freed); a dump
+ * under way finishes first. Safe to call when not started. */
 void vm_debug_dump_stop(void);
 
 #endif
