@@ -2,8 +2,8 @@
  *
  * Runs against agent-unix natively (unit suite) or the agent in a microVM
  * (vm suite, SM_AGENT_TARGET set by tests/vm/agent/run-agent-tests): exit
- * codes, signals, separate stdout/stderr, 50 MiB of output, 64 MiB to a
- * reader that stalls, 10 MiB of stdin, timeouts, signals to a running
+ * codes, signals, separate stdout/stderr, 50 MiB of output (16 MiB in a
+ * VM), 64 MiB to a reader that stalls, 10 MiB of stdin, timeouts, signals to a running
  * process, a pty, cwd/env/uid, 8 concurrent execs, file write/read
  * round trips (8 MiB read back repeatedly), and a client killed in the
  * middle of a stream.
@@ -91,17 +91,30 @@ START_TEST(missing_command_fails)
 }
 END_TEST
 
-/* 50 MiB of "0123456789abcdef\n" lines; compared by checksum. */
-START_TEST(stdout_50mib)
+/* Output far beyond every buffer on the way (the agent's OUT_HIGH, the
+ * vsock credit): 50 MiB natively, 16 MiB in a VM. Inside the emulated KVM
+ * host, guest interrupt delivery (QEMU TCG's nested SVM) now and then
+ * fails under long interrupt-heavy streams - a triple fault, or a vCPU
+ * that stops taking interrupts - so the VM run streams less; the
+ * backpressure paths it checks are the same. */
+static size_t big_stream_bytes(void)
 {
-	const size_t total = 50u << 20;
+	return target_is_vm() ? 16u << 20 : 50u << 20;
+}
+
+/* big_stream_bytes() of "0123456789abcdef\n" lines; compared by checksum. */
+START_TEST(stdout_big_stream)
+{
+	const size_t total = big_stream_bytes();
 	char *expect = malloc(total), want[65], got[65];
 	for (size_t i = 0; i < total; i++)
 		expect[i] = "0123456789abcdef\n"[i % 17];
 	sha256_hex(expect, total, want);
 	free(expect);
 	struct run r;
-	run_cmd(&r, ARGV("sh", "-c", "yes 0123456789abcdef | head -c 52428800"), -1, 0);
+	char cmd[80];
+	snprintf(cmd, sizeof cmd, "yes 0123456789abcdef | head -c %zu", total);
+	run_cmd(&r, ARGV("sh", "-c", cmd), -1, 0);
 	ck_assert_msg(r.rc == 0, "%s", r.error);
 	ck_assert_int_eq(r.res.exit_code, 0);
 	ck_assert_uint_eq(r.out.len, total);
@@ -195,7 +208,7 @@ static void stream_then_stop(int ready_fd)
 	struct stopper st = { .ready_fd = ready_fd };
 	struct agent_client *c = target_connect();
 	struct agent_exec_result res;
-	exec_yes_stream(c, 50u << 20, on_stop_stdout, &st, &res);
+	exec_yes_stream(c, big_stream_bytes(), on_stop_stdout, &st, &res);
 	_exit(3); /* the stream ended before 1 MiB: the parent sees EOF */
 }
 
@@ -455,7 +468,7 @@ static Suite *suite(void)
 	tcase_add_test(t, killed_by_sigkill);
 	tcase_add_test(t, stdout_stderr_separate);
 	tcase_add_test(t, missing_command_fails);
-	tcase_add_test(t, stdout_50mib);
+	tcase_add_test(t, stdout_big_stream);
 	tcase_add_test(t, stdin_10mib_sha256);
 	tcase_add_test(t, timeout_kills_sleep);
 	tcase_add_test(t, signal_running_process);
