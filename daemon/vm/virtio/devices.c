@@ -70,28 +70,44 @@ void virtio_devices_free(struct vm *vm, struct virtio_devices *d)
 	memset(d, 0, sizeof(*d));
 }
 
-void virtio_devices_stats(const struct virtio_devices *d)
+/* Call fn for every device's transport, disks first, with its kind and a
+ * word for the log ("(ro)"/"(rw)" for disks). */
+typedef void (*transport_fn)(struct virtio_mmio *t, int kind, const char *what, void *opaque);
+
+static void each_transport(const struct virtio_devices *d, transport_fn fn, void *opaque)
 {
 	for (int i = 0; i < d->nblk; i++)
-		virtio_print_stats(&d->blk[i]->t, d->blk[i]->disk.readonly ? "(ro)" : "(rw)");
+		fn(&d->blk[i]->t, VIRTIO_KIND_BLK, d->blk[i]->disk.readonly ? "(ro)" : "(rw)",
+		   opaque);
 	if (d->rng)
-		virtio_print_stats(&d->rng->t, "");
+		fn(&d->rng->t, VIRTIO_KIND_RNG, "", opaque);
 	if (d->vsock)
-		virtio_print_stats(&d->vsock->t, "");
+		fn(&d->vsock->t, VIRTIO_KIND_VSOCK, "", opaque);
+}
+
+static void print_stats(struct virtio_mmio *t, int kind, const char *what, void *opaque)
+{
+	virtio_print_stats(t, what);
+}
+
+void virtio_devices_stats(const struct virtio_devices *d)
+{
+	each_transport(d, print_stats, NULL);
+}
+
+static void dump(struct virtio_mmio *t, int kind, const char *what, void *opaque)
+{
+	virtio_mmio_dump(t, what);
 }
 
 void virtio_devices_dump(const struct virtio_devices *d)
 {
-	for (int i = 0; i < d->nblk; i++)
-		virtio_mmio_dump(&d->blk[i]->t, d->blk[i]->disk.readonly ? "(ro)" : "(rw)");
-	if (d->rng)
-		virtio_mmio_dump(&d->rng->t, "");
-	if (d->vsock)
-		virtio_mmio_dump(&d->vsock->t, "");
+	each_transport(d, dump, NULL);
 }
 
-static void add_counts(struct virtio_mmio *t, int kind, struct virtio_counts *c)
+static void add_counts(struct virtio_mmio *t, int kind, const char *what, void *opaque)
 {
+	struct virtio_counts *c = opaque;
 	uint64_t n, i;
 	virtio_mmio_counts(t, &n, &i);
 	c->notify[kind] += n;
@@ -101,10 +117,5 @@ static void add_counts(struct virtio_mmio *t, int kind, struct virtio_counts *c)
 void virtio_devices_counts(const struct virtio_devices *d, struct virtio_counts *c)
 {
 	memset(c, 0, sizeof(*c));
-	for (int i = 0; i < d->nblk; i++)
-		add_counts(&d->blk[i]->t, VIRTIO_KIND_BLK, c);
-	if (d->rng)
-		add_counts(&d->rng->t, VIRTIO_KIND_RNG, c);
-	if (d->vsock)
-		add_counts(&d->vsock->t, VIRTIO_KIND_VSOCK, c);
+	each_transport(d, add_counts, c);
 }
