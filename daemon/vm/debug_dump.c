@@ -72,9 +72,10 @@ static void dump_vcpu(struct vcpu *v)
 	memcpy(&tpr, lapic.regs + 0x80, 4);
 	memcpy(&ppr, lapic.regs + 0xa0, 4);
 	fprintf(stderr, "dump: vcpu %d: rip=%#llx if=%d mp_state=%u tpr=%#x ppr=%#x "
-		"injected=%d/%#x nmi_pending=%d",
+		"injected=%d/%#x shadow=%d nmi_pending=%d",
 		v->id, (unsigned long long)regs.rip, (int)((regs.rflags >> 9) & 1), mp.mp_state,
-		tpr, ppr, ev.interrupt.injected, ev.interrupt.nr, ev.nmi.pending);
+		tpr, ppr, ev.interrupt.injected, ev.interrupt.nr, ev.interrupt.shadow,
+		ev.nmi.pending);
 	print_apic_bits("irr", &lapic, 0x200);
 	print_apic_bits("isr", &lapic, 0x100);
 	fprintf(stderr, "\n");

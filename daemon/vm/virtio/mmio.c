@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <time.h>
 
 #define TRANSPORT_FEATURES ((1ULL << VIRTIO_F_VERSION_1) | (1ULL << VIRTIO_F_EVENT_IDX) | \
 			    (1ULL << VIRTIO_F_INDIRECT_DESC))
@@ -28,6 +29,7 @@ static void reset_state(struct virtio_mmio *t)
 	t->dev_features_sel = t->drv_features_sel = t->queue_sel = t->shm_sel = 0;
 	t->driver_features = 0;
 	t->interrupt_status = 0;
+	t->irq_pending_since_ns = 0;
 	for (int q = 0; q < VIRTIO_MMIO_MAX_QUEUES; q++)
 		vq_reset(&t->vq[q], t->ops->queue_max);
 }
@@ -65,8 +67,17 @@ bool virtio_mmio_has_feature(const struct virtio_mmio *t, unsigned bit)
 	return (t->driver_features >> bit) & 1;
 }
 
+int64_t virtio_mmio_now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
 static void raise_irq(struct virtio_mmio *t, uint32_t bits)
 {
+	if (!t->interrupt_status)
+		t->irq_pending_since_ns = virtio_mmio_now_ns();
 	t->interrupt_status |= bits;
 	t->n_irq++;
 	if (t->irqfd >= 0)
@@ -288,7 +299,11 @@ static void reg_write(struct virtio_mmio *t, uint64_t off, uint32_t v)
 			set_queue_ready(t, selected_vq(t), v);
 		break;
 	case VIRTIO_MMIO_QUEUE_NOTIFY: notify_write(t, v); break;
-	case VIRTIO_MMIO_INTERRUPT_ACK: t->interrupt_status &= ~v; break;
+	case VIRTIO_MMIO_INTERRUPT_ACK:
+		t->interrupt_status &= ~v;
+		if (!t->interrupt_status)
+			t->irq_pending_since_ns = 0;
+		break;
 	case VIRTIO_MMIO_STATUS: set_status(t, v); break;
 	case VIRTIO_MMIO_SHM_SEL: t->shm_sel = v; break;
 	default: queue_reg_write(t, off, v); break;

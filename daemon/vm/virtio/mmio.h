@@ -131,6 +131,9 @@ struct virtio_mmio {
 
 	/* Counters for benchmarks and tests. */
 	uint64_t n_notify, n_irq;
+	/* Diagnostics (virtio_mmio_dump): CLOCK_MONOTONIC ns since when
+	 * InterruptStatus has been non-zero, unacked by the guest; 0 if it is 0. */
+	int64_t irq_pending_since_ns;
 };
 
 /* device_features are the device-type bits; the transport adds VERSION_1,
@@ -140,6 +143,9 @@ void virtio_mmio_init(struct virtio_mmio *t, const struct virtio_dev_ops *ops, v
 void virtio_mmio_destroy(struct virtio_mmio *t);
 /* The notification and interrupt counters, read under the lock (any thread). */
 void virtio_mmio_counts(struct virtio_mmio *t, uint64_t *notify, uint64_t *irq);
+
+/* CLOCK_MONOTONIC in ns (irq_pending_since_ns). */
+int64_t virtio_mmio_now_ns(void);
 
 /* Print the transport, each queue as both sides see it, and the device's
  * own state on stderr, for a guest that stopped answering. Waits at most a
