@@ -170,8 +170,12 @@ START_TEST(queue_fill_and_interrupt)
 	ck_assert(memcmp(fg_host(&g, buf), zero, 64) != 0);
 	ck_assert_uint_eq(rd(VIRTIO_MMIO_INTERRUPT_STATUS), VIRTIO_MMIO_INT_VRING);
 	ck_assert_uint_eq(irqs(), 1);
+	/* the dump's "interrupt not taken" clock runs until the ACK */
+	ck_assert(t->irq_pending_since_ns > 0 &&
+		  t->irq_pending_since_ns <= virtio_mmio_now_ns());
 	wr(VIRTIO_MMIO_INTERRUPT_ACK, VIRTIO_MMIO_INT_VRING);
 	ck_assert_uint_eq(rd(VIRTIO_MMIO_INTERRUPT_STATUS), 0);
+	ck_assert_int_eq(t->irq_pending_since_ns, 0);
 	uint64_t n, i;
 	virtio_mmio_counts(t, &n, &i);   /* what run mode's --stats reads */
 	ck_assert_uint_eq(n, 1);
