@@ -31,10 +31,16 @@ uint32_t vsock_conn_our_free(const struct vsock_conn *c)
 
 bool vsock_conn_credit_due(const struct vsock_conn *c)
 {
-	/* The guest thinks it may send BUF_ALLOC - (rx_cnt - fwd_cnt_told) more;
-	 * tell it about freed space once that view gets low (as Linux does). */
+	/* The guest thinks it may send BUF_ALLOC - (rx_cnt - fwd_cnt_told)
+	 * more. Tell it about freed space once that view is below half the
+	 * buffer AND we can grant at least a quarter more. Granting whatever
+	 * a slow host reader just drained would let the guest send packets
+	 * that small, each with its kick and interrupt (silly window
+	 * syndrome). No deadlock: a guest waiting for credit has the whole
+	 * buffer in flight, so the host draining a quarter of it is due. */
 	uint32_t seen_free = VSOCK_BUF_ALLOC - (c->rx_cnt - c->fwd_cnt_told);
-	return c->fwd_cnt != c->fwd_cnt_told && seen_free < VSOCK_BUF_ALLOC / 4;
+	uint32_t freed = c->fwd_cnt - c->fwd_cnt_told;
+	return freed >= VSOCK_BUF_ALLOC / 4 && seen_free < VSOCK_BUF_ALLOC / 2;
 }
 
 void vsock_conn_hdr(const struct vsock_conn *c, uint64_t guest_cid, enum vsock_op op,

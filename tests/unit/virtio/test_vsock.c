@@ -528,6 +528,32 @@ START_TEST(rx_refill_after_empty_ring_is_kicked)
 }
 END_TEST
 
+/* Credit updates grant at least a quarter of the buffer: a slow host
+ * reader draining a few KiB at a time must not make the guest send
+ * packets that small (silly window syndrome). Pure arithmetic on one
+ * connection, counters also across their u32 wrap. */
+static bool due(uint32_t base, uint32_t received, uint32_t fwd)
+{
+	struct vsock_conn c = { .rx_cnt = base + received, .fwd_cnt = base + fwd, .fwd_cnt_told = base };
+	return vsock_conn_credit_due(&c);
+}
+
+START_TEST(credit_update_no_silly_window)
+{
+	const uint32_t q = VSOCK_BUF_ALLOC / 4, bases[] = { 0, UINT32_MAX - 1000 };
+	for (int i = 0; i < 2; i++) {
+		uint32_t b = bases[i];
+		ck_assert(!due(b, 4 * q, 0));          /* nothing freed */
+		ck_assert(!due(b, 4 * q, 4096));       /* guest stuck at 0: 4 KiB is too little */
+		ck_assert(!due(b, 4 * q, q - 1));
+		ck_assert(due(b, 4 * q, q));           /* ... a quarter is granted */
+		ck_assert(due(b, 4 * q, 4 * q));       /* all drained */
+		ck_assert(!due(b, q, q));              /* the guest still sees 3/4 free */
+		ck_assert(due(b, 2 * q + 1, q));       /* below half: grant */
+	}
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("virtio-vsock");
@@ -551,6 +577,9 @@ static Suite *suite(void)
 	tcase_set_timeout(e, 30);
 	tcase_add_test(e, rx_refill_after_empty_ring_is_kicked);
 	suite_add_tcase(s, e);
+	TCase *a = tcase_create("credit");
+	tcase_add_test(a, credit_update_no_silly_window);
+	suite_add_tcase(s, a);
 	return s;
 }
 
