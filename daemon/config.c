@@ -106,9 +106,9 @@ static char *default_vmm(const char *dir)
 	return join_path(dir, rel[0]);
 }
 
-/* The guest kernel and initramfs: in the build tree (cache/guest/vmlinuz
- * from script/fetch-kernels, guest/initramfs.cpio) or installed under
- * PREFIX/share/supermachine. */
+/* The guest kernel and initramfs: in the build tree (our own kernel,
+ * cache/microvm/vmlinuz from script/build-guest-kernel, and
+ * guest/initramfs-microvm.cpio) or installed under PREFIX/share/supermachine. */
 static char *default_guest_file(const char *dir, const char *build_rel, const char *name)
 {
 	char *p = join_path(dir, build_rel);
@@ -153,8 +153,8 @@ int config_defaults(struct sm_config *c, const char *argv0_dir, char *err, size_
 	if (!c->data_dir)
 		return -1;
 	c->vmm_path = default_vmm(argv0_dir);
-	c->kernel = default_guest_file(argv0_dir, "../cache/guest/vmlinuz", "vmlinuz");
-	c->initrd = default_guest_file(argv0_dir, "../guest/initramfs.cpio", "initramfs.cpio");
+	c->kernel = default_guest_file(argv0_dir, "../cache/microvm/vmlinuz", "vmlinuz");
+	c->initrd = default_guest_file(argv0_dir, "../guest/initramfs-microvm.cpio", "initramfs.cpio");
 	if (!c->vmm_path || !c->kernel || !c->initrd)
 		return cfg_err(err, errlen, "out of memory");
 	return 0;
