@@ -1,12 +1,14 @@
 /* debug_dump.c - SIGUSR2 prints the VM's interrupt and virtio state.
  *
  * For a guest that stopped answering (a vsock connect nobody replies to,
- * an exec whose output stalled): `kill -USR1 <supermachine-vmm>` prints,
- * on stderr, each vCPU's RIP, RFLAGS.IF, mp_state and local APIC IRR/ISR
- * (the vCPUs are paused for that, then resumed), the IOAPIC pins of the
- * virtio slots, and every virtio device's queues as both sides see them
- * (virtio_devices_dump). A lost interrupt, a lost kick, an empty rx ring or
- * a stuck connection each read differently there.
+ * an exec whose output stalled): `kill -USR2 <supermachine-vmm>` prints,
+ * on stderr, the KVM exit counts and the device thread's batch counter,
+ * every virtio device's queues as both sides see them and how long its
+ * interrupt has been pending (virtio_devices_dump), then - with the vCPUs
+ * paused and resumed - each vCPU's RIP, RFLAGS.IF, mp_state, interrupt
+ * shadow and local APIC IRR/ISR, and the IOAPIC pins of the virtio slots.
+ * A lost interrupt, a lost kick, an empty rx ring or a stuck connection
+ * each read differently there. (SIGUSR1 is the vCPU kick, vm_control.h.)
  *
  * The signal handler only writes a byte to a pipe; a thread made before
  * the jail reads it and dumps, so a wedged device thread cannot hide the
