@@ -145,10 +145,11 @@ int agent_serve(int listen_fd, const struct agent_hooks *hooks)
 		struct epoll_event ev[1];
 		int64_t wait = next_check - now_ms();
 		int n = epoll_wait(a.epfd, ev, 1, wait > 0 ? (int)wait : 0);
-		if (now_ms() >= next_check) {
+		int64_t now = now_ms();
+		if (now >= next_check) {
 			for (struct conn *c = a.conns; c; c = c->next)
 				conn_check_stall(c);
-			next_check = now_ms() + AGENT_STALL_CHECK_MS;
+			next_check = now + AGENT_STALL_CHECK_MS;
 		}
 		if (n < 0 && errno != EINTR) {
 			perror("agent: epoll_wait");

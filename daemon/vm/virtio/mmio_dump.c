@@ -10,7 +10,6 @@
  */
 #include "daemon/vm/virtio/mmio.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <time.h>
 
