@@ -8,6 +8,9 @@
 # and shutdown cancel out). A sanitized build is measured but flagged, and
 # callgrind (which cannot run ASan binaries) is skipped for it. No VMM is
 # given, so the KVM probe (a guest boot) stays out of the figures.
+# Ends with one `result: NAME VALUE` line per figure compared across runs
+# (api_info_rps_1, api_info_rps_16, api_images_rps_16: requests/s), after
+# everything else; a figure that cannot be measured fails the benchmark.
 #
 # The VMs are rows of DATA/vms.db written before the daemon starts, as a
 # previous daemon run leaves them (same table, same JSON document): the
@@ -36,20 +39,28 @@ for i in 1 2 3; do
 done
 "$LOADGEN" "$SOCK" /v1/info 1 1 > /dev/null   # warm up (and the cached KVM probe)
 
+# the result lines, printed last: "NAME VALUE" each
+results=()
 printf '%-12s %8s %10s %10s %10s\n' route clients req/s p50_us p99_us
 for path in /v1/info /v1/images /v1/vms; do
 	for c in 1 16; do
 		line=$("$LOADGEN" "$SOCK" "$path" "$c" "$SECS") || fail "loadgen: $line"
 		v() { echo "$line" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
-		printf '%-12s %8s %10s %10s %10s\n' "$path" "$c" "$(v rps)" "$(v p50_us)" "$(v p99_us)"
+		rps=$(v rps)
+		printf '%-12s %8s %10s %10s %10s\n' "$path" "$c" "$rps" "$(v p50_us)" "$(v p99_us)"
+		case "$path $c" in
+		"/v1/info 1") name=api_info_rps_1 ;;
+		"/v1/info 16") name=api_info_rps_16 ;;
+		"/v1/images 16") name=api_images_rps_16 ;;
+		*) continue ;;
+		esac
+		if ! [[ $rps =~ ^[0-9]+$ ]] || [ "$rps" = 0 ]; then
+			fail "GET $path with $c clients: no request rate measured (loadgen said: $line)"
+		fi
+		results+=("$name $rps")
 	done
 done
 stop_daemon
-
-if [ "$sanitized" = yes ] || ! command -v valgrind > /dev/null; then
-	echo "callgrind: skipped (needs valgrind and a build without -Dsanitize=true)"
-	exit 0
-fi
 
 # total Ir of a daemon run that served COUNT requests of PATH
 run_callgrind() { # PATH COUNT
@@ -64,9 +75,16 @@ run_callgrind() { # PATH COUNT
 	stop_daemon
 	sed -n 's/^summary: *//p; s/^totals: *//p' "$out" | head -1 | cut -d' ' -f1
 }
-for path in /v1/vms /v1/images /v1/info; do
-	base=$(run_callgrind "$path" 100)
-	more=$(run_callgrind "$path" 1100)
-	echo "callgrind: GET $path costs the daemon $(( (more - base) / 1000 )) instructions per request" \
-		"(keep-alive connection; $base Ir for 100 requests, $more Ir for 1100)"
-done
+if [ "$sanitized" = yes ] || ! command -v valgrind > /dev/null; then
+	echo "callgrind: skipped (needs valgrind and a build without -Dsanitize=true)"
+else
+	for path in /v1/vms /v1/images /v1/info; do
+		base=$(run_callgrind "$path" 100)
+		more=$(run_callgrind "$path" 1100)
+		echo "callgrind: GET $path costs the daemon $(( (more - base) / 1000 )) instructions per request" \
+			"(keep-alive connection; $base Ir for 100 requests, $more Ir for 1100)"
+	done
+fi
+
+[ "${#results[@]}" = 3 ] || fail "expected 3 result figures, measured ${#results[@]}"
+for r in "${results[@]}"; do echo "result: $r"; done
