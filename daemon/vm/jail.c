@@ -18,6 +18,7 @@
  * builds allow none of that.
  */
 #include "jail.h"
+#include "jail_report.h"
 
 #include <fcntl.h>
 #include <linux/capability.h>
@@ -57,9 +58,11 @@ static const int any_args[] = {
 	SCMP_SYS(futex), SCMP_SYS(set_robust_list), SCMP_SYS(rseq), SCMP_SYS(munmap),
 	SCMP_SYS(madvise), SCMP_SYS(brk), SCMP_SYS(mremap), SCMP_SYS(exit),
 	SCMP_SYS(exit_group),
-	/* signals: vCPU kicks (pthread_kill: getpid, tgkill), run mode's
-	 * forwarding (signalfd made before; agent_client sends the signal) */
-	SCMP_SYS(getpid), SCMP_SYS(tgkill), SCMP_SYS(rt_sigaction),
+	/* signals: vCPU kicks (pthread_kill: getpid, tgkill; on the calling
+	 * thread itself, as when a vCPU that ends the VM kicks every vCPU,
+	 * glibc asks gettid first), run mode's forwarding (signalfd made
+	 * before; agent_client sends the signal), jail_report.c's raise() */
+	SCMP_SYS(getpid), SCMP_SYS(gettid), SCMP_SYS(tgkill), SCMP_SYS(rt_sigaction),
 	SCMP_SYS(rt_sigprocmask), SCMP_SYS(rt_sigreturn), SCMP_SYS(restart_syscall),
 	/* time (clock_gettime when the vDSO cannot answer): supervisor
 	 * timeouts, the agent client's retries (usleep: clock_nanosleep) */
@@ -75,12 +78,12 @@ static const int any_args[] = {
  * in the audit log of jailed sanitized VMMs, unit tests and a leaking test
  * program: the tracer task (ptrace, wait4, prctl, getdents of
  * /proc/self/task and lseek to list it again when threads came or went,
- * kill when the tracer fails, its own sigaltstack and gettid), the leak
+ * kill when the tracer fails, its own sigaltstack), the leak
  * report (getppid, sched_yield), ASan's start of every thread
  * (sigaltstack, pthread_getattr_np's sched_getaffinity). */
 static const int sanitizer_any_args[] = {
 	SCMP_SYS(ptrace), SCMP_SYS(wait4), SCMP_SYS(prctl), SCMP_SYS(getdents),
-	SCMP_SYS(lseek), SCMP_SYS(kill), SCMP_SYS(sigaltstack), SCMP_SYS(gettid),
+	SCMP_SYS(lseek), SCMP_SYS(kill), SCMP_SYS(sigaltstack),
 	SCMP_SYS(getppid), SCMP_SYS(sched_yield), SCMP_SYS(sched_getaffinity),
 };
 #endif
@@ -139,10 +142,14 @@ static int add_sanitizer(scmp_filter_ctx ctx)
 
 static int load_filter(struct vm_err *err)
 {
-	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_KILL_PROCESS);
+	/* TRAP: jail_report.c names the call, then the process dies by
+	 * SIGSYS; LOG: the kernel's log names it too (for a call made with
+	 * SIGSYS blocked, where no handler can run). */
+	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_TRAP);
 	if (!ctx)
 		return vm_errf(err, "jail: seccomp_init failed");
 	int r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1);
+	r = r ?: seccomp_attr_set(ctx, SCMP_FLTATR_CTL_LOG, 1);
 	r = r ?: seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS);
 	for (unsigned i = 0; i < sizeof(any_args) / sizeof(any_args[0]); i++)
 		r = r ?: add(ctx, any_args[i], 0, NULL);
@@ -175,9 +182,9 @@ static int drop_caps(struct vm_err *err)
 	return 0;
 }
 
-int vm_jail_enter(struct vm_err *err)
+int vm_jail_enter(int report_fd, struct vm_err *err)
 {
-	if (drop_caps(err) < 0)
+	if (jail_report_install(report_fd, err) < 0 || drop_caps(err) < 0)
 		return -1;
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return vm_errno(err, "jail: PR_SET_NO_NEW_PRIVS");

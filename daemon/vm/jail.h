@@ -6,8 +6,8 @@
  * the guest runs. It drops every capability (when there are any: a VMM run
  * as root), sets PR_SET_NO_NEW_PRIVS and loads a seccomp allowlist into
  * every thread of the process (TSYNC); any other system call kills the
- * whole process with SIGSYS. What stays allowed is the run-time work of
- * the VMM: I/O on descriptors it holds, KVM ioctls, epoll/eventfd, futexes,
+ * whole process with SIGSYS, after a line that names the call
+ * (jail_report.h). What stays allowed is the run-time work of the VMM: I/O on descriptors it holds, KVM ioctls, epoll/eventfd, futexes,
  * memory for malloc and thread stacks, new threads (not processes), signals
  * to its own threads, clocks, getrandom, and AF_UNIX sockets (hybrid vsock
  * connects to "<socket>_P" when the guest connects to host port P). It
@@ -19,7 +19,9 @@
 
 #include "vm_err.h"
 
-/* 0, or -1 with err (then do not run the guest). */
-int vm_jail_enter(struct vm_err *err);
+/* 0, or -1 with err (then do not run the guest). A forbidden call is
+ * reported on stderr and, when report_fd >= 0 (the worker channel), as a
+ * WORKER_FORBIDDEN message; then the process dies by SIGSYS. */
+int vm_jail_enter(int report_fd, struct vm_err *err);
 
 #endif

@@ -36,7 +36,8 @@ static int run_vm(const struct options *o)
 	struct worker_channel *ch = NULL;
 	if (vm_create(&vm, &o->vm, &err) < 0 ||
 	    virtio_devices_attach(&vm, &o->dev, &devs, &err) < 0 || vm_boot(&vm, &err) < 0 ||
-	    vm_debug_dump_start(&vm, &devs, &err) < 0 || (!o->no_jail && vm_jail_enter(&err) < 0) ||
+	    vm_debug_dump_start(&vm, &devs, &err) < 0 ||
+	    (!o->no_jail && vm_jail_enter(o->control_fd, &err) < 0) ||
 	    (o->control_fd >= 0 && !(ch = worker_channel_start(o->control_fd, &vm, &err)))) {
 		fprintf(stderr, "supermachine-vmm: %s\n", err.msg);
 		worker_channel_report(o->control_fd, out, err.msg);

@@ -148,7 +148,7 @@ static int run_vm(struct run *r, struct vm *vm, struct virtio_devices *devs)
 	if (vm_create(vm, &r->o->vm, &err) < 0 || virtio_devices_attach(vm, &dev, devs, &err) < 0 ||
 	    hide_sock(r, &err) < 0 || vm_boot(vm, &err) < 0 || run_signals_start(r, &err) < 0 ||
 	    vm_debug_dump_start(vm, devs, &err) < 0 ||
-	    (!r->o->no_jail && vm_jail_enter(&err) < 0) ||
+	    (!r->o->no_jail && vm_jail_enter(-1, &err) < 0) ||
 	    (errno = pthread_create(&agent, NULL, run_agent_thread, r)) != 0) {
 		if (!err.msg[0])
 			vm_errno(&err, "starting the agent thread");

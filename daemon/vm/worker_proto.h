@@ -8,6 +8,9 @@
  *                             (value: the worker's pid)
  *                     EXITED  the VM ended (value: enum vm_outcome; text:
  *                             what happened); the worker exits right after
+ *                     FORBIDDEN  the jail refused a system call (value: its
+ *                             number; text: its name); the worker dies by
+ *                             SIGSYS right after (jail_report.c)
  *   daemon -> worker  STOP    end the VM now (a hard stop; a clean one goes
  *                             through the guest agent first)
  * End of file on either side means the peer is gone: a worker whose daemon
@@ -19,12 +22,13 @@
 
 #include <stdint.h>
 
-#define WORKER_PROTO_VERSION 1
+#define WORKER_PROTO_VERSION 2
 
 enum worker_msg_type {
 	WORKER_READY = 1,
 	WORKER_EXITED = 2,
 	WORKER_STOP = 3,
+	WORKER_FORBIDDEN = 4,
 };
 
 struct worker_msg {
