@@ -33,6 +33,7 @@ struct worker {
 	int fd;                    /* our end of the channel */
 	bool reaped;               /* pid is no longer ours to signal */
 	bool self_free;            /* worker_free ran in on_exit: the thread frees */
+	char forbidden[64];        /* the system call its jail refused (FORBIDDEN) */
 };
 
 /* In the child, between fork and exec: only async-signal-safe calls. */
@@ -105,6 +106,9 @@ static void read_channel(struct worker *w, struct worker_exit *ex)
 		m.text[sizeof m.text - 1] = 0;
 		if (m.type == WORKER_READY && w->hooks.on_ready)
 			w->hooks.on_ready(w->hooks.ud);
+		if (m.type == WORKER_FORBIDDEN)
+			snprintf(w->forbidden, sizeof w->forbidden, "%.32s (system call %d)", m.text,
+				 m.value);
 		if (m.type == WORKER_EXITED) {
 			ex->outcome = m.value;
 			snprintf(ex->why, sizeof ex->why, "%s", m.text);
@@ -113,13 +117,35 @@ static void read_channel(struct worker *w, struct worker_exit *ex)
 	}
 }
 
-static void describe_status(int st, struct worker_exit *ex)
+/* "killed by SIGSYS: getpid (system call 39), forbidden by its jail" */
+static void describe_signal(const struct worker *w, int sig, char *buf, size_t len)
 {
-	if (ex->outcome >= 0)
+	const char *abbrev = sigabbrev_np(sig);
+	int n = abbrev ? snprintf(buf, len, "killed by SIG%s", abbrev)
+		       : snprintf(buf, len, "killed by signal %d", sig);
+	if (sig != SIGSYS || n < 0 || (size_t)n >= len)
 		return;
+	if (w->forbidden[0])
+		snprintf(buf + n, len - n, ": %s, forbidden by its jail", w->forbidden);
+	else
+		snprintf(buf + n, len - n, ": a system call forbidden by its jail, made while "
+			 "it could not say which (the kernel log names it)");
+}
+
+/* How the process ended, when that adds to (or replaces) its report. */
+static void describe_status(const struct worker *w, int st, struct worker_exit *ex)
+{
+	char sig[200];
 	if (WIFSIGNALED(st))
-		snprintf(ex->why, sizeof ex->why, "worker killed by signal %d (%s)",
-			 WTERMSIG(st), strsignal(WTERMSIG(st)));
+		describe_signal(w, WTERMSIG(st), sig, sizeof sig);
+	if (ex->outcome >= 0) {
+		size_t n = strlen(ex->why);
+		if (WIFSIGNALED(st) && n < sizeof ex->why)
+			snprintf(ex->why + n, sizeof ex->why - n, "; then the worker was %s", sig);
+		return;
+	}
+	if (WIFSIGNALED(st))
+		snprintf(ex->why, sizeof ex->why, "worker %s", sig);
 	else
 		snprintf(ex->why, sizeof ex->why, "worker exited with status %d and no report",
 			 WEXITSTATUS(st));
@@ -144,7 +170,7 @@ static void *worker_thread(void *arg)
 	w->reaped = true;
 	pthread_mutex_unlock(&w->mu);
 	ex.wait_status = st;
-	describe_status(st, &ex);
+	describe_status(w, st, &ex);
 	pthread_mutex_lock(&w->mu);
 	close(w->fd);
 	w->fd = -1;
