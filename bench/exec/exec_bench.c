@@ -11,11 +11,16 @@
  *     `cat >/dev/null`), each in MiB/s, and the same
  *     bytes through a pipe between two threads on this host, with the ratio
  *     vsock/pipe.
- * Finally asks the agent to power the guest off.
+ * Then asks the agent to power the guest off and, once it has, ends with
+ * one `result: NAME VALUE` line per figure compared across runs:
+ * exec_first_ms, exec_warm_ms, exec_out_over_pipe (`head -c` stdout over the
+ * host pipe), exec_in_over_pipe (stdin over the host pipe). A figure that
+ * cannot be measured exits 1 before any result line.
  */
 #include "agent_client.h"
 
 #include <errno.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +30,11 @@
 
 #define CHUNK (64u << 10)
 #define ECHO_RUNS 10
+
+/* The figures of the result lines. */
+struct figures {
+	double first_ms, warm_ms, out_over_pipe, in_over_pipe;
+};
 
 static double now_s(void)
 {
@@ -138,26 +148,31 @@ static int cmp_double(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-static void echo_latency(struct agent_client *c, double t_agent)
+/* Runs `echo hello`; returns ms from t0 to the first byte of its output. */
+static double echo_ms(struct agent_client *c, double t0)
 {
 	static const char *const argv[] = { "echo", "hello", NULL };
 	struct sink s;
-	double ms[ECHO_RUNS];
 	run(c, argv, -1, &s);
-	printf("first exec: agent answered -> first byte of `echo hello`: %.1f ms\n",
-	       (s.first - t_agent) * 1000);
-	for (int i = 0; i < ECHO_RUNS; i++) {
-		double t0 = now_s();
-		run(c, argv, -1, &s);
-		ms[i] = (s.first - t0) * 1000;
-	}
-	qsort(ms, ECHO_RUNS, sizeof(ms[0]), cmp_double);
-	printf("warm exec: request -> first byte of `echo hello`: median %.1f ms "
-	       "(min %.1f, max %.1f, %d runs)\n", (ms[ECHO_RUNS / 2 - 1] + ms[ECHO_RUNS / 2]) / 2,
-	       ms[0], ms[ECHO_RUNS - 1], ECHO_RUNS);
+	if (!s.first)
+		die("echo", "no output");
+	return (s.first - t0) * 1000;
 }
 
-static void throughput(struct agent_client *c, unsigned mib)
+static void echo_latency(struct agent_client *c, double t_agent, struct figures *f)
+{
+	double ms[ECHO_RUNS];
+	f->first_ms = echo_ms(c, t_agent);
+	printf("first exec: agent answered -> first byte of `echo hello`: %.1f ms\n", f->first_ms);
+	for (int i = 0; i < ECHO_RUNS; i++)
+		ms[i] = echo_ms(c, now_s());
+	qsort(ms, ECHO_RUNS, sizeof(ms[0]), cmp_double);
+	f->warm_ms = (ms[ECHO_RUNS / 2 - 1] + ms[ECHO_RUNS / 2]) / 2;
+	printf("warm exec: request -> first byte of `echo hello`: median %.1f ms "
+	       "(min %.1f, max %.1f, %d runs)\n", f->warm_ms, ms[0], ms[ECHO_RUNS - 1], ECHO_RUNS);
+}
+
+static void throughput(struct agent_client *c, unsigned mib, struct figures *f)
 {
 	uint64_t bytes = (uint64_t)mib << 20;
 	char count[32];
@@ -193,6 +208,8 @@ static void throughput(struct agent_client *c, unsigned mib)
 	printf("%u MiB through a pipe on the host:        %.1f MiB/s\n", mib, pipe);
 	printf("ratio vsock/pipe: guest->host %.4f (dd bs=64k %.4f), host->guest %.4f\n",
 	       out_rate / pipe, dd_rate / pipe, in_rate / pipe);
+	f->out_over_pipe = out_rate / pipe;
+	f->in_over_pipe = in_rate / pipe;
 }
 
 int main(int argc, char **argv)
@@ -209,11 +226,22 @@ int main(int argc, char **argv)
 						      sizeof(err));
 	if (!c)
 		die("connect", err);
+	struct figures f;
 	double t_agent = now_s();
-	echo_latency(c, t_agent);
-	throughput(c, mib);
+	echo_latency(c, t_agent, &f);
+	throughput(c, mib, &f);
 	if (agent_client_shutdown(c, SM_SHUTDOWN_POWEROFF, 30000) < 0)
 		die("shutdown", agent_client_error(c));
 	agent_client_close(c);
+	/* Plain numbers only: a figure that is not finite and positive was not
+	 * measured. */
+	const double all[] = { f.first_ms, f.warm_ms, f.out_over_pipe, f.in_over_pipe };
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+		if (!isfinite(all[i]) || all[i] <= 0)
+			die("figures", "a figure is not a positive number");
+	printf("result: exec_first_ms %.3f\n", f.first_ms);
+	printf("result: exec_warm_ms %.3f\n", f.warm_ms);
+	printf("result: exec_out_over_pipe %.6f\n", f.out_over_pipe);
+	printf("result: exec_in_over_pipe %.6f\n", f.in_over_pipe);
 	return 0;
 }
