@@ -15,10 +15,11 @@
  * from libseccomp, resolved once before the jail into a fixed table.
  *
  * One case it cannot report: a forbidden call made while SIGSYS is blocked
- * (glibc blocks every signal inside pthread_kill and pthread_create). The
- * kernel then kills the process by SIGSYS at once and no handler runs.
- * The filter is loaded with SECCOMP_FILTER_FLAG_LOG for that case: the
- * kernel's log (audit type=1326, "syscall=N") still names the call.
+ * (glibc blocks every signal while pthread_kill signals another thread and
+ * around pthread_create's clone). The kernel then kills the process by
+ * SIGSYS at once and no handler runs; the parent still sees SIGSYS. A
+ * kernel booted with print-fatal-signals=1 (the emulated KVM host is)
+ * logs the death with the registers, ORIG_RAX being the call's number.
  */
 #include "jail_report.h"
 #include "worker_proto.h"

@@ -128,8 +128,8 @@ static void describe_signal(const struct worker *w, int sig, char *buf, size_t l
 	if (w->forbidden[0])
 		snprintf(buf + n, len - n, ": %s, forbidden by its jail", w->forbidden);
 	else
-		snprintf(buf + n, len - n, ": a system call forbidden by its jail, made while "
-			 "it could not say which (the kernel log names it)");
+		snprintf(buf + n, len - n, ": a system call forbidden by its jail (made with "
+			 "signals blocked, so it could not say which)");
 }
 
 /* How the process ended, when that adds to (or replaces) its report. */

@@ -42,8 +42,12 @@ cp /ctl/cmd.sh /host/tmp/.kvmhost-cmd.sh
 # A heartbeat for the runner's watchdog (tests/kvmhost/run).
 (n=0; while :; do n=$((n + 1)); echo $n > /ctl/heartbeat; sleep 15; done) &
 # Through a pipe, so the command's output is not a terminal (as under CI).
+# The console is a tty: without output processing its lines end in \n
+# alone, as the command wrote them (else every line would gain a \r).
+exec 3>/dev/hvc0
+stty -opost <&3 || echo "kvmhost-init: cannot set /dev/hvc0 to -opost"
 set -o pipefail
-chroot /host /bin/bash /tmp/.kvmhost-cmd.sh </dev/null 2>&1 | cat >/dev/hvc0
+chroot /host /bin/bash /tmp/.kvmhost-cmd.sh </dev/null 2>&1 3>&- | cat >&3
 st=$?
 # The emulated host's own kernel log, for the runner to show when CMD failed
 # (an OOM kill, a KVM warning or a crashed VMM leaves its trace only here).
