@@ -17,18 +17,38 @@
 #   kill     SIGKILL to the runner alone (untrappable: its
 #            watcher must end QEMU)                              137
 # A QEMU left alive fails the test loudly and is then killed here.
-# Where /dev/kvm boots Linux the runner runs CMD natively, starts no QEMU,
-# and this test is skipped.
+# Where /dev/kvm boots Linux the runner starts no QEMU: it becomes CMD
+# (exec), so there the test checks that SIGTERM to the runner ends CMD
+# (exit 143) and leaves no process of it behind.
 set -uo pipefail
 src=${SM_SOURCE_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 build=${SM_BUILD_ROOT:-$src/build}
 run=$src/tests/kvmhost/run
 
+# native_case: the runner on a host whose /dev/kvm boots Linux.
+native_case() {
+	local tag rpid st i
+	tag=sm-runner-native-$$
+	"$run" bash -c "exec -a $tag sleep 300" &
+	rpid=$!
+	for ((i = 0; i < 60; i++)); do pgrep -f "^$tag" > /dev/null && break; sleep 0.5; done
+	pgrep -f "^$tag" > /dev/null || { echo "FAIL: native: CMD never started"; exit 1; }
+	kill -TERM "$rpid"
+	wait "$rpid"
+	st=$?
+	sleep 1
+	if pgrep -f "^$tag" > /dev/null; then
+		echo "FAIL: native: CMD outlived its runner"; pkill -KILL -f "^$tag"; exit 1
+	fi
+	[ "$st" = 143 ] || { echo "FAIL: native: runner exit status $st, expected 143"; exit 1; }
+	echo "ok: native: $KVM_PROBE_REASON; SIGTERM to the runner ended CMD (exit 143)"
+	exit 0
+}
+
 # shellcheck source=tests/kvmhost/probe.sh
 . "$src/tests/kvmhost/probe.sh"
 if kvm_probe "$build"; then
-	echo "SKIP: $KVM_PROBE_REASON: tests/kvmhost/run starts no QEMU here"
-	exit 77
+	native_case
 fi
 
 # Job control: each runner gets a process group of its own (so "Ctrl-C"
