@@ -123,6 +123,36 @@ static size_t write_madt(uint8_t *t, const struct acpi_config *c)
 	return len;
 }
 
+/* \_SB.VGEN, the VM generation ID (Microsoft's "Virtual Machine Generation
+ * ID" spec, Linux's drivers/virt/vmgenid.c: it evaluates ADDR, a package of
+ * the ID's low and high 32 address bits, and rereads the ID on Notify 0x80),
+ * and \_SB.GED_, the Generic Event Device whose interrupt delivers that
+ * Notify: Linux's evged runs _EVT(gsi) from its interrupt thread. */
+static void write_vmgenid(struct aml *sb, const struct acpi_config *c)
+{
+	uint8_t dev_buf[256], body_buf[128], stmt_buf[64];
+	struct aml dev, body, stmt;
+	uint64_t addr[] = { c->vmgenid_addr & 0xffffffffu, c->vmgenid_addr >> 32 };
+	aml_init(&dev, dev_buf, sizeof(dev_buf));
+	aml_name_string(&dev, "_HID", "VMGENCTR");
+	aml_name_string(&dev, "_CID", "VM_Gen_Counter");
+	aml_name_string(&dev, "_DDN", "VM_Gen_Counter");
+	aml_init(&body, body_buf, sizeof(body_buf));
+	aml_return_package(&body, addr, 2);
+	aml_method(&dev, "ADDR", 0, &body);
+	aml_device(sb, "VGEN", &dev);
+
+	aml_init(&dev, dev_buf, sizeof(dev_buf));
+	aml_name_string(&dev, "_HID", "ACPI0013");
+	aml_name_crs_irq(&dev, c->ged_gsi);
+	aml_init(&stmt, stmt_buf, sizeof(stmt_buf));
+	aml_notify(&stmt, "\\_SB_.VGEN", 0x80);
+	aml_init(&body, body_buf, sizeof(body_buf));
+	aml_if_arg_equal(&body, 0, c->ged_gsi, &stmt);
+	aml_method(&dev, "_EVT", 1, &body);
+	aml_device(sb, "GED_", &dev);
+}
+
 static int write_dsdt(uint8_t *t, size_t cap, const struct acpi_config *c, size_t *len)
 {
 	uint8_t sb_buf[8192], dev_buf[256];
@@ -147,6 +177,8 @@ static int write_dsdt(uint8_t *t, size_t cap, const struct acpi_config *c, size_
 				      c->slots[i].gsi);
 		aml_device(&sb, name, &dev);
 	}
+	if (c->vmgenid_addr)
+		write_vmgenid(&sb, c);
 	if (cap < SDT_HEADER)
 		return -1;
 	aml_init(&out, t + SDT_HEADER, cap - SDT_HEADER);

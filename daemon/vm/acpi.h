@@ -9,7 +9,10 @@
  *         a reset register, all in port I/O (see pm.h)
  *   MADT  one enabled local APIC per vCPU (APIC ID = index), one IOAPIC
  *   DSDT  \_SB.COM1 (PNP0501, the UART's ports and IRQ),
- *         \_SB.Vxxx: one LNRO0005 (virtio-mmio) device per slot, and _S5
+ *         \_SB.Vxxx: one LNRO0005 (virtio-mmio) device per slot,
+ *         \_SB.VGEN (VMGENCTR: the VM generation ID's address, from ADDR)
+ *         and \_SB.GED_ (ACPI0013: its edge interrupt runs _EVT, which
+ *         notifies VGEN with 0x80) when vmgenid_addr is set, and _S5
  * and returns where each table landed so tests can cut them out.
  */
 #ifndef SM_ACPI_H
@@ -32,6 +35,8 @@ struct acpi_config {
 	uint8_t s5_slp_typ; /* value the guest writes to SLP_TYP for S5 */
 	uint16_t com1_port; /* 8250 UART I/O base and ISA IRQ */
 	uint8_t com1_irq;
+	uint64_t vmgenid_addr; /* guest address of the 16-byte VM generation ID; 0: none */
+	uint32_t ged_gsi;      /* GED interrupt (edge, active high) announcing a new ID */
 };
 
 enum acpi_table { ACPI_RSDP, ACPI_XSDT, ACPI_FADT, ACPI_MADT, ACPI_DSDT, ACPI_NTABLES };

@@ -9,6 +9,12 @@
 #define AML_PACKAGE_OP 0x12
 #define AML_EXT_OP     0x5b
 #define AML_DEVICE_OP  0x82
+#define AML_METHOD_OP  0x14
+#define AML_ARG0_OP    0x68
+#define AML_NOTIFY_OP  0x86
+#define AML_LEQUAL_OP  0x93
+#define AML_IF_OP      0xa0
+#define AML_RETURN_OP  0xa4
 
 void aml_init(struct aml *a, uint8_t *buf, size_t cap)
 {
@@ -124,17 +130,28 @@ void aml_name_string(struct aml *a, const char *name, const char *s)
 	aml_string(a, s);
 }
 
-/* Scope/Device bodies start with the name, inside the PkgLength. */
-static void named_block(struct aml *a, const uint8_t *op, size_t oplen, const char *name,
-			const struct aml *body)
+/* A PkgLength block whose body starts with a head (a name, a name and
+ * method flags, an If's predicate) followed by the caller's terms. */
+static void block(struct aml *a, const uint8_t *op, size_t oplen, const struct aml *head,
+		  const struct aml *body)
 {
 	uint8_t tmp[8192];
 	struct aml inner;
 	aml_init(&inner, tmp, sizeof(tmp));
-	aml_name(&inner, name);
+	aml_bytes(&inner, head->buf, head->len);
 	aml_bytes(&inner, body->buf, body->len);
-	inner.overflow |= body->overflow;
+	inner.overflow |= head->overflow || body->overflow;
 	aml_pkg(a, op, oplen, &inner);
+}
+
+static void named_block(struct aml *a, const uint8_t *op, size_t oplen, const char *name,
+			const struct aml *body)
+{
+	uint8_t tmp[256];
+	struct aml head;
+	aml_init(&head, tmp, sizeof(tmp));
+	aml_name(&head, name);
+	block(a, op, oplen, &head, body);
 }
 
 void aml_scope(struct aml *a, const char *name, const struct aml *body)
@@ -149,7 +166,8 @@ void aml_device(struct aml *a, const char *name, const struct aml *body)
 	named_block(a, op, sizeof(op), name, body);
 }
 
-void aml_name_package(struct aml *a, const char *name, const uint64_t *v, int n)
+/* Package(){ v[0], ... } */
+static void package(struct aml *a, const uint64_t *v, int n)
 {
 	static const uint8_t op[] = { AML_PACKAGE_OP };
 	uint8_t tmp[256];
@@ -158,9 +176,50 @@ void aml_name_package(struct aml *a, const char *name, const uint64_t *v, int n)
 	aml_byte(&inner, (uint8_t)n); /* NumElements */
 	for (int i = 0; i < n; i++)
 		aml_integer(&inner, v[i]);
+	aml_pkg(a, op, sizeof(op), &inner);
+}
+
+void aml_name_package(struct aml *a, const char *name, const uint64_t *v, int n)
+{
 	aml_byte(a, AML_NAME_OP);
 	aml_name(a, name);
-	aml_pkg(a, op, sizeof(op), &inner);
+	package(a, v, n);
+}
+
+void aml_method(struct aml *a, const char *name, int nargs, const struct aml *body)
+{
+	static const uint8_t op[] = { AML_METHOD_OP };
+	uint8_t tmp[256];
+	struct aml head;
+	aml_init(&head, tmp, sizeof(tmp));
+	aml_name(&head, name);
+	aml_byte(&head, (uint8_t)(nargs & 7)); /* MethodFlags: NotSerialized, SyncLevel 0 */
+	block(a, op, sizeof(op), &head, body);
+}
+
+void aml_return_package(struct aml *a, const uint64_t *v, int n)
+{
+	aml_byte(a, AML_RETURN_OP);
+	package(a, v, n);
+}
+
+void aml_if_arg_equal(struct aml *a, int arg, uint64_t v, const struct aml *body)
+{
+	static const uint8_t op[] = { AML_IF_OP };
+	uint8_t tmp[16];
+	struct aml pred;
+	aml_init(&pred, tmp, sizeof(tmp));
+	aml_byte(&pred, AML_LEQUAL_OP);
+	aml_byte(&pred, (uint8_t)(AML_ARG0_OP + (arg & 7)));
+	aml_integer(&pred, v);
+	block(a, op, sizeof(op), &pred, body);
+}
+
+void aml_notify(struct aml *a, const char *path, uint64_t value)
+{
+	aml_byte(a, AML_NOTIFY_OP);
+	aml_name(a, path);
+	aml_integer(a, value);
 }
 
 static void put32(uint8_t *p, uint32_t v)
@@ -169,28 +228,47 @@ static void put32(uint8_t *p, uint32_t v)
 		p[i] = (uint8_t)(v >> (8 * i));
 }
 
-void aml_name_crs_mmio_irq(struct aml *a, uint32_t base, uint32_t size, uint32_t gsi)
+/* Extended Interrupt descriptor: tag 0x89, length 6, flags consumer |
+ * edge (active high, exclusive), one interrupt: 9 bytes. */
+static void ext_irq(uint8_t *p, uint32_t gsi)
+{
+	p[0] = 0x89, p[1] = 6, p[2] = 0, p[3] = 0x03, p[4] = 1;
+	put32(p + 5, gsi);
+}
+
+/* Name(_CRS, Buffer(){ res... }), res ending in its end tag. */
+static void name_crs(struct aml *a, const uint8_t *res, size_t n)
 {
 	static const uint8_t op[] = { AML_BUFFER_OP };
+	uint8_t tmp[64];
+	struct aml inner;
+	aml_init(&inner, tmp, sizeof(tmp));
+	aml_integer(&inner, n); /* BufferSize */
+	aml_bytes(&inner, res, n);
+	aml_byte(a, AML_NAME_OP);
+	aml_name(a, "_CRS");
+	aml_pkg(a, op, sizeof(op), &inner);
+}
+
+void aml_name_crs_mmio_irq(struct aml *a, uint32_t base, uint32_t size, uint32_t gsi)
+{
 	uint8_t res[12 + 9 + 2];
 	/* Memory32Fixed: tag 0x86, length 9, read/write, base, length. */
 	res[0] = 0x86, res[1] = 9, res[2] = 0, res[3] = 1;
 	put32(res + 4, base);
 	put32(res + 8, size);
-	/* Extended Interrupt: tag 0x89, length 6, consumer|edge, 1 irq. */
-	uint8_t *irq = res + 12;
-	irq[0] = 0x89, irq[1] = 6, irq[2] = 0, irq[3] = 0x03, irq[4] = 1;
-	put32(irq + 5, gsi);
+	ext_irq(res + 12, gsi);
 	/* End tag with checksum 0 ("treat as correct"). */
 	res[21] = 0x79, res[22] = 0;
-	uint8_t tmp[64];
-	struct aml inner;
-	aml_init(&inner, tmp, sizeof(tmp));
-	aml_integer(&inner, sizeof(res)); /* BufferSize */
-	aml_bytes(&inner, res, sizeof(res));
-	aml_byte(a, AML_NAME_OP);
-	aml_name(a, "_CRS");
-	aml_pkg(a, op, sizeof(op), &inner);
+	name_crs(a, res, sizeof(res));
+}
+
+void aml_name_crs_irq(struct aml *a, uint32_t gsi)
+{
+	uint8_t res[9 + 2];
+	ext_irq(res, gsi);
+	res[9] = 0x79, res[10] = 0;
+	name_crs(a, res, sizeof(res));
 }
 
 void aml_name_eisaid(struct aml *a, const char *name, const char *id)
@@ -214,18 +292,10 @@ void aml_name_eisaid(struct aml *a, const char *name, const char *id)
 
 void aml_name_crs_io_irq(struct aml *a, uint16_t port, uint8_t len, uint8_t irq)
 {
-	static const uint8_t op[] = { AML_BUFFER_OP };
 	const uint8_t res[] = {
 		0x47, 0x01, port & 0xff, port >> 8, port & 0xff, port >> 8, 0x00, len, /* IO */
 		0x22, (uint8_t)((1u << irq) & 0xff), (uint8_t)((1u << irq) >> 8),   /* IRQNoFlags */
 		0x79, 0x00,                                                          /* end */
 	};
-	uint8_t tmp[32];
-	struct aml inner;
-	aml_init(&inner, tmp, sizeof(tmp));
-	aml_integer(&inner, sizeof(res));
-	aml_bytes(&inner, res, sizeof(res));
-	aml_byte(a, AML_NAME_OP);
-	aml_name(a, "_CRS");
-	aml_pkg(a, op, sizeof(op), &inner);
+	name_crs(a, res, sizeof(res));
 }

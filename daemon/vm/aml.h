@@ -1,7 +1,9 @@
 /* aml.h - a tiny ACPI Machine Language encoder for the DSDT.
  *
  * Just what the VMM's DSDT needs: scopes, devices, named strings, integers,
- * packages and resource-template buffers. A struct aml is a byte buffer
+ * packages, resource-template buffers, and the few method statements of
+ * the VM generation ID and its GED (Return, If/LEqual on an argument,
+ * Notify). A struct aml is a byte buffer
  * with a fixed capacity; writes past it set `overflow` instead of writing,
  * so callers check once at the end.
  */
@@ -43,5 +45,17 @@ void aml_name_crs_io_irq(struct aml *a, uint16_t port, uint8_t len, uint8_t irq)
 /* Name(_CRS, ResourceTemplate(){ Memory32Fixed(ReadWrite, base, size)
  *   Interrupt(ResourceConsumer, Edge, ActiveHigh, Exclusive){ gsi } }) */
 void aml_name_crs_mmio_irq(struct aml *a, uint32_t base, uint32_t size, uint32_t gsi);
+/* Name(_CRS, ResourceTemplate(){
+ *   Interrupt(ResourceConsumer, Edge, ActiveHigh, Exclusive){ gsi } }) */
+void aml_name_crs_irq(struct aml *a, uint32_t gsi);
+
+/* Method(name, nargs, NotSerialized) { body } */
+void aml_method(struct aml *a, const char *name, int nargs, const struct aml *body);
+/* Return(Package(){ v[0], ... }) */
+void aml_return_package(struct aml *a, const uint64_t *v, int n);
+/* If (LEqual(Arg<arg>, v)) { body } */
+void aml_if_arg_equal(struct aml *a, int arg, uint64_t v, const struct aml *body);
+/* Notify(path, value), e.g. Notify(\_SB_.VGEN, 0x80) */
+void aml_notify(struct aml *a, const char *path, uint64_t value);
 
 #endif

@@ -1,6 +1,8 @@
 /* test_acpi.c - the ACPI tables: layout, checksums, and `iasl -d` (the
  * reference disassembler) accepting each table; the MADT lists exactly N
- * processors and the DSDT one LNRO0005 device per virtio slot. */
+ * processors and the DSDT one LNRO0005 device per virtio slot, the VM
+ * generation ID device and its GED. `acpiexec` (ACPICA's interpreter, as
+ * in Linux) runs the DSDT's VGEN.ADDR and GED._EVT. */
 #include "../check_main.h"
 #include "daemon/vm/acpi.h"
 #include "daemon/vm/aml.h"
@@ -12,8 +14,12 @@
 #include <unistd.h>
 
 #define GPA 0xe0000
+#define TEST_VMGENID_ADDR 0xf0000 /* as vm_boot gives (vmgenid.h) */
+#define TEST_GED_GSI 23
 
 static uint8_t buf[0x20000];
+
+static uint64_t vmgenid_addr = TEST_VMGENID_ADDR;
 
 static void layout(int nvcpus, int nslots, struct acpi_layout *l)
 {
@@ -26,6 +32,7 @@ static void layout(int nvcpus, int nslots, struct acpi_layout *l)
 		.sleep_ctl_port = PM_SLEEP_CTL_PORT, .sleep_sts_port = PM_SLEEP_STS_PORT,
 		.reset_port = PM_RESET_PORT, .reset_value = PM_RESET_VALUE,
 		.s5_slp_typ = PM_S5_SLP_TYP, .com1_port = 0x3f8, .com1_irq = 4,
+		.vmgenid_addr = vmgenid_addr, .ged_gsi = TEST_GED_GSI,
 	};
 	struct vm_err err = { "" };
 	memset(buf, 0xee, sizeof(buf));
@@ -72,25 +79,55 @@ START_TEST(checksums_and_links)
 }
 END_TEST
 
-/* Run iasl -d on one table; return its disassembly (malloc'ed). */
-static char *disassemble(const char *dir, const char *name, const uint8_t *p, size_t len)
+static char *read_text(const char *path)
 {
-	char path[512], cmd[1024];
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return NULL;
+	char *text = calloc(1, 1 << 20);
+	size_t n = fread(text, 1, (1 << 20) - 1, f);
+	text[n] = 0;
+	fclose(f);
+	return text;
+}
+
+static void write_table(const char *dir, const char *name, const uint8_t *p, size_t len)
+{
+	char path[512];
 	snprintf(path, sizeof(path), "%s/%s.dat", dir, name);
 	FILE *f = fopen(path, "wb");
 	ck_assert_ptr_nonnull(f);
 	ck_assert_uint_eq(fwrite(p, 1, len, f), len);
 	fclose(f);
+}
+
+/* Run iasl -d on one table; return its disassembly (malloc'ed). */
+static char *disassemble(const char *dir, const char *name, const uint8_t *p, size_t len)
+{
+	char path[512], cmd[1024];
+	write_table(dir, name, p, len);
 	const char *iasl = getenv("IASL") ? getenv("IASL") : "iasl";
 	snprintf(cmd, sizeof(cmd), "cd %s && %s -d %s.dat > %s.log 2>&1", dir, iasl, name, name);
 	int rc = system(cmd);
 	snprintf(path, sizeof(path), "%s/%s.dsl", dir, name);
-	f = fopen(path, "r");
-	ck_assert_msg(rc == 0 && f, "iasl -d %s failed (rc %d), see %s/%s.log", name, rc, dir, name);
-	char *text = calloc(1, 1 << 20);
-	size_t n = fread(text, 1, (1 << 20) - 1, f);
-	text[n] = 0;
-	fclose(f);
+	char *text = read_text(path);
+	ck_assert_msg(rc == 0 && text, "iasl -d %s failed (rc %d), see %s/%s.log", name, rc, dir,
+		      name);
+	return text;
+}
+
+/* Run acpiexec's batch commands against a DSDT written as dir/name.dat
+ * (a hardware-reduced FADT of its own); return its output (malloc'ed). */
+static char *acpiexec(const char *dir, const char *name, const char *cmds)
+{
+	char path[512], cmd[1024];
+	const char *exe = getenv("ACPIEXEC") ? getenv("ACPIEXEC") : "acpiexec";
+	snprintf(cmd, sizeof(cmd), "cd %s && timeout 60 %s -r -b '%s' %s.dat > %s.exec 2>&1",
+		 dir, exe, cmds, name, name);
+	int rc = system(cmd);
+	snprintf(path, sizeof(path), "%s/%s.exec", dir, name);
+	char *text = read_text(path);
+	ck_assert_msg(rc == 0 && text, "acpiexec %s failed (rc %d), see %s", name, rc, path);
 	return text;
 }
 
@@ -100,6 +137,13 @@ static int count(const char *hay, const char *needle)
 	for (const char *p = hay; (p = strstr(p, needle)); p += strlen(needle))
 		n++;
 	return n;
+}
+
+static void rm_rf(const char *dir)
+{
+	char cmd[600];
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	ck_assert_int_eq(system(cmd), 0);
 }
 
 static void check_iasl(int nvcpus, int nslots)
@@ -125,6 +169,8 @@ static void check_iasl(int nvcpus, int nslots)
 	ck_assert_ptr_nonnull(strstr(text[ACPI_DSDT], "IRQNoFlags ()\n                    {4}"));
 	ck_assert_ptr_nonnull(strstr(text[ACPI_DSDT], "0x03F8,             // Range Minimum"));
 	ck_assert_ptr_nonnull(strstr(text[ACPI_FADT], "Hardware Reduced (V5) : 1"));
+	ck_assert_int_eq(count(text[ACPI_DSDT], "\"VMGENCTR\""), 1);
+	ck_assert_int_eq(count(text[ACPI_DSDT], "\"ACPI0013\""), 1);
 	if (nslots) {
 		ck_assert_ptr_nonnull(strstr(text[ACPI_DSDT], "0xD0000000"));
 		char gsi[64];
@@ -133,9 +179,7 @@ static void check_iasl(int nvcpus, int nslots)
 	}
 	for (int t = 0; t < ACPI_NTABLES; t++)
 		free(text[t]);
-	char cmd[600];
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	ck_assert_int_eq(system(cmd), 0);
+	rm_rf(dir);
 }
 
 START_TEST(iasl_1cpu_0slots) { check_iasl(1, 0); }
@@ -143,6 +187,69 @@ END_TEST
 START_TEST(iasl_2cpu_3slots) { check_iasl(2, 3); }
 END_TEST
 START_TEST(iasl_8cpu_16slots) { check_iasl(8, VM_MAX_VIRTIO_SLOTS); }
+END_TEST
+
+/* The DSDT with the VM generation ID at addr: iasl shows both devices;
+ * ACPICA evaluates ADDR to {low, high} and _EVT(gsi) notifies VGEN with
+ * 0x80, while _EVT of another GSI notifies nothing. */
+static void check_vmgenid(uint64_t addr)
+{
+	struct acpi_layout l;
+	vmgenid_addr = addr;
+	layout(2, 3, &l);
+	vmgenid_addr = TEST_VMGENID_ADDR;
+	char dir[] = "/tmp/sm-acpi-XXXXXX";
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	char *dsl = disassemble(dir, "dsdt", buf + l.offset[ACPI_DSDT], l.length[ACPI_DSDT]);
+	ck_assert_ptr_nonnull(strstr(dsl, "Device (VGEN)"));
+	ck_assert_ptr_nonnull(strstr(dsl, "Name (_HID, \"VMGENCTR\")"));
+	ck_assert_ptr_nonnull(strstr(dsl, "Name (_CID, \"VM_Gen_Counter\")"));
+	ck_assert_ptr_nonnull(strstr(dsl, "Method (ADDR, 0, NotSerialized)"));
+	ck_assert_ptr_nonnull(strstr(dsl, "Device (GED)"));
+	ck_assert_ptr_nonnull(strstr(dsl, "Interrupt (ResourceConsumer, Edge, ActiveHigh, Exclusive"));
+	ck_assert_ptr_nonnull(strstr(dsl, "Method (_EVT, 1, NotSerialized)"));
+	ck_assert_ptr_nonnull(strstr(dsl, "Notify (\\_SB.VGEN, 0x80)"));
+	char want[128];
+	snprintf(want, sizeof(want), "0x%08X,", TEST_GED_GSI);
+	ck_assert_msg(strstr(dsl, want), "no GED interrupt %s in the DSDT", want);
+
+	char cmds[200];
+	snprintf(cmds, sizeof(cmds), "evaluate \\_SB.VGEN.ADDR; evaluate \\_SB.GED._EVT %d; "
+		 "evaluate \\_SB.GED._EVT %d", TEST_GED_GSI, TEST_GED_GSI - 1);
+	char *out = acpiexec(dir, "dsdt", cmds);
+	snprintf(want, sizeof(want), "[Package] Contains 2 Elements:\n"
+		 "    [Integer] = %016llX\n    [Integer] = %016llX\n",
+		 (unsigned long long)(addr & 0xffffffffu), (unsigned long long)(addr >> 32));
+	ck_assert_msg(strstr(out, want), "ADDR did not return %s:\n%s", want, out);
+	ck_assert_msg(count(out, "Received a Device Notify on [VGEN]") == 1 &&
+		      strstr(out, "Value 0x80"), "_EVT did not notify VGEN once:\n%s", out);
+	ck_assert_msg(!strstr(out, "Error") && !strstr(out, "AE_"), "acpiexec:\n%s", out);
+	free(dsl);
+	free(out);
+	rm_rf(dir);
+}
+
+START_TEST(vmgenid_low_addr) { check_vmgenid(TEST_VMGENID_ADDR); }
+END_TEST
+START_TEST(vmgenid_high_addr) { check_vmgenid(0x123456780ULL); }
+END_TEST
+
+/* No generation ID address: neither VGEN nor the GED. */
+START_TEST(vmgenid_absent)
+{
+	struct acpi_layout l;
+	vmgenid_addr = 0;
+	layout(1, 1, &l);
+	vmgenid_addr = TEST_VMGENID_ADDR;
+	char dir[] = "/tmp/sm-acpi-XXXXXX";
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	char *dsl = disassemble(dir, "dsdt", buf + l.offset[ACPI_DSDT], l.length[ACPI_DSDT]);
+	ck_assert_ptr_null(strstr(dsl, "VMGENCTR"));
+	ck_assert_ptr_null(strstr(dsl, "ACPI0013"));
+	ck_assert_ptr_nonnull(strstr(dsl, "LNRO0005"));
+	free(dsl);
+	rm_rf(dir);
+}
 END_TEST
 
 START_TEST(aml_pkglength)
@@ -191,6 +298,9 @@ static Suite *acpi_suite(void)
 	tcase_add_test(t, iasl_1cpu_0slots);
 	tcase_add_test(t, iasl_2cpu_3slots);
 	tcase_add_test(t, iasl_8cpu_16slots);
+	tcase_add_test(t, vmgenid_low_addr);
+	tcase_add_test(t, vmgenid_high_addr);
+	tcase_add_test(t, vmgenid_absent);
 	tcase_add_test(t, aml_pkglength);
 	tcase_add_test(t, too_small_buffer);
 	suite_add_tcase(s, t);
