@@ -9,7 +9,8 @@
  *   0x00500  GDT             0x07000  boot_params (zero page)
  *   0x08ff0  initial stack   0x09000  PML4, 0x0a000 PDPT, 0x0b000.. PDs
  *   0x20000  command line    0x9fc00  end of low RAM (EBDA above)
- *   0xe0000  ACPI tables (RSDP first), reserved in e820
+ *   0xe0000  ACPI tables (RSDP first), reserved in e820 up to 1 MiB
+ *   0xf0000  VM generation ID (16 bytes, see vmgenid.h), in that reserved area
  *   0xffff0  reset vector stub (see boot_reset_stub)
  * The kernel goes to its preferred address (16 MiB on Debian), the initrd
  * as high as initrd_addr_max and RAM below 3 GiB allow.
@@ -31,7 +32,9 @@
 #define BOOT_CMDLINE_MAX    0x10000ULL
 #define BOOT_EBDA_START     0x9fc00ULL
 #define BOOT_ACPI_START     0xe0000ULL
-#define BOOT_ACPI_SIZE      0x20000ULL
+#define BOOT_ACPI_SIZE      0x20000ULL  /* reserved in e820 */
+#define BOOT_ACPI_TABLES_MAX 0x10000ULL /* the tables' share of it */
+#define BOOT_VMGENID_ADDR   0xf0000ULL
 #define BOOT_HIGH_MEM_START 0x100000ULL /* 1 MiB */
 #define BOOT_RESET_VECTOR   0xffff0ULL
 #define BOOT_MIN_VERSION    0x020c      /* 2.12: 64-bit entry, xloadflags */

@@ -1,6 +1,7 @@
-/* vm_boot.c - put the kernel, initrd, command line, ACPI tables and zero
- * page into guest RAM and point the boot vCPU at the 64-bit entry.
- * Layout: boot.h. Called once, after devices reserved their virtio slots.
+/* vm_boot.c - put the kernel, initrd, command line, ACPI tables, zero
+ * page and VM generation ID into guest RAM and point the boot vCPU at the
+ * 64-bit entry. Layout: boot.h. Called once, after devices reserved their
+ * virtio slots; a restored VM skips it (its RAM comes from the snapshot).
  */
 #include "acpi.h"
 #include "boot.h"
@@ -10,6 +11,7 @@
 #include "vcpu.h"
 #include "vm.h"
 #include "vm_image.h"
+#include "vmgenid.h"
 
 #include <string.h>
 #include <unistd.h>
@@ -71,10 +73,11 @@ static int write_acpi(struct vm *vm, struct boot_layout *l, struct vm_err *err)
 		.reset_port = PM_RESET_PORT, .reset_value = PM_RESET_VALUE,
 		.s5_slp_typ = PM_S5_SLP_TYP,
 		.com1_port = SERIAL_COM1_BASE, .com1_irq = VM_SERIAL_GSI,
+		.vmgenid_addr = VMGENID_ADDR, .ged_gsi = VMGENID_GED_GSI,
 	};
 	struct acpi_layout al;
-	uint8_t *dst = guest_mem_ptr(&vm->mem, BOOT_ACPI_START, BOOT_ACPI_SIZE);
-	if (!dst || acpi_write_tables(dst, BOOT_ACPI_SIZE, BOOT_ACPI_START, &c, &al, err) < 0)
+	uint8_t *dst = guest_mem_ptr(&vm->mem, BOOT_ACPI_START, BOOT_ACPI_TABLES_MAX);
+	if (!dst || acpi_write_tables(dst, BOOT_ACPI_TABLES_MAX, BOOT_ACPI_START, &c, &al, err) < 0)
 		return vm_err_prefix(err, "ACPI");
 	l->rsdp_addr = BOOT_ACPI_START + al.offset[ACPI_RSDP];
 	return 0;
@@ -96,6 +99,8 @@ int vm_boot(struct vm *vm, struct vm_err *err)
 		return vm_errf(err, "reset vector: no RAM at 0x%llx", (unsigned long long)BOOT_RESET_VECTOR);
 	if (lm_write_tables(&vm->mem, BOOT_PML4_ADDR, BOOT_GDT_ADDR) < 0)
 		return vm_errf(err, "page tables: no RAM at 0x%llx", (unsigned long long)BOOT_PML4_ADDR);
+	if (vmgenid_setup(vm, err) < 0)
+		return -1;
 	if (vcpu_set_boot_regs(&vm->vcpus[0], img->info.entry64, BOOT_ZERO_PAGE_ADDR, err) < 0)
 		return vm_err_prefix(err, "boot vCPU");
 	return 0;
