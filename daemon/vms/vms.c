@@ -46,7 +46,8 @@ int vms_open(const struct vms_config *cfg, struct vms **out, char *err, size_t e
 		vms_close(v);
 		return -1;
 	}
-	if (db_open(v, err, errlen) < 0 || db_load_previous(v, err, errlen) < 0) {
+	if (db_open(v, err, errlen) < 0 || db_load_previous(v, err, errlen) < 0 ||
+	    snaps_open(v, err, errlen) < 0) {
 		vms_close(v);
 		return -1;
 	}
@@ -83,6 +84,7 @@ void vms_close(struct vms *v)
 	for (size_t i = 0; i < n; i++)
 		vm_put(recs[i]);   /* joins worker threads: not under the lock */
 	free(recs);
+	snaps_free(v);
 	if (v->db)
 		sqlite3_close(v->db);
 	pthread_mutex_destroy(&v->mu);
@@ -133,6 +135,8 @@ static void remove_files_and_publish(struct vms *v, struct vm_rec *r)
 {
 	rmtree(r->dir);
 	vms_publish(v, r, "vm.removed");
+	if (r->from_snapshot)
+		snap_maybe_drop(v, r->from_snapshot);   /* a fork's, with its last VM */
 }
 
 /* The worker thread, once the process is reaped. */
@@ -159,22 +163,35 @@ void vms_on_exit(struct vm_rec *r, const struct worker_exit *ex)
 	vm_put(r);       /* the worker's reference */
 }
 
-int vms_create(struct vms *v, const struct vm_spec *spec, struct vm_rec **out,
-	       char *id_out, size_t idlen, char *err, size_t errlen)
+/* A restore holds its snapshot (which cannot be removed meanwhile) until
+ * the VM runs or has failed to. 0, or -1 with err. */
+static int restore_begin(struct vms *v, struct vm_rec *r, char *err, size_t errlen)
 {
-	struct vm_rec *r = rec_new(v, spec, err, errlen);
-	if (!r)
-		return -1;
-	if (rec_paths(r, err, errlen) < 0) {
-		rec_free(r);
+	char dir[PATH_MAX];
+	pthread_mutex_lock(&v->mu);
+	int rc = snap_restore_begin_locked(v, r->from_snapshot, dir, sizeof dir);
+	pthread_mutex_unlock(&v->mu);
+	if (rc < 0) {
+		snprintf(err, errlen, "no such snapshot: %s", r->from_snapshot);
 		return -1;
 	}
+	if (!(r->restore_dir = strdup(dir))) {
+		vms_snapshot_release(v, r->from_snapshot);
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+/* Adds the new record to the list and makes its directory. */
+static int register_rec(struct vms *v, struct vm_rec *r, char *err, size_t errlen)
+{
+	if (rec_paths(r, err, errlen) < 0)
+		return -1;
 	if (mkdir(r->dir, 0750) < 0) {
 		snprintf(err, errlen, "mkdir %s: %s", r->dir, strerror(errno));
-		rec_free(r);
 		return -1;
 	}
-	snprintf(id_out, idlen, "%s", r->id);
 	pthread_mutex_lock(&v->mu);
 	r->state = VM_STARTING;
 	int rc = vms_add_rec(v, r);
@@ -186,10 +203,13 @@ int vms_create(struct vms *v, const struct vm_spec *spec, struct vm_rec **out,
 	if (rc < 0) {
 		snprintf(err, errlen, "out of memory");
 		rmtree(r->dir);
-		rec_free(r);
-		return -1;
 	}
-	vms_publish(v, r, "vm.created");
+	return rc;
+}
+
+/* Boots (or restores) a registered VM until its agent answers. */
+static int start(struct vms *v, struct vm_rec *r, char *err, size_t errlen)
+{
 	if (boot_start(v, r, err, errlen) < 0) {
 		pthread_mutex_lock(&v->mu);
 		r->state = VM_EXITED;
@@ -197,7 +217,6 @@ int vms_create(struct vms *v, const struct vm_spec *spec, struct vm_rec **out,
 		snprintf(r->why, sizeof r->why, "%s", err);
 		db_save(v, r);
 		pthread_mutex_unlock(&v->mu);
-		vm_put(r);
 		return -1;
 	}
 	if (boot_wait_agent(v, r, err, errlen) < 0) {
@@ -206,7 +225,6 @@ int vms_create(struct vms *v, const struct vm_spec *spec, struct vm_rec **out,
 		pthread_mutex_unlock(&v->mu);
 		worker_kill(w);
 		worker_wait(w, STOP_HARD_MS);
-		vm_put(r);
 		return -1;
 	}
 	pthread_mutex_lock(&v->mu);
@@ -216,6 +234,34 @@ int vms_create(struct vms *v, const struct vm_spec *spec, struct vm_rec **out,
 		db_save(v, r);
 	}
 	pthread_mutex_unlock(&v->mu);
+	return 0;
+}
+
+int vms_create(struct vms *v, const struct vm_spec *spec, struct vm_rec **out,
+	       char *id_out, size_t idlen, char *err, size_t errlen)
+{
+	struct vm_rec *r = rec_new(v, spec, err, errlen);
+	if (!r)
+		return -1;
+	if (r->from_snapshot && restore_begin(v, r, err, errlen) < 0) {
+		rec_free(r);
+		return -1;
+	}
+	if (register_rec(v, r, err, errlen) < 0) {
+		if (r->from_snapshot)
+			vms_snapshot_release(v, r->from_snapshot);
+		rec_free(r);
+		return -1;
+	}
+	snprintf(id_out, idlen, "%s", r->id);
+	vms_publish(v, r, "vm.created");
+	int rc = start(v, r, err, errlen);
+	if (r->from_snapshot)   /* the VM has its pages mapped now (or failed) */
+		vms_snapshot_release(v, r->from_snapshot);
+	if (rc < 0) {
+		vm_put(r);
+		return -1;
+	}
 	vms_publish(v, r, "vm.started");
 	*out = r;
 	return 0;

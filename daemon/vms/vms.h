@@ -4,7 +4,10 @@
  * files) become read-only virtio-blk disks that the guest stacks under an
  * overlay (sm.layers=N), and a supermachine-vmm worker (worker.h) runs it.
  * vms_create() returns once the guest agent answers on the VM's vsock
- * socket (state "running"), or with the reason it never did.
+ * socket (state "running"), or with the reason it never did. A VM may
+ * instead be restored from a snapshot (snapshots.h): the VMM starts with
+ * --restore, and the agent is given fresh entropy, the time and the VM's
+ * own hostname (its first 12 id digits) before the VM counts as running.
  *
  * States: starting -> running -> exited; a VM of a previous daemon run
  * (whose worker died with that daemon) is "gone". Records are reference
@@ -18,7 +21,8 @@
  * are marked gone and their directories removed.
  *
  * Lifecycle events (vm.created, vm.started, vm.exited, vm.removed) go to
- * the on_event hook with the VM's JSON.
+ * the on_event hook with the VM's JSON; snapshot.created and
+ * snapshot.removed with the snapshot's.
  */
 #ifndef SM_VMS_H
 #define SM_VMS_H
@@ -53,6 +57,9 @@ struct vm_spec {
 	const char *const *cmd;       /* replaces the image's cmd; NULL: keep */
 	json_t *labels;               /* object of strings or NULL (borrowed) */
 	bool auto_remove;
+	/* Restore this snapshot (snapshots.h) instead of booting: vcpus and
+	 * memory_mib must be the snapshot's, image_cfg its image's. NULL: boot. */
+	const char *from_snapshot;
 };
 
 enum vm_state { VM_STARTING, VM_RUNNING, VM_STOPPING, VM_EXITED, VM_GONE };

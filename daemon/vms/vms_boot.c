@@ -5,6 +5,13 @@
  * guest's init stacks them: guest/init_rootfs.c), plus the hybrid vsock
  * socket and the console log in the VM's directory. The VM counts as
  * running once the agent answers a ping through that socket.
+ *
+ * A VM restored from a snapshot gets --restore DIR instead of a command
+ * line, vCPUs and memory (they are the snapshot's), and the same kernel,
+ * initramfs and disks as the VM that was saved (the VMM checks the
+ * kernel's and initramfs's digests). Once its agent answers it is synced:
+ * fresh random bytes, the host's time and its own hostname, so clones of
+ * one snapshot neither share RNG state nor a name.
  */
 #include "daemon/vms/vms_int.h"
 #include "daemon/vm/agent_client.h"
@@ -16,6 +23,8 @@
 
 #define MAX_LAYERS 8   /* virtio disks the VMM attaches (VIRTIO_MAX_DISKS) */
 #define AGENT_TRY_MS 2000
+#define SYNC_MS 30000
+#define HOSTNAME_LEN 12   /* a restored VM's hostname: its short id */
 
 static void on_ready(void *ud)
 {
@@ -44,9 +53,13 @@ int boot_start(struct vms *v, struct vm_rec *r, char *err, size_t errlen)
 	snprintf(vmmlog, sizeof vmmlog, "%s/vmm.log", r->dir);
 	argv[a++] = "--kernel"; argv[a++] = v->kernel;
 	argv[a++] = "--initrd"; argv[a++] = v->initrd;
-	argv[a++] = "--cmdline"; argv[a++] = cmdline;
-	argv[a++] = "--vcpus"; argv[a++] = vcpus;
-	argv[a++] = "--mem"; argv[a++] = mem;
+	if (r->restore_dir) {
+		argv[a++] = "--restore"; argv[a++] = r->restore_dir;
+	} else {
+		argv[a++] = "--cmdline"; argv[a++] = cmdline;
+		argv[a++] = "--vcpus"; argv[a++] = vcpus;
+		argv[a++] = "--mem"; argv[a++] = mem;
+	}
 	argv[a++] = "--console-log"; argv[a++] = r->console;
 	argv[a++] = "--vsock"; argv[a++] = r->vsock;
 	for (size_t i = 0; i < nl; i++) {
@@ -79,6 +92,21 @@ static long mono_ms(void)
 	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000;
 }
 
+/* A restored guest's entropy, clock and hostname: 0, or -2 with err (a
+ * guest whose agent answers but cannot be synced is not started). */
+static int sync_restored(struct vm_rec *r, struct agent_client *c, char *err, size_t errlen)
+{
+	char host[HOSTNAME_LEN + 1];
+	memcpy(host, r->id, HOSTNAME_LEN);
+	host[HOSTNAME_LEN] = 0;
+	if (agent_client_sync(c, host, SYNC_MS) == 0)
+		return 0;
+	snprintf(err, errlen, "the guest restored from snapshot %s did not take its new "
+		 "entropy, time and hostname: %s (console: %s)", r->from_snapshot,
+		 agent_client_error(c), r->console);
+	return -2;
+}
+
 int boot_wait_agent(struct vms *v, struct vm_rec *r, char *err, size_t errlen)
 {
 	long deadline = mono_ms() + (long)v->cfg.boot_timeout_s * 1000;
@@ -86,18 +114,22 @@ int boot_wait_agent(struct vms *v, struct vm_rec *r, char *err, size_t errlen)
 	for (;;) {
 		if (vm_state(r) != VM_STARTING) {
 			pthread_mutex_lock(&v->mu);
-			snprintf(err, errlen, "the VM ended while booting: %s (console: %s)",
-				 r->why, r->console);
+			snprintf(err, errlen, "the VM ended while %s: %s (console: %s)",
+				 r->restore_dir ? "restoring" : "booting", r->why, r->console);
 			pthread_mutex_unlock(&v->mu);
 			return -1;
 		}
 		struct agent_client *c = agent_client_connect(r->vsock, SM_AGENT_PORT, AGENT_TRY_MS,
 							      cerr, sizeof cerr);
 		if (c) {
-			int rc = agent_client_ping(c, AGENT_TRY_MS);
+			/* A restored guest's first request is its sync. */
+			int rc = r->restore_dir ? sync_restored(r, c, err, errlen)
+					       : agent_client_ping(c, AGENT_TRY_MS);
 			agent_client_close(c);
 			if (rc == 0)
 				return 0;
+			if (rc == -2)
+				return -1;
 		}
 		if (mono_ms() > deadline) {
 			snprintf(err, errlen, "the guest agent did not answer within %us (%s; "

@@ -8,6 +8,7 @@
 #include <sys/un.h>
 
 #include "daemon/store/store.h"
+#include "daemon/vms/snapshots.h"
 #include "daemon/vms/vms.h"
 #include "daemon/vms/worker.h"
 
@@ -20,6 +21,27 @@ struct vms {
 	struct vm_rec **recs;
 	size_t n, cap;
 	sqlite3 *db;               /* under mu */
+	struct vm_snap **snaps;    /* snapshots (vms_snap.c), under mu */
+	size_t n_snaps, cap_snaps;
+	char snaps_dir[PATH_MAX - 128]; /* DATA/snapshots (room for NAME and more) */
+};
+
+/* One snapshot (snapshots.h). Under vms->mu; freed once unlinked from the
+ * list, which never happens while restoring > 0 or while being taken. */
+struct vm_snap {
+	char name[SNAP_NAME_MAX + 1];
+	char *source_vm, *image, *image_id;
+	int vcpus;
+	unsigned memory_mib;
+	char **env;                /* the source VM's overrides, NULL-terminated */
+	char **cmd;                /* NULL: the image's */
+	char *workdir, *user;
+	time_t created;
+	uint64_t state_bytes, memory_bytes, memory_disk_bytes;
+	bool temporary;            /* a fork's: removed with its last VM */
+	bool ready;                /* false while being taken (the name is held) */
+	int restoring;             /* VMs starting from it (and fork's hold) */
+	char dir[PATH_MAX];        /* DATA/snapshots/NAME */
 };
 
 struct vm_rec {
@@ -34,6 +56,8 @@ struct vm_rec {
 	char **cmd;                /* NULL: the image's */
 	char *workdir, *user;      /* "" when not overridden */
 	bool auto_remove;
+	char *from_snapshot;       /* the snapshot it was restored from, or NULL */
+	char *restore_dir;         /* while starting: that snapshot's directory */
 	struct sm_image_config *cfg;  /* copy of the image's (NULL when gone) */
 	enum vm_state state;
 	time_t created, started, exited;
@@ -61,6 +85,14 @@ void rec_changed(struct vm_rec *r);
 struct vm_rec *rec_from_json(struct vms *v, json_t *j);
 int rec_paths(struct vm_rec *r, char *err, size_t errlen);
 void rmtree(const char *dir);
+/* NULL-terminated string arrays: copy (NULL src: an empty one; NULL on
+ * out of memory), free, as JSON (NULL v: []). */
+char **strv_dup(const char *const *src);
+void strv_free(char **v);
+json_t *strv_to_json(char *const *v);
+/* RFC 3339 UTC, or null for 0; and back (0 when absent or malformed). */
+json_t *time_to_json(time_t t);
+time_t time_from_json(json_t *obj, const char *key);
 
 /* vms_db.c (callers hold vms->mu) */
 int db_open(struct vms *v, char *err, size_t errlen);
@@ -73,6 +105,34 @@ int vms_add_rec(struct vms *v, struct vm_rec *r);
 /* vms_boot.c */
 int boot_start(struct vms *v, struct vm_rec *r, char *err, size_t errlen);
 int boot_wait_agent(struct vms *v, struct vm_rec *r, char *err, size_t errlen);
+
+/* vms_snap.c (see snapshots.h) */
+int snaps_open(struct vms *v, char *err, size_t errlen);
+void snaps_free(struct vms *v);
+/* The ready snapshot called name, or NULL (under mu). */
+struct vm_snap *snap_find_locked(struct vms *v, const char *name);
+/* Restoring from name begins (under mu): restoring++, its directory in
+ * dir. -1 when there is no such ready snapshot. */
+int snap_restore_begin_locked(struct vms *v, const char *name, char *dir, size_t len);
+/* A VM restored from name was removed or no longer needs its files:
+ * removes the snapshot if it is temporary and nothing uses it. Takes mu. */
+void snap_maybe_drop(struct vms *v, const char *name);
+/* For vms_snap_take.c: a new record from the VM's settings (under mu),
+ * its place in the list, its removal after a failed take, its JSON, and
+ * the snapshot.created event (takes no reference). */
+struct vm_snap *snap_new_locked(struct vm_rec *r, const char *name, bool temporary);
+int snap_list_add_locked(struct vms *v, struct vm_snap *s);
+void snap_discard_locked(struct vms *v, struct vm_snap *s);
+json_t *snap_json_locked(struct vms *v, const struct vm_snap *s);
+void snap_publish_created(struct vms *v, json_t *j);
+
+/* vms_snap_db.c (callers hold vms->mu) */
+int snap_db_open(struct vms *v, char *err, size_t errlen);
+int snap_db_insert(struct vms *v, const struct vm_snap *s, char *err, size_t errlen);
+void snap_db_delete(struct vms *v, const char *name);
+/* Calls add for each row (a new record, ready). */
+int snap_db_load(struct vms *v, int (*add)(struct vms *v, struct vm_snap *s), char *err,
+		 size_t errlen);
 
 /* vms.c */
 void vms_publish(struct vms *v, struct vm_rec *r, const char *type);

@@ -34,7 +34,12 @@ static size_t strv_len(const char *const *v)
 	return n;
 }
 
-static void strv_free(char **v)
+char **strv_dup(const char *const *src)
+{
+	return strv_copy((char *const *)src, strv_len(src));
+}
+
+void strv_free(char **v)
 {
 	for (size_t i = 0; v && v[i]; i++)
 		free(v[i]);
@@ -95,6 +100,8 @@ struct vm_rec *rec_new(struct vms *v, const struct vm_spec *spec, char *err, siz
 	r->cfg = config_copy(spec->image_cfg);
 	if (spec->cmd && !(r->cmd = strv_copy((char *const *)spec->cmd, strv_len(spec->cmd))))
 		goto oom;
+	if (spec->from_snapshot && !(r->from_snapshot = strdup(spec->from_snapshot)))
+		goto oom;
 	if (!r->labels || !r->image || !r->workdir || !r->user || !r->env || !r->cfg ||
 	    !(r->image_id = strdup(r->cfg->manifest_digest)))
 		goto oom;
@@ -116,6 +123,8 @@ void rec_free(struct vm_rec *r)
 	free(r->image_id);
 	free(r->workdir);
 	free(r->user);
+	free(r->from_snapshot);
+	free(r->restore_dir);
 	if (r->cfg)
 		sm_image_config_free(r->cfg);
 	free(r->text);
@@ -136,7 +145,7 @@ int rec_paths(struct vm_rec *r, char *err, size_t errlen)
 	return 0;
 }
 
-static json_t *time_json(time_t t)
+json_t *time_to_json(time_t t)
 {
 	char buf[32];
 	struct tm tm;
@@ -147,7 +156,7 @@ static json_t *time_json(time_t t)
 	return json_string(buf);
 }
 
-static json_t *strv_json(char *const *v)
+json_t *strv_to_json(char *const *v)
 {
 	json_t *a = json_array();
 	for (size_t i = 0; a && v && v[i]; i++)
@@ -161,11 +170,13 @@ json_t *rec_json_locked(struct vm_rec *r)
 		"id", r->id, "image", r->image, "image_id", r->image_id,
 		"state", vm_state_name(r->state), "vcpus", r->vcpus,
 		"memory_mib", (json_int_t)r->memory_mib, "labels", r->labels,
-		"env", strv_json(r->env), "cmd", r->cmd ? strv_json(r->cmd) : json_null(), "workdir", r->workdir, "user", r->user,
-		"auto_remove", r->auto_remove, "created", time_json(r->created),
-		"started", time_json(r->started), "exited", time_json(r->exited));
+		"env", strv_to_json(r->env), "cmd", r->cmd ? strv_to_json(r->cmd) : json_null(), "workdir", r->workdir, "user", r->user,
+		"auto_remove", r->auto_remove, "created", time_to_json(r->created),
+		"started", time_to_json(r->started), "exited", time_to_json(r->exited));
 	if (!j)
 		return NULL;
+	json_object_set_new(j, "from_snapshot", r->from_snapshot ? json_string(r->from_snapshot)
+								 : json_null());
 	if (r->pid > 0 && (r->state == VM_STARTING || r->state == VM_RUNNING ||
 			   r->state == VM_STOPPING))
 		json_object_set_new(j, "worker_pid", json_integer(r->pid));
@@ -199,7 +210,7 @@ static char *jstr_dup(json_t *j, const char *key)
 	return strdup(s ? s : "");
 }
 
-static time_t jtime(json_t *j, const char *key)
+time_t time_from_json(json_t *j, const char *key)
 {
 	const char *s = json_string_value(json_object_get(j, key));
 	struct tm tm = { 0 };
@@ -226,18 +237,20 @@ struct vm_rec *rec_from_json(struct vms *v, json_t *j)
 	r->image_id = jstr_dup(j, "image_id");
 	r->workdir = jstr_dup(j, "workdir");
 	r->user = jstr_dup(j, "user");
+	const char *snap = json_string_value(json_object_get(j, "from_snapshot"));
+	r->from_snapshot = snap ? strdup(snap) : NULL;
 	r->env = calloc(1, sizeof(char *));
 	json_t *labels = json_object_get(j, "labels");
 	r->labels = json_is_object(labels) ? json_deep_copy(labels) : json_object();
 	r->vcpus = (int)json_integer_value(json_object_get(j, "vcpus"));
 	r->memory_mib = (unsigned)json_integer_value(json_object_get(j, "memory_mib"));
-	r->created = jtime(j, "created");
-	r->started = jtime(j, "started");
-	r->exited = jtime(j, "exited");
+	r->created = time_from_json(j, "created");
+	r->started = time_from_json(j, "started");
+	r->exited = time_from_json(j, "exited");
 	snprintf(r->why, sizeof r->why, "its daemon stopped or died");
 	char err[256];
 	if (!r->image || !r->image_id || !r->workdir || !r->user || !r->env || !r->labels ||
-	    rec_paths(r, err, sizeof err) < 0) {
+	    (snap && !r->from_snapshot) || rec_paths(r, err, sizeof err) < 0) {
 		rec_free(r);
 		return NULL;
 	}
