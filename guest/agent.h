@@ -9,12 +9,19 @@
 #ifndef SM_AGENT_H
 #define SM_AGENT_H
 
+#include <stddef.h>
 #include <stdint.h>
+
+struct sm_sync_req;
 
 struct agent_hooks {
 	/* Called once a SHUTDOWN was acknowledged and flushed; how is
 	 * SM_SHUTDOWN_*. If it returns, agent_serve() returns 0. */
 	void (*shutdown)(void *opaque, uint32_t how);
+	/* Applies a SYNC (entropy, clock, hostname): 0, or an errno value
+	 * with a message in err. NULL: SYNC is answered ENOSYS. The guest's
+	 * init applies it to the system (init_sync.c); host tests fake it. */
+	int (*sync)(void *opaque, const struct sm_sync_req *req, char *err, size_t errlen);
 	void *opaque;
 	uint32_t cpus;    /* reported in HELLO */
 	uint64_t mem_kib; /* reported in HELLO */

@@ -242,14 +242,15 @@ static void dispatch_hello(struct conn *c, const struct sm_hdr *h, const uint8_t
 		conn_fatal(c, EPROTO, "malformed HELLO");
 		return;
 	}
-	if (in.version != SM_AGENT_VERSION) {
+	if (in.version < SM_AGENT_MIN_VERSION || in.version > SM_AGENT_VERSION) {
 		char msg[80];
-		snprintf(msg, sizeof(msg), "unsupported protocol version %u (agent speaks %u)",
-			 in.version, SM_AGENT_VERSION);
+		snprintf(msg, sizeof(msg), "unsupported protocol version %u (agent speaks %u..%u)",
+			 in.version, SM_AGENT_MIN_VERSION, SM_AGENT_VERSION);
 		conn_fatal(c, EPROTONOSUPPORT, msg);
 		return;
 	}
-	out.version = SM_AGENT_VERSION;
+	c->version = in.version;
+	out.version = in.version;
 	out.max_payload = SM_AGENT_MAX_PAYLOAD;
 	out.cpus = c->agent->hooks ? c->agent->hooks->cpus : 0;
 	out.mem_kib = c->agent->hooks ? c->agent->hooks->mem_kib : 0;
@@ -285,6 +286,33 @@ static void dispatch_shutdown(struct conn *c, const struct sm_hdr *h, const uint
 	conn_send(c, SM_MSG_OK, h->id, NULL, 0);
 	c->shutdown_after_flush = true;
 	c->shutdown_how = how;
+}
+
+/* SYNC: answered at once (the hook's work is a few system calls). */
+static void dispatch_sync(struct conn *c, const struct sm_hdr *h, const uint8_t *p)
+{
+	const struct agent_hooks *hooks = c->agent->hooks;
+	struct sm_sync_req req;
+	const char *why;
+	char err[400] = "";
+	if (c->version < 2) {
+		conn_error(c, h->id, EPROTO, "SYNC needs protocol version 2 (this connection speaks %u)",
+			   c->version);
+		return;
+	}
+	if (sm_sync_req_decode(p, h->len, &req, &why)) {
+		conn_error(c, h->id, EINVAL, "%s", why);
+		return;
+	}
+	if (!hooks || !hooks->sync) {
+		conn_error(c, h->id, ENOSYS, "SYNC is not supported by this agent");
+		return;
+	}
+	int e = hooks->sync(hooks->opaque, &req, err, sizeof(err));
+	if (e)
+		conn_error(c, h->id, e, "%s", err);
+	else
+		conn_send(c, SM_MSG_OK, h->id, NULL, 0);
 }
 
 static void dispatch(struct conn *c, const struct sm_hdr *h, const uint8_t *p)
@@ -327,6 +355,9 @@ static void dispatch(struct conn *c, const struct sm_hdr *h, const uint8_t *p)
 		break;
 	case SM_MSG_SHUTDOWN:
 		dispatch_shutdown(c, h, p);
+		break;
+	case SM_MSG_SYNC:
+		dispatch_sync(c, h, p);
 		break;
 	default: {
 		char msg[64];

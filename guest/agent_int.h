@@ -44,6 +44,7 @@ struct conn {
 	struct agent *agent;
 	struct conn *next;
 	bool hello_done, read_eof, closing, dead;
+	uint32_t version; /* agreed in HELLO */
 	bool shutdown_after_flush;
 	uint32_t shutdown_how;
 	uint8_t *in;  /* unparsed input */

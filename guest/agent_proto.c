@@ -57,6 +57,7 @@ const char *sm_msg_type_name(uint16_t type)
 	case SM_MSG_INFO: return "INFO";
 	case SM_MSG_DATA: return "DATA";
 	case SM_MSG_SHUTDOWN: return "SHUTDOWN";
+	case SM_MSG_SYNC: return "SYNC";
 	}
 	return "?";
 }
@@ -253,6 +254,15 @@ int sm_get_str(struct sm_rbuf *r, char **s)
 	memcpy(c, p, n);
 	c[n] = 0;
 	*s = c;
+	return 0;
+}
+
+int sm_get_bytes(struct sm_rbuf *r, void *out, size_t n)
+{
+	const uint8_t *p = rbuf_take(r, n);
+	if (!p)
+		return -1;
+	memcpy(out, p, n);
 	return 0;
 }
 

@@ -10,6 +10,10 @@
  * the host's client library opens one connection per exec so a slow reader
  * of one exec never stalls another.
  *
+ * Versions: the host's HELLO names the version it speaks; the agent takes
+ * SM_AGENT_MIN_VERSION..SM_AGENT_VERSION and answers with the same one.
+ * Version 2 added SYNC; everything else is as in version 1.
+ *
  * Framing: every message is a 12-byte header followed by `len` payload
  * bytes. All integers are little-endian.
  *
@@ -44,6 +48,12 @@
  *   READ     h->g  str path -> INFO (u32 mode, u64 size), DATA frames,
  *                  an empty DATA ends it; or ERROR
  *   SHUTDOWN h->g  u32 how (SM_SHUTDOWN_*) -> OK, then the VM powers off
+ *   SYNC     h->g  u64 realtime_sec, u32 realtime_nsec, 64 bytes of entropy,
+ *                  str hostname ("" = keep)  -> OK, or ERROR naming every
+ *                  step that failed. The host's first request to a VM
+ *                  restored from a snapshot: the agent credits the bytes to
+ *                  the kernel's pool and forces a reseed of its RNG, sets
+ *                  CLOCK_REALTIME, and sets the hostname. Version 2 only.
  *   ERROR    g->h  i32 errno, str message. With id 0 it is about the
  *                  connection (bad version, garbage, truncated or
  *                  oversized frame) and the agent closes the connection.
@@ -63,7 +73,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SM_AGENT_VERSION      1
+#define SM_AGENT_VERSION      2
+#define SM_AGENT_MIN_VERSION  1
 #define SM_AGENT_PORT         1024u
 #define SM_AGENT_HDR_SIZE     12u
 #define SM_AGENT_MAX_PAYLOAD  (1u << 20)  /* 1 MiB */
@@ -89,6 +100,7 @@ enum sm_msg_type {
 	SM_MSG_INFO = 22,
 	SM_MSG_DATA = 23,
 	SM_MSG_SHUTDOWN = 30,
+	SM_MSG_SYNC = 40,
 };
 
 /* EXEC flags */
@@ -105,6 +117,10 @@ enum sm_msg_type {
 /* SHUTDOWN how */
 #define SM_SHUTDOWN_POWEROFF 0u
 #define SM_SHUTDOWN_REBOOT   1u
+
+/* SYNC */
+#define SM_SYNC_ENTROPY      64 /* bytes, credited in full */
+#define SM_SYNC_HOSTNAME_MAX 64 /* the kernel's limit (HOST_NAME_MAX) */
 
 struct sm_hdr {
 	uint32_t len;
@@ -157,6 +173,7 @@ int sm_get_u32(struct sm_rbuf *r, uint32_t *v);
 int sm_get_i32(struct sm_rbuf *r, int32_t *v);
 int sm_get_u64(struct sm_rbuf *r, uint64_t *v);
 int sm_get_str(struct sm_rbuf *r, char **s);
+int sm_get_bytes(struct sm_rbuf *r, void *out, size_t n);
 /* 0 if every byte was consumed and nothing failed, else -1. */
 int sm_rbuf_done(const struct sm_rbuf *r);
 
@@ -175,6 +192,22 @@ int sm_exec_req_encode(struct sm_wbuf *b, uint32_t id, const struct sm_exec_req 
 int sm_exec_req_decode(const void *payload, size_t len, struct sm_exec_req *req,
 		       const char **why);
 void sm_exec_req_free(struct sm_exec_req *req);
+
+/* SYNC request: plain data, nothing to free. */
+struct sm_sync_req {
+	uint64_t sec;  /* CLOCK_REALTIME to set */
+	uint32_t nsec; /* < 1e9 */
+	uint8_t entropy[SM_SYNC_ENTROPY];
+	char hostname[SM_SYNC_HOSTNAME_MAX + 1]; /* "" = keep the guest's */
+};
+
+/* A hostname SYNC may carry: 1..64 letters, digits, '-' and '.', not
+ * starting with '-' or '.'. */
+bool sm_hostname_valid(const char *s);
+/* -1 (nothing queued) for an invalid hostname or nsec. */
+int sm_sync_req_encode(struct sm_wbuf *b, uint32_t id, const struct sm_sync_req *req);
+/* 0, or -1 with *why set. */
+int sm_sync_req_decode(const void *p, size_t len, struct sm_sync_req *req, const char **why);
 
 /* Small fixed messages. */
 struct sm_exit_msg {

@@ -1,7 +1,7 @@
 /* agent_proto_msg.c - encode/decode of the agent's structured messages.
  *
  * Builds on the primitive writer/reader of agent_proto.c: EXEC requests,
- * HELLO, EXIT, ERROR and the small fixed frames. Decoders are strict: a
+ * HELLO, EXIT, ERROR, SYNC and the small fixed frames. Decoders are strict: a
  * payload must be consumed exactly, strings must hold no NUL, counts are
  * bounded, so a hostile peer only ever gets an error back.
  */
@@ -173,6 +173,57 @@ int sm_error_decode(const void *p, size_t len, int32_t *err, char **msg)
 	free(*msg);
 	*msg = NULL;
 	return -1;
+}
+
+bool sm_hostname_valid(const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > SM_SYNC_HOSTNAME_MAX || s[0] == '-' || s[0] == '.')
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '-' || c == '.'))
+			return false;
+	}
+	return true;
+}
+
+int sm_sync_req_encode(struct sm_wbuf *b, uint32_t id, const struct sm_sync_req *req)
+{
+	if (req->nsec >= 1000000000u || (req->hostname[0] && !sm_hostname_valid(req->hostname)))
+		return -1;
+	size_t f = sm_frame_begin(b, SM_MSG_SYNC, id);
+	sm_put_u64(b, req->sec);
+	sm_put_u32(b, req->nsec);
+	sm_put_bytes(b, req->entropy, SM_SYNC_ENTROPY);
+	sm_put_str(b, req->hostname);
+	return sm_frame_end(b, f);
+}
+
+int sm_sync_req_decode(const void *p, size_t len, struct sm_sync_req *req, const char **why)
+{
+	struct sm_rbuf r;
+	char *host = NULL;
+	memset(req, 0, sizeof(*req));
+	sm_rbuf_init(&r, p, len);
+	sm_get_u64(&r, &req->sec);
+	sm_get_u32(&r, &req->nsec);
+	sm_get_bytes(&r, req->entropy, SM_SYNC_ENTROPY);
+	sm_get_str(&r, &host);
+	*why = NULL;
+	if (sm_rbuf_done(&r))
+		*why = "malformed SYNC";
+	else if (req->nsec >= 1000000000u)
+		*why = "SYNC nanoseconds out of range";
+	else if (req->sec > (uint64_t)INT64_MAX)
+		*why = "SYNC seconds out of range";
+	else if (host[0] && !sm_hostname_valid(host))
+		*why = "SYNC hostname is not 1-64 letters, digits, '-' or '.'";
+	else
+		memcpy(req->hostname, host, strlen(host) + 1);
+	free(host);
+	return *why ? -1 : 0;
 }
 
 int sm_u32_frame(struct sm_wbuf *b, uint16_t type, uint32_t id, int n, uint32_t a, uint32_t c)

@@ -11,7 +11,9 @@
  *   5. print exactly one ready line on the console:
  *        supermachine-init: ready cpus=N mem_kib=M root=disk|initramfs agent=PORT|off
  *      (N = CPUs online, M = MemTotal of /proc/meminfo)
- *   6. serve the agent until a SHUTDOWN request, then power off
+ *   6. serve the agent until a SHUTDOWN request, then power off; a SYNC
+ *      request (after a restore) reseeds the RNG and sets the clock and
+ *      hostname (init_sync.c)
  *
  * Kernel command-line keys (all optional):
  *   sm.poweroff     power off right after the ready line
@@ -99,6 +101,11 @@ static void on_shutdown(void *opaque, uint32_t how)
 	sys_power_off();
 }
 
+static int on_sync(void *opaque, const struct sm_sync_req *req, char *err, size_t errlen)
+{
+	return sys_sync(req, err, errlen);
+}
+
 static void boot_steps(const struct init_opts *o, bool *on_disk)
 {
 	char err[512];
@@ -129,8 +136,8 @@ int main(void)
 	read_cmdline(&o);
 	boot_steps(&o, &on_disk);
 	int lfd = agent_listen(o.port);
-	struct agent_hooks hooks = { .shutdown = on_shutdown, .cpus = sys_cpus_online(),
-				     .mem_kib = sys_mem_kib() };
+	struct agent_hooks hooks = { .shutdown = on_shutdown, .sync = on_sync,
+				     .cpus = sys_cpus_online(), .mem_kib = sys_mem_kib() };
 	char port[16] = "off";
 	if (lfd >= 0)
 		snprintf(port, sizeof(port), "%u", o.port);

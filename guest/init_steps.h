@@ -3,7 +3,9 @@
  * init_sys.c      early mounts, console, CPU and memory counts, power off
  * init_modules.c  kernel modules in the order the initramfs builder wrote
  * init_rootfs.c   root disk under overlayfs, switch root
- * Each step returns 0 or -1 with a message in err (init.c prints it).
+ * init_sync.c     the agent's SYNC after a restore: entropy, clock, hostname
+ * Each step returns 0 or -1 with a message in err (init.c prints it);
+ * sys_sync returns an errno value instead (the agent sends it back).
  */
 #ifndef SM_INIT_STEPS_H
 #define SM_INIT_STEPS_H
@@ -31,5 +33,11 @@ int modules_load(int *loaded, int verbose, char *err, size_t errlen);
  * layers > 0, dev is ignored: /dev/vda.. are that many image layers,
  * lowest first, all stacked as the overlay's lower dirs. */
 int rootfs_switch(const char *dev, unsigned layers, char *err, size_t errlen);
+
+struct sm_sync_req;
+/* Credits req's entropy to the kernel and reseeds its RNG, sets
+ * CLOCK_REALTIME, sets the hostname if given: 0, or the first failure's
+ * errno with every failed step named in err. */
+int sys_sync(const struct sm_sync_req *req, char *err, size_t errlen);
 
 #endif

@@ -4,8 +4,9 @@
  * body (400 naming the field), the image (404), the image's command (422
  * when neither the image nor the request gives one), KVM (503), and then
  * boots the VM, answering 201 once its guest agent is up (the boot is
- * slow under an emulated KVM host; the request simply waits). The VM
- * bookkeeping itself is daemon/vms; this file is the HTTP side.
+ * slow under an emulated KVM host; the request simply waits). A body with
+ * "from_snapshot" instead of "image" goes on to h_snapshots.c once checked.
+ * The VM bookkeeping itself is daemon/vms; this file is the HTTP side.
  */
 #include <errno.h>
 #include <microhttpd.h>
@@ -110,7 +111,8 @@ static void create_vm(struct api_req *r, json_t *b, const struct sm_image_config
 void h_vms_create(struct api_req *r)
 {
 	static const struct jin_field fields[] = {
-		{ "image", JIN_STRING, true }, { "vcpus", JIN_UINT, false },
+		{ "image", JIN_STRING, false }, { "from_snapshot", JIN_STRING, false },
+		{ "vcpus", JIN_UINT, false },
 		{ "memory", JIN_UINT, false }, { "env", JIN_STRINGS, false },
 		{ "cmd", JIN_STRINGS, false }, { "workdir", JIN_STRING, false },
 		{ "user", JIN_STRING, false }, { "labels", JIN_OBJECT, false },
@@ -120,7 +122,20 @@ void h_vms_create(struct api_req *r)
 	if (!b)
 		return;
 	struct sm_image_config *cfg = NULL;
-	if (check_create_body(r, b) < 0 || !(cfg = find_image(r, jin_str(b, "image"))))
+	bool image = json_object_get(b, "image"), snap = json_object_get(b, "from_snapshot");
+	if (image == snap) {
+		reply_error(r, MHD_HTTP_BAD_REQUEST, "invalid_field", image ?
+			    "give \"image\" or \"from_snapshot\", not both" :
+			    "missing required field \"image\" (or \"from_snapshot\")");
+		goto out;
+	}
+	if (check_create_body(r, b) < 0)
+		goto out;
+	if (snap) {
+		vms_create_from_snapshot(r, b);
+		goto out;
+	}
+	if (!(cfg = find_image(r, jin_str(b, "image"))))
 		goto out;
 	if (!cfg->n_entrypoint && !cfg->n_cmd && !json_object_get(b, "cmd")) {
 		reply_error(r, MHD_HTTP_UNPROCESSABLE_CONTENT, "no_command",

@@ -26,6 +26,13 @@ void h_vms_inspect(struct api_req *r);
 void h_vms_delete(struct api_req *r);
 void h_vms_stop(struct api_req *r);
 
+/* h_snapshots.c */
+void h_vms_snapshot(struct api_req *r);
+void h_vms_fork(struct api_req *r);
+void h_snapshots_list(struct api_req *r);
+void h_snapshots_inspect(struct api_req *r);
+void h_snapshots_delete(struct api_req *r);
+
 /* h_vms_logs.c */
 void h_vms_logs(struct api_req *r);
 

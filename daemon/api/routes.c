@@ -1,6 +1,6 @@
 /* routes.c - the API's route table: every path the daemon serves.
  *
- * docs/api.md documents each of these; tests/api/routes_doc.sh compares
+ * docs/api.md documents each of these; tests/api/t-routes-doc.sh compares
  * this table (supermachined --print-routes) with the document. Literal
  * paths come before captures that would also match them.
  */
@@ -25,6 +25,8 @@ const struct route api_routes[] = {
 	{ "GET",    "/v1/vms/{id}",        BODY_NONE, h_vms_inspect },
 	{ "DELETE", "/v1/vms/{id}",        BODY_NONE, h_vms_delete },
 	{ "POST",   "/v1/vms/{id}/stop",   BODY_NONE, h_vms_stop },
+	{ "POST",   "/v1/vms/{id}/snapshot", BODY_JSON, h_vms_snapshot },
+	{ "POST",   "/v1/vms/{id}/fork",   BODY_JSON, h_vms_fork },
 	{ "GET",    "/v1/vms/{id}/logs",   BODY_NONE, h_vms_logs },
 	{ "POST",   "/v1/vms/{id}/exec",   BODY_JSON, h_vms_exec },
 	{ "POST",   "/v1/vms/{id}/exec/tty", BODY_JSON, h_vms_exec_tty },
@@ -32,6 +34,9 @@ const struct route api_routes[] = {
 	{ "POST",   "/v1/vms/{id}/exec/{exec}/resize", BODY_JSON, h_vms_exec_resize },
 	{ "GET",    "/v1/vms/{id}/files",  BODY_NONE, h_vms_files_get },
 	{ "PUT",    "/v1/vms/{id}/files",  BODY_RAW, h_vms_files_put },
+	{ "GET",    "/v1/snapshots",       BODY_NONE, h_snapshots_list },
+	{ "GET",    "/v1/snapshots/{name}", BODY_NONE, h_snapshots_inspect },
+	{ "DELETE", "/v1/snapshots/{name}", BODY_NONE, h_snapshots_delete },
 };
 const size_t api_n_routes = sizeof api_routes / sizeof api_routes[0];
 

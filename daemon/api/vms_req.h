@@ -13,6 +13,11 @@
 struct vm_rec;
 struct agent_client;
 
+/* POST /v1/vms with "from_snapshot" (h_snapshots.c), once the body has
+ * passed h_vms.c's checks: replies. */
+struct json_t;
+void vms_create_from_snapshot(struct api_req *r, struct json_t *b);
+
 /* The VM named by the path's {id} (a reference), or NULL after 404/400. */
 struct vm_rec *req_vm(struct api_req *r);
 

@@ -6,8 +6,15 @@
  * on a Unix socket instead of vsock, so the agent's process semantics are
  * testable natively under the sanitizers. Prints "listening" on stdout
  * once the socket accepts connections; exits 0 after a SHUTDOWN request.
+ *
+ * SYNC never touches this host's clock, RNG or hostname: the hook appends
+ * what it was asked ("SEC.NSEC HOSTNAME ENTROPY-HEX") to SOCKET_PATH.sync,
+ * and refuses (EPERM) the hostname "refuse", for tests of the error path.
  */
 #include "agent.h"
+#include "agent_proto.h"
+
+#include <errno.h>
 
 #include <stdio.h>
 #include <string.h>
@@ -15,6 +22,28 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
+
+static int fake_sync(void *opaque, const struct sm_sync_req *req, char *err, size_t errlen)
+{
+	char path[128];
+	snprintf(path, sizeof(path), "%s.sync", (const char *)opaque);
+	if (!strcmp(req->hostname, "refuse")) {
+		snprintf(err, errlen, "sethostname: refused by agent-unix");
+		return EPERM;
+	}
+	FILE *f = fopen(path, "a");
+	if (!f) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return errno;
+	}
+	fprintf(f, "%llu.%09u %s ", (unsigned long long)req->sec, req->nsec,
+		req->hostname[0] ? req->hostname : "-");
+	for (int i = 0; i < SM_SYNC_ENTROPY; i++)
+		fprintf(f, "%02x", req->entropy[i]);
+	fprintf(f, "\n");
+	fclose(f);
+	return 0;
+}
 
 int main(int argc, char **argv)
 {
@@ -34,7 +63,7 @@ int main(int argc, char **argv)
 	}
 	printf("listening\n");
 	fflush(stdout);
-	struct agent_hooks hooks = { .cpus = 1, .mem_kib = 1 };
+	struct agent_hooks hooks = { .sync = fake_sync, .opaque = argv[1], .cpus = 1, .mem_kib = 1 };
 	int rc = agent_serve(fd, &hooks);
 	unlink(argv[1]);
 	return rc ? 1 : 0;

@@ -1,8 +1,9 @@
 /* test_agent_frames.c - the agent answers bad input with ERROR and closes
  * only that connection: garbage, an oversized header, a truncated frame, a
  * wrong first message or protocol version, a message only the guest may
- * send. After each, a fresh connection still pings. Runs natively and in
- * the VM like test_agent_exec.c. */
+ * send. After each, a fresh connection still pings. A version-1 host is
+ * still served (SYNC, new in version 2, is refused on its connection).
+ * Runs natively and in the VM like test_agent_exec.c. */
 #include "agent_target.h"
 
 #include <check.h>
@@ -120,6 +121,57 @@ START_TEST(wrong_version)
 }
 END_TEST
 
+/* Reads one whole frame (10 s at most) into buf; returns its header. */
+static struct sm_hdr read_frame(int fd, uint8_t *buf, size_t size)
+{
+	size_t n = 0;
+	struct sm_hdr h = { 0 };
+	const char *why;
+	while (n < 12 || n < 12 + h.len) {
+		struct pollfd pf = { .fd = fd, .events = POLLIN };
+		ck_assert_msg(poll(&pf, 1, 10000) == 1, "no frame from the agent");
+		ssize_t r = read(fd, buf + n, (n < 12 ? 12 : 12 + h.len) - n);
+		ck_assert_int_gt(r, 0);
+		n += (size_t)r;
+		if (n == 12)
+			ck_assert_int_eq(sm_hdr_decode(buf, &h, &why), 0);
+		ck_assert_uint_le(12 + h.len, size);
+	}
+	return h;
+}
+
+START_TEST(version_1_host)
+{
+	int fd = target_connect_raw();
+	uint8_t buf[4096];
+	struct sm_hello hello;
+	struct sm_wbuf b = { 0 };
+	struct sm_sync_req req = { .sec = 1 };
+	send_hello(fd, 1);
+	struct sm_hdr h = read_frame(fd, buf, sizeof(buf));
+	ck_assert_uint_eq(h.type, SM_MSG_HELLO);
+	ck_assert_int_eq(sm_hello_decode(buf + 12, h.len, &hello, true), 0);
+	ck_assert_uint_eq(hello.version, 1);
+	free(hello.name);
+	sm_sync_req_encode(&b, 7, &req);
+	sm_data_frame(&b, SM_MSG_PING, 8, NULL, 0);
+	ck_assert_int_eq(write(fd, b.data, b.len), (ssize_t)b.len);
+	sm_wbuf_free(&b);
+	h = read_frame(fd, buf, sizeof(buf));
+	ck_assert_uint_eq(h.type, SM_MSG_ERROR);
+	ck_assert_uint_eq(h.id, 7);
+	int32_t err;
+	char *msg;
+	ck_assert_int_eq(sm_error_decode(buf + 12, h.len, &err, &msg), 0);
+	ck_assert_msg(strstr(msg, "SYNC needs protocol version 2"), "%s", msg);
+	free(msg);
+	h = read_frame(fd, buf, sizeof(buf)); /* the connection still serves */
+	ck_assert_uint_eq(h.type, SM_MSG_PONG);
+	ck_assert_uint_eq(h.id, 8);
+	close(fd);
+}
+END_TEST
+
 START_TEST(guest_only_message)
 {
 	int fd = target_connect_raw();
@@ -158,6 +210,7 @@ int main(void)
 	tcase_add_test(t, truncated_frame);
 	tcase_add_test(t, first_message_not_hello);
 	tcase_add_test(t, wrong_version);
+	tcase_add_test(t, version_1_host);
 	tcase_add_test(t, guest_only_message);
 	tcase_add_test(t, bad_exec_keeps_connection);
 	suite_add_tcase(s, t);
