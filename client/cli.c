@@ -17,28 +17,54 @@ static const struct {
 	const char *name;
 	int (*fn)(struct cli *, int, char **);
 	const char *help;
+	const char *details;   /* for `supermachine COMMAND --help`, or NULL */
 } commands[] = {
-	{ "pull", cmd_pull, "pull [--platform OS/ARCH] IMAGE   pull an image from its registry" },
-	{ "import", cmd_import, "import [--tag TAG] PATH           import an OCI layout or docker-save tar" },
-	{ "images", cmd_images, "images [-q]                       list images" },
-	{ "rmi", cmd_rmi, "rmi [-f] IMAGE...                 remove images" },
+	{ "pull", cmd_pull, "pull [--platform OS/ARCH] IMAGE   pull an image from its registry", NULL },
+	{ "import", cmd_import, "import [--tag TAG] PATH           import an OCI layout or docker-save tar", NULL },
+	{ "images", cmd_images, "images [-q]                       list images", NULL },
+	{ "rmi", cmd_rmi, "rmi [-f] IMAGE...                 remove images", NULL },
 	{ "run", cmd_run, "run [--rm] [-e K=V] [-w DIR] [-u USER] [--cpus N] [--memory M] [-i] [-t]\n"
-	  "      [--label K=V] [--timeout S] IMAGE [-- CMD...]\n"
-	  "                                    run a command in a new VM (--rm: remove it after)" },
-	{ "create", cmd_create, "create [run's VM options] IMAGE [-- CMD...]  boot a VM, print its id" },
+	  "      [--label K=V] [--timeout S] IMAGE|--from SNAPSHOT [-- CMD...]\n"
+	  "                                    run a command in a new VM (--rm: remove it after)",
+	  "A new VM boots IMAGE, or is restored from SNAPSHOT (--from: its memory,\n"
+	  "processes and files as they were when it was taken; its env, cmd, workdir\n"
+	  "and user unless given here; --cpus/--memory must be the snapshot's). CMD\n"
+	  "replaces the VM's cmd; the exit status is CMD's (128+N for signal N)." },
+	{ "create", cmd_create, "create [run's VM options] IMAGE|--from SNAPSHOT [-- CMD...]\n"
+	  "                                    boot (or restore) a VM, print its id", NULL },
 	{ "exec", cmd_exec, "exec [-e K=V] [-w DIR] [-u USER] [-i] [-t] VM -- CMD...  run a command in a VM\n"
-	  "                                    (-t: on a pty; -it for a shell)" },
-	{ "ps", cmd_ps, "ps [-a]                           list running VMs (-a: all)" },
-	{ "stop", cmd_stop, "stop VM...                        power VMs off" },
-	{ "rm", cmd_rm, "rm [-f] VM...                     remove VMs (-f: even running ones)" },
-	{ "logs", cmd_logs, "logs [-f] VM                      a VM's console (-f: follow)" },
+	  "                                    (-t: on a pty; -it for a shell)", NULL },
+	{ "ps", cmd_ps, "ps [-a]                           list running VMs (-a: all)", NULL },
+	{ "stop", cmd_stop, "stop VM...                        power VMs off", NULL },
+	{ "rm", cmd_rm, "rm [-f] VM...                     remove VMs (-f: even running ones)", NULL },
+	{ "snapshot", cmd_snapshot, "snapshot VM NAME                  snapshot a running VM (it keeps running)\n"
+	  "      snapshot rm NAME... | inspect NAME | ls",
+	  "Saves the VM's memory (its writable layer included: a tmpfs in guest RAM),\n"
+	  "vCPU and device state in the daemon's DATA/snapshots/NAME. VMs restored\n"
+	  "from it (run --from NAME, create --from NAME) share its read-only files\n"
+	  "and the memory pages they have not written. NAME: letters, digits, '_',\n"
+	  "'.', '-' (up to 64, beginning with a letter or digit)." },
+	{ "snapshots", cmd_snapshots, "snapshots [-q]                    list snapshots (-q: names only)", NULL },
+	{ "fork", cmd_fork, "fork [-n N] VM                    N (1-16, default 1) copies of a running VM",
+	  "Snapshots the VM (it keeps running) and restores N new VMs from that\n"
+	  "snapshot, printing their ids. The snapshot is temporary (named _fork-...):\n"
+	  "it is removed with the last of those VMs." },
+	{ "logs", cmd_logs, "logs [-f] VM                      a VM's console (-f: follow)", NULL },
 	{ "cp", cmd_cp, "cp SRC DST                        copy a file or folder host<->VM\n"
-	  "                                    (VM:/path; a folder lands inside DST; - is stdio)" },
-	{ "info", cmd_info, "info                              daemon and KVM status" },
-	{ "version", cmd_version, "version                           client and daemon versions" },
-	{ "events", cmd_events, "events [--type PREFIX]            follow lifecycle events" },
+	  "                                    (VM:/path; a folder lands inside DST; - is stdio)", NULL },
+	{ "info", cmd_info, "info                              daemon and KVM status", NULL },
+	{ "version", cmd_version, "version                           client and daemon versions", NULL },
+	{ "events", cmd_events, "events [--type PREFIX]            follow lifecycle events", NULL },
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
+
+/* `supermachine COMMAND --help` (or -h first). */
+static void command_usage(size_t i)
+{
+	printf("usage: supermachine [--socket PATH] [--json] %s\n", commands[i].help);
+	if (commands[i].details)
+		printf("\n%s\n", commands[i].details);
+}
 
 static void usage(FILE *f)
 {
@@ -104,6 +130,10 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < N_COMMANDS; i++) {
 		if (strcmp(argv[at], commands[i].name) != 0)
 			continue;
+		if (at + 1 < argc && (!strcmp(argv[at + 1], "--help") || !strcmp(argv[at + 1], "-h"))) {
+			command_usage(i);
+			return 0;
+		}
 		int st = sm_client_new(&o, &cli.c);
 		if (st != SM_OK) {
 			fprintf(stderr, "supermachine: %s\n", sm_strerror(st));

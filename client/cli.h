@@ -36,6 +36,10 @@ int cmd_stop(struct cli *cli, int argc, char **argv);
 int cmd_rm(struct cli *cli, int argc, char **argv);
 int cmd_logs(struct cli *cli, int argc, char **argv);
 int cmd_cp(struct cli *cli, int argc, char **argv);
+/* cli_snapshots.c */
+int cmd_snapshot(struct cli *cli, int argc, char **argv);
+int cmd_snapshots(struct cli *cli, int argc, char **argv);
+int cmd_fork(struct cli *cli, int argc, char **argv);
 
 /* cli_format.c */
 void fmt_size(char *buf, size_t len, uint64_t bytes);

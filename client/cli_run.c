@@ -8,7 +8,8 @@
  * its own. -i sends our stdin (read to EOF first) as the command's input.
  * -t (usually -it) runs the command on a guest pty instead: our terminal
  * goes raw, keys (Ctrl-C included) go to the guest as bytes, and SIGWINCH
- * resizes the guest's pty.
+ * resizes the guest's pty. --from SNAPSHOT (run, create) restores the VM
+ * from a snapshot instead of booting an image.
  */
 #include "client/cli.h"
 
@@ -35,6 +36,7 @@ struct run_args {
 	bool rm, interactive, tty;
 	char **cmd;                /* after the image / VM, NULL-terminated */
 	const char *target;        /* image (run, create) or VM (exec) */
+	const char *from;          /* --from: a snapshot instead of an image */
 };
 
 /* The running exec, for the signal thread. */
@@ -44,7 +46,7 @@ static struct {
 	const char *socket;
 } fwd = { .mu = PTHREAD_MUTEX_INITIALIZER };
 
-enum { OPT_CPUS = 256, OPT_MEMORY, OPT_RM, OPT_LABEL, OPT_TIMEOUT, OPT_JSON };
+enum { OPT_CPUS = 256, OPT_MEMORY, OPT_RM, OPT_LABEL, OPT_TIMEOUT, OPT_JSON, OPT_FROM };
 static const struct option run_opts[] = {
 	{ "env", required_argument, NULL, 'e' },
 	{ "workdir", required_argument, NULL, 'w' },
@@ -57,6 +59,7 @@ static const struct option run_opts[] = {
 	{ "label", required_argument, NULL, OPT_LABEL },
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 	{ "json", no_argument, NULL, OPT_JSON },
+	{ "from", required_argument, NULL, OPT_FROM },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -106,6 +109,7 @@ static int parse_opt(struct cli *cli, int opt, struct run_args *a)
 	case 't': a->tty = true; return 0;
 	case OPT_RM: a->rm = true; return 0;
 	case OPT_JSON: cli->json = true; return 0;
+	case OPT_FROM: a->from = optarg; return 0;
 	case OPT_CPUS:
 		if (number("--cpus", optarg, 64, &n))
 			return 2;
@@ -138,7 +142,8 @@ static bool option_allowed(int opt, const char *allowed)
 	return false;
 }
 
-/* OPTIONS TARGET [--] [CMD...]; allowed: option letters/names accepted. */
+/* OPTIONS TARGET [--] [CMD...] (no TARGET with --from); allowed: option
+ * letters/names accepted. */
 static int parse_run(struct cli *cli, int argc, char **argv, const char *allowed,
 		     struct run_args *a)
 {
@@ -152,10 +157,14 @@ static int parse_run(struct cli *cli, int argc, char **argv, const char *allowed
 		if (rc)
 			return rc;
 	}
-	if (optind >= argc)
+	if (a->from) {
+		a->target = a->from;   /* the VM's source, for messages */
+	} else if (optind >= argc) {
 		return cli_usage_error("%s: missing %s", argv[0],
-				       strcmp(argv[0], "exec") ? "IMAGE" : "VM");
-	a->target = argv[optind++];
+				       strcmp(argv[0], "exec") ? "IMAGE (or --from SNAPSHOT)" : "VM");
+	} else {
+		a->target = argv[optind++];
+	}
 	if (optind < argc && !strcmp(argv[optind], "--"))
 		optind++;
 	a->cmd = optind < argc ? argv + optind : NULL;
@@ -313,7 +322,8 @@ static int create(struct cli *cli, const struct run_args *a, struct sm_vm *vm)
 		.cmd = (const char *const *)a->cmd, .labels = a->n_labels ? a->labels : NULL,
 		.vcpus = a->vcpus, .memory_mib = a->memory_mib, .auto_remove = a->rm,
 	};
-	int st = sm_vm_create(cli->c, a->target, &o, vm);
+	int st = a->from ? sm_vm_restore(cli->c, a->from, &o, vm)
+			 : sm_vm_create(cli->c, a->target, &o, vm);
 	return st == SM_OK ? 0 : cli_error(cli, st, a->target);
 }
 
@@ -321,7 +331,7 @@ int cmd_run(struct cli *cli, int argc, char **argv)
 {
 	struct run_args a;
 	struct sm_vm vm;
-	int rc = parse_run(cli, argc, argv, "e w u i t cpus memory rm label timeout json", &a);
+	int rc = parse_run(cli, argc, argv, "e w u i t cpus memory rm label timeout json from", &a);
 	if (rc)
 		return rc;
 	start_forwarding(cli);
@@ -340,7 +350,7 @@ int cmd_create(struct cli *cli, int argc, char **argv)
 {
 	struct run_args a;
 	struct sm_vm vm;
-	int rc = parse_run(cli, argc, argv, "e w u cpus memory rm label json", &a);
+	int rc = parse_run(cli, argc, argv, "e w u cpus memory rm label json from", &a);
 	if (rc || (rc = create(cli, &a, &vm)))
 		return rc;
 	printf("%s\n", cli->json ? vm.json : vm.id);

@@ -51,6 +51,9 @@ int http_answer_error(sm_client *c, long http, const char *body, size_t len);
 /* A query-string value, percent-escaped (http.c); malloc'd or NULL. */
 char *curl_escape_query(sm_client *c, const char *s);
 
+/* vms.c: a VM from its JSON (0, or -1 without an id). */
+int vm_from_json(json_t *j, struct sm_vm *out);
+
 /* vms.c: /v1/vms/ID/files?path=P[&mode=M] (mode 0: none), malloc'd. */
 char *vm_files_path(sm_client *c, const char *vm, const char *path, unsigned mode);
 

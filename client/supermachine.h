@@ -203,10 +203,50 @@ int sm_vm_stop(sm_client *c, const char *id);
 /* force: stop it first when it runs (else a running VM is SM_E_CONFLICT). */
 int sm_vm_remove(sm_client *c, const char *id, int force);
 
+/* Restores a VM from a snapshot (see the snapshots below); returns once its
+ * guest is up. opts: vcpus and memory_mib must be 0 or the snapshot's;
+ * env is laid over the snapshot's, and cmd, workdir and user replace its
+ * own when given; labels and auto_remove as for sm_vm_create. */
+int sm_vm_restore(sm_client *c, const char *snapshot, const struct sm_vm_create_opts *opts,
+		  struct sm_vm *out);
+/* Snapshots a running VM (in a temporary snapshot, removed with the last
+ * of them) and restores count (1-16) VMs from it; *out gets them (free
+ * with sm_vm_list_free). */
+int sm_vm_fork(sm_client *c, const char *vm, int count, struct sm_vm **out, size_t *n);
+
 /* Raw bytes of a body (console logs, files); non-zero stops. */
 typedef int (*sm_bytes_fn)(const char *buf, size_t n, void *ud);
 /* The VM's console; follow: keep going until the VM exits. */
 int sm_vm_logs(sm_client *c, const char *id, int follow, sm_bytes_fn fn, void *ud);
+
+/* --- snapshots ----------------------------------------------------------- */
+
+/* A saved running VM: its memory (the writable layer included), vCPU and
+ * device state, in files on the daemon's host from which VMs are restored
+ * copy-on-write (sm_vm_restore). */
+struct sm_snapshot {
+	char *name;
+	char *vm;                /* the VM it was taken of */
+	char *image, *image_id;
+	int vcpus;
+	unsigned memory_mib;
+	char *created;           /* RFC 3339 */
+	char *path;              /* its folder on the daemon's host */
+	uint64_t state_bytes;    /* vm.state */
+	uint64_t memory_bytes;   /* vm.mem's size (the guest's RAM) */
+	uint64_t memory_disk_bytes; /* what vm.mem takes on disk (sparse) */
+	int temporary;           /* a fork's, removed with its last VM */
+	char *json;
+};
+void sm_snapshot_free(struct sm_snapshot *s);
+void sm_snapshot_list_free(struct sm_snapshot *list, size_t n);
+
+/* Snapshots a running VM under name ([a-zA-Z0-9][a-zA-Z0-9_.-]{0,63});
+ * the VM pauses for the save and keeps running. out may be NULL. */
+int sm_vm_snapshot(sm_client *c, const char *vm, const char *name, struct sm_snapshot *out);
+int sm_snapshot_list(sm_client *c, struct sm_snapshot **out, size_t *n);
+int sm_snapshot_inspect(sm_client *c, const char *name, struct sm_snapshot *out);
+int sm_snapshot_remove(sm_client *c, const char *name);
 
 /* --- exec ---------------------------------------------------------------- */
 

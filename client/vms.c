@@ -1,5 +1,6 @@
-/* vms.c - VMs: create, list, inspect, stop, remove, console logs, and
- * files in and out of a running VM (see supermachine.h). */
+/* vms.c - VMs: create (or restore from a snapshot), list, inspect, stop,
+ * remove, console logs, and files in and out of a running VM (see
+ * supermachine.h). */
 #include "client/client_int.h"
 
 #include <stdlib.h>
@@ -26,7 +27,7 @@ void sm_vm_list_free(struct sm_vm *list, size_t n)
 	free(list);
 }
 
-static int vm_from_json(json_t *j, struct sm_vm *out)
+int vm_from_json(json_t *j, struct sm_vm *out)
 {
 	memset(out, 0, sizeof *out);
 	if (!json_is_string(json_object_get(j, "id")))
@@ -78,9 +79,10 @@ static json_t *labels_json(const char *const *v)
 	return o;
 }
 
-static json_t *create_body(const char *image, const struct sm_vm_create_opts *o)
+/* key: "image" or "from_snapshot". */
+static json_t *create_body(const char *key, const char *source, const struct sm_vm_create_opts *o)
 {
-	json_t *b = json_pack("{s:s}", "image", image);
+	json_t *b = json_pack("{s:s}", key, source);
 	if (!b || !o)
 		return b;
 	if (o->env)
@@ -102,12 +104,12 @@ static json_t *create_body(const char *image, const struct sm_vm_create_opts *o)
 	return b;
 }
 
-int sm_vm_create(sm_client *c, const char *image, const struct sm_vm_create_opts *opts,
-		 struct sm_vm *out)
+static int create(sm_client *c, const char *key, const char *source,
+		  const struct sm_vm_create_opts *opts, struct sm_vm *out)
 {
-	if (!c || !image || !*image)
+	if (!c || !source || !*source)
 		return SM_E_INVALID;
-	json_t *b = create_body(image, opts), *j = NULL;
+	json_t *b = create_body(key, source, opts), *j = NULL;
 	char *text = b ? json_dumps(b, JSON_COMPACT) : NULL;
 	json_decref(b);
 	if (!text)
@@ -118,6 +120,18 @@ int sm_vm_create(sm_client *c, const char *image, const struct sm_vm_create_opts
 	int st = http_call(c, &call, &j);
 	free(text);
 	return take_vm(c, st, j, out);
+}
+
+int sm_vm_create(sm_client *c, const char *image, const struct sm_vm_create_opts *opts,
+		 struct sm_vm *out)
+{
+	return create(c, "image", image, opts, out);
+}
+
+int sm_vm_restore(sm_client *c, const char *snapshot, const struct sm_vm_create_opts *opts,
+		  struct sm_vm *out)
+{
+	return create(c, "from_snapshot", snapshot, opts, out);
 }
 
 int sm_vm_list(sm_client *c, int all, const char *label, struct sm_vm **out, size_t *n)

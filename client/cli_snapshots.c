@@ -1,0 +1,179 @@
+/* cli_snapshots.c - snapshot, snapshots and fork: saving running VMs and
+ * making VMs from them (`run --from NAME` / `create --from NAME` restore
+ * one; see cli_run.c).
+ *
+ *   supermachine snapshot VM NAME      snapshot a running VM (it keeps running)
+ *   supermachine snapshot rm NAME...   remove snapshots
+ *   supermachine snapshot inspect NAME its JSON
+ *   supermachine snapshots [-q]        list them (snapshot ls is the same)
+ *   supermachine fork [-n N] VM        N copies of a running VM
+ */
+#include "client/cli.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* --json and one flag (-q, or -n N when nval) before the operands;
+ * returns the index of the first operand, or -1 after a usage error. */
+static int options(struct cli *cli, int argc, char **argv, const char *flag, bool *set,
+		   const char **nval)
+{
+	int i = 1;
+	for (; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
+		if (!strcmp(argv[i], "--")) {
+			i++;
+			break;
+		}
+		if (!strcmp(argv[i], "--json"))
+			cli->json = true;
+		else if (flag && set && !strcmp(argv[i], flag))
+			*set = true;
+		else if (flag && nval && !strcmp(argv[i], flag) && i + 1 < argc)
+			*nval = argv[++i];
+		else if (flag && nval && !strncmp(argv[i], flag, strlen(flag)) &&
+			 argv[i][strlen(flag)])
+			*nval = argv[i] + strlen(flag);   /* -n3 */
+		else
+			return cli_usage_error("%s: unknown option %s (try --help)", argv[0], argv[i]),
+			       -1;
+	}
+	return i;
+}
+
+static int list(struct cli *cli, int argc, char **argv)
+{
+	bool quiet = false;
+	int at = options(cli, argc, argv, "-q", &quiet, NULL);
+	if (at < 0)
+		return 2;
+	if (at < argc)
+		return cli_usage_error("%s: unexpected argument %s", argv[0], argv[at]);
+	struct sm_snapshot *l;
+	size_t n;
+	int st = sm_snapshot_list(cli->c, &l, &n);
+	if (st != SM_OK)
+		return cli_error(cli, st, "listing snapshots");
+	if (cli->json) {
+		printf("[");
+		for (size_t i = 0; i < n; i++)
+			printf("%s%s", i ? "," : "", l[i].json);
+		printf("]\n");
+	} else if (quiet) {
+		for (size_t i = 0; i < n; i++)
+			printf("%s\n", l[i].name);
+	} else {
+		static const char *const head[] = { "NAME", "FROM VM", "IMAGE", "CPUS", "MEMORY",
+						    "ON DISK", "CREATED" };
+		struct table *t = table_new(7, head);
+		for (size_t i = 0; t && i < n; i++) {
+			char ago[64], cpus[16], mem[32], disk[32];
+			fmt_ago(ago, sizeof ago, l[i].created);
+			snprintf(cpus, sizeof cpus, "%d", l[i].vcpus);
+			snprintf(mem, sizeof mem, "%u MiB", l[i].memory_mib);
+			fmt_size(disk, sizeof disk, l[i].memory_disk_bytes + l[i].state_bytes);
+			const char *row[] = { l[i].name, l[i].vm, l[i].image, cpus, mem, disk, ago };
+			table_row(t, row);
+		}
+		if (t)
+			table_print(t, stdout);
+		table_free(t);
+	}
+	sm_snapshot_list_free(l, n);
+	return 0;
+}
+
+int cmd_snapshots(struct cli *cli, int argc, char **argv)
+{
+	return list(cli, argc, argv);
+}
+
+static int remove_snapshots(struct cli *cli, int argc, char **argv)
+{
+	int at = options(cli, argc, argv, NULL, NULL, NULL), rc = 0;
+	if (at < 0)
+		return 2;
+	if (at >= argc)
+		return cli_usage_error("snapshot rm: missing NAME");
+	for (; at < argc; at++) {
+		int st = sm_snapshot_remove(cli->c, argv[at]);
+		rc = st != SM_OK ? cli_error(cli, st, argv[at]) : rc;
+		if (st == SM_OK)
+			printf("%s\n", argv[at]);
+	}
+	return rc;
+}
+
+static int inspect(struct cli *cli, int argc, char **argv)
+{
+	int at = options(cli, argc, argv, NULL, NULL, NULL);
+	if (at < 0)
+		return 2;
+	if (at + 1 != argc)
+		return cli_usage_error("snapshot inspect: expected one NAME");
+	struct sm_snapshot s;
+	int st = sm_snapshot_inspect(cli->c, argv[at], &s);
+	if (st != SM_OK)
+		return cli_error(cli, st, argv[at]);
+	json_t *j = json_loads(s.json, 0, NULL);
+	char *pretty = j ? json_dumps(j, JSON_INDENT(2)) : NULL;
+	printf("%s\n", pretty ? pretty : s.json);
+	free(pretty);
+	json_decref(j);
+	sm_snapshot_free(&s);
+	return 0;
+}
+
+int cmd_snapshot(struct cli *cli, int argc, char **argv)
+{
+	if (argc > 1 && !strcmp(argv[1], "rm"))
+		return remove_snapshots(cli, argc - 1, argv + 1);
+	if (argc > 1 && !strcmp(argv[1], "ls"))
+		return list(cli, argc - 1, argv + 1);
+	if (argc > 1 && !strcmp(argv[1], "inspect"))
+		return inspect(cli, argc - 1, argv + 1);
+	int at = options(cli, argc, argv, NULL, NULL, NULL);
+	if (at < 0)
+		return 2;
+	if (at + 2 != argc)
+		return cli_usage_error("snapshot: expected VM NAME (or rm/ls/inspect; try --help)");
+	struct sm_snapshot s;
+	int st = sm_vm_snapshot(cli->c, argv[at], argv[at + 1], &s);
+	if (st != SM_OK)
+		return cli_error(cli, st, argv[at]);
+	printf("%s\n", cli->json ? s.json : s.name);
+	sm_snapshot_free(&s);
+	return 0;
+}
+
+int cmd_fork(struct cli *cli, int argc, char **argv)
+{
+	const char *nval = "1";
+	int at = options(cli, argc, argv, "-n", NULL, &nval);
+	if (at < 0)
+		return 2;
+	char *end;
+	errno = 0;
+	long count = strtol(nval, &end, 10);
+	if (errno || !*nval || *end || count < 1 || count > 16)
+		return cli_usage_error("fork: -n %s: expected a number from 1 to 16", nval);
+	if (at + 1 != argc)
+		return cli_usage_error("fork: expected one VM");
+	struct sm_vm *vms;
+	size_t n;
+	int st = sm_vm_fork(cli->c, argv[at], (int)count, &vms, &n);
+	if (st != SM_OK)
+		return cli_error(cli, st, argv[at]);
+	if (cli->json)
+		printf("[");
+	for (size_t i = 0; i < n; i++)
+		if (cli->json)
+			printf("%s%s", i ? "," : "", vms[i].json);
+		else
+			printf("%s\n", vms[i].id);
+	if (cli->json)
+		printf("]\n");
+	sm_vm_list_free(vms, n);
+	return 0;
+}
