@@ -80,6 +80,8 @@
 #define VIRTIO_F_EVENT_IDX     29
 #define VIRTIO_F_VERSION_1     32
 
+#define VIRTIO_MMIO_REASON_MAX 96
+
 struct virtio_mmio;
 
 /* Event loop cookie for a queue's kick fd (see mmio_loop.h). */
@@ -122,7 +124,7 @@ struct virtio_mmio {
 	/* Register state (plain; saved in snapshots). */
 	uint32_t status;
 	bool needs_reset;
-	char fail_reason[96];     /* why NEEDS_RESET was set */
+	char fail_reason[VIRTIO_MMIO_REASON_MAX]; /* why NEEDS_RESET was set */
 	uint32_t dev_features_sel, drv_features_sel, queue_sel, shm_sel;
 	uint64_t driver_features;
 	uint32_t interrupt_status;
@@ -173,5 +175,40 @@ void virtio_mmio_rekick(struct virtio_mmio *t, uint16_t q);
 /* The guest broke a rule: set NEEDS_RESET, raise a config interrupt, stop. */
 void virtio_mmio_fail(struct virtio_mmio *t, const char *why);
 bool virtio_mmio_has_feature(const struct virtio_mmio *t, unsigned bit);
+
+/* --- Snapshots (mmio_persist.c); call with t->lock held. --- */
+struct snap_writer;
+struct snap_reader;
+
+/* The transport's saved state: struct virtio_mmio's register fields. */
+struct virtio_mmio_state {
+	uint32_t status;
+	bool needs_reset;
+	char fail_reason[VIRTIO_MMIO_REASON_MAX];
+	uint32_t dev_features_sel, drv_features_sel, queue_sel, shm_sel;
+	uint64_t driver_features;
+	uint32_t interrupt_status;
+	uint32_t config_generation;
+	struct virtqueue vq[VIRTIO_MMIO_MAX_QUEUES];
+};
+
+/* Section "VMIO": registers, every queue, and the device id, queue count
+ * and offered features the restore checks against. */
+void virtio_mmio_save(const struct virtio_mmio *t, struct snap_writer *w);
+/* Load + commit + resume (below): false with r->err and t unchanged if the
+ * section is damaged or was saved from a different device. */
+bool virtio_mmio_restore(struct virtio_mmio *t, struct snap_reader *r);
+/* The steps, for device models that load their own fields before
+ * committing anything: read and check a "VMIO" section for t into *s
+ * (t untouched); copy *s into t; then, once the device model's own state
+ * is in place too, restart what the saving process was doing: activate a
+ * live device (ops->activate; a refusal sets NEEDS_RESET as at DRIVER_OK),
+ * raise the interrupt again if InterruptStatus is set and kick every live
+ * queue's kickfd (a kick or interrupt in flight at save time was lost with
+ * the old process; a spurious one is harmless). */
+bool virtio_mmio_load(const struct virtio_mmio *t, struct snap_reader *r,
+		      struct virtio_mmio_state *s);
+void virtio_mmio_commit(struct virtio_mmio *t, const struct virtio_mmio_state *s);
+void virtio_mmio_resume(struct virtio_mmio *t);
 
 #endif
