@@ -38,6 +38,7 @@ struct virtio_blk *virtio_blk_create(struct vm *vm, const char *path, bool reado
 		return NULL;
 	}
 	virtio_blk_init(b, &vm->mem);
+	snprintf(b->path, sizeof(b->path), "%s", path);
 	if (plug(vm, &b->t, err) < 0) {
 		vm_err_prefix(err, "disk %s", path);
 		virtio_blk_free(vm, b);

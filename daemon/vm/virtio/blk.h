@@ -9,6 +9,7 @@
 #ifndef SM_VIRTIO_BLK_H
 #define SM_VIRTIO_BLK_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -68,6 +69,7 @@ void blk_config(const struct blk_disk *d, uint16_t queue_size, uint8_t out[BLK_C
 struct virtio_blk {
 	struct virtio_mmio t;
 	struct blk_disk disk;
+	char path[PATH_MAX];   /* what disk was opened from (attach.c; messages) */
 	uint8_t config[BLK_CONFIG_SIZE];
 	struct vq_chain chain; /* scratch for the request being served */
 	uint64_t n_req, n_err;
@@ -76,5 +78,14 @@ struct virtio_blk {
 extern const struct virtio_dev_ops virtio_blk_ops;
 /* Set up dev over an open disk (transport included); mem is guest RAM. */
 void virtio_blk_init(struct virtio_blk *dev, const struct guest_mem *mem);
+
+/* Snapshots (blk_persist.c), with dev->t.lock held. Section "VBLK": the
+ * disk's identity (read-only, size, id, path) and the transport. Restore
+ * refuses a disk that is not the saved one (read-only vs read-write, size,
+ * id; the path may differ) and leaves dev unchanged on any failure. */
+struct snap_writer;
+struct snap_reader;
+void virtio_blk_save(const struct virtio_blk *dev, struct snap_writer *w);
+bool virtio_blk_restore(struct virtio_blk *dev, struct snap_reader *r);
 
 #endif

@@ -22,4 +22,11 @@ struct virtio_rng {
 extern const struct virtio_dev_ops virtio_rng_ops;
 void virtio_rng_init(struct virtio_rng *dev, const struct guest_mem *mem);
 
+/* Snapshots (rng_persist.c), with dev->t.lock held. Section "VRNG": the
+ * transport and the byte counter; restore leaves dev unchanged on failure. */
+struct snap_writer;
+struct snap_reader;
+void virtio_rng_save(const struct virtio_rng *dev, struct snap_writer *w);
+bool virtio_rng_restore(struct virtio_rng *dev, struct snap_reader *r);
+
 #endif

@@ -414,12 +414,17 @@ static void close_all(struct virtio_vsock *v)
 	v->nrst = 0;
 }
 
-void virtio_vsock_transport_reset(struct virtio_vsock *v)
+void virtio_vsock_transport_reset_locked(struct virtio_vsock *v)
 {
-	pthread_mutex_lock(&v->t.lock);
 	close_all(v);
 	v->reset_event_pending = true;
 	send_reset_event(v);
+}
+
+void virtio_vsock_transport_reset(struct virtio_vsock *v)
+{
+	pthread_mutex_lock(&v->t.lock);
+	virtio_vsock_transport_reset_locked(v);
 	pthread_mutex_unlock(&v->t.lock);
 }
 

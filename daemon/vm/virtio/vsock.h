@@ -161,6 +161,19 @@ void virtio_vsock_destroy(struct virtio_vsock *v);
 /* Drop every connection and tell the guest with a TRANSPORT_RESET event
  * (after a snapshot restore). Takes the transport lock. */
 void virtio_vsock_transport_reset(struct virtio_vsock *v);
+/* The same with v->t.lock already held (snapshot restore). */
+void virtio_vsock_transport_reset_locked(struct virtio_vsock *v);
+
+/* Snapshots (vsock_persist.c), with v->t.lock held. Section "VSCK": the
+ * transport, the guest CID and the last host port handed out. Connections
+ * are not saved: restore refuses a different CID, leaves v unchanged on any
+ * failure, and otherwise closes every connection and queues a
+ * TRANSPORT_RESET event for the guest (sent at once if it has an event
+ * buffer, else at its next event-queue kick). */
+struct snap_writer;
+struct snap_reader;
+void virtio_vsock_save(const struct virtio_vsock *v, struct snap_writer *w);
+bool virtio_vsock_restore(struct virtio_vsock *v, struct snap_reader *r);
 
 /* The connections on stderr (virtio_dev_ops.dump; vsock_dump.c). */
 void virtio_vsock_dump(void *dev);
