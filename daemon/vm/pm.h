@@ -13,6 +13,7 @@
 #ifndef SM_PM_H
 #define SM_PM_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "vm.h"
@@ -32,5 +33,11 @@ int pm_decode_reset(uint8_t value);
 int pm_decode_i8042(uint8_t value);
 
 int pm_register(struct vm *vm, struct vm_err *err);
+
+/* Snapshots (pm_persist.c): section "PMIO", empty (no state). */
+struct snap_writer;
+struct snap_reader;
+void pm_save(struct snap_writer *w);
+bool pm_restore(struct snap_reader *r);
 
 #endif

@@ -156,6 +156,25 @@ void serial_flush(struct serial *s)
 	pthread_mutex_unlock(&s->lock);
 }
 
+void serial_save(struct serial *s, struct snap_writer *w)
+{
+	pthread_mutex_lock(&s->lock);
+	serial_regs_save(&s->regs, w);
+	pthread_mutex_unlock(&s->lock);
+}
+
+bool serial_restore(struct serial *s, struct snap_reader *r)
+{
+	pthread_mutex_lock(&s->lock);
+	bool ok = serial_regs_restore(&s->regs, r);
+	if (ok) {
+		s->irq_level = serial_regs_irq(&s->regs);
+		s->irq(s->irq_opaque, s->irq_level);
+	}
+	pthread_mutex_unlock(&s->lock);
+	return ok;
+}
+
 void serial_free(struct serial *s)
 {
 	if (!s)

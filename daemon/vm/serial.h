@@ -86,4 +86,16 @@ bool serial_panicked(struct serial *s, bool *ended);
 void serial_on_panic(struct serial *s, void (*fn)(void *), void *opaque);
 void serial_flush(struct serial *s);
 
+/* Snapshots. Section "UART": the registers and the receive FIFO
+ * (serial_persist.c). serial_regs_restore checks what it reads and leaves
+ * *out unchanged on failure (false, message in r->err). */
+struct snap_writer;
+struct snap_reader;
+void serial_regs_save(const struct serial_regs *s, struct snap_writer *w);
+bool serial_regs_restore(struct serial_regs *out, struct snap_reader *r);
+/* The same for the device; both take its lock. After a restore the IRQ
+ * line is set to the level the registers ask for. */
+void serial_save(struct serial *s, struct snap_writer *w);
+bool serial_restore(struct serial *s, struct snap_reader *r);
+
 #endif
