@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "daemon/vm/snapshot/snap_buf.h"
+
 int virtio_opts_add_disk(struct virtio_opts *o, const char *arg, struct vm_err *err)
 {
 	if (o->ndisks >= VIRTIO_MAX_DISKS)
@@ -118,4 +120,125 @@ void virtio_devices_counts(const struct virtio_devices *d, struct virtio_counts 
 {
 	memset(c, 0, sizeof(*c));
 	each_transport(d, add_counts, c);
+}
+
+static void lock_one(struct virtio_mmio *t, int kind, const char *what, void *opaque)
+{
+	pthread_mutex_lock(&t->lock);
+}
+
+static void unlock_one(struct virtio_mmio *t, int kind, const char *what, void *opaque)
+{
+	pthread_mutex_unlock(&t->lock);
+}
+
+void virtio_devices_lock(struct virtio_devices *d)
+{
+	each_transport(d, lock_one, NULL);
+}
+
+void virtio_devices_unlock(struct virtio_devices *d)
+{
+	each_transport(d, unlock_one, NULL);
+}
+
+/* ---- snapshots: section "VDEV" version 1 ----
+ * u32 count, u32 virtio device id per device in attach order (disks, rng,
+ * vsock), then each device's own section in that order. */
+#define DEVS_TAG     SNAP_TAG('V', 'D', 'E', 'V')
+#define DEVS_VERSION 1
+#define MAX_DEVS     (VIRTIO_MAX_DISKS + 2)
+
+static int device_ids(const struct virtio_devices *d, uint32_t ids[MAX_DEVS])
+{
+	int n = 0;
+	for (int i = 0; i < d->nblk; i++)
+		ids[n++] = VIRTIO_ID_BLOCK;
+	if (d->rng)
+		ids[n++] = VIRTIO_ID_RNG;
+	if (d->vsock)
+		ids[n++] = VIRTIO_ID_VSOCK;
+	return n;
+}
+
+int virtio_devices_save(struct virtio_devices *d, struct snap_writer *w, struct vm_err *err)
+{
+	uint32_t ids[MAX_DEVS];
+	int n = device_ids(d, ids);
+	size_t h = snap_begin(w, DEVS_TAG, DEVS_VERSION);
+	snap_put_u32(w, (uint32_t)n);
+	for (int i = 0; i < n; i++)
+		snap_put_u32(w, ids[i]);
+	for (int i = 0; i < d->nblk; i++)
+		virtio_blk_save(d->blk[i], w);
+	if (d->rng)
+		virtio_rng_save(d->rng, w);
+	if (d->vsock)
+		virtio_vsock_save(d->vsock, w);
+	snap_end(w, h);
+	return w->oom ? vm_errf(err, "virtio devices: out of memory for the snapshot") : 0;
+}
+
+/* "blk, blk, rng, vsock" */
+static void list_text(const uint32_t *ids, int n, char *out, size_t cap)
+{
+	size_t len = 0;
+	out[0] = 0;
+	for (int i = 0; i < n && len < cap; i++) {
+		uint32_t id = ids[i];
+		const char *name = id == VIRTIO_ID_BLOCK ? "blk" : id == VIRTIO_ID_RNG ? "rng" :
+				   id == VIRTIO_ID_VSOCK ? "vsock" : NULL;
+		int k = name ? snprintf(out + len, cap - len, "%s%s", i ? ", " : "", name)
+			     : snprintf(out + len, cap - len, "%sid %u", i ? ", " : "", id);
+		len += k > 0 ? (size_t)k : 0;
+	}
+}
+
+/* The saved list must be this VM's: same kinds in the same order. */
+static bool check_list(const struct virtio_devices *d, struct snap_reader *r)
+{
+	uint32_t want[MAX_DEVS], got[MAX_DEVS], n;
+	int nwant = device_ids(d, want);
+	if (!snap_get_u32(r, &n))
+		return false;
+	if (n > MAX_DEVS)
+		return snap_fail(r, "%u devices listed (at most %d)", n, MAX_DEVS);
+	for (uint32_t i = 0; i < n; i++)
+		if (!snap_get_u32(r, &got[i]))
+			return false;
+	if (n == (uint32_t)nwant && !memcmp(got, want, n * sizeof(got[0])))
+		return true;
+	char a[80], b[80];
+	list_text(got, (int)n, a, sizeof(a));
+	list_text(want, nwant, b, sizeof(b));
+	return snap_fail(r, "the snapshot has devices [%s], this VM [%s]", a, b);
+}
+
+static int fail(struct snap_reader *r, const struct snap_reader *sub, const char *what,
+		struct vm_err *err)
+{
+	snap_merge(r, sub, what);
+	return vm_errf(err, "virtio devices: %s", r->err);
+}
+
+int virtio_devices_restore(struct virtio_devices *d, struct snap_reader *r, struct vm_err *err)
+{
+	struct snap_reader sub;
+	char what[32];
+	if (!snap_open(r, DEVS_TAG, DEVS_VERSION, &sub, NULL))
+		return vm_errf(err, "virtio devices: %s", r->err);
+	if (!check_list(d, &sub))
+		return fail(r, &sub, "device list", err);
+	for (int i = 0; i < d->nblk; i++) {
+		snprintf(what, sizeof(what), "disk %d", i);
+		if (!virtio_blk_restore(d->blk[i], &sub))
+			return fail(r, &sub, what, err);
+	}
+	if (d->rng && !virtio_rng_restore(d->rng, &sub))
+		return fail(r, &sub, "rng", err);
+	if (d->vsock && !virtio_vsock_restore(d->vsock, &sub))
+		return fail(r, &sub, "vsock", err);
+	if (!snap_done(&sub, "VDEV section"))
+		return fail(r, &sub, "devices", err);
+	return 0;
 }

@@ -58,4 +58,29 @@ struct virtio_counts {
 };
 void virtio_devices_counts(const struct virtio_devices *d, struct virtio_counts *c);
 
+/* Take (release) every device's transport lock, in a fixed order: disks,
+ * rng, vsock. While they are held no vCPU register access and no device
+ * thread work touches device state or the rings in guest RAM, so the
+ * snapshot code holds them while it saves devices and guest memory. */
+void virtio_devices_lock(struct virtio_devices *d);
+void virtio_devices_unlock(struct virtio_devices *d);
+
+/* Snapshots; call both with virtio_devices_lock() held.
+ * Save writes section "VDEV": the list of devices (virtio device ids in
+ * attach order) and each device's section; 0, or -1 with err if w ran out of memory.
+ * Restore, into the devices attach made in this process from the same
+ * options, first checks the list (same kinds in the same order, so the
+ * same number of disks), then restores each device, which checks its own
+ * identity (disk mode/size/id, vsock CID). 0, or -1 with err (r->err holds
+ * the same message). Each device is loaded whole or left as it was, but a
+ * failure part-way leaves the earlier devices restored: discard the VM.
+ * Call it after guest memory and the irqchip are restored: it re-raises
+ * pending interrupts, kicks live queues through their ioeventfds (served
+ * once the device thread runs) and vsock may send the guest its
+ * TRANSPORT_RESET event at once. */
+struct snap_writer;
+struct snap_reader;
+int virtio_devices_save(struct virtio_devices *d, struct snap_writer *w, struct vm_err *err);
+int virtio_devices_restore(struct virtio_devices *d, struct snap_reader *r, struct vm_err *err);
+
 #endif
