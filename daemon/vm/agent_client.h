@@ -78,4 +78,15 @@ int agent_client_read_file(struct agent_client *c, const char *path, size_t max_
 /* Asks the guest to power off (or reboot); returns once acknowledged. */
 int agent_client_shutdown(struct agent_client *c, uint32_t how, int timeout_ms);
 
+/* The first call after a snapshot restore: sends SYNC with 64 fresh bytes
+ * of getrandom and the host's CLOCK_REALTIME (and hostname unless NULL or
+ * ""); returns once the guest has credited the bytes and reseeded its RNG,
+ * set its clock and hostname, or -1 with every step that failed named. */
+int agent_client_sync(struct agent_client *c, const char *hostname, int timeout_ms);
+/* Its two halves: fill req (0, or -1 with errno: EINVAL for a hostname
+ * sm_hostname_valid refuses), and send a given req (tests send other
+ * times). */
+int agent_sync_req_fresh(struct sm_sync_req *req, const char *hostname);
+int agent_client_sync_req(struct agent_client *c, const struct sm_sync_req *req, int timeout_ms);
+
 #endif

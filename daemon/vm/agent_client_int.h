@@ -1,7 +1,7 @@
 /* agent_client_int.h - internals shared by agent_client*.c (not public).
  *
  * agent_client.c: connection, queueing, waiting; agent_client_exec.c:
- * EXEC; agent_client_file.c: WRITE/READ.
+ * EXEC; agent_client_file.c: WRITE/READ; agent_client_sync.c: SYNC.
  */
 #ifndef SM_AGENT_CLIENT_INT_H
 #define SM_AGENT_CLIENT_INT_H

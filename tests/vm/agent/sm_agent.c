@@ -6,6 +6,9 @@
  *   sm-agent TARGET put LOCAL REMOTE [MODE]   (mode in octal, default 644)
  *   sm-agent TARGET get REMOTE                (to stdout)
  *   sm-agent TARGET shutdown
+ *   sm-agent TARGET sync [--hostname H] [--offset-s N]
+ *                        (what a restore sends: fresh entropy and this
+ *                        host's clock, plus N seconds for tests)
  *
  * TARGET is a VMM's hybrid vsock socket path (optionally PATH:PORT, port
  * defaults to the agent's), unix:PATH for an agent served directly on a
@@ -159,10 +162,35 @@ static int do_get(struct agent_client *c, int argc, char **argv)
 	return ok ? 0 : 1;
 }
 
+static int do_sync(struct agent_client *c, int argc, char **argv)
+{
+	const char *hostname = NULL;
+	long long offset = 0;
+	struct sm_sync_req req;
+	for (int i = 0; i < argc; i++) {
+		if (i + 1 < argc && !strcmp(argv[i], "--hostname"))
+			hostname = argv[++i];
+		else if (i + 1 < argc && !strcmp(argv[i], "--offset-s"))
+			offset = atoll(argv[++i]);
+		else
+			return 2;
+	}
+	if (agent_sync_req_fresh(&req, hostname)) {
+		perror("sm-agent: sync request");
+		return 1;
+	}
+	req.sec = (uint64_t)((long long)req.sec + offset);
+	if (agent_client_sync_req(c, &req, 30000)) {
+		fprintf(stderr, "sm-agent: %s\n", agent_client_error(c));
+		return 1;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 3) {
-		fprintf(stderr, "usage: sm-agent TARGET ping|exec|put|get|shutdown ...\n");
+		fprintf(stderr, "usage: sm-agent TARGET ping|exec|put|get|shutdown|sync ...\n");
 		return 2;
 	}
 	struct agent_client *c = open_target(argv[1]);
@@ -178,6 +206,8 @@ int main(int argc, char **argv)
 		rc = do_put(c, argc - 3, argv + 3);
 	else if (!strcmp(cmd, "get"))
 		rc = do_get(c, argc - 3, argv + 3);
+	else if (!strcmp(cmd, "sync"))
+		rc = do_sync(c, argc - 3, argv + 3);
 	if (rc == 1 && (!strcmp(cmd, "ping") || !strcmp(cmd, "shutdown")))
 		fprintf(stderr, "sm-agent: %s\n", agent_client_error(c));
 	if (rc == 2)
