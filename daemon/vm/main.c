@@ -6,7 +6,8 @@
  * with CMD's status.
  *
  * The guest runs only once the process is jailed (jail.h), after every
- * file and device is open; the worker channel's READY says it is.
+ * file and device is open; the worker channel's READY says it is. With
+ * --restore DIR it starts from a snapshot instead of booting (vmm_build.h).
  */
 #include "debug_dump.h"
 #include "jail.h"
@@ -14,6 +15,7 @@
 #include "probe.h"
 #include "run_mode.h"
 #include "vm.h"
+#include "vmm_build.h"
 #include "worker_channel.h"
 
 #include <stdbool.h>
@@ -27,33 +29,31 @@ static void print_stats(const struct vm *vm)
 	vm_print_exits("kvm exits", n);
 }
 
-static int run_vm(const struct options *o)
+static int run_vm(struct options *o)
 {
-	struct vm vm;
-	struct virtio_devices devs = { 0 };
+	static struct vmm m; /* large; its address is the snapshot callback's */
 	struct vm_err err = { "" };
 	enum vm_outcome out = VM_ERROR;
 	struct worker_channel *ch = NULL;
-	if (vm_create(&vm, &o->vm, &err) < 0 ||
-	    virtio_devices_attach(&vm, &o->dev, &devs, &err) < 0 || vm_boot(&vm, &err) < 0 ||
-	    vm_debug_dump_start(&vm, &devs, &err) < 0 ||
+	if (vmm_build(&m, o, &err) < 0 || vm_debug_dump_start(&m.vm, &m.devs, &err) < 0 ||
 	    (!o->no_jail && vm_jail_enter(o->control_fd, &err) < 0) ||
-	    (o->control_fd >= 0 && !(ch = worker_channel_start(o->control_fd, &vm, &err)))) {
+	    (o->control_fd >= 0 &&
+	     !(ch = worker_channel_start(o->control_fd, &m.vm, vmm_snapshot, &m, &err)))) {
 		fprintf(stderr, "supermachine-vmm: %s\n", err.msg);
 		worker_channel_report(o->control_fd, out, err.msg);
 	} else {
-		out = vm_run(&vm, &err);
+		out = vm_run(&m.vm, &err);
 		worker_channel_report(o->control_fd, out, err.msg);
 		worker_channel_finish(ch);
 		fprintf(stderr, "supermachine-vmm: %s: %s\n", vm_outcome_name(out), err.msg);
 		if (o->stats) {
-			print_stats(&vm);
-			virtio_devices_stats(&devs);
+			vmm_print_restore_stats(&m);
+			print_stats(&m.vm);
+			virtio_devices_stats(&m.devs);
 		}
 	}
 	vm_debug_dump_stop();
-	virtio_devices_free(&vm, &devs); /* device thread has stopped */
-	vm_destroy(&vm);
+	vmm_free(&m);
 	return out;
 }
 

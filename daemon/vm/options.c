@@ -7,7 +7,8 @@
 
 enum { OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_VCPUS, OPT_MEM, OPT_CONSOLE,
        OPT_CONSOLE_LOG, OPT_TIMEOUT, OPT_STATS, OPT_PROBE, OPT_HELP,
-       OPT_DISK, OPT_VSOCK, OPT_CID, OPT_CONTROL_FD, OPT_AGENT_TIMEOUT, OPT_NO_JAIL };
+       OPT_DISK, OPT_VSOCK, OPT_CID, OPT_CONTROL_FD, OPT_AGENT_TIMEOUT, OPT_NO_JAIL,
+       OPT_RESTORE };
 
 static const struct option longopts[] = {
 	{ "kernel", required_argument, NULL, OPT_KERNEL },
@@ -27,6 +28,7 @@ static const struct option longopts[] = {
 	{ "control-fd", required_argument, NULL, OPT_CONTROL_FD },
 	{ "agent-timeout", required_argument, NULL, OPT_AGENT_TIMEOUT },
 	{ "no-jail", no_argument, NULL, OPT_NO_JAIL },
+	{ "restore", required_argument, NULL, OPT_RESTORE },
 	{ 0 },
 };
 
@@ -36,7 +38,7 @@ const char *options_usage(void)
 	       "                        [--vcpus N] [--mem MiB] [--console] [--console-log FILE]\n"
 	       "                        [--timeout SEC] [--stats] [--no-jail]\n"
 	       "                        [--disk PATH[,ro]]... [--vsock UDS_PATH [--cid N]]\n"
-	       "                        [--control-fd N]\n"
+	       "                        [--control-fd N] [--restore DIR]\n"
 	       "       supermachine-vmm --kernel BZIMAGE --initrd FILE --disk ROOTFS [options]\n"
 	       "                        [--agent-timeout SEC] -- CMD [ARGS...]\n"
 	       "       supermachine-vmm --probe\n"
@@ -45,6 +47,9 @@ const char *options_usage(void)
 	       "--no-jail: for debugging only: run the guest without the sandbox (by default\n"
 	       "  the VMM drops all capabilities, sets no_new_privs and a seccomp allowlist\n"
 	       "  that kills it on any other system call once the VM is set up)\n"
+	       "--restore DIR: start from the snapshot in DIR (vm.state, vm.mem) instead of\n"
+	       "  booting: vCPUs and memory come from it; --kernel and --initrd must be the\n"
+	       "  files it was made with, and the devices the same as the saved VM's\n"
 	       "run mode (-- CMD): boots, runs CMD in the guest through its agent with our\n"
 	       "  stdin/stdout/stderr, powers the guest off; --agent-timeout (default 300)\n"
 	       "  bounds the boot. exit status: CMD's, 128+N if signal N killed it, or\n"
@@ -76,6 +81,7 @@ static int parse_one(int c, const char *arg, struct options *o, struct vm_err *e
 	case OPT_CONSOLE_LOG: o->vm.console_log = arg; return 0;
 	case OPT_STATS: o->stats = true; return 0;
 	case OPT_NO_JAIL: o->no_jail = true; return 0;
+	case OPT_RESTORE: o->restore_dir = arg; return 0;
 	case OPT_PROBE: o->probe = true; return 0;
 	case OPT_HELP: o->help = true; return 0;
 	/* virtio devices (virtio/devices.h); rng is always attached */
@@ -142,6 +148,8 @@ int options_parse(int argc, char **argv, struct options *o, struct vm_err *err)
 		o->vm.cmdline = o->run_argv ? OPTIONS_RUN_CMDLINE : OPTIONS_DEFAULT_CMDLINE;
 	if (!o->probe && !o->help && !o->vm.kernel)
 		return vm_errf(err, "--kernel is required");
+	if (o->run_argv && o->restore_dir)
+		return vm_errf(err, "-- CMD (run mode) and --restore exclude each other");
 	if (o->run_argv && o->control_fd >= 0)
 		return vm_errf(err, "-- CMD (run mode) and --control-fd exclude each other");
 	return 0;

@@ -6,6 +6,7 @@
  *                    [--disk PATH[,ro]]... [--vsock PATH [--cid N]]
  *                    [--control-fd N]   (supermachined's worker channel)
  *                    [--agent-timeout SEC] [-- CMD ARGS...]   (run mode)
+ *                    [--restore DIR]   (start from the snapshot in DIR)
  *   supermachine-vmm --probe
  *
  * Words after `--` select run mode (run_mode.h): CMD runs in the guest
@@ -33,6 +34,7 @@ struct options {
 	int control_fd;          /* --control-fd: worker_proto.h; -1 = none */
 	char **run_argv;         /* after `--` (points into argv); NULL = no run mode */
 	double agent_timeout_sec; /* run mode: how long the guest may take to boot */
+	const char *restore_dir; /* --restore: DIR/vm.state + DIR/vm.mem; NULL = boot */
 	bool probe;
 	bool stats;
 	bool no_jail;            /* --no-jail: debugging only, no seccomp (jail.h) */

@@ -55,16 +55,21 @@ static int open_kvm(struct vm *vm, struct vm_err *err)
 	return 0;
 }
 
-static int add_ram(struct vm *vm, uint64_t gpa, uint64_t size, struct vm_err *err)
+/* Map size bytes of guest RAM: anonymous, or (restore) copy-on-write from
+ * the snapshot's memory file at file_off, so untouched pages stay shared
+ * with every other VM restored from it. */
+static int add_ram(struct vm *vm, uint64_t gpa, uint64_t size, int mem_fd, uint64_t file_off,
+		   struct vm_err *err)
 {
 	int slot = vm->mem.nregions;
-	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	int flags = MAP_PRIVATE | MAP_NORESERVE | (mem_fd < 0 ? MAP_ANONYMOUS : 0);
+	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, flags, mem_fd, (off_t)file_off);
 	if (p == MAP_FAILED)
 		return vm_errno(err, "mmap %llu MiB of guest RAM", (unsigned long long)(size >> 20));
 	/* Huge pages where the host allows them: fewer (nested) page faults
 	 * and TLB misses; advice only, so a failure is not an error. */
-	madvise(p, size, MADV_HUGEPAGE);
+	if (mem_fd < 0)
+		madvise(p, size, MADV_HUGEPAGE);
 	vm->mem.region[slot] = (struct guest_mem_region){ .gpa = gpa, .size = size, .host = p };
 	vm->mem.nregions++;
 	vm->mem.total += size;
@@ -77,15 +82,32 @@ static int add_ram(struct vm *vm, uint64_t gpa, uint64_t size, struct vm_err *er
 	return 0;
 }
 
+static int open_mem_file(const char *path, uint64_t want, struct vm_err *err)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return vm_errno(err, "%s", path);
+	struct stat st;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size != want) {
+		close(fd);
+		return vm_errf(err, "%s: want a regular file of %llu bytes (the VM's memory): "
+			       "truncated or not a snapshot's memory", path, (unsigned long long)want);
+	}
+	return fd;
+}
+
 static int setup_memory(struct vm *vm, struct vm_err *err)
 {
 	uint64_t low = boot_low_ram_end(vm->cfg.mem_bytes);
-	if (add_ram(vm, 0, low, err) < 0)
+	int fd = -1;
+	if (vm->cfg.mem_file && (fd = open_mem_file(vm->cfg.mem_file, vm->cfg.mem_bytes, err)) < 0)
 		return -1;
-	if (vm->cfg.mem_bytes > low &&
-	    add_ram(vm, GUEST_HIGH_RAM_START, vm->cfg.mem_bytes - low, err) < 0)
-		return -1;
-	return 0;
+	int rc = add_ram(vm, 0, low, fd, 0, err);
+	if (rc == 0 && vm->cfg.mem_bytes > low)
+		rc = add_ram(vm, GUEST_HIGH_RAM_START, vm->cfg.mem_bytes - low, fd, low, err);
+	if (fd >= 0)
+		close(fd); /* the mappings keep the file */
+	return rc;
 }
 
 static int setup_platform(struct vm *vm, struct vm_err *err)

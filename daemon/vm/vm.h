@@ -64,6 +64,8 @@ struct vm_config {
 	bool console_stdout;  /* copy the UART output to stdout */
 	const char *console_log; /* NULL: no log file */
 	double timeout_sec;   /* 0: none */
+	const char *mem_file; /* restore: map guest RAM copy-on-write from this
+				 snapshot memory file (snapshot/snap_mem.h) */
 };
 
 struct virtio_slot {
@@ -124,7 +126,9 @@ int vm_irqfd(struct vm *vm, uint32_t gsi);
 int vm_ioeventfd(struct vm *vm, uint64_t addr, uint32_t len, int64_t datamatch);
 
 /* Stop every vCPU at a consistent point (all out of KVM_RUN, parked at a
- * barrier) / let them run again. For snapshots; shutdown uses the same. */
+ * barrier) / let them run again. For snapshots; shutdown uses the same.
+ * Pauses nest: the vCPUs run again after the last vm_resume(). vm_pause()
+ * returns -1 (and needs no vm_resume) when the VM is stopping. */
 int vm_pause(struct vm *vm);
 void vm_resume(struct vm *vm);
 /* Ask the VM to end with outcome o (first request wins); any thread. */

@@ -57,13 +57,13 @@ static bool vcpu_is_stuck(struct vcpu *v)
 bool vm_control_park(struct vm *vm, struct vcpu *v)
 {
 	struct vm_control *c = vm->ctl;
-	if (__atomic_load_n(&c->pause_req, __ATOMIC_ACQUIRE) && !vm_control_stopping(c))
+	if (__atomic_load_n(&c->pausers, __ATOMIC_ACQUIRE) && !vm_control_stopping(c))
 		v->stuck = vcpu_is_stuck(v);
 	pthread_mutex_lock(&c->lock);
-	if (c->pause_req && !c->stop) {
+	if (c->pausers && !c->stop) {
 		c->parked++;
 		pthread_cond_broadcast(&c->cond);
-		while (c->pause_req && !c->stop)
+		while (c->pausers && !c->stop)
 			pthread_cond_wait(&c->cond, &c->lock);
 		c->parked--;
 	}
@@ -102,13 +102,15 @@ int vm_pause(struct vm *vm)
 {
 	struct vm_control *c = vm->ctl;
 	pthread_mutex_lock(&c->lock);
-	c->pause_req = true;
+	__atomic_store_n(&c->pausers, c->pausers + 1, __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&c->lock);
 	vm_kick_all(vm);
 	pthread_mutex_lock(&c->lock);
 	while (!c->stop && c->parked < c->running)
 		pthread_cond_wait(&c->cond, &c->lock);
 	int r = c->stop ? -1 : 0;
+	if (r < 0) /* a failed pause needs no vm_resume */
+		__atomic_store_n(&c->pausers, c->pausers - 1, __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&c->lock);
 	return r;
 }
@@ -117,7 +119,8 @@ void vm_resume(struct vm *vm)
 {
 	struct vm_control *c = vm->ctl;
 	pthread_mutex_lock(&c->lock);
-	c->pause_req = false;
+	if (c->pausers > 0)
+		__atomic_store_n(&c->pausers, c->pausers - 1, __ATOMIC_RELEASE);
 	pthread_cond_broadcast(&c->cond);
 	pthread_mutex_unlock(&c->lock);
 }

@@ -1,7 +1,8 @@
 /* vm_control.h - run state shared by the vCPU threads and vm_run().
  *
  * One mutex + condition variable guard: the stop request (first outcome
- * wins), the pause barrier (pause_req, how many vCPU threads are parked,
+ * wins), the pause barrier (pausers: how many threads want the vCPUs
+ * paused - the watchdog and a snapshot may overlap -, how many are parked,
  * how many are still running). vCPU threads are kicked out of KVM_RUN by
  * setting kvm_run->immediate_exit and sending SIG_KICK to the thread; KVM
  * completes any pending I/O and returns EINTR, and the thread parks.
@@ -23,7 +24,7 @@ struct vm_control {
 	bool stop;
 	enum vm_outcome outcome;
 	char why[400];
-	bool pause_req;
+	int pausers;         /* vm_pause() calls not yet resumed */
 	int parked, running;
 	pthread_t device_thread;
 	bool device_started;

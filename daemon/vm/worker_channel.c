@@ -22,6 +22,8 @@
 struct worker_channel {
 	int fd;
 	struct vm *vm;
+	worker_snapshot_fn snapshot;
+	void *ctx;
 	pthread_t thread;
 	atomic_bool done;   /* the VM has ended: ignore EOF from our own shutdown */
 };
@@ -37,12 +39,63 @@ static int send_msg(int fd, uint32_t type, int32_t value, const char *text)
 	return n == (ssize_t)sizeof(m) ? 0 : -1;
 }
 
+/* One packet and up to two fds that came with it (-1 where none). */
+static ssize_t recv_msg(int fd, struct worker_msg *m, int fds[2])
+{
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(2 * sizeof(int))];
+	} ctl;
+	struct iovec iov = { .iov_base = m, .iov_len = sizeof(*m) };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf,
+			     .msg_controllen = sizeof(ctl.buf) };
+	fds[0] = fds[1] = -1;
+	ssize_t n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
+	for (struct cmsghdr *c = n >= 0 ? CMSG_FIRSTHDR(&mh) : NULL; c; c = CMSG_NXTHDR(&mh, c)) {
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (size_t i = 0; i < k; i++) {
+			int f;
+			memcpy(&f, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+			if (i < 2 && fds[i] < 0)
+				fds[i] = f;
+			else
+				close(f);
+		}
+	}
+	return n;
+}
+
+static void serve_snapshot(struct worker_channel *ch, int fds[2])
+{
+	char msg[sizeof(((struct worker_msg *)0)->text)] = "";
+	int rc = -1;
+	if (fds[0] < 0 || fds[1] < 0)
+		snprintf(msg, sizeof(msg), "SNAPSHOT came without its two files");
+	else if (!ch->snapshot)
+		snprintf(msg, sizeof(msg), "this VM cannot be snapshotted");
+	else
+		rc = ch->snapshot(ch->ctx, fds[0], fds[1], msg, sizeof(msg));
+	if (send_msg(ch->fd, WORKER_SNAPSHOT_DONE, rc, msg) < 0)
+		fprintf(stderr, "supermachine-vmm: control channel: sending SNAPSHOT_DONE: %s\n",
+			strerror(errno));
+}
+
 static void *channel_thread(void *arg)
 {
 	struct worker_channel *ch = arg;
 	for (;;) {
 		struct worker_msg m;
-		ssize_t n = recv(ch->fd, &m, sizeof(m), 0);
+		int fds[2];
+		ssize_t n = recv_msg(ch->fd, &m, fds);
+		if (n == (ssize_t)sizeof(m) && m.type == WORKER_SNAPSHOT && !atomic_load(&ch->done))
+			serve_snapshot(ch, fds);
+		for (int i = 0; i < 2; i++)
+			if (fds[i] >= 0)
+				close(fds[i]);
+		if (n == (ssize_t)sizeof(m) && m.type == WORKER_SNAPSHOT)
+			continue;
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (atomic_load(&ch->done))
@@ -60,7 +113,8 @@ static void *channel_thread(void *arg)
 	}
 }
 
-struct worker_channel *worker_channel_start(int fd, struct vm *vm, struct vm_err *err)
+struct worker_channel *worker_channel_start(int fd, struct vm *vm, worker_snapshot_fn snapshot,
+					    void *ctx, struct vm_err *err)
 {
 	struct worker_channel *ch = calloc(1, sizeof(*ch));
 	if (!ch) {
@@ -69,6 +123,8 @@ struct worker_channel *worker_channel_start(int fd, struct vm *vm, struct vm_err
 	}
 	ch->fd = fd;
 	ch->vm = vm;
+	ch->snapshot = snapshot;
+	ch->ctx = ctx;
 	if (send_msg(fd, WORKER_READY, (int32_t)getpid(), "") < 0) {
 		vm_errf(err, "control fd %d: sending READY: %s", fd, strerror(errno));
 		free(ch);

@@ -2,7 +2,9 @@
  * (worker_proto.h): `supermachine-vmm --control-fd N`.
  *
  * worker_channel_start() sends READY and starts a thread that waits for
- * STOP or the daemon's end of the socket, either of which stops the VM.
+ * STOP or the daemon's end of the socket, either of which stops the VM,
+ * and serves SNAPSHOT requests through the snapshot callback (run on that
+ * thread while the VM keeps running on its own).
  * worker_channel_finish() reports the outcome (EXITED), wakes and joins
  * that thread; call it before the vm is destroyed.
  */
@@ -13,8 +15,14 @@
 
 struct worker_channel;
 
-/* NULL with err filled when the READY message cannot be sent. */
-struct worker_channel *worker_channel_start(int fd, struct vm *vm, struct vm_err *err);
+/* Save the VM into state_fd and mem_fd (which the callback must not
+ * close); 0 with a summary in msg, or -1 with the reason in msg. */
+typedef int (*worker_snapshot_fn)(void *ctx, int state_fd, int mem_fd, char *msg, size_t len);
+
+/* NULL with err filled when the READY message cannot be sent. snapshot
+ * may be NULL: SNAPSHOT requests are then refused. */
+struct worker_channel *worker_channel_start(int fd, struct vm *vm, worker_snapshot_fn snapshot,
+					    void *ctx, struct vm_err *err);
 
 /* Sends EXITED (outcome, why) on fd; usable without a started channel
  * (setup failed before the VM ran). */

@@ -11,8 +11,14 @@
  *                     FORBIDDEN  the jail refused a system call (value: its
  *                             number; text: its name); the worker dies by
  *                             SIGSYS right after (jail_report.c)
+ *                     SNAPSHOT_DONE  answer to SNAPSHOT (value: 0 saved,
+ *                             -1 failed; text: what was written, or why not)
  *   daemon -> worker  STOP    end the VM now (a hard stop; a clean one goes
  *                             through the guest agent first)
+ *                     SNAPSHOT  save the VM into the two files whose fds
+ *                             come with the packet (SCM_RIGHTS: state file,
+ *                             then memory file; both new and empty); the
+ *                             VM pauses for the save and keeps running
  * End of file on either side means the peer is gone: a worker whose daemon
  * has gone stops its VM (PR_SET_PDEATHSIG also kills it), and a daemon
  * that sees EOF without EXITED knows the worker crashed.
@@ -22,13 +28,15 @@
 
 #include <stdint.h>
 
-#define WORKER_PROTO_VERSION 2
+#define WORKER_PROTO_VERSION 3
 
 enum worker_msg_type {
 	WORKER_READY = 1,
 	WORKER_EXITED = 2,
 	WORKER_STOP = 3,
 	WORKER_FORBIDDEN = 4,
+	WORKER_SNAPSHOT = 5,
+	WORKER_SNAPSHOT_DONE = 6,
 };
 
 struct worker_msg {

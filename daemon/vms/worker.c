@@ -34,6 +34,10 @@ struct worker {
 	bool reaped;               /* pid is no longer ours to signal */
 	bool self_free;            /* worker_free ran in on_exit: the thread frees */
 	char forbidden[64];        /* the system call its jail refused (FORBIDDEN) */
+	/* One SNAPSHOT at a time: worker_snapshot waits for SNAPSHOT_DONE. */
+	bool snap_busy, snap_answered;
+	int snap_rc;
+	char snap_msg[248];
 };
 
 /* In the child, between fork and exec: only async-signal-safe calls. */
@@ -109,6 +113,14 @@ static void read_channel(struct worker *w, struct worker_exit *ex)
 		if (m.type == WORKER_FORBIDDEN)
 			snprintf(w->forbidden, sizeof w->forbidden, "%.32s (system call %d)", m.text,
 				 m.value);
+		if (m.type == WORKER_SNAPSHOT_DONE) {
+			pthread_mutex_lock(&w->mu);
+			w->snap_answered = true;
+			w->snap_rc = m.value;
+			snprintf(w->snap_msg, sizeof w->snap_msg, "%s", m.text);
+			pthread_cond_broadcast(&w->cv);
+			pthread_mutex_unlock(&w->mu);
+		}
 		if (m.type == WORKER_EXITED) {
 			ex->outcome = m.value;
 			snprintf(ex->why, sizeof ex->why, "%s", m.text);
@@ -268,6 +280,63 @@ int worker_stop(struct worker *w)
 	pthread_mutex_lock(&w->mu);
 	int rc = w->phase == 1 && w->fd >= 0 &&
 		 send(w->fd, &m, sizeof m, MSG_NOSIGNAL | MSG_DONTWAIT) == (ssize_t)sizeof m ? 0 : -1;
+	pthread_mutex_unlock(&w->mu);
+	return rc;
+}
+
+static int send_snapshot(int fd, int state_fd, int mem_fd)
+{
+	struct worker_msg m = { .type = WORKER_SNAPSHOT };
+	int fds[2] = { state_fd, mem_fd };
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof fds)];
+	} ctl;
+	memset(&ctl, 0, sizeof ctl);
+	struct iovec iov = { .iov_base = &m, .iov_len = sizeof m };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf,
+			     .msg_controllen = sizeof ctl.buf };
+	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof fds);
+	memcpy(CMSG_DATA(c), fds, sizeof fds);
+	return sendmsg(fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT) == (ssize_t)sizeof m ? 0 : -1;
+}
+
+/* Waits (w->mu held) for SNAPSHOT_DONE or the worker's end. */
+static int wait_snapshot(struct worker *w, const struct timespec *until, char *msg, size_t len)
+{
+	while (!w->snap_answered && w->phase == 1)
+		if (pthread_cond_timedwait(&w->cv, &w->mu, until) == ETIMEDOUT)
+			break;
+	if (w->snap_answered) {
+		snprintf(msg, len, "%s", w->snap_msg);
+		return w->snap_rc == 0 ? 0 : -1;
+	}
+	snprintf(msg, len, w->phase == 1 ? "the VM did not finish its snapshot in time"
+					 : "the VM ended during its snapshot");
+	return -1;
+}
+
+int worker_snapshot(struct worker *w, int state_fd, int mem_fd, int timeout_ms, char *msg,
+		    size_t len)
+{
+	struct timespec until;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += timeout_ms / 1000 + 1;
+	pthread_mutex_lock(&w->mu);
+	int rc = -1;
+	if (w->snap_busy)
+		snprintf(msg, len, "another snapshot of this VM is in progress");
+	else if (w->phase != 1 || w->fd < 0 || send_snapshot(w->fd, state_fd, mem_fd) < 0)
+		snprintf(msg, len, "the VM is not running");
+	else {
+		w->snap_busy = true;
+		w->snap_answered = false;
+		rc = wait_snapshot(w, &until, msg, len);
+		w->snap_busy = false;
+	}
 	pthread_mutex_unlock(&w->mu);
 	return rc;
 }

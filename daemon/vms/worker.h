@@ -43,6 +43,12 @@ pid_t worker_pid(const struct worker *w);
 /* Asks the VMM to stop the VM (STOP message). */
 int worker_stop(struct worker *w);
 
+/* Asks the VMM to save its VM into state_fd and mem_fd (new, empty files;
+ * daemon/vm/snapshot/snapshot.h) and waits up to timeout_ms for the answer.
+ * The VM keeps running. 0 with the VMM's summary in msg, or -1 with why. */
+int worker_snapshot(struct worker *w, int state_fd, int mem_fd, int timeout_ms, char *msg,
+		    size_t len);
+
 /* SIGKILL; the exit is still reported through on_exit. */
 void worker_kill(struct worker *w);
 

@@ -1,0 +1,121 @@
+/* snapshot.c - save and restore a whole VM (snapshot.h). */
+#include "daemon/vm/snapshot/snapshot.h"
+#include "daemon/vm/pm.h"
+#include "daemon/vm/serial.h"
+#include "daemon/vm/snapshot/snap_kvm.h"
+#include "daemon/vm/snapshot/snap_mem.h"
+#include "daemon/vm/snapshot/snap_vcpu.h"
+#include "daemon/vm/vcpu.h"
+
+#include <string.h>
+#include <time.h>
+
+static int64_t now_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000LL + ts.tv_nsec / 1000;
+}
+
+int snap_ids_compute(const char *kernel, const char *initrd, struct snap_ids *ids,
+		     struct vm_err *err)
+{
+	memset(ids, 0, sizeof(*ids));
+	if (snap_sha256_file(kernel, ids->kernel, err) < 0)
+		return vm_err_prefix(err, "kernel digest");
+	if (initrd && snap_sha256_file(initrd, ids->initrd, err) < 0)
+		return vm_err_prefix(err, "initramfs digest");
+	return 0;
+}
+
+static int save_state(struct vm *vm, struct virtio_devices *d, struct snap_writer *w,
+		      struct vm_err *err)
+{
+	if (snap_kvm_save(vm, w, err) < 0)
+		return -1;
+	for (int i = 0; i < vm->nvcpus; i++)
+		if (snap_vcpu_save(&vm->vcpus[i], w, err) < 0)
+			return -1;
+	serial_save(vm->serial, w);
+	pm_save(w);
+	return virtio_devices_save(d, w, err);
+}
+
+int vm_snapshot_save(struct vm *vm, struct virtio_devices *d, const struct snap_ids *ids,
+		     int state_fd, int mem_fd, struct snap_save_stats *st, struct vm_err *err)
+{
+	struct snap_header h = { .vcpus = (uint32_t)vm->nvcpus, .mem_bytes = vm->cfg.mem_bytes };
+	memcpy(h.kernel_digest, ids->kernel, SNAP_DIGEST_BYTES);
+	memcpy(h.initrd_digest, ids->initrd, SNAP_DIGEST_BYTES);
+	memset(st, 0, sizeof(*st));
+	int64_t t0 = now_us();
+	if (vm_pause(vm) < 0)
+		return vm_errf(err, "the VM is stopping");
+	virtio_devices_lock(d);
+	struct snap_writer w;
+	snap_writer_init(&w);
+	snap_file_begin(&w, &h);
+	int rc = save_state(vm, d, &w, err);
+	if (rc == 0)
+		rc = snap_mem_save(&vm->mem, mem_fd, &st->mem_bytes_written, err);
+	if (rc == 0)
+		rc = snap_file_finish(&w, state_fd, err);
+	st->state_bytes = w.len;
+	snap_writer_free(&w);
+	virtio_devices_unlock(d);
+	vm_resume(vm);
+	st->paused_us = now_us() - t0;
+	return rc < 0 ? vm_err_prefix(err, "snapshot") : 0;
+}
+
+static int check_ids(const struct snap_header *h, const struct snap_ids *ids,
+		     struct vm_err *err)
+{
+	if (memcmp(h->kernel_digest, ids->kernel, SNAP_DIGEST_BYTES) != 0)
+		return vm_errf(err, "the snapshot was made with another kernel");
+	if (memcmp(h->initrd_digest, ids->initrd, SNAP_DIGEST_BYTES) != 0)
+		return vm_errf(err, "the snapshot was made with another initramfs");
+	return 0;
+}
+
+static int restore_platform(struct vm *vm, struct snap_reader *r, struct vm_err *err)
+{
+	if (!serial_restore(vm->serial, r))
+		return vm_errf(err, "UART: %s", r->err);
+	if (!pm_restore(r))
+		return vm_errf(err, "power ports: %s", r->err);
+	return 0;
+}
+
+int vm_snapshot_restore(struct vm *vm, struct virtio_devices *d, struct snap_file *f,
+			const struct snap_ids *ids, struct snap_restore_stats *st,
+			struct vm_err *err)
+{
+	struct snap_reader *r = &f->r;
+	memset(st, 0, sizeof(*st));
+	if (check_ids(&f->hdr, ids, err) < 0)
+		return -1;
+	if (f->hdr.vcpus != (uint32_t)vm->nvcpus || f->hdr.mem_bytes != vm->cfg.mem_bytes)
+		return vm_errf(err, "the VM has %d vCPUs and %llu MiB; the snapshot %u and %llu",
+			       vm->nvcpus, (unsigned long long)(vm->cfg.mem_bytes >> 20),
+			       f->hdr.vcpus, (unsigned long long)(f->hdr.mem_bytes >> 20));
+	int64_t t0 = now_us();
+	if (snap_kvm_restore(vm, r, err) < 0)
+		return vm_err_prefix(err, "restore");
+	int64_t t1 = now_us();
+	for (int i = 0; i < vm->nvcpus; i++)
+		if (snap_vcpu_restore(&vm->vcpus[i], r, err) < 0)
+			return vm_err_prefix(err, "restore");
+	int64_t t2 = now_us();
+	virtio_devices_lock(d);
+	int rc = restore_platform(vm, r, err);
+	if (rc == 0)
+		rc = virtio_devices_restore(d, r, err);
+	virtio_devices_unlock(d);
+	if (rc == 0 && !snap_done(r, "state file"))
+		rc = vm_errf(err, "%s", r->err);
+	st->kvm_us = t1 - t0;
+	st->vcpus_us = t2 - t1;
+	st->devices_us = now_us() - t2;
+	return rc < 0 ? vm_err_prefix(err, "restore") : 0;
+}
