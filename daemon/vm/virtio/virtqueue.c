@@ -177,6 +177,25 @@ bool vq_has_avail_arm(struct virtqueue *vq, const struct guest_mem *m)
 	return vq_has_avail(vq, m);
 }
 
+int vq_watch_avail(struct virtqueue *vq, const struct guest_mem *m)
+{
+	uint8_t *avail = avail_ring(vq, m), *used = used_ring(vq, m);
+	if (!avail || !used)
+		return -1;
+	uint16_t idx = load16(avail + 2);
+	if (vq->event_idx) {
+		store16(used + 4 + 8 * vq->size, idx);
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	}
+	return idx;
+}
+
+int vq_avail_idx(const struct virtqueue *vq, const struct guest_mem *m)
+{
+	const uint8_t *avail = avail_ring(vq, m);
+	return avail ? load16(avail + 2) : -1;
+}
+
 int vq_pop(struct virtqueue *vq, const struct guest_mem *m, struct vq_chain *c)
 {
 	uint8_t *avail = avail_ring(vq, m), *used = used_ring(vq, m);

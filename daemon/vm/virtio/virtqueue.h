@@ -105,6 +105,12 @@ bool vq_has_avail(const struct virtqueue *vq, const struct guest_mem *m);
  * (avail_event = last_avail), so a chain published after the check is not
  * left unannounced. vq_pop does this too when it finds the ring empty. */
 bool vq_has_avail_arm(struct virtqueue *vq, const struct guest_mem *m);
+/* The driver's avail idx as guest memory holds it now, or -1 (rings
+ * outside RAM). vq_watch_avail also asks (event idx) for a kick on the
+ * very next chain the driver publishes, even though chains are still
+ * waiting: a device that wants to see the driver's next move uses it. */
+int vq_avail_idx(const struct virtqueue *vq, const struct guest_mem *m);
+int vq_watch_avail(struct virtqueue *vq, const struct guest_mem *m);
 /* Return a chain to the driver with `written` bytes in its writable part. */
 void vq_push(struct virtqueue *vq, const struct guest_mem *m, uint16_t head, uint32_t written);
 /* After pushes: does the driver want an interrupt now (flags / used_event)? */

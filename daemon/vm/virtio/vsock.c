@@ -257,6 +257,8 @@ static bool send_data(struct virtio_vsock *v, struct vsock_conn *c)
 	return true;
 }
 
+static bool reset_handled(struct virtio_vsock *v);
+
 /* Fill one rx buffer; false when there is nothing to send or no buffer. */
 static bool rx_one(struct virtio_vsock *v)
 {
@@ -264,9 +266,11 @@ static bool rx_one(struct virtio_vsock *v)
 		return false;
 	if (v->nrst > 0)
 		return send_rst(v);
+	bool hold_requests = !reset_handled(v);
 	for (int i = 0; i < VSOCK_MAX_CONNS; i++) {
 		struct vsock_conn *c = &v->conn[i];
-		if (c->state != VSOCK_FREE && c->pending) {
+		if (c->state != VSOCK_FREE && c->pending &&
+		    !(hold_requests && c->pending == VSOCK_PEND_REQUEST)) {
 			send_control(v, c);
 			return true;
 		}
@@ -402,8 +406,20 @@ static void send_reset_event(struct virtio_vsock *v)
 		return;
 	}
 	vq_chain_write(&v->chain, 0, &id, sizeof(id));
+	int idx = vq_watch_avail(&v->t.vq[VSOCK_QUEUE_EVENT], v->t.mem);
 	virtio_mmio_push(&v->t, VSOCK_QUEUE_EVENT, v->chain.head, sizeof(id));
 	v->reset_event_pending = false;
+	v->reset_unacked = idx >= 0;
+	v->reset_avail_idx = (uint16_t)idx;
+}
+
+/* Has the guest handled the TRANSPORT_RESET (refilled its event queue)? */
+static bool reset_handled(struct virtio_vsock *v)
+{
+	if (v->reset_unacked &&
+	    vq_avail_idx(&v->t.vq[VSOCK_QUEUE_EVENT], v->t.mem) != v->reset_avail_idx)
+		v->reset_unacked = false;
+	return !v->reset_unacked && !v->reset_event_pending;
 }
 
 static void close_all(struct virtio_vsock *v)
@@ -445,6 +461,7 @@ static void vsock_reset(void *opaque)
 	struct virtio_vsock *v = opaque;
 	close_all(v);
 	v->reset_event_pending = false;
+	v->reset_unacked = false;
 }
 
 static void vsock_config_read(void *opaque, uint32_t off, uint8_t *data, uint32_t len)

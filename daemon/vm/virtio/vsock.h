@@ -138,6 +138,12 @@ struct virtio_vsock {
 	uint32_t next_ephemeral;
 	uint32_t rr;              /* where the next data scan starts */
 	bool reset_event_pending;
+	/* A TRANSPORT_RESET event went to the guest, which has not handled it
+	 * yet: it would reset a connection made now too, so host connections
+	 * wait (their REQUEST stays pending) until the driver gives the event
+	 * buffer back (event queue avail idx past reset_avail_idx). */
+	bool reset_unacked;
+	uint16_t reset_avail_idx;
 
 	struct vsock_conn conn[VSOCK_MAX_CONNS];
 	struct vsock_slot slot[VSOCK_MAX_CONNS];
