@@ -8,7 +8,7 @@
 enum { OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_VCPUS, OPT_MEM, OPT_CONSOLE,
        OPT_CONSOLE_LOG, OPT_TIMEOUT, OPT_STATS, OPT_PROBE, OPT_HELP,
        OPT_DISK, OPT_VSOCK, OPT_CID, OPT_CONTROL_FD, OPT_AGENT_TIMEOUT, OPT_NO_JAIL,
-       OPT_RESTORE };
+       OPT_RESTORE, OPT_KERNEL_DIGEST, OPT_INITRD_DIGEST };
 
 static const struct option longopts[] = {
 	{ "kernel", required_argument, NULL, OPT_KERNEL },
@@ -29,6 +29,8 @@ static const struct option longopts[] = {
 	{ "agent-timeout", required_argument, NULL, OPT_AGENT_TIMEOUT },
 	{ "no-jail", no_argument, NULL, OPT_NO_JAIL },
 	{ "restore", required_argument, NULL, OPT_RESTORE },
+	{ "kernel-digest", required_argument, NULL, OPT_KERNEL_DIGEST },
+	{ "initrd-digest", required_argument, NULL, OPT_INITRD_DIGEST },
 	{ 0 },
 };
 
@@ -50,6 +52,9 @@ const char *options_usage(void)
 	       "--restore DIR: start from the snapshot in DIR (vm.state, vm.mem) instead of\n"
 	       "  booting: vCPUs and memory come from it; --kernel and --initrd must be the\n"
 	       "  files it was made with, and the devices the same as the saved VM's\n"
+	       "--kernel-digest/--initrd-digest sha256:HEX: the files' digests, which a\n"
+	       "  snapshot records and a restore checks, when the caller knows them already\n"
+	       "  (otherwise the VMM hashes the files)\n"
 	       "run mode (-- CMD): boots, runs CMD in the guest through its agent with our\n"
 	       "  stdin/stdout/stderr, powers the guest off; --agent-timeout (default 300)\n"
 	       "  bounds the boot. exit status: CMD's, 128+N if signal N killed it, or\n"
@@ -82,6 +87,8 @@ static int parse_one(int c, const char *arg, struct options *o, struct vm_err *e
 	case OPT_STATS: o->stats = true; return 0;
 	case OPT_NO_JAIL: o->no_jail = true; return 0;
 	case OPT_RESTORE: o->restore_dir = arg; return 0;
+	case OPT_KERNEL_DIGEST: o->kernel_digest = arg; return 0;
+	case OPT_INITRD_DIGEST: o->initrd_digest = arg; return 0;
 	case OPT_PROBE: o->probe = true; return 0;
 	case OPT_HELP: o->help = true; return 0;
 	/* virtio devices (virtio/devices.h); rng is always attached */

@@ -7,6 +7,7 @@
  *                    [--control-fd N]   (supermachined's worker channel)
  *                    [--agent-timeout SEC] [-- CMD ARGS...]   (run mode)
  *                    [--restore DIR]   (start from the snapshot in DIR)
+ *                    [--kernel-digest D] [--initrd-digest D]
  *   supermachine-vmm --probe
  *
  * Words after `--` select run mode (run_mode.h): CMD runs in the guest
@@ -35,6 +36,8 @@ struct options {
 	char **run_argv;         /* after `--` (points into argv); NULL = no run mode */
 	double agent_timeout_sec; /* run mode: how long the guest may take to boot */
 	const char *restore_dir; /* --restore: DIR/vm.state + DIR/vm.mem; NULL = boot */
+	const char *kernel_digest, *initrd_digest; /* "sha256:..": the files' digests,
+						      known to the caller; NULL = hash them */
 	bool probe;
 	bool stats;
 	bool no_jail;            /* --no-jail: debugging only, no seccomp (jail.h) */

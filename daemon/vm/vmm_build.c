@@ -24,7 +24,8 @@ static int restore_steps(struct vmm *m, struct options *o, struct snap_file *f,
 		return -1;
 	int64_t t1 = now_us();
 	t->create_us = t1 - t0;
-	if (snap_ids_compute(o->vm.kernel, o->vm.initrd, &m->ids, err) < 0)
+	if (snap_ids_compute(o->vm.kernel, o->vm.initrd, o->kernel_digest, o->initrd_digest, &m->ids,
+			     err) < 0)
 		return -1;
 	t->digests_us = now_us() - t1;
 	if (vm_snapshot_restore(&m->vm, &m->devs, f, &m->ids, &t->state, err) < 0)
@@ -73,7 +74,8 @@ int vmm_build(struct vmm *m, struct options *o, struct vm_err *err)
 		return -1;
 	/* Only the daemon asks for snapshots; others do not pay for digests. */
 	if (o->control_fd >= 0) {
-		if (snap_ids_compute(o->vm.kernel, o->vm.initrd, &m->ids, err) < 0)
+		if (snap_ids_compute(o->vm.kernel, o->vm.initrd, o->kernel_digest, o->initrd_digest, &m->ids,
+			     err) < 0)
 			return -1;
 		m->have_ids = true;
 	}

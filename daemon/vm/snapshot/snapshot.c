@@ -17,14 +17,49 @@ static int64_t now_us(void)
 	return ts.tv_sec * 1000000LL + ts.tv_nsec / 1000;
 }
 
-int snap_ids_compute(const char *kernel, const char *initrd, struct snap_ids *ids,
-		     struct vm_err *err)
+static int hex_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+/* "sha256:<64 lowercase hex>" into out; 0, or -1 with err. */
+static int parse_digest(const char *what, const char *d, uint8_t out[SNAP_DIGEST_BYTES],
+			struct vm_err *err)
+{
+	if (strncmp(d, "sha256:", 7) != 0 || strlen(d) != 7 + 2 * SNAP_DIGEST_BYTES)
+		return vm_errf(err, "%s digest %s: want sha256:<64 hex digits>", what, d);
+	for (int i = 0; i < SNAP_DIGEST_BYTES; i++) {
+		int hi = hex_value(d[7 + 2 * i]), lo = hex_value(d[8 + 2 * i]);
+		if (hi < 0 || lo < 0)
+			return vm_errf(err, "%s digest %s: want sha256:<64 hex digits>", what, d);
+		out[i] = (uint8_t)(hi << 4 | lo);
+	}
+	return 0;
+}
+
+/* One file's digest: given by the caller (who hashed it once), or hashed. */
+static int file_id(const char *what, const char *path, const char *given,
+		   uint8_t out[SNAP_DIGEST_BYTES], struct vm_err *err)
+{
+	if (given)
+		return parse_digest(what, given, out, err);
+	if (snap_sha256_file(path, out, err) < 0)
+		return vm_err_prefix(err, "%s digest", what);
+	return 0;
+}
+
+int snap_ids_compute(const char *kernel, const char *initrd, const char *kernel_digest,
+		     const char *initrd_digest, struct snap_ids *ids, struct vm_err *err)
 {
 	memset(ids, 0, sizeof(*ids));
-	if (snap_sha256_file(kernel, ids->kernel, err) < 0)
-		return vm_err_prefix(err, "kernel digest");
-	if (initrd && snap_sha256_file(initrd, ids->initrd, err) < 0)
-		return vm_err_prefix(err, "initramfs digest");
+	if (file_id("kernel", kernel, kernel_digest, ids->kernel, err) < 0)
+		return -1;
+	if (initrd && file_id("initramfs", initrd, initrd_digest, ids->initrd, err) < 0)
+		return -1;
 	return 0;
 }
 

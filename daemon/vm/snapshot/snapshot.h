@@ -32,8 +32,10 @@ struct snap_ids {
 	uint8_t initrd[SNAP_DIGEST_BYTES]; /* zeros: no initramfs */
 };
 
-int snap_ids_compute(const char *kernel, const char *initrd, struct snap_ids *ids,
-		     struct vm_err *err);
+/* Hashes each file, unless its digest ("sha256:<hex>") is given: the
+ * daemon hashes its kernel and initramfs once, not at every restore. */
+int snap_ids_compute(const char *kernel, const char *initrd, const char *kernel_digest,
+		     const char *initrd_digest, struct snap_ids *ids, struct vm_err *err);
 
 struct snap_save_stats {
 	uint64_t state_bytes, mem_bytes_written;

@@ -5,6 +5,7 @@
 #include "../check_main.h"
 #include "daemon/vm/snapshot/snap_file.h"
 #include "daemon/vm/snapshot/snap_mem.h"
+#include "daemon/vm/snapshot/snapshot.h"
 
 #include <fcntl.h>
 #include <stdlib.h>
@@ -178,6 +179,30 @@ START_TEST(memory_written_sparse)
 }
 END_TEST
 
+START_TEST(given_digests_match_hashed_ones)
+{
+	char path[] = "/tmp/snapkernXXXXXX";
+	int fd = mkstemp(path);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, "kernel bytes", 12), 12);
+	close(fd);
+	struct snap_ids hashed, given;
+	struct vm_err err = { "" };
+	ck_assert_int_eq(snap_ids_compute(path, NULL, NULL, NULL, &hashed, &err), 0);
+	char d[7 + 2 * SNAP_DIGEST_BYTES + 1] = "sha256:";
+	for (int i = 0; i < SNAP_DIGEST_BYTES; i++)
+		snprintf(d + 7 + 2 * i, 3, "%02x", hashed.kernel[i]);
+	ck_assert_int_eq(snap_ids_compute("/nonexistent", NULL, d, NULL, &given, &err), 0);
+	ck_assert(memcmp(hashed.kernel, given.kernel, SNAP_DIGEST_BYTES) == 0);
+	d[10] = 'X';
+	ck_assert_int_lt(snap_ids_compute(path, NULL, d, NULL, &given, &err), 0);
+	ck_assert_msg(strstr(err.msg, "want sha256:"), "%s", err.msg);
+	ck_assert_int_lt(snap_ids_compute(path, NULL, "sha256:abc", NULL, &given, &err), 0);
+	ck_assert_int_lt(snap_ids_compute("/nonexistent", NULL, NULL, NULL, &given, &err), 0);
+	unlink(path);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("snap_file");
@@ -190,6 +215,7 @@ static Suite *suite(void)
 	tcase_add_test(t, wrong_tag_and_future_section_refused);
 	tcase_add_test(t, bad_bool_and_long_string_refused);
 	tcase_add_test(t, memory_written_sparse);
+	tcase_add_test(t, given_digests_match_hashed_ones);
 	suite_add_tcase(s, t);
 	return s;
 }
