@@ -1,6 +1,7 @@
 /* vm.c - create and destroy a VM; the device-facing helpers (vm.h).
  *
- * Order in vm_create(): validate the kernel and initrd files first (so a
+ * Order in vm_create(): validate the kernel and initrd files first (not
+ * for a restore, whose kernel is in the snapshot's memory; so a
  * bad kernel is refused before KVM is touched), then KVM_CREATE_VM, guest
  * RAM split around the 3 GiB MMIO hole, TSS and identity-map pages (in
  * the hole, below the IOAPIC), in-kernel irqchip and PIT, the vCPUs, and
@@ -184,8 +185,8 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, struct vm_err *err)
 	vm->cfg = *cfg;
 	if (check_config(cfg, err) < 0)
 		return -1;
-	vm->image = vm_image_load(cfg->kernel, cfg->initrd, err);
-	if (!vm->image)
+	/* A restore's kernel is in the snapshot's memory already. */
+	if (!cfg->mem_file && !(vm->image = vm_image_load(cfg->kernel, cfg->initrd, err)))
 		return -1;
 	vm->ctl = calloc(1, sizeof(*vm->ctl));
 	if (!vm->ctl || vm_control_init(vm->ctl) < 0)
