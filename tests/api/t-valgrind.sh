@@ -2,6 +2,7 @@
 # The daemon's paths are valgrind-clean: under memcheck, every route, bad
 # bodies, an import, a pull that fails, streams cut by their clients and a
 # shutdown with a stream still open leave no memory error and no leak.
+# (The snapshot routes too, up to where a running VM would be needed.)
 # Needs a build without -Dsanitize=true (valgrind cannot run ASan code):
 # it is the suite 'valgrind', which script/test runs in an unsanitized build.
 . "$SM_SOURCE_ROOT/tests/store/lib.sh"
@@ -54,6 +55,20 @@ for t in good.tar:404 bad.tar:400 big:400; do
 		--data-binary @"$WORK/${t%:*}"
 	expect_status "${t#*:}"
 done
+# snapshot routes up to where a running VM would be needed
+req GET /v1/snapshots
+req GET /v1/snapshots/nope
+req DELETE /v1/snapshots/nope
+req POST /v1/vms/abcd/snapshot -d '{"name":"ok"}'
+req POST /v1/vms/abcd/snapshot -d '{"name":"-bad"}'
+req POST /v1/vms/be9c400000000000/snapshot -d '{"name":"ok"}'
+expect_status 409
+req POST /v1/vms/be9c400000000000/fork -d '{"count":2,"labels":{"a":"b"}}'
+expect_status 409
+req POST /v1/vms -d '{"from_snapshot":"nope","env":["A=1"]}'
+expect_status 404
+req POST /v1/vms -d '{"from_snapshot":"nope","image":"vg/img:v1"}'
+expect_status 400
 req DELETE '/v1/vms/abcd?force=1'
 req DELETE /v1/vms/be9c400000000001
 expect_status 200
