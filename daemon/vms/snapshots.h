@@ -29,6 +29,10 @@
  * "_fork-<vm id>-<8 hex>", a name users cannot give, and is removed when
  * the last VM restored from it is removed. It is listed like the others
  * with "temporary": true.
+ *
+ * Bakes (bakes.h) are snapshots too, named "_bake-<hex>", with their files
+ * in DATA/bakes/NAME. The API shows each snapshot's "kind": "user", "fork"
+ * or "bake".
  */
 #ifndef SM_VMS_SNAPSHOTS_H
 #define SM_VMS_SNAPSHOTS_H
@@ -50,6 +54,9 @@ enum {
 	 * caller holds it as if restoring (vms_snapshot_release when its VMs
 	 * have been created) so it cannot vanish before they exist. */
 	SNAP_TEMPORARY = 1,
+	/* A bake's (bakes.h): name is "_bake-<hex>", its files go to
+	 * DATA/bakes/NAME. */
+	SNAP_BAKE = 2,
 };
 
 /* Snapshots the running VM r under name (NULL with SNAP_TEMPORARY).

@@ -1,7 +1,8 @@
 /* vms.c - the VM registry: create, look up, stop, remove, and what happens
  * when a worker exits (see vms.h). One mutex guards the list and the
- * state of every record; slow work (booting, waiting for a worker) runs
- * without it. */
+ * state of every record; slow work (booting, baking, waiting for a worker)
+ * runs without it. Hidden VMs (a bake's, a pool's ready ones) are in the
+ * same list; every lookup for the API passes them over. */
 
 #include "daemon/vms/vms_int.h"
 #include "daemon/vm/agent_client.h"
@@ -10,7 +11,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #define STOP_CLEAN_MS 10000   /* guest powers off after the agent's SHUTDOWN */
 #define STOP_HARD_MS 5000     /* VMM stops after STOP */
@@ -41,13 +44,14 @@ int vms_open(const struct vms_config *cfg, struct vms **out, char *err, size_t e
 	v->kernel = dup_or_null(cfg->kernel, &oom);
 	v->initrd = dup_or_null(cfg->initrd, &oom);
 	pthread_mutex_init(&v->mu, NULL);
+	pthread_cond_init(&v->bake_cv, NULL);
 	if (oom) {
 		snprintf(err, errlen, "out of memory");
 		vms_close(v);
 		return -1;
 	}
-	if (db_open(v, err, errlen) < 0 || db_load_previous(v, err, errlen) < 0 ||
-	    snaps_open(v, err, errlen) < 0) {
+	if (bake_digests(v, err, errlen) < 0 || db_open(v, err, errlen) < 0 ||
+	    db_load_previous(v, err, errlen) < 0 || snaps_open(v, err, errlen) < 0) {
 		vms_close(v);
 		return -1;
 	}
@@ -55,10 +59,28 @@ int vms_open(const struct vms_config *cfg, struct vms **out, char *err, size_t e
 	return 0;
 }
 
+/* Every VM, hidden ones too (references). */
+static size_t list_all(struct vms *v, struct vm_rec ***out)
+{
+	pthread_mutex_lock(&v->mu);
+	struct vm_rec **list = calloc(v->n + 1, sizeof *list);
+	size_t n = list ? v->n : 0;
+	for (size_t i = 0; i < n; i++) {
+		list[i] = v->recs[i];
+		list[i]->refs++;
+	}
+	pthread_mutex_unlock(&v->mu);
+	*out = list;
+	return n;
+}
+
 void vms_kill_all(struct vms *v)
 {
 	struct vm_rec **list;
-	size_t n = vms_list(v, &list);
+	pthread_mutex_lock(&v->mu);
+	v->closing = true;   /* boot_start kills what starts from now on */
+	pthread_mutex_unlock(&v->mu);
+	size_t n = list_all(v, &list);
 	for (size_t i = 0; i < n; i++) {
 		pthread_mutex_lock(&v->mu);
 		struct worker *w = list[i]->w;
@@ -87,12 +109,21 @@ void vms_close(struct vms *v)
 	snaps_free(v);
 	if (v->db)
 		sqlite3_close(v->db);
+	pthread_cond_destroy(&v->bake_cv);
 	pthread_mutex_destroy(&v->mu);
 	free(v->data_dir);
 	free(v->vmm_path);
 	free(v->kernel);
 	free(v->initrd);
 	free(v);
+}
+
+struct vm_rec *vm_ref(struct vm_rec *r)
+{
+	pthread_mutex_lock(&r->v->mu);
+	r->refs++;
+	pthread_mutex_unlock(&r->v->mu);
+	return r;
 }
 
 void vm_put(struct vm_rec *r)
@@ -109,7 +140,7 @@ void vm_put(struct vm_rec *r)
 void vms_publish(struct vms *v, struct vm_rec *r, const char *type)
 {
 	pthread_mutex_lock(&v->mu);
-	json_t *j = rec_json_locked(r);
+	json_t *j = r->kind == VM_KIND_USER ? rec_json_locked(r) : NULL;  /* hidden: quiet */
 	pthread_mutex_unlock(&v->mu);
 	if (v->cfg.on_event && j)
 		v->cfg.on_event(v->cfg.ud, type, json_pack("{s:o}", "vm", j));
@@ -188,6 +219,13 @@ static int register_rec(struct vms *v, struct vm_rec *r, char *err, size_t errle
 {
 	if (rec_paths(r, err, errlen) < 0)
 		return -1;
+	pthread_mutex_lock(&v->mu);
+	bool closing = v->closing;
+	pthread_mutex_unlock(&v->mu);
+	if (closing) {
+		snprintf(err, errlen, "the daemon is stopping");
+		return -1;
+	}
 	if (mkdir(r->dir, 0750) < 0) {
 		snprintf(err, errlen, "mkdir %s: %s", r->dir, strerror(errno));
 		return -1;
@@ -237,13 +275,56 @@ static int start(struct vms *v, struct vm_rec *r, char *err, size_t errlen)
 	return 0;
 }
 
+/* A VM restored from a bake shows the bake's boot before its own
+ * console: boot.log, a hard link to (or else a copy of) the bake's
+ * console.log, which is read-only and never changes. Best effort. */
+static void link_boot_log(struct vm_rec *r, const char *bake_dir)
+{
+	char src[PATH_MAX + 16];
+	snprintf(src, sizeof src, "%s/console.log", bake_dir);
+	if (link(src, r->boot_log_path) < 0) {
+		int in = open(src, O_RDONLY | O_CLOEXEC), out = -1;
+		if (in >= 0)
+			out = open(r->boot_log_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+		char buf[16384];
+		ssize_t n;
+		while (out >= 0 && (n = read(in, buf, sizeof buf)) > 0)
+			if (write(out, buf, (size_t)n) != n)
+				break;
+		if (in >= 0)
+			close(in);
+		if (out < 0)
+			return;
+		close(out);
+	}
+	pthread_mutex_lock(&r->v->mu);
+	r->boot_log = true;
+	pthread_mutex_unlock(&r->v->mu);
+}
+
 int vms_create(struct vms *v, const struct vm_spec *spec, struct vm_rec **out,
 	       char *id_out, size_t idlen, char *err, size_t errlen)
 {
-	struct vm_rec *r = rec_new(v, spec, err, errlen);
-	if (!r)
+	struct vm_spec s = *spec;
+	char bake[SNAP_NAME_MAX + 1], bake_dir[PATH_MAX];
+	bool baked = !s.from_snapshot && s.kind != VM_KIND_BAKE && v->cfg.bake;
+	if (baked) {
+		if (bake_acquire(v, &s, bake, bake_dir, sizeof bake_dir, err, errlen) < 0)
+			return -1;
+		s.from_snapshot = bake;   /* held as restore_begin holds it */
+	}
+	struct vm_rec *r = rec_new(v, &s, err, errlen);
+	if (r && baked && !(r->restore_dir = strdup(bake_dir))) {
+		snprintf(err, errlen, "out of memory");
+		rec_free(r);
+		r = NULL;
+	}
+	if (!r) {
+		if (baked)
+			vms_snapshot_release(v, bake);
 		return -1;
-	if (r->from_snapshot && restore_begin(v, r, err, errlen) < 0) {
+	}
+	if (!baked && r->from_snapshot && restore_begin(v, r, err, errlen) < 0) {
 		rec_free(r);
 		return -1;
 	}
@@ -254,17 +335,93 @@ int vms_create(struct vms *v, const struct vm_spec *spec, struct vm_rec **out,
 		return -1;
 	}
 	snprintf(id_out, idlen, "%s", r->id);
+	if (baked)
+		link_boot_log(r, bake_dir);
 	vms_publish(v, r, "vm.created");
 	int rc = start(v, r, err, errlen);
 	if (r->from_snapshot)   /* the VM has its pages mapped now (or failed) */
 		vms_snapshot_release(v, r->from_snapshot);
 	if (rc < 0) {
+		if (r->kind == VM_KIND_POOL)
+			vms_discard(v, r);   /* nobody could see or remove it */
 		vm_put(r);
 		return -1;
 	}
 	vms_publish(v, r, "vm.started");
 	*out = r;
 	return 0;
+}
+
+int vms_adopt(struct vms *v, struct vm_rec *r, const struct vm_spec *spec, char *err,
+	      size_t errlen)
+{
+	char *image = strdup(spec->image), *workdir = strdup(spec->workdir ? spec->workdir : "");
+	char *user = strdup(spec->user ? spec->user : "");
+	char **env = strv_dup(spec->env), **cmd = spec->cmd ? strv_dup(spec->cmd) : NULL;
+	json_t *labels = spec->labels ? json_deep_copy(spec->labels) : json_object();
+	int rc = -1;
+	if (!image || !workdir || !user || !env || (spec->cmd && !cmd) || !labels) {
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	pthread_mutex_lock(&v->mu);
+	if (r->kind != VM_KIND_POOL || r->state != VM_RUNNING || r->removed) {
+		snprintf(err, errlen, "VM %s is no longer a ready pool VM (%s)", r->id,
+			 vm_state_name(r->state));
+		pthread_mutex_unlock(&v->mu);
+		goto out;
+	}
+	/* Swap: the old values are freed below. */
+	char *t = r->image; r->image = image; image = t;
+	t = r->workdir; r->workdir = workdir; workdir = t;
+	t = r->user; r->user = user; user = t;
+	char **tv = r->env; r->env = env; env = tv;
+	tv = r->cmd; r->cmd = cmd; cmd = tv;
+	json_t *tl = r->labels; r->labels = labels; labels = tl;
+	r->auto_remove = spec->auto_remove;
+	r->kind = VM_KIND_USER;
+	r->created = r->started = time(NULL);
+	db_save(v, r);
+	pthread_mutex_unlock(&v->mu);
+	rc = 0;
+out:
+	free(image);
+	free(workdir);
+	free(user);
+	strv_free(env);
+	strv_free(cmd);
+	json_decref(labels);
+	if (rc == 0) {
+		vms_publish(v, r, "vm.created");
+		vms_publish(v, r, "vm.started");
+	}
+	return rc;
+}
+
+void vms_discard(struct vms *v, struct vm_rec *r)
+{
+	pthread_mutex_lock(&v->mu);
+	struct worker *w = r->w;
+	pthread_mutex_unlock(&v->mu);
+	if (w) {
+		worker_kill(w);
+		worker_wait(w, STOP_HARD_MS);
+	}
+	pthread_mutex_lock(&v->mu);
+	bool was = unlink_locked(v, r);
+	pthread_mutex_unlock(&v->mu);
+	if (was) {
+		remove_files_and_publish(v, r);
+		vm_put(r);   /* the list's reference */
+	}
+}
+
+struct vm_rec *rec_find_locked(struct vms *v, const char *id)
+{
+	for (size_t i = 0; i < v->n; i++)
+		if (!strcmp(v->recs[i]->id, id))
+			return v->recs[i];
+	return NULL;
 }
 
 struct vm_rec *vms_get(struct vms *v, const char *id, char *err, size_t errlen)
@@ -276,7 +433,7 @@ struct vm_rec *vms_get(struct vms *v, const char *id, char *err, size_t errlen)
 		return NULL;
 	pthread_mutex_lock(&v->mu);
 	for (size_t i = 0; i < v->n; i++)
-		if (!strncmp(v->recs[i]->id, id, len)) {
+		if (v->recs[i]->kind == VM_KIND_USER && !strncmp(v->recs[i]->id, id, len)) {
 			found = v->recs[i];
 			hits++;
 		}
@@ -294,11 +451,12 @@ size_t vms_list(struct vms *v, struct vm_rec ***out)
 {
 	pthread_mutex_lock(&v->mu);
 	struct vm_rec **list = calloc(v->n + 1, sizeof *list);
-	size_t n = list ? v->n : 0;
-	for (size_t i = 0; i < n; i++) {
-		list[i] = v->recs[i];
-		list[i]->refs++;
-	}
+	size_t n = 0;
+	for (size_t i = 0; list && i < v->n; i++)
+		if (v->recs[i]->kind == VM_KIND_USER) {
+			list[n] = v->recs[i];
+			list[n++]->refs++;
+		}
 	pthread_mutex_unlock(&v->mu);
 	*out = list;
 	return n;
@@ -422,7 +580,8 @@ size_t vms_using_image(struct vms *v, const char *image_id)
 	size_t n = 0;
 	pthread_mutex_lock(&v->mu);
 	for (size_t i = 0; i < v->n; i++)
-		if (v->recs[i]->state <= VM_STOPPING && !strcmp(v->recs[i]->image_id, image_id))
+		if (v->recs[i]->kind == VM_KIND_USER && v->recs[i]->state <= VM_STOPPING &&
+		    !strcmp(v->recs[i]->image_id, image_id))
 			n++;
 	pthread_mutex_unlock(&v->mu);
 	return n;
@@ -433,6 +592,7 @@ void vms_count(struct vms *v, size_t counts[VM_GONE + 1])
 	memset(counts, 0, sizeof(size_t) * (VM_GONE + 1));
 	pthread_mutex_lock(&v->mu);
 	for (size_t i = 0; i < v->n; i++)
-		counts[v->recs[i]->state]++;
+		if (v->recs[i]->kind == VM_KIND_USER)
+			counts[v->recs[i]->state]++;
 	pthread_mutex_unlock(&v->mu);
 }

@@ -23,6 +23,13 @@
  * Lifecycle events (vm.created, vm.started, vm.exited, vm.removed) go to
  * the on_event hook with the VM's JSON; snapshot.created and
  * snapshot.removed with the snapshot's.
+ *
+ * With baking on (vms_config.bake), a VM of an image is not booted: it is
+ * restored from that image's bake (bakes.h), a snapshot made once by a
+ * cold boot. Not every VM is the user's: a bake's VM (VM_KIND_BAKE) and a
+ * warm pool's ready VMs (VM_KIND_POOL) are hidden - not listed, counted,
+ * found by id, saved in vms.db or announced - until vms_adopt() hands a
+ * pool VM to a user.
  */
 #ifndef SM_VMS_H
 #define SM_VMS_H
@@ -42,9 +49,16 @@ struct vms_config {
 	const char *kernel;           /* bzImage for the guests */
 	const char *initrd;           /* our initramfs */
 	unsigned boot_timeout_s;      /* until the agent answers */
+	bool bake;                    /* restore image VMs from bakes (bakes.h) */
 	/* type "vm.created"...; takes the reference to fields */
 	void (*on_event)(void *ud, const char *type, json_t *fields);
 	void *ud;
+};
+
+enum vm_kind {
+	VM_KIND_USER,                 /* the API's */
+	VM_KIND_BAKE,                 /* boots cold to be snapshotted as a bake */
+	VM_KIND_POOL,                 /* ready in a warm pool (daemon/pool) */
 };
 
 struct vm_spec {
@@ -58,8 +72,10 @@ struct vm_spec {
 	json_t *labels;               /* object of strings or NULL (borrowed) */
 	bool auto_remove;
 	/* Restore this snapshot (snapshots.h) instead of booting: vcpus and
-	 * memory_mib must be the snapshot's, image_cfg its image's. NULL: boot. */
+	 * memory_mib must be the snapshot's, image_cfg its image's. NULL: the
+	 * image's bake when baking is on (made first if need be), else boot. */
 	const char *from_snapshot;
+	enum vm_kind kind;            /* anything but USER is hidden */
 };
 
 enum vm_state { VM_STARTING, VM_RUNNING, VM_STOPPING, VM_EXITED, VM_GONE };
@@ -69,7 +85,8 @@ const char *vm_state_name(enum vm_state s);
 /* Opens DATA/vms.db, marks the previous run's VMs gone and removes their
  * files. */
 int vms_open(const struct vms_config *cfg, struct vms **out, char *err, size_t errlen);
-/* Kills every worker (SIGKILL) and waits for them to be reaped. */
+/* Kills every worker (SIGKILL) and waits for them to be reaped; VMs
+ * created from then on fail at once (the daemon is stopping). */
 void vms_kill_all(struct vms *v);
 /* vms_kill_all, then frees. */
 void vms_close(struct vms *v);
@@ -79,12 +96,27 @@ void vms_close(struct vms *v);
 int vms_create(struct vms *v, const struct vm_spec *spec, struct vm_rec **out,
 	       char *id_out, size_t idlen, char *err, size_t errlen);
 
-/* By id or unique id prefix (4+ characters). NULL: not found (err says
- * whether it is ambiguous). */
+/* A running pool VM (VM_KIND_POOL) becomes the user's, as if created by
+ * spec: its image name, env, cmd, workdir, user, labels and auto_remove
+ * (spec's image_cfg, vcpus and memory_mib must be what it runs). It is
+ * listed from now on, saved, and announced (vm.created, vm.started). -1
+ * with err when it is not a running pool VM (it exited meanwhile). */
+int vms_adopt(struct vms *v, struct vm_rec *r, const struct vm_spec *spec, char *err,
+	      size_t errlen);
+
+/* Ends a hidden VM at once (SIGKILL: nothing in it is anyone's) and
+ * removes it. */
+void vms_discard(struct vms *v, struct vm_rec *r);
+
+/* By id or unique id prefix (4+ characters); hidden VMs are not found.
+ * NULL: not found (err says whether it is ambiguous). */
 struct vm_rec *vms_get(struct vms *v, const char *id, char *err, size_t errlen);
+/* Another reference to r; vm_put drops one. */
+struct vm_rec *vm_ref(struct vm_rec *r);
 void vm_put(struct vm_rec *r);
 
-/* Every VM (references), for listing; vms_list_free drops them. */
+/* Every VM but hidden ones (references), for listing; vms_list_free
+ * drops them. */
 size_t vms_list(struct vms *v, struct vm_rec ***out);
 void vms_list_free(struct vm_rec **list, size_t n);
 
@@ -99,6 +131,9 @@ bool vm_has_label(struct vm_rec *r, const char *key, const char *value);
 /* Paths inside the VM's directory. */
 const char *vm_vsock_path(const struct vm_rec *r);
 const char *vm_console_path(const struct vm_rec *r);
+/* A VM restored from a bake: the bake's boot console (DATA/vms/ID/boot.log),
+ * which its own console log continues; NULL for others. */
+const char *vm_boot_log_path(const struct vm_rec *r);
 
 /* The image's settings merged with the VM's overrides, for exec. */
 const struct sm_image_config *vm_image_config(const struct vm_rec *r);
@@ -124,10 +159,10 @@ int vms_remove(struct vms *v, struct vm_rec *r, bool force, char *err, size_t er
  * worker pid in vm_json). */
 int vm_worker_pid(struct vm_rec *r);
 
-/* VMs (not exited or gone) created from image id. */
+/* The user's VMs (not exited or gone) created from image id. */
 size_t vms_using_image(struct vms *v, const char *image_id);
 
-/* Counts per state, for /metrics. */
+/* Counts per state of the user's VMs, for /metrics. */
 void vms_count(struct vms *v, size_t counts[VM_GONE + 1]);
 
 #endif

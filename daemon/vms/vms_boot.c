@@ -81,7 +81,10 @@ int boot_start(struct vms *v, struct vm_rec *r, char *err, size_t errlen)
 	r->w = w;
 	r->pid = worker_pid(w);
 	rec_changed(r);
+	bool closing = v->closing;   /* vms_kill_all may have missed it */
 	pthread_mutex_unlock(&v->mu);
+	if (closing)
+		worker_kill(w);
 	return 0;
 }
 

@@ -40,6 +40,8 @@ void db_save(struct vms *v, struct vm_rec *r)
 	sqlite3_stmt *st;
 	size_t len;
 	rec_changed(r);
+	if (r->kind != VM_KIND_USER)
+		return;   /* hidden VMs die with their daemon and leave no row */
 	const char *doc = rec_text_locked(r, &len);
 	if (doc && sqlite3_prepare_v2(v->db, "INSERT OR REPLACE INTO vms (id, doc) VALUES (?, ?)",
 				      -1, &st, NULL) == SQLITE_OK) {

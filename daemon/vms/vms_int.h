@@ -7,7 +7,9 @@
 #include <sqlite3.h>
 #include <sys/un.h>
 
+#include "daemon/store/digest.h"
 #include "daemon/store/store.h"
+#include "daemon/vms/bakes.h"
 #include "daemon/vms/snapshots.h"
 #include "daemon/vms/vms.h"
 #include "daemon/vms/worker.h"
@@ -24,6 +26,14 @@ struct vms {
 	struct vm_snap **snaps;    /* snapshots (vms_snap.c), under mu */
 	size_t n_snaps, cap_snaps;
 	char snaps_dir[PATH_MAX - 128]; /* DATA/snapshots (room for NAME and more) */
+	char bakes_dir[PATH_MAX - 128]; /* DATA/bakes: the bakes' files */
+	/* What a bake's key holds besides the image and size (vms_bake.c):
+	 * digests of the kernel, initramfs and VMM, hashed at vms_open. */
+	char kernel_digest[SM_DIGEST_LEN], initrd_digest[SM_DIGEST_LEN];
+	char vmm_digest[SM_DIGEST_LEN];
+	struct bake_job *bakes;    /* bakes under way (under mu) */
+	pthread_cond_t bake_cv;    /* a bake finished */
+	bool closing;              /* vms_kill_all ran: no new workers */
 };
 
 /* One snapshot (snapshots.h). Under vms->mu; freed once unlinked from the
@@ -56,6 +66,8 @@ struct vm_rec {
 	char **cmd;                /* NULL: the image's */
 	char *workdir, *user;      /* "" when not overridden */
 	bool auto_remove;
+	enum vm_kind kind;         /* not VM_KIND_USER: hidden (vms.h) */
+	bool boot_log;             /* DATA/vms/ID/boot.log: its bake's boot */
 	char *from_snapshot;       /* the snapshot it was restored from, or NULL */
 	char *restore_dir;         /* while starting: that snapshot's directory */
 	struct sm_image_config *cfg;  /* copy of the image's (NULL when gone) */
@@ -66,6 +78,7 @@ struct vm_rec {
 	char dir[PATH_MAX];
 	char vsock[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	char console[PATH_MAX + 16];
+	char boot_log_path[PATH_MAX + 16];
 	struct worker *w;
 	int pid;
 	bool removed;
@@ -106,7 +119,20 @@ int vms_add_rec(struct vms *v, struct vm_rec *r);
 int boot_start(struct vms *v, struct vm_rec *r, char *err, size_t errlen);
 int boot_wait_agent(struct vms *v, struct vm_rec *r, char *err, size_t errlen);
 
+/* vms_bake.c (see bakes.h) */
+/* The bake spec's VMs restore from (made first when missing), held as a
+ * restore holds its snapshot (vms_snapshot_release): its name in name, its
+ * directory in dir. 0, or -1 with err. */
+int bake_acquire(struct vms *v, const struct vm_spec *spec, char name[SNAP_NAME_MAX + 1],
+		 char *dir, size_t dirlen, char *err, size_t errlen);
+/* The digests of the bake key (vms_open); 0, or -1 with err. */
+int bake_digests(struct vms *v, char *err, size_t errlen);
+/* Whether bake s's key is this daemon's (under mu). */
+bool bake_current_locked(struct vms *v, const struct vm_snap *s);
+
 /* vms_snap.c (see snapshots.h) */
+/* DATA/snapshots/NAME, or DATA/bakes/NAME for a bake. */
+void snap_dir_for(struct vms *v, const char *name, char *dir, size_t len);
 int snaps_open(struct vms *v, char *err, size_t errlen);
 void snaps_free(struct vms *v);
 /* The ready snapshot called name, or NULL (under mu). */
@@ -136,6 +162,8 @@ int snap_db_load(struct vms *v, int (*add)(struct vms *v, struct vm_snap *s), ch
 
 /* vms.c */
 void vms_publish(struct vms *v, struct vm_rec *r, const char *type);
+/* Any VM, hidden ones too, by its whole id (under mu); no reference. */
+struct vm_rec *rec_find_locked(struct vms *v, const char *id);
 void vms_on_exit(struct vm_rec *r, const struct worker_exit *ex);
 
 #endif

@@ -91,6 +91,7 @@ struct vm_rec *rec_new(struct vms *v, const struct vm_spec *spec, char *err, siz
 	r->vcpus = spec->vcpus;
 	r->memory_mib = spec->memory_mib;
 	r->auto_remove = spec->auto_remove;
+	r->kind = spec->kind;
 	r->created = time(NULL);
 	r->labels = spec->labels ? json_deep_copy(spec->labels) : json_object();
 	r->image = strdup(spec->image);
@@ -136,6 +137,7 @@ int rec_paths(struct vm_rec *r, char *err, size_t errlen)
 	int n = snprintf(r->dir, sizeof r->dir, "%s/vms/%s", r->v->data_dir, r->id);
 	int m = snprintf(r->vsock, sizeof r->vsock, "%s/vsock.sock", r->dir);
 	snprintf(r->console, sizeof r->console, "%s/console.log", r->dir);
+	snprintf(r->boot_log_path, sizeof r->boot_log_path, "%s/boot.log", r->dir);
 	if (n < 0 || (size_t)n >= sizeof r->dir || m < 0 || (size_t)m >= sizeof r->vsock) {
 		snprintf(err, errlen, "VM socket path %s/vsock.sock is longer than a Unix socket "
 			 "path may be (%zu bytes): use a shorter data dir", r->dir,
@@ -293,6 +295,14 @@ const struct sm_image_config *vm_image_config(const struct vm_rec *r) { return r
 const char *vm_id(const struct vm_rec *r) { return r->id; }
 const char *vm_vsock_path(const struct vm_rec *r) { return r->vsock; }
 const char *vm_console_path(const struct vm_rec *r) { return r->console; }
+
+const char *vm_boot_log_path(const struct vm_rec *r)
+{
+	pthread_mutex_lock(&r->v->mu);
+	bool has = r->boot_log;
+	pthread_mutex_unlock(&r->v->mu);
+	return has ? r->boot_log_path : NULL;
+}
 
 const char *vm_workdir(const struct vm_rec *r)
 {

@@ -91,9 +91,16 @@ static size_t users_locked(struct vms *v, const char *name)
 	return n;
 }
 
+static const char *kind_locked(const struct vm_snap *s)
+{
+	return vms_bake_name_is(s->name) ? "bake" : s->temporary ? "fork" : "user";
+}
+
 json_t *snap_json_locked(struct vms *v, const struct vm_snap *s)
 {
-	return json_pack("{s:s,s:s,s:s,s:s,s:i,s:I,s:o,s:o,s:s,s:s,s:o,s:s,s:I,s:I,s:I,s:b,s:I}",
+	bool bake = vms_bake_name_is(s->name);
+	return json_pack("{s:s,s:s,s:s,s:s,s:i,s:I,s:o,s:o,s:s,s:s,s:o,s:s,s:I,s:I,s:I,s:b,s:I,"
+			 "s:s,s:b}",
 		"name", s->name, "vm", s->source_vm, "image", s->image, "image_id", s->image_id,
 		"vcpus", s->vcpus, "memory_mib", (json_int_t)s->memory_mib,
 		"env", strv_to_json(s->env), "cmd", s->cmd ? strv_to_json(s->cmd) : json_null(),
@@ -101,7 +108,8 @@ json_t *snap_json_locked(struct vms *v, const struct vm_snap *s)
 		"path", s->dir, "state_bytes", (json_int_t)s->state_bytes,
 		"memory_bytes", (json_int_t)s->memory_bytes,
 		"memory_disk_bytes", (json_int_t)s->memory_disk_bytes,
-		"temporary", s->temporary, "vms", (json_int_t)users_locked(v, s->name));
+		"temporary", s->temporary, "vms", (json_int_t)users_locked(v, s->name),
+		"kind", kind_locked(s), "stale", bake && !bake_current_locked(v, s));
 }
 
 json_t *vms_snapshot_json(struct vms *v, const char *name)
@@ -135,7 +143,8 @@ static void drop_locked(struct vms *v, struct vm_snap *s, char *trash, size_t le
 		snap_db_delete(v, s->name);
 	if (getrandom(&rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd)
 		rnd = (uint32_t)time(NULL);
-	snprintf(trash, len, "%s/.del-%s-%08x", v->snaps_dir, s->name, rnd);
+	snprintf(trash, len, "%s/.del-%s-%08x", vms_bake_name_is(s->name) ? v->bakes_dir :
+		 v->snaps_dir, s->name, rnd);
 	if (rename(s->dir, trash) < 0) {
 		if (errno != ENOENT)
 			fprintf(stderr, "supermachined: snapshot %s: moving %s aside: %s\n", s->name,
@@ -257,18 +266,34 @@ static int load_one(struct vms *v, struct vm_snap *s)
 	return 0;
 }
 
-/* Removes what DATA/snapshots holds besides the listed snapshots: the
- * temporary directories of interrupted snapshots, removals cut short. */
-static void sweep(struct vms *v)
+void snap_dir_for(struct vms *v, const char *name, char *dir, size_t len)
 {
-	DIR *d = opendir(v->snaps_dir);
+	snprintf(dir, len, "%s/%s", vms_bake_name_is(name) ? v->bakes_dir : v->snaps_dir, name);
+}
+
+/* Whether sweep keeps e in dir: a listed snapshot's folder (a bake's in
+ * DATA/bakes, another's in DATA/snapshots), or a failed bake's console log. */
+static bool sweep_keeps(struct vms *v, const char *dir, const char *e)
+{
+	bool bakes = dir == v->bakes_dir;
+	if (bakes && !strncmp(e, ".failed-", 8))
+		return true;
+	return snap_find_locked(v, e) && vms_bake_name_is(e) == bakes;
+}
+
+/* Removes what DATA/snapshots (or DATA/bakes) holds besides the listed
+ * snapshots: the temporary directories of interrupted snapshots, removals
+ * cut short. */
+static void sweep(struct vms *v, const char *dir)
+{
+	DIR *d = opendir(dir);
 	struct dirent *e;
 	char path[PATH_MAX + 256];
 	while (d && (e = readdir(d))) {
 		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..") ||
-		    snap_find_locked(v, e->d_name))
+		    sweep_keeps(v, dir, e->d_name))
 			continue;
-		snprintf(path, sizeof path, "%s/%s", v->snaps_dir, e->d_name);
+		snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
 		if (remove(path) < 0)
 			rmtree(path);
 	}
@@ -283,8 +308,17 @@ int snaps_open(struct vms *v, char *err, size_t errlen)
 		snprintf(err, errlen, "%s/snapshots: path too long", v->data_dir);
 		return -1;
 	}
+	n = snprintf(v->bakes_dir, sizeof v->bakes_dir, "%s/bakes", v->data_dir);
+	if (n < 0 || (size_t)n >= sizeof v->bakes_dir) {
+		snprintf(err, errlen, "%s/bakes: path too long", v->data_dir);
+		return -1;
+	}
 	if (mkdir(v->snaps_dir, 0750) < 0 && errno != EEXIST) {
 		snprintf(err, errlen, "mkdir %s: %s", v->snaps_dir, strerror(errno));
+		return -1;
+	}
+	if (mkdir(v->bakes_dir, 0750) < 0 && errno != EEXIST) {
+		snprintf(err, errlen, "mkdir %s: %s", v->bakes_dir, strerror(errno));
 		return -1;
 	}
 	pthread_mutex_lock(&v->mu);
@@ -303,8 +337,10 @@ int snaps_open(struct vms *v, char *err, size_t errlen)
 		rmtree(s->dir);
 		snap_free(s);
 	}
-	if (rc == 0)
-		sweep(v);
+	if (rc == 0) {
+		sweep(v, v->snaps_dir);
+		sweep(v, v->bakes_dir);
+	}
 	pthread_mutex_unlock(&v->mu);
 	return rc;
 }
@@ -325,7 +361,7 @@ struct vm_snap *snap_new_locked(struct vm_rec *r, const char *name, bool tempora
 	if (!s)
 		return NULL;
 	snprintf(s->name, sizeof s->name, "%s", name);
-	snprintf(s->dir, sizeof s->dir, "%s/%s", r->v->snaps_dir, name);
+	snap_dir_for(r->v, name, s->dir, sizeof s->dir);
 	s->source_vm = strdup(r->id);
 	s->image = strdup(r->image);
 	s->image_id = strdup(r->image_id);

@@ -145,7 +145,7 @@ static struct vm_snap *row_snap(struct vms *v, sqlite3_stmt *st)
 		return NULL;
 	}
 	snprintf(s->name, sizeof s->name, "%s", name);
-	snprintf(s->dir, sizeof s->dir, "%s/%s", v->snaps_dir, name);
+	snap_dir_for(v, name, s->dir, sizeof s->dir);
 	s->source_vm = col_dup(st, 1);
 	s->image = col_dup(st, 2);
 	s->image_id = col_dup(st, 3);

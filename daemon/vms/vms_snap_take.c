@@ -88,7 +88,9 @@ static int write_files(struct vms *v, struct vm_rec *r, struct worker *w, struct
 	char tmp[PATH_MAX], msg[256];
 	int sfd = -1, mfd = -1, dfd = -1, rc = -1, e = EIO;
 	struct stat sst, mst;
-	snprintf(tmp, sizeof tmp, "%s/.tmp-%s-XXXXXX", v->snaps_dir, s->name);
+	/* Beside s->dir: DATA/snapshots, or DATA/bakes for a bake. */
+	const char *parent = vms_bake_name_is(s->name) ? v->bakes_dir : v->snaps_dir;
+	snprintf(tmp, sizeof tmp, "%s/.tmp-%s-XXXXXX", parent, s->name);
 	if (!mkdtemp(tmp)) {
 		e = errno;
 		snprintf(err, errlen, "snapshot %s: mkdtemp %s: %s", s->name, tmp, strerror(e));
@@ -119,7 +121,7 @@ static int write_files(struct vms *v, struct vm_rec *r, struct worker *w, struct
 			 strerror(errno));
 		goto out;
 	}
-	sync_path(v->snaps_dir);
+	sync_path(parent);
 	s->state_bytes = (uint64_t)sst.st_size;
 	s->memory_bytes = (uint64_t)mst.st_size;
 	s->memory_disk_bytes = (uint64_t)mst.st_blocks * 512;
@@ -152,7 +154,7 @@ json_t *vms_snapshot(struct vms *v, struct vm_rec *r, const char *name, int flag
 		}
 		snprintf(made, sizeof made, "_fork-%s-%08x", r->id, rnd);
 		name = made;
-	} else if (!vms_snapshot_name_ok(name)) {
+	} else if (flags & SNAP_BAKE ? !vms_bake_name_is(name) : !vms_snapshot_name_ok(name)) {
 		snprintf(err, errlen, "snapshot name \"%s\": expected 1 to %d letters, digits, "
 			 "'_', '.' or '-', beginning with a letter or digit", name ? name : "",
 			 SNAP_NAME_MAX);
