@@ -9,9 +9,18 @@
  *     "default_vcpus": 1, "default_memory_mib": 512,
  *     "insecure_registries": ["registry.lan:5000"],
  *     "limits": { "max_body_bytes": 1048576, "max_upload_bytes": 8589934592,
- *                 "max_connections": 256, "connection_timeout_s": 300 } }
+ *                 "max_connections": 256, "connection_timeout_s": 300 },
+ *     "bake": true,
+ *     "pools": { "busybox": { "min": 1, "max": 4, "idle_timeout": 300,
+ *                             "vcpus": 1, "memory": 512 } } }
+ *
+ * "bake": false boots every VM of an image instead of restoring it from
+ * the image's bake (daemon/vms/bakes.h). "pools" are warm pools
+ * (daemon/pool/pool.h), checked here as PUT /v1/pools/{image} checks its
+ * body; vcpus and memory default to the daemon's defaults.
  */
 #include "daemon/config.h"
+#include "daemon/pool/pool.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -142,6 +151,7 @@ int config_defaults(struct sm_config *c, const char *argv0_dir, char *err, size_
 	c->max_upload_bytes = (size_t)8 << 30;
 	c->max_connections = 256;
 	c->connection_timeout_s = 300;
+	c->bake = true;
 	c->insecure_registries = calloc(1, sizeof(char *));
 	if (!c->insecure_registries)
 		return cfg_err(err, errlen, "out of memory");
@@ -245,6 +255,26 @@ static int load_insecure(struct sm_config *c, json_t *arr, char *err, size_t err
 	return 0;
 }
 
+/* {"IMAGE": {settings}}, each checked as the API checks one. */
+static int load_pools(struct sm_config *c, json_t *v, char *err, size_t errlen)
+{
+	const char *image;
+	json_t *s;
+	if (!json_is_object(v))
+		return cfg_err(err, errlen, "\"pools\": expected an object of image: settings");
+	json_object_foreach(v, image, s) {
+		struct pool_settings ps;
+		char e[300];
+		if (!*image)
+			return cfg_err(err, errlen, "\"pools\": an empty image name");
+		if (pool_settings_parse(s, &ps, e, sizeof e) < 0)
+			return cfg_err(err, errlen, "\"pools\": \"%s\": %s", image, e);
+	}
+	json_decref(c->pools);
+	c->pools = json_incref(v);
+	return 0;
+}
+
 static int load_key(struct sm_config *c, const char *key, json_t *v, char *err, size_t errlen)
 {
 	unsigned long long n;
@@ -262,6 +292,14 @@ static int load_key(struct sm_config *c, const char *key, json_t *v, char *err, 
 		return load_insecure(c, v, err, errlen);
 	if (!strcmp(key, "limits"))
 		return load_limits(c, v, err, errlen);
+	if (!strcmp(key, "pools"))
+		return load_pools(c, v, err, errlen);
+	if (!strcmp(key, "bake")) {
+		if (!json_is_boolean(v))
+			return cfg_err(err, errlen, "\"bake\": expected true or false");
+		c->bake = json_is_true(v);
+		return 0;
+	}
 	if (!strcmp(key, "default_vcpus")) {
 		if (get_uint(v, key, 256, &n, err, errlen) || n == 0)
 			return cfg_err(err, errlen, "\"%s\": expected 1 to 256", key);
@@ -316,5 +354,6 @@ void config_free(struct sm_config *c)
 	for (size_t i = 0; i < c->n_insecure; i++)
 		free(c->insecure_registries[i]);
 	free(c->insecure_registries);
+	json_decref(c->pools);
 	memset(c, 0, sizeof *c);
 }

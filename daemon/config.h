@@ -29,6 +29,8 @@ struct sm_config {
 	size_t max_upload_bytes;  /* image tar uploads */
 	unsigned max_connections;
 	unsigned connection_timeout_s; /* idle keep-alive connections */
+	bool bake;                /* image VMs restore from bakes (default on) */
+	struct json_t *pools;     /* "pools": {"IMAGE": {settings}}, checked; or NULL */
 };
 
 /* Fills c with the defaults for this user. argv0_dir is the directory

@@ -28,7 +28,7 @@
 #include "daemon/store/store.h"
 
 enum { OPT_PRINT_ROUTES = 256, OPT_VMM, OPT_KERNEL, OPT_INITRD, OPT_VCPUS, OPT_MEMORY, OPT_INSECURE,
-       OPT_MAX_BODY, OPT_MAX_UPLOAD, OPT_MAX_CONN, OPT_VERSION };
+       OPT_MAX_BODY, OPT_MAX_UPLOAD, OPT_MAX_CONN, OPT_VERSION, OPT_NO_BAKE };
 
 static const struct option long_opts[] = {
 	{ "socket", required_argument, NULL, 's' },
@@ -43,6 +43,7 @@ static const struct option long_opts[] = {
 	{ "max-body", required_argument, NULL, OPT_MAX_BODY },
 	{ "max-upload", required_argument, NULL, OPT_MAX_UPLOAD },
 	{ "max-connections", required_argument, NULL, OPT_MAX_CONN },
+	{ "no-bake", no_argument, NULL, OPT_NO_BAKE },
 	{ "print-routes", no_argument, NULL, OPT_PRINT_ROUTES },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ "help", no_argument, NULL, 'h' },
@@ -72,6 +73,8 @@ static void usage(FILE *f)
 		"      --max-body BYTES       largest JSON request body\n"
 		"      --max-upload BYTES     largest uploaded image tar\n"
 		"      --max-connections N    concurrent client connections\n"
+		"      --no-bake              boot every VM of an image instead of restoring it\n"
+		"                             from the image's bake (config \"bake\": false)\n"
 		"      --print-routes         print the API's routes and exit\n"
 		"      --version              print the version and exit\n");
 }
@@ -101,6 +104,9 @@ static int apply_flag(struct sm_config *c, int opt, const char *arg, char *err, 
 	case OPT_KERNEL: return config_set_str(&c->kernel, arg, err, errlen);
 	case OPT_INITRD: return config_set_str(&c->initrd, arg, err, errlen);
 	case OPT_INSECURE: return config_add_insecure(c, arg, err, errlen);
+	case OPT_NO_BAKE:
+		c->bake = false;
+		return 0;
 	case OPT_VCPUS:
 		if (parse_num("vcpus", arg, 1, 256, &n))
 			return -1;
@@ -268,6 +274,7 @@ static int serve(const struct sm_config *c, struct sm_listener *l, struct sm_sto
 		.max_body_bytes = c->max_body_bytes, .max_upload_bytes = c->max_upload_bytes,
 		.max_connections = c->max_connections,
 		.connection_timeout_s = c->connection_timeout_s, .store = st,
+		.bake = c->bake, .pools = c->pools,
 	};
 	struct api_server *srv;
 	if (api_server_start(&ac, l->fd, &srv, err, sizeof err) < 0) {

@@ -12,6 +12,7 @@
 #ifndef SM_API_H
 #define SM_API_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -30,6 +31,8 @@ struct api_config {
 	unsigned max_connections;
 	unsigned connection_timeout_s;
 	struct sm_store *store;    /* the image store, open */
+	bool bake;                 /* restore image VMs from bakes (daemon/vms/bakes.h) */
+	struct json_t *pools;      /* the config file's pools (daemon/pool/pool.h), or NULL */
 };
 
 struct api_server;

@@ -5,7 +5,9 @@
  * "127.0.0.1:5000/a/b:tag"), an image id ("sha256:<hex>") or a unique id
  * prefix of 12+ hex digits. The store reports errors as text; a name it
  * cannot parse is caught here first (400), "no such image" becomes 404 and
- * an ambiguous prefix 400, anything else is a real fault (500).
+ * an ambiguous prefix 400, anything else is a real fault (500). An image
+ * that leaves the store takes its bakes with it, and the ready VMs of its
+ * warm pools.
  */
 #include <microhttpd.h>
 #include <pthread.h>
@@ -19,7 +21,9 @@
 #include "daemon/api/query.h"
 #include "daemon/api/reply.h"
 #include "daemon/store/ref.h"
+#include "daemon/pool/pool.h"
 #include "daemon/store/store.h"
+#include "daemon/vms/bakes.h"
 #include "daemon/vms/vms.h"
 
 #define ERRLEN 1024
@@ -146,6 +150,13 @@ void h_images_delete(struct api_req *r)
 	}
 	int rc = sm_store_delete(r->srv->cfg.store, name, err, sizeof err);
 	h_images_changed(r->srv);
+	if (rc == 0 && sm_store_inspect(r->srv->cfg.store, id, &cfg, err, sizeof err) == 0)
+		sm_image_config_free(cfg);   /* a tag went; the image stays */
+	else if (rc == 0 && !strncmp(err, "no such image", 13)) {
+		/* Gone: its bakes are of no use, and its pools' ready VMs go. */
+		vms_bakes_drop_image(r->srv->vms, id);
+		pools_image_removed(r->srv->pools, id);
+	}
 	if (rc < 0) {
 		reply_store_error(r, name, err);
 	} else {

@@ -1,13 +1,17 @@
-/* h_system.c - the daemon itself: GET /v1/version, GET /v1/info and
- * GET /metrics. */
+/* h_system.c - the daemon itself: GET /v1/version, GET /v1/info,
+ * GET /metrics, and POST /v1/system/gc (the store's garbage collection,
+ * and the bakes that are of no use any more). */
 #include <microhttpd.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/utsname.h>
 #include <time.h>
 
 #include "daemon/api/events.h"
 #include "daemon/api/handlers.h"
 #include "daemon/api/kvm_probe.h"
+#include "daemon/store/store.h"
+#include "daemon/vms/bakes.h"
 #include "daemon/vms/vms.h"
 #include "daemon/api/metrics.h"
 #include "daemon/api/query.h"
@@ -72,6 +76,8 @@ void h_info(struct api_req *r)
 	if (info)
 		json_object_set_new(info, "guest", json_pack("{s:s?,s:s?}", "kernel", c->kernel,
 							     "initrd", c->initrd));
+	if (info)
+		json_object_set_new(info, "bake", vms_bake_info(r->srv->vms));
 	if (!info) {
 		reply_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "out of memory");
 		return;
@@ -96,4 +102,39 @@ void h_metrics(struct api_req *r)
 		return;
 	}
 	reply_text(r, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8", text, len);
+}
+
+/* For vms_bakes_gc: is the image still in the store? On any doubt (the
+ * store failing) yes: a bake is only dropped for sure. */
+static bool image_exists(void *ud, const char *image_id)
+{
+	struct api_server *srv = ud;
+	struct sm_image_config *cfg;
+	char err[512];
+	if (sm_store_inspect(srv->cfg.store, image_id, &cfg, err, sizeof err) == 0) {
+		sm_image_config_free(cfg);
+		return true;
+	}
+	return strncmp(err, "no such image", 13) != 0;
+}
+
+void h_system_gc(struct api_req *r)
+{
+	struct sm_gc_stats st = { 0 };
+	char err[1024];
+	if (query_check(r, no_query))
+		return;
+	/* Bakes first: a bake of a gone image is of no use. */
+	size_t bakes = vms_bakes_gc(r->srv->vms, image_exists, r->srv);
+	if (sm_store_gc(r->srv->cfg.store, &st, err, sizeof err) < 0) {
+		bool busy = strstr(err, "refused") != NULL;   /* a pull or import runs */
+		reply_error(r, busy ? MHD_HTTP_CONFLICT : MHD_HTTP_INTERNAL_SERVER_ERROR,
+			    busy ? "conflict" : "store", "%s", err);
+		return;
+	}
+	reply_json(r, MHD_HTTP_OK, json_pack("{s:I,s:I,s:I,s:I,s:I}",
+		"blobs_removed", (json_int_t)st.blobs_removed,
+		"layers_removed", (json_int_t)st.layers_removed,
+		"files_removed", (json_int_t)st.files_removed,
+		"bytes_freed", (json_int_t)st.bytes_freed, "bakes_removed", (json_int_t)bakes));
 }

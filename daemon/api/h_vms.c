@@ -4,7 +4,10 @@
  * body (400 naming the field), the image (404), the image's command (422
  * when neither the image nor the request gives one), KVM (503), and then
  * boots the VM, answering 201 once its guest agent is up (the boot is
- * slow under an emulated KVM host; the request simply waits). A body with
+ * slow under an emulated KVM host; the request simply waits). A warm pool
+ * of the image and size (daemon/pool) hands over a ready VM when it has
+ * one; otherwise the VM is restored from the image's bake (made first on
+ * the image's first use), or booted when baking is off. A body with
  * "from_snapshot" instead of "image" goes on to h_snapshots.c once checked.
  * The VM bookkeeping itself is daemon/vms; this file is the HTTP side.
  */
@@ -18,6 +21,7 @@
 #include "daemon/api/query.h"
 #include "daemon/api/reply.h"
 #include "daemon/api/vms_req.h"
+#include "daemon/pool/pool.h"
 #include "daemon/store/store.h"
 #include "daemon/vms/vms.h"
 
@@ -97,7 +101,10 @@ static void create_vm(struct api_req *r, json_t *b, const struct sm_image_config
 	};
 	struct vm_rec *vm;
 	char id[32] = "", err[ERRLEN] = "";
-	if (vms_create(r->srv->vms, &spec, &vm, id, sizeof id, err, sizeof err) < 0) {
+	int rc = pools_acquire(r->srv->pools, &spec, &vm, id, sizeof id, err, sizeof err);
+	if (rc == 1)   /* no pool of this image and size */
+		rc = vms_create(r->srv->vms, &spec, &vm, id, sizeof id, err, sizeof err);
+	if (rc < 0) {
 		reply_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "vm_start_failed", "VM %s: %s",
 			    id[0] ? id : "(none)", err);
 	} else {

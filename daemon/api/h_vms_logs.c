@@ -5,6 +5,10 @@
  * stays open and grows with the log (checked every FOLLOW_POLL_MS) until
  * the VM has exited and everything is sent, the client hangs up, or the
  * daemon stops. The connection's own thread does the waiting.
+ *
+ * A VM restored from its image's bake has never booted itself: its log
+ * starts with the bake's boot (boot.log, vm_boot_log_path), which its own
+ * console continues, as if it had booted.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -26,6 +30,9 @@
 struct follow {
 	struct vm_rec *vm;
 	int fd, conn_fd, shutdown_fd;
+	int boot_fd;               /* the bake's boot, read first; -1: none */
+	uint64_t boot_size;
+	bool follow;
 };
 
 static bool ended(int fd, short events)
@@ -37,6 +44,17 @@ static bool ended(int fd, short events)
 static ssize_t follow_read(void *cls, uint64_t pos, char *buf, size_t max)
 {
 	struct follow *f = cls;
+	if (pos < f->boot_size) {
+		size_t want = max < f->boot_size - pos ? max : (size_t)(f->boot_size - pos);
+		ssize_t n = pread(f->boot_fd, buf, want, (off_t)pos);
+		return n > 0 ? n : MHD_CONTENT_READER_END_WITH_ERROR;
+	}
+	pos -= f->boot_size;
+	if (!f->follow) {
+		ssize_t n = pread(f->fd, buf, max, (off_t)pos);
+		return n > 0 ? n : n == 0 ? MHD_CONTENT_READER_END_OF_STREAM
+					  : MHD_CONTENT_READER_END_WITH_ERROR;
+	}
 	for (;;) {
 		enum vm_state s = vm_state(f->vm);
 		bool over = s == VM_EXITED || s == VM_GONE;
@@ -57,6 +75,8 @@ static void follow_free(void *cls)
 {
 	struct follow *f = cls;
 	close(f->fd);
+	if (f->boot_fd >= 0)
+		close(f->boot_fd);
 	vm_put(f->vm);
 	free(f);
 }
@@ -71,6 +91,11 @@ void h_vms_logs(struct api_req *r)
 	if (!vm)
 		return;
 	int fd = open(vm_console_path(vm), O_RDONLY | O_CLOEXEC);
+	const char *boot = vm_boot_log_path(vm);
+	int boot_fd = boot ? open(boot, O_RDONLY | O_CLOEXEC) : -1;
+	off_t boot_size = boot_fd >= 0 ? lseek(boot_fd, 0, SEEK_END) : 0;
+	if (fd < 0 && errno == ENOENT && boot_fd >= 0)
+		fd = open("/dev/null", O_RDONLY | O_CLOEXEC);   /* the boot alone, so far */
 	if (fd < 0 && errno == ENOENT) {   /* not written yet, or a gone VM's */
 		reply_text(r, MHD_HTTP_OK, "text/plain; charset=utf-8", strdup(""), 0);
 		vm_put(vm);
@@ -82,13 +107,20 @@ void h_vms_logs(struct api_req *r)
 			    vm_console_path(vm), fd < 0 ? strerror(errno) : "out of memory");
 		if (fd >= 0)
 			close(fd);
+		if (boot_fd >= 0)
+			close(boot_fd);
 		vm_put(vm);
 		return;
 	}
 	*f = (struct follow){ .vm = vm, .fd = fd, .conn_fd = req_conn_fd(r),
-			      .shutdown_fd = r->srv->shutdown_fd };
+			      .shutdown_fd = r->srv->shutdown_fd, .boot_fd = boot_fd,
+			      .boot_size = boot_size > 0 ? (uint64_t)boot_size : 0, .follow = follow };
+	boot_fd = -1;   /* f's now */
 	struct MHD_Response *resp;
-	if (follow) {
+	if (f->boot_size && !follow) {   /* two files: read through the callback */
+		resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16 * 1024, follow_read,
+							 f, follow_free);
+	} else if (follow) {
 		/* A quiet console is not an idle connection. */
 		MHD_set_connection_option(r->conn, MHD_CONNECTION_OPTION_TIMEOUT, 0u);
 		resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16 * 1024, follow_read,
@@ -98,6 +130,8 @@ void h_vms_logs(struct api_req *r)
 		resp = MHD_create_response_from_fd_at_offset64(size > 0 ? (uint64_t)size : 0, fd, 0);
 		if (resp) {
 			vm_put(vm);   /* the response owns fd now */
+			if (f->boot_fd >= 0)
+				close(f->boot_fd);   /* an empty boot log */
 			free(f);
 		}
 	}

@@ -8,6 +8,7 @@
 void h_version(struct api_req *r);
 void h_info(struct api_req *r);
 void h_metrics(struct api_req *r);
+void h_system_gc(struct api_req *r);
 
 /* h_events.c */
 void h_events(struct api_req *r);
@@ -32,6 +33,12 @@ void h_vms_fork(struct api_req *r);
 void h_snapshots_list(struct api_req *r);
 void h_snapshots_inspect(struct api_req *r);
 void h_snapshots_delete(struct api_req *r);
+
+/* h_pools.c */
+void h_pools_list(struct api_req *r);
+void h_pools_inspect(struct api_req *r);
+void h_pools_set(struct api_req *r);
+void h_pools_delete(struct api_req *r);
 
 /* h_vms_logs.c */
 void h_vms_logs(struct api_req *r);

@@ -37,6 +37,11 @@ const struct route api_routes[] = {
 	{ "GET",    "/v1/snapshots",       BODY_NONE, h_snapshots_list },
 	{ "GET",    "/v1/snapshots/{name}", BODY_NONE, h_snapshots_inspect },
 	{ "DELETE", "/v1/snapshots/{name}", BODY_NONE, h_snapshots_delete },
+	{ "GET",    "/v1/pools",           BODY_NONE, h_pools_list },
+	{ "GET",    "/v1/pools/{image*}",  BODY_NONE, h_pools_inspect },
+	{ "PUT",    "/v1/pools/{image*}",  BODY_JSON, h_pools_set },
+	{ "DELETE", "/v1/pools/{image*}",  BODY_NONE, h_pools_delete },
+	{ "POST",   "/v1/system/gc",       BODY_NONE, h_system_gc },
 };
 const size_t api_n_routes = sizeof api_routes / sizeof api_routes[0];
 

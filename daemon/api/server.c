@@ -26,6 +26,7 @@
 #include "daemon/api/reply.h"
 #include "daemon/api/router.h"
 #include "daemon/api/stream.h"
+#include "daemon/pool/pool.h"
 #include "daemon/vms/vms.h"
 
 #define KVM_PROBE_TTL_S 600
@@ -188,6 +189,8 @@ static void publish_vm_event(void *ud, const char *type, json_t *fields)
 {
 	struct api_server *srv = ud;
 	events_publish(srv->events, type, fields);
+	if (!strncmp(type, "vm.", 3))
+		pools_kick(__atomic_load_n(&srv->pools, __ATOMIC_ACQUIRE));  /* a VM came or went */
 }
 
 static int open_vms(struct api_server *srv, char *err, size_t errlen)
@@ -195,10 +198,25 @@ static int open_vms(struct api_server *srv, char *err, size_t errlen)
 	struct vms_config vc = {
 		.data_dir = srv->cfg.data_dir, .vmm_path = srv->cfg.vmm_path,
 		.kernel = srv->cfg.kernel, .initrd = srv->cfg.initrd,
-		.boot_timeout_s = VM_BOOT_TIMEOUT_S,
+		.boot_timeout_s = VM_BOOT_TIMEOUT_S, .bake = srv->cfg.bake,
 		.on_event = publish_vm_event, .ud = srv,
 	};
 	return vms_open(&vc, &srv->vms, err, errlen);
+}
+
+static int open_pools(struct api_server *srv, char *err, size_t errlen)
+{
+	struct pools_config pc = {
+		.vms = srv->vms, .store = srv->cfg.store, .data_dir = srv->cfg.data_dir,
+		.default_vcpus = srv->cfg.default_vcpus,
+		.default_memory_mib = srv->cfg.default_memory_mib,
+		.config_pools = srv->cfg.pools,
+	};
+	struct pools *p;
+	if (pools_open(&pc, &p, err, errlen) < 0)
+		return -1;
+	__atomic_store_n(&srv->pools, p, __ATOMIC_RELEASE);
+	return 0;
 }
 
 static int server_init(struct api_server *srv, const struct api_config *cfg)
@@ -221,6 +239,9 @@ static void server_free(struct api_server *srv)
 	metrics_free(srv->metrics);
 	kvm_probe_free(srv->probe);
 	if (srv->vms)
+		vms_kill_all(srv->vms);   /* pool restores under way fail at once */
+	pools_close(srv->pools);
+	if (srv->vms)
 		vms_close(srv->vms);
 	if (srv->shutdown_fd >= 0)
 		close(srv->shutdown_fd);
@@ -239,7 +260,7 @@ int api_server_start(const struct api_config *cfg, int listen_fd,
 			server_free(srv);
 		return -1;
 	}
-	if (open_vms(srv, err, errlen) < 0) {
+	if (open_vms(srv, err, errlen) < 0 || open_pools(srv, err, errlen) < 0) {
 		server_free(srv);
 		return -1;
 	}
@@ -294,6 +315,7 @@ static void end_streams(struct api_server *srv)
 int api_server_stop(struct api_server *srv)
 {
 	__atomic_store_n(&srv->stopping, 1, __ATOMIC_RELEASE); /* pulls give up */
+	pools_stop(srv->pools);        /* no more refills */
 	MHD_quiesce_daemon(srv->mhd);  /* the listening socket stays main's */
 	end_streams(srv);
 	MHD_stop_daemon(srv->mhd);     /* closes connections, joins their threads */

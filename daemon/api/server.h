@@ -22,6 +22,7 @@ struct metrics;
 struct kvm_probe;
 struct route;
 struct vms;
+struct pools;
 
 struct api_server {
 	struct api_config cfg;
@@ -31,6 +32,7 @@ struct api_server {
 	struct metrics *metrics;
 	struct kvm_probe *probe;
 	struct vms *vms;           /* daemon/vms: the VMs and their workers */
+	struct pools *pools;       /* daemon/pool: warm pools of ready VMs */
 	time_t started;
 	pthread_mutex_t jobs_mu;   /* background work (pulls, imports) */
 	pthread_cond_t jobs_cv;
