@@ -44,11 +44,28 @@ static const struct {
 	  "from it (run --from NAME, create --from NAME) share its read-only files\n"
 	  "and the memory pages they have not written. NAME: letters, digits, '_',\n"
 	  "'.', '-' (up to 64, beginning with a letter or digit)." },
-	{ "snapshots", cmd_snapshots, "snapshots [-q]                    list snapshots (-q: names only)", NULL },
+	{ "snapshots", cmd_snapshots, "snapshots [-a] [-q]               list snapshots (-q: names only;\n"
+	  "                                    -a: the images' bakes too)",
+	  "A bake (_bake-...) is the snapshot VMs of an image are restored from:\n"
+	  "the daemon makes one per image, vCPUs, memory, kernel, initramfs and\n"
+	  "VMM on first use (a cold boot), removes it with its image, and `gc`\n"
+	  "removes those of another kernel, initramfs or VMM." },
 	{ "fork", cmd_fork, "fork [-n N] VM                    N (1-16, default 1) copies of a running VM",
 	  "Snapshots the VM (it keeps running) and restores N new VMs from that\n"
 	  "snapshot, printing their ids. The snapshot is temporary (named _fork-...):\n"
 	  "it is removed with the last of those VMs." },
+	{ "pool", cmd_pool, "pool set IMAGE --min N --max M [--idle-timeout S] [--vcpus V]\n"
+	  "      [--memory MiB] | pool ls | pool inspect IMAGE | pool rm IMAGE...\n"
+	  "                                    warm pools: VMs of IMAGE kept ready",
+	  "A pool keeps MIN restored VMs of IMAGE ready, and at most MAX alive (ready\n"
+	  "and handed out). `run` and `create` of IMAGE with the pool's --cpus and\n"
+	  "--memory take a ready VM (a hit) or, when none is ready, restore one (a\n"
+	  "miss, after which the pool keeps one more ready, up to MAX). Ready VMs\n"
+	  "beyond MIN that nobody took for --idle-timeout seconds (default 300) are\n"
+	  "removed. Removing a VM from a pool releases it; the pool refills.\n"
+	  "--vcpus and --memory default to the daemon's defaults. `pool rm`\n"
+	  "removes the ready VMs; VMs already handed out run on." },
+	{ "gc", cmd_gc, "gc                                remove unused blobs, layers and bakes", NULL },
 	{ "logs", cmd_logs, "logs [-f] VM                      a VM's console (-f: follow)", NULL },
 	{ "cp", cmd_cp, "cp SRC DST                        copy a file or folder host<->VM\n"
 	  "                                    (VM:/path; a folder lands inside DST; - is stdio)", NULL },

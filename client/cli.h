@@ -40,6 +40,9 @@ int cmd_cp(struct cli *cli, int argc, char **argv);
 int cmd_snapshot(struct cli *cli, int argc, char **argv);
 int cmd_snapshots(struct cli *cli, int argc, char **argv);
 int cmd_fork(struct cli *cli, int argc, char **argv);
+/* cli_pools.c */
+int cmd_pool(struct cli *cli, int argc, char **argv);
+int cmd_gc(struct cli *cli, int argc, char **argv);
 
 /* cli_format.c */
 void fmt_size(char *buf, size_t len, uint64_t bytes);

@@ -5,7 +5,8 @@
  *   supermachine snapshot VM NAME      snapshot a running VM (it keeps running)
  *   supermachine snapshot rm NAME...   remove snapshots
  *   supermachine snapshot inspect NAME its JSON
- *   supermachine snapshots [-q]        list them (snapshot ls is the same)
+ *   supermachine snapshots [-a] [-q]   list them (snapshot ls is the same;
+ *                                      -a: the images' bakes too)
  *   supermachine fork [-n N] VM        N copies of a running VM
  */
 #include "client/cli.h"
@@ -42,19 +43,56 @@ static int options(struct cli *cli, int argc, char **argv, const char *flag, boo
 	return i;
 }
 
+/* -a and -q (also -aq), --json; the index of the first operand, or -1. */
+static int list_options(struct cli *cli, int argc, char **argv, bool *all, bool *quiet)
+{
+	int i = 1;
+	for (; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
+		if (!strcmp(argv[i], "--")) {
+			i++;
+			break;
+		}
+		if (!strcmp(argv[i], "--json")) {
+			cli->json = true;
+			continue;
+		}
+		if (!strcmp(argv[i], "--all")) {
+			*all = true;
+			continue;
+		}
+		for (const char *f = argv[i] + 1; *f; f++)
+			if (*f == 'a')
+				*all = true;
+			else if (*f == 'q')
+				*quiet = true;
+			else
+				return cli_usage_error("%s: unknown option %s (try --help)", argv[0],
+						       argv[i]), -1;
+	}
+	return i;
+}
+
 static int list(struct cli *cli, int argc, char **argv)
 {
-	bool quiet = false;
-	int at = options(cli, argc, argv, "-q", &quiet, NULL);
+	bool quiet = false, all = false;
+	int at = list_options(cli, argc, argv, &all, &quiet);
 	if (at < 0)
 		return 2;
 	if (at < argc)
 		return cli_usage_error("%s: unexpected argument %s", argv[0], argv[at]);
 	struct sm_snapshot *l;
-	size_t n;
+	size_t n, kept = 0;
 	int st = sm_snapshot_list(cli->c, &l, &n);
 	if (st != SM_OK)
 		return cli_error(cli, st, "listing snapshots");
+	for (size_t i = 0; i < n; i++) {   /* bakes are the daemon's: only with -a */
+		if (!all && l[i].kind && !strcmp(l[i].kind, "bake")) {
+			sm_snapshot_free(&l[i]);
+			continue;
+		}
+		l[kept++] = l[i];
+	}
+	n = kept;
 	if (cli->json) {
 		printf("[");
 		for (size_t i = 0; i < n; i++)

@@ -15,6 +15,7 @@ void sm_snapshot_free(struct sm_snapshot *s)
 	free(s->image_id);
 	free(s->created);
 	free(s->path);
+	free(s->kind);
 	free(s->json);
 	memset(s, 0, sizeof *s);
 }
@@ -49,6 +50,7 @@ static int snapshot_from_json(json_t *j, struct sm_snapshot *out)
 	out->memory_bytes = juint(j, "memory_bytes");
 	out->memory_disk_bytes = juint(j, "memory_disk_bytes");
 	out->temporary = json_is_true(json_object_get(j, "temporary"));
+	out->kind = jdup(j, "kind");
 	out->json = json_dumps(j, JSON_COMPACT);
 	if (!out->name || !out->json) {
 		sm_snapshot_free(out);

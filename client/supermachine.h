@@ -236,6 +236,7 @@ struct sm_snapshot {
 	uint64_t memory_bytes;   /* vm.mem's size (the guest's RAM) */
 	uint64_t memory_disk_bytes; /* what vm.mem takes on disk (sparse) */
 	int temporary;           /* a fork's, removed with its last VM */
+	char *kind;              /* "user", "fork", or "bake" (an image's, the daemon's) */
 	char *json;
 };
 void sm_snapshot_free(struct sm_snapshot *s);
@@ -247,6 +248,47 @@ int sm_vm_snapshot(sm_client *c, const char *vm, const char *name, struct sm_sna
 int sm_snapshot_list(sm_client *c, struct sm_snapshot **out, size_t *n);
 int sm_snapshot_inspect(sm_client *c, const char *name, struct sm_snapshot *out);
 int sm_snapshot_remove(sm_client *c, const char *name);
+
+/* --- warm pools ------------------------------------------------------------ */
+
+/* Restored VMs of an image kept ready: POST /v1/vms (sm_vm_create, sm_run)
+ * of that image and size takes one when there is one. */
+struct sm_pool {
+	char *image;             /* canonical name, or an image id */
+	char *image_id;          /* what the name is now; NULL: not in the store */
+	unsigned min, max, idle_timeout_s;
+	int vcpus;
+	unsigned memory_mib;
+	unsigned ready, in_use, restoring;
+	uint64_t hits, misses, restores, evictions, failures;
+	double acquire_ms_avg;
+	char *source;            /* "api" or "config" */
+	char *error;             /* the last failure, or NULL */
+	char *json;
+};
+void sm_pool_free(struct sm_pool *p);
+void sm_pool_list_free(struct sm_pool *list, size_t n);
+
+struct sm_pool_opts {
+	unsigned min, max;       /* 0 <= min <= max, 1 <= max <= 64 */
+	int idle_timeout_s;      /* < 0: the daemon's default (300) */
+	int vcpus;               /* 0: the daemon's default */
+	unsigned memory_mib;     /* 0: the daemon's default */
+};
+/* Creates or changes the pool of image; out may be NULL. */
+int sm_pool_set(sm_client *c, const char *image, const struct sm_pool_opts *opts,
+		struct sm_pool *out);
+int sm_pool_list(sm_client *c, struct sm_pool **out, size_t *n);
+int sm_pool_inspect(sm_client *c, const char *image, struct sm_pool *out);
+/* Its ready VMs are discarded; VMs handed out live on. */
+int sm_pool_remove(sm_client *c, const char *image);
+
+/* The store's garbage collection (blobs and layers no image uses) and the
+ * bakes of gone images or of another kernel, initramfs or VMM. */
+struct sm_gc_result {
+	uint64_t blobs_removed, layers_removed, files_removed, bytes_freed, bakes_removed;
+};
+int sm_system_gc(sm_client *c, struct sm_gc_result *out);
 
 /* --- exec ---------------------------------------------------------------- */
 
