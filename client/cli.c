@@ -60,9 +60,10 @@ static const struct {
 	  "A pool keeps MIN restored VMs of IMAGE ready, and at most MAX alive (ready\n"
 	  "and handed out). `run` and `create` of IMAGE with the pool's --cpus and\n"
 	  "--memory take a ready VM (a hit) or, when none is ready, restore one (a\n"
-	  "miss, after which the pool keeps one more ready, up to MAX). Ready VMs\n"
-	  "beyond MIN that nobody took for --idle-timeout seconds (default 300) are\n"
-	  "removed. Removing a VM from a pool releases it; the pool refills.\n"
+	  "miss, after which the pool keeps one more ready, up to MAX, until nobody\n"
+	  "took a VM for --idle-timeout seconds, default 300; then ready VMs beyond\n"
+	  "MIN that waited that long are removed). Removing a VM from a pool\n"
+	  "releases it; the pool refills.\n"
 	  "--vcpus and --memory default to the daemon's defaults. `pool rm`\n"
 	  "removes the ready VMs; VMs already handed out run on." },
 	{ "gc", cmd_gc, "gc                                remove unused blobs, layers and bakes", NULL },

@@ -77,7 +77,7 @@ static void print_pools(struct cli *cli, struct sm_pool *l, size_t n)
 
 static int pool_set(struct cli *cli, int argc, char **argv)
 {
-	struct sm_pool_opts o = { .idle_timeout_s = -1 };
+	struct sm_pool_opts o = { 0 };
 	bool has_min = false, has_max = false;
 	long n;
 	int opt;
@@ -100,7 +100,7 @@ static int pool_set(struct cli *cli, int argc, char **argv)
 		case OPT_IDLE:
 			if (number("idle-timeout", optarg, 0, 86400, &n))
 				return 2;
-			o.idle_timeout_s = (int)n;
+			o.idle_timeout_s = n ? (int)n : -1;   /* -1: none at all */
 			break;
 		case OPT_VCPUS:
 			if (number("vcpus", optarg, 1, 64, &n))

@@ -47,6 +47,7 @@ static int pool_from_json(json_t *j, struct sm_pool *out)
 	out->ready = (unsigned)juint(j, "ready");
 	out->in_use = (unsigned)juint(j, "in_use");
 	out->restoring = (unsigned)juint(j, "restoring");
+	out->peak = (unsigned)juint(j, "peak");
 	out->hits = juint(j, "hits");
 	out->misses = juint(j, "misses");
 	out->restores = juint(j, "restores");
@@ -101,8 +102,9 @@ int sm_pool_set(sm_client *c, const char *image, const struct sm_pool_opts *opts
 	if (!opts)
 		return SM_E_INVALID;
 	json_t *b = json_pack("{s:i,s:i}", "min", (int)opts->min, "max", (int)opts->max);
-	if (b && opts->idle_timeout_s >= 0)
-		json_object_set_new(b, "idle_timeout", json_integer(opts->idle_timeout_s));
+	if (b && opts->idle_timeout_s)
+		json_object_set_new(b, "idle_timeout",
+				    json_integer(opts->idle_timeout_s < 0 ? 0 : opts->idle_timeout_s));
 	if (b && opts->vcpus > 0)
 		json_object_set_new(b, "vcpus", json_integer(opts->vcpus));
 	if (b && opts->memory_mib > 0)

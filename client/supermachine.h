@@ -260,6 +260,7 @@ struct sm_pool {
 	int vcpus;
 	unsigned memory_mib;
 	unsigned ready, in_use, restoring;
+	unsigned peak;           /* most VMs alive at once */
 	uint64_t hits, misses, restores, evictions, failures;
 	double acquire_ms_avg;
 	char *source;            /* "api" or "config" */
@@ -271,7 +272,8 @@ void sm_pool_list_free(struct sm_pool *list, size_t n);
 
 struct sm_pool_opts {
 	unsigned min, max;       /* 0 <= min <= max, 1 <= max <= 64 */
-	int idle_timeout_s;      /* < 0: the daemon's default (300) */
+	int idle_timeout_s;      /* 0: the daemon's default (300); < 0: none (surplus
+				    ready VMs leave as soon as nobody asks) */
 	int vcpus;               /* 0: the daemon's default */
 	unsigned memory_mib;     /* 0: the daemon's default */
 };

@@ -164,20 +164,28 @@ static unsigned alive_out_locked(struct pool *q)
 	return n;
 }
 
+/* After the pool grew: its high-water mark of VMs alive at once. */
+static void note_peak_locked(struct pool *q)
+{
+	unsigned alive = (unsigned)q->n_ready + q->restoring + alive_out_locked(q);
+	if (alive > q->peak)
+		q->peak = alive;
+}
+
 static json_t *pool_json_locked(struct pool *q)
 {
 	int vcpus;
 	unsigned mem;
 	effective_size(q->owner, &q->set, &vcpus, &mem);
 	double avg = q->acquires ? q->acquire_ms_total / (double)q->acquires : 0.0;
-	return json_pack("{s:s,s:s?,s:i,s:i,s:i,s:i,s:i,s:s,s:i,s:i,s:i,s:i,s:I,s:I,s:I,s:I,s:I,"
-			 "s:I,s:f,s:s?}",
+	return json_pack("{s:s,s:s?,s:i,s:i,s:i,s:i,s:i,s:s,s:i,s:i,s:i,s:i,s:i,s:I,s:I,s:I,s:I,"
+			 "s:I,s:I,s:f,s:s?}",
 		"image", q->key, "image_id", q->image_id[0] ? q->image_id : NULL,
 		"min", (int)q->set.min, "max", (int)q->set.max,
 		"idle_timeout", (int)q->set.idle_timeout_s, "vcpus", vcpus, "memory_mib", (int)mem,
 		"source", q->from_config ? "config" : "api",
 		"ready", (int)q->n_ready, "in_use", (int)alive_out_locked(q),
-		"restoring", (int)q->restoring, "target", (int)q->want,
+		"restoring", (int)q->restoring, "target", (int)q->want, "peak", (int)q->peak,
 		"hits", (json_int_t)q->hits, "misses", (json_int_t)q->misses,
 		"restores", (json_int_t)q->restores, "evictions", (json_int_t)q->evictions,
 		"failures", (json_int_t)q->failures, "acquires", (json_int_t)q->acquires,
@@ -290,8 +298,10 @@ static bool fits_locked(struct pool *q, const struct ready_vm *r)
 }
 
 /* Drops what is over: handed-out VMs that ended (their reference only),
- * ready VMs that stopped or no longer fit, ready VMs beyond max, and
- * idle ones beyond min (the oldest, one per idle_timeout). */
+ * ready VMs that stopped or no longer fit, ready VMs beyond max, and,
+ * once nothing was acquired for idle_timeout (the target is back at min),
+ * ready VMs beyond the target that have been ready that long, oldest
+ * first. */
 static void reap_locked(struct pool *q, long now, struct trash *t, struct trash *drop)
 {
 	for (size_t i = 0; i < q->n_out;) {
@@ -317,13 +327,13 @@ static void reap_locked(struct pool *q, long now, struct trash *t, struct trash 
 		trash_add(t, q->ready[0].vm);   /* the oldest */
 		ready_remove_locked(q, 0);
 	}
-	while (q->n_ready > q->set.min &&
-	       now - q->ready[0].since_ms >= (long)q->set.idle_timeout_s * 1000) {
+	long idle_ms = (long)q->set.idle_timeout_s * 1000;
+	if (q->want > q->set.min && now - q->last_acquire >= idle_ms)
+		q->want = q->set.min;   /* the demand that raised it is over */
+	while (q->n_ready > q->want && now - q->ready[0].since_ms >= idle_ms) {
 		trash_add(t, q->ready[0].vm);
 		ready_remove_locked(q, 0);
 		q->evictions++;
-		if (q->want > q->set.min)
-			q->want--;
 	}
 }
 
@@ -374,6 +384,7 @@ static void refill_one(struct pools *p, struct pool *q, struct trash *t)
 	char id[32] = "", err[1024] = "", image_id[80];
 	snprintf(image_id, sizeof image_id, "%s", q->image_id);
 	q->restoring++;
+	note_peak_locked(q);
 	pthread_mutex_unlock(&p->mu);
 	/* A pool VM that fails to start is removed by vms_create itself. */
 	int rc = vms_create(p->cfg.vms, &spec, &vm, id, sizeof id, err, sizeof err);
@@ -400,15 +411,15 @@ static void refill_one(struct pools *p, struct pool *q, struct trash *t)
 		trash_add(t, vm);
 }
 
-/* Until the next thing to do: an idle eviction, a retry, or a tick. */
+/* Until the next thing to do: the target falling back, an idle
+ * eviction, or a tick (retries and handed-out VMs are looked at then). */
 static void sleep_locked(struct pools *p, struct pool *q, long now)
 {
-	long until = now + TICK_MS;
-	if (q->n_ready > q->set.min) {
-		long idle_at = q->ready[0].since_ms + (long)q->set.idle_timeout_s * 1000;
-		if (idle_at < until)
-			until = idle_at;
-	}
+	long until = now + TICK_MS, idle_ms = (long)q->set.idle_timeout_s * 1000;
+	if (q->want > q->set.min && q->last_acquire + idle_ms < until)
+		until = q->last_acquire + idle_ms;
+	if (q->n_ready > q->want && q->ready[0].since_ms + idle_ms < until)
+		until = q->ready[0].since_ms + idle_ms;
 	if (until <= now)
 		return;
 	struct timespec ts;
@@ -630,6 +641,7 @@ int pools_acquire(struct pools *p, const struct vm_spec *spec, struct vm_rec **v
 		return 1;
 	}
 	snprintf(key, sizeof key, "%s", q->key);
+	q->last_acquire = t0;
 	while (q && q->n_ready > 0) {
 		struct vm_rec *r = q->ready[q->n_ready - 1].vm;   /* the newest */
 		q->n_ready--;
@@ -644,6 +656,7 @@ int pools_acquire(struct pools *p, const struct vm_spec *spec, struct vm_rec **v
 			if (q && out_push_locked(q, r) == 0)
 				vm_ref(r);
 			if (q) {
+				note_peak_locked(q);
 				q->hits++;
 				pthread_cond_signal(&q->cv);
 			}

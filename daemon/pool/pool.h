@@ -21,9 +21,10 @@
  * (again every 10 s: a tag may move; a pool whose image is missing
  * waits), drops ready VMs that stopped running or no longer fit (another
  * image id or size), restores one VM at a time while ready + restoring is
- * below the target and the pool is below max, and evicts ready VMs beyond
- * min that have been idle for idle_timeout seconds (oldest first; the
- * target falls back by one per eviction). A failed restore is counted,
+ * below the target and the pool is below max, and, once nothing was
+ * acquired for idle_timeout seconds, sets the target back to min and
+ * evicts the ready VMs beyond it that have been ready that long (oldest
+ * first; acquiring takes the newest). A failed restore is counted,
  * its error shown, and retried after a backoff (1 s doubling to 60 s).
  * Restores and discards run without the pools' mutex.
  *

@@ -33,7 +33,9 @@ struct pool {
 	struct vm_rec **out;       /* handed out (references), maybe ended */
 	size_t n_out, cap_out;
 	unsigned restoring;
+	unsigned peak;             /* most VMs alive at once (ready, restoring, out) */
 	unsigned want;             /* ready target: min, raised by misses */
+	long last_acquire;         /* ms, monotonic; 0: never */
 	uint64_t hits, misses, restores, evictions, failures, acquires;
 	double acquire_ms_total;
 	char last_error[1600];

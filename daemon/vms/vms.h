@@ -91,8 +91,9 @@ void vms_kill_all(struct vms *v);
 /* vms_kill_all, then frees. */
 void vms_close(struct vms *v);
 
-/* Creates and boots a VM; see the top of this file. On failure the VM is
- * left exited (its id in id_out when one was made) and -1 returned. */
+/* Creates and boots (or restores) a VM; see the top of this file. On
+ * failure the VM is left exited (its id in id_out when one was made; a
+ * pool VM is removed instead) and -1 returned. */
 int vms_create(struct vms *v, const struct vm_spec *spec, struct vm_rec **out,
 	       char *id_out, size_t idlen, char *err, size_t errlen);
 
