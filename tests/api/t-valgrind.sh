@@ -2,7 +2,8 @@
 # The daemon's paths are valgrind-clean: under memcheck, every route, bad
 # bodies, an import, a pull that fails, streams cut by their clients and a
 # shutdown with a stream still open leave no memory error and no leak.
-# (The snapshot routes too, up to where a running VM would be needed.)
+# (The snapshot and pool routes too, up to where a running VM would be
+# needed.)
 # Needs a build without -Dsanitize=true (valgrind cannot run ASan code):
 # it is the suite 'valgrind', which script/test runs in an unsanitized build.
 . "$SM_SOURCE_ROOT/tests/store/lib.sh"
@@ -69,6 +70,26 @@ req POST /v1/vms -d '{"from_snapshot":"nope","env":["A=1"]}'
 expect_status 404
 req POST /v1/vms -d '{"from_snapshot":"nope","image":"vg/img:v1"}'
 expect_status 400
+# pool routes: a pool whose restores fail (no VMM: its thread bakes, fails,
+# backs off), changed, removed, another left to the shutdown; gc
+req GET /v1/pools
+req PUT /v1/pools/vg/img:v1 -d '{"min":1,"max":2,"idle_timeout":1}'
+expect_status 201
+req PUT /v1/pools/vg/img:v1 -d '{"min":3,"max":2}'
+expect_status 400
+req PUT /v1/pools/no/such:img -d '{"min":0,"max":1}'
+expect_status 404
+sleep 2
+req GET /v1/pools/vg/img:v1
+expect_status 200
+req PUT /v1/pools/vg/img:v1 -d '{"min":0,"max":2,"vcpus":2}'
+expect_status 200
+req DELETE /v1/pools/vg/img:v1
+expect_status 200
+req PUT /v1/pools/vg/img:v1 -d '{"min":1,"max":1}'
+expect_status 201
+req POST /v1/system/gc
+expect_status 200
 req DELETE '/v1/vms/abcd?force=1'
 req DELETE /v1/vms/be9c400000000001
 expect_status 200
