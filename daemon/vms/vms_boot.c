@@ -9,7 +9,9 @@
  * A VM restored from a snapshot gets --restore DIR instead of a command
  * line, vCPUs and memory (they are the snapshot's), and the same kernel,
  * initramfs and disks as the VM that was saved (the VMM checks the
- * kernel's and initramfs's digests). Once its agent answers it is synced:
+ * kernel's and initramfs's digests against the snapshot's; the daemon
+ * hashed both when it started and passes them, so no restore hashes them
+ * again). Once its agent answers it is synced:
  * fresh random bytes, the host's time and its own hostname, so clones of
  * one snapshot neither share RNG state nor a name.
  */
@@ -55,6 +57,11 @@ int boot_start(struct vms *v, struct vm_rec *r, char *err, size_t errlen)
 	argv[a++] = "--initrd"; argv[a++] = v->initrd;
 	if (r->restore_dir) {
 		argv[a++] = "--restore"; argv[a++] = r->restore_dir;
+		/* Hashed once at start (vms_bake.c): the VMM need not hash them. */
+		if (sm_digest_valid(v->kernel_digest) && sm_digest_valid(v->initrd_digest)) {
+			argv[a++] = "--kernel-digest"; argv[a++] = v->kernel_digest;
+			argv[a++] = "--initrd-digest"; argv[a++] = v->initrd_digest;
+		}
 	} else {
 		argv[a++] = "--cmdline"; argv[a++] = cmdline;
 		argv[a++] = "--vcpus"; argv[a++] = vcpus;
