@@ -16,7 +16,8 @@
  *       waits for CMD to exit.
  *   sm-restore-bench snapshot [--log FILE] TARGET DIR -- CMD ARGS...
  *       Boots CMD (our VMM) with a control channel, waits for the agent's
- *       HELLO, closes that connection and has the VMM save the running VM
+ *       HELLO (and closes that connection) or for the console's first '~',
+ *       and has the VMM save the running VM
  *       into DIR/vm.state and DIR/vm.mem (SNAPSHOT), then stops it.
  *   sm-restore-bench ready [--sync] TARGET
  *       Waits for the agent of a running VM (HELLO, and SYNC with --sync),
@@ -28,8 +29,14 @@
  * TARGET is hybrid:PATH (our VMM's vsock Unix socket, "CONNECT 1024") or
  * vsock:CID (AF_VSOCK, e.g. QEMU's vhost-vsock). Connection attempts are
  * retried every millisecond, the same way for every VMM, so the polling
- * adds at most about a millisecond to any figure. A run that cannot be
- * timed exits 1 with the reason on stderr.
+ * adds at most about a millisecond to any figure.
+ * TARGET `console` is a guest without an agent whose init (ticker.c)
+ * writes '~' to its console every 10 ms: CMD's stdout (the guest's
+ * console: our --console, QEMU's -serial stdio) comes to us through a
+ * pipe, and the first '~' on it stands for the agent. `time` then prints
+ *         times ready_us=R console_us=C
+ * and `snapshot` saves once the first '~' came.
+ * A run that cannot be timed exits 1 with the reason on stderr.
  */
 #include "agent_client.h"
 #include "worker_proto.h"
@@ -55,6 +62,7 @@
 #define STEP_TIMEOUT_MS 120000
 
 static pid_t child = -1;
+static int console_fd = -1; /* CMD's stdout, for the `console` target */
 
 static int64_t now_us(void)
 {
@@ -176,10 +184,11 @@ static void ctl_send(uint32_t type, const int *fds, int nfds)
 /* ---- the VMM process ---- */
 
 /* Forks CMD with stdin /dev/null and stdout/stderr to log (or ours); with
- * control, a socketpair end is passed as `--control-fd N` (appended). */
-static void spawn(char **cmd, int ncmd, const char *log, bool control)
+ * control, a socketpair end is passed as `--control-fd N` (appended); with
+ * console, its stdout is a pipe to console_fd. */
+static void spawn(char **cmd, int ncmd, const char *log, bool control, bool console)
 {
-	int sp[2] = { -1, -1 };
+	int sp[2] = { -1, -1 }, cp[2] = { -1, -1 };
 	char fdarg[16];
 	char **argv = calloc((size_t)ncmd + 3, sizeof(*argv));
 	if (!argv)
@@ -195,6 +204,8 @@ static void spawn(char **cmd, int ncmd, const char *log, bool control)
 	int lfd = log ? open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644) : -1;
 	if (log && lfd < 0)
 		die("%s: %s", log, strerror(errno));
+	if (console && pipe2(cp, O_CLOEXEC))
+		die("pipe: %s", strerror(errno));
 	child = fork();
 	if (child < 0)
 		die("fork: %s", strerror(errno));
@@ -205,6 +216,8 @@ static void spawn(char **cmd, int ncmd, const char *log, bool control)
 			dup2(lfd, 1);
 			dup2(lfd, 2);
 		}
+		if (cp[1] >= 0)
+			dup2(cp[1], 1);
 		if (sp[1] >= 0)
 			fcntl(sp[1], F_SETFD, 0); /* CMD keeps it */
 		execvp(argv[0], argv);
@@ -213,6 +226,10 @@ static void spawn(char **cmd, int ncmd, const char *log, bool control)
 	}
 	if (lfd >= 0)
 		close(lfd);
+	if (console) {
+		close(cp[1]);
+		console_fd = cp[0];
+	}
 	free(argv);
 	if (control) {
 		close(sp[1]);
@@ -242,11 +259,16 @@ static void stop_child(void)
 		ctl_send(WORKER_STOP, NULL, 0);
 	else
 		kill(child, SIGTERM);
+	if (console_fd >= 0) /* keep the console flowing while it stops */
+		fcntl(console_fd, F_SETFL, O_NONBLOCK);
 	for (int i = 0; i < 60000; i++) {
 		if (waitpid(child, NULL, WNOHANG) == child) {
 			child = -1;
 			return;
 		}
+		char buf[4096];
+		while (console_fd >= 0 && read(console_fd, buf, sizeof(buf)) > 0)
+			;
 		usleep(1000);
 	}
 	die("the VMM did not stop within 60 s");
@@ -321,6 +343,34 @@ static struct agent_client *agent_wait(const char *target)
 			    CONNECT_TIMEOUT_MS, err);
 		usleep(1000);
 	}
+}
+
+/* Reads CMD's console until the ticker's '~'; returns when it came. */
+static int64_t console_wait(void)
+{
+	char buf[4096];
+	for (;;) {
+		struct pollfd pf = { .fd = console_fd, .events = POLLIN };
+		int n = poll(&pf, 1, CONNECT_TIMEOUT_MS);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			die("no '~' on the guest's console within %d ms", CONNECT_TIMEOUT_MS);
+		ssize_t k = read(console_fd, buf, sizeof(buf));
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0) {
+			child_alive();
+			die("the guest's console closed before its first '~'");
+		}
+		if (memchr(buf, '~', (size_t)k))
+			return now_us();
+	}
+}
+
+static bool is_console(const char *target)
+{
+	return !strcmp(target, "console");
 }
 
 static void do_sync(struct agent_client *c)
@@ -411,7 +461,18 @@ static int cmd_time(struct args *a)
 	if (!a->ncmd)
 		die("time: no CMD");
 	int64_t t0 = now_us(), ready = -1, sync = -1;
-	spawn(a->cmd, a->ncmd, a->log, a->control);
+	spawn(a->cmd, a->ncmd, a->log, a->control, is_console(a->target));
+	if (is_console(a->target)) {
+		int64_t mark = console_wait() - t0;
+		if (a->control) {
+			int from = 0;
+			ctl_wait(WORKER_READY, &from, STEP_TIMEOUT_MS, &ready);
+			ready -= t0;
+		}
+		stop_child();
+		printf("times ready_us=%lld console_us=%lld\n", (long long)ready, (long long)mark);
+		return 0;
+	}
 	struct agent_client *c = agent_wait(a->target);
 	int64_t hello = now_us();
 	if (a->sync) {
@@ -445,9 +506,13 @@ static int cmd_snapshot(struct args *a)
 {
 	if (!a->ncmd)
 		die("snapshot: no CMD");
-	spawn(a->cmd, a->ncmd, a->log, true);
-	struct agent_client *c = agent_wait(a->target);
-	agent_client_close(c);
+	spawn(a->cmd, a->ncmd, a->log, true, is_console(a->target));
+	if (is_console(a->target)) {
+		console_wait();
+	} else {
+		struct agent_client *c = agent_wait(a->target);
+		agent_client_close(c);
+	}
 	int from = 0;
 	ctl_wait(WORKER_READY, &from, STEP_TIMEOUT_MS, NULL);
 	int fds[2] = { open_new(a->dir, "vm.state"), open_new(a->dir, "vm.mem") };
@@ -465,8 +530,8 @@ static int cmd_snapshot(struct args *a)
 
 static int cmd_ready(struct args *a)
 {
-	if (a->ncmd)
-		die("ready: no CMD wanted");
+	if (a->ncmd || is_console(a->target))
+		die("ready: wants an agent's TARGET and no CMD");
 	int64_t t0 = now_us();
 	struct agent_client *c = agent_wait(a->target);
 	if (a->sync)
@@ -481,7 +546,7 @@ static int cmd_exec_time(int argc, char **argv)
 	if (argc < 4 || strcmp(argv[2], "--"))
 		die("exec-time: want -- CMD");
 	int64_t t0 = now_us();
-	spawn(argv + 3, argc - 3, "/dev/null", false);
+	spawn(argv + 3, argc - 3, "/dev/null", false, false);
 	int st;
 	if (waitpid(child, &st, 0) != child || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
 		die("exec-time: %s failed", argv[3]);
