@@ -181,6 +181,22 @@ bool snap_get_bytes(struct snap_reader *r, void *p, size_t n)
 	return true;
 }
 
+bool snap_get_sized(struct snap_reader *r, void *p, uint32_t n, const char *what)
+{
+	uint32_t got;
+	if (!snap_get_u32(r, &got))
+		return false;
+	if (got != n)
+		return snap_fail(r, "%s is %u bytes; this host's KVM uses %u", what, got, n);
+	return snap_get_bytes(r, p, n);
+}
+
+void snap_put_sized(struct snap_writer *w, const void *p, uint32_t n)
+{
+	snap_put_u32(w, n);
+	snap_put_bytes(w, p, n);
+}
+
 bool snap_get_str(struct snap_reader *r, char *out, size_t cap)
 {
 	uint32_t n;

@@ -61,6 +61,10 @@ bool snap_get_u64(struct snap_reader *r, uint64_t *v);
 /* A u8 that must be 0 or 1. */
 bool snap_get_bool(struct snap_reader *r, bool *v);
 bool snap_get_bytes(struct snap_reader *r, void *p, size_t n);
+/* A KVM structure saved as u32 size + bytes: the size must be n (this
+ * host's), or the section was made by a KVM with another layout. */
+bool snap_get_sized(struct snap_reader *r, void *p, uint32_t n, const char *what);
+void snap_put_sized(struct snap_writer *w, const void *p, uint32_t n);
 /* A string into out (cap bytes with the NUL); too long is an error. */
 bool snap_get_str(struct snap_reader *r, char *out, size_t cap);
 /* Open the next section: it must carry tag and a version in

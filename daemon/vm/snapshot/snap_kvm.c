@@ -28,24 +28,11 @@ int snap_kvm_save(struct vm *vm, struct snap_writer *w, struct vm_err *err)
 		return vm_errno(err, "KVM_GET_PIT2");
 	size_t h = snap_begin(w, SNAP_TAG_KVM, SNAP_KVM_VERSION);
 	snap_put_u64(w, s.clock.clock);
-	for (int i = 0; i < 3; i++) {
-		snap_put_u32(w, sizeof(s.chip[i]));
-		snap_put_bytes(w, &s.chip[i], sizeof(s.chip[i]));
-	}
-	snap_put_u32(w, sizeof(s.pit));
-	snap_put_bytes(w, &s.pit, sizeof(s.pit));
+	for (int i = 0; i < 3; i++)
+		snap_put_sized(w, &s.chip[i], sizeof(s.chip[i]));
+	snap_put_sized(w, &s.pit, sizeof(s.pit));
 	snap_end(w, h);
 	return 0;
-}
-
-static bool get_sized(struct snap_reader *r, void *p, uint32_t n, const char *what)
-{
-	uint32_t got;
-	if (!snap_get_u32(r, &got))
-		return false;
-	if (got != n)
-		return snap_fail(r, "%s is %u bytes; this host's KVM uses %u", what, got, n);
-	return snap_get_bytes(r, p, n);
 }
 
 static bool parse_kvm(struct snap_reader *sec, struct kvm_state *s)
@@ -55,13 +42,13 @@ static bool parse_kvm(struct snap_reader *sec, struct kvm_state *s)
 		return false;
 	s->clock.clock = clock;
 	for (uint32_t i = 0; i < 3; i++) {
-		if (!get_sized(sec, &s->chip[i], sizeof(s->chip[i]), chip_names[i]))
+		if (!snap_get_sized(sec, &s->chip[i], sizeof(s->chip[i]), chip_names[i]))
 			return false;
 		if (s->chip[i].chip_id != i)
 			return snap_fail(sec, "%s state says it is chip %u", chip_names[i],
 					 s->chip[i].chip_id);
 	}
-	if (!get_sized(sec, &s->pit, sizeof(s->pit), "PIT"))
+	if (!snap_get_sized(sec, &s->pit, sizeof(s->pit), "PIT"))
 		return false;
 	return snap_done(sec, "KVM section");
 }

@@ -15,22 +15,6 @@ static size_t xsave_size(struct vcpu *v)
 	return n > XSAVE_LEGACY_SIZE ? (size_t)n : XSAVE_LEGACY_SIZE;
 }
 
-static void put_raw(struct snap_writer *w, const void *p, uint32_t n)
-{
-	snap_put_u32(w, n);
-	snap_put_bytes(w, p, n);
-}
-
-static bool get_raw(struct snap_reader *r, void *p, uint32_t n, const char *what)
-{
-	uint32_t got;
-	if (!snap_get_u32(r, &got))
-		return false;
-	if (got != n)
-		return snap_fail(r, "%s is %u bytes; this host's KVM uses %u", what, got, n);
-	return snap_get_bytes(r, p, n);
-}
-
 /* Indexes KVM offers for saving: the MSR index list and the feature MSRs. */
 static uint32_t *msr_indexes(int kvm_fd, uint32_t *count, struct vm_err *err)
 {
@@ -135,13 +119,13 @@ int snap_vcpu_save(struct vcpu *v, struct snap_writer *w, struct vm_err *err)
 		snap_put_u32(w, (uint32_t)v->id);
 		snap_put_u32(w, (uint32_t)tsc_khz);
 		snap_put_u32(w, mp.mp_state);
-		put_raw(w, &regs, sizeof(regs));
-		put_raw(w, &sregs, sizeof(sregs));
-		put_raw(w, xsave, (uint32_t)xs);
-		put_raw(w, &xcrs, sizeof(xcrs));
-		put_raw(w, &dbg, sizeof(dbg));
-		put_raw(w, &lapic, sizeof(lapic));
-		put_raw(w, &ev, sizeof(ev));
+		snap_put_sized(w, &regs, sizeof(regs));
+		snap_put_sized(w, &sregs, sizeof(sregs));
+		snap_put_sized(w, xsave, (uint32_t)xs);
+		snap_put_sized(w, &xcrs, sizeof(xcrs));
+		snap_put_sized(w, &dbg, sizeof(dbg));
+		snap_put_sized(w, &lapic, sizeof(lapic));
+		snap_put_sized(w, &ev, sizeof(ev));
 		rc = save_msrs(v, w, err);
 		snap_end(w, h);
 	}
@@ -195,13 +179,13 @@ static bool parse_vcpu(struct snap_reader *sec, struct vcpu *v, size_t xs, struc
 				 s->tsc_khz);
 	if (!(s->xsave = calloc(1, xs)))
 		return snap_fail(sec, "out of memory");
-	if (!get_raw(sec, &s->regs, sizeof(s->regs), "regs") ||
-	    !get_raw(sec, &s->sregs, sizeof(s->sregs), "sregs") ||
-	    !get_raw(sec, s->xsave, (uint32_t)xs, "XSAVE area") ||
-	    !get_raw(sec, &s->xcrs, sizeof(s->xcrs), "XCRs") ||
-	    !get_raw(sec, &s->dbg, sizeof(s->dbg), "debug regs") ||
-	    !get_raw(sec, &s->lapic, sizeof(s->lapic), "LAPIC") ||
-	    !get_raw(sec, &s->ev, sizeof(s->ev), "vCPU events") || !parse_msrs(sec, s))
+	if (!snap_get_sized(sec, &s->regs, sizeof(s->regs), "regs") ||
+	    !snap_get_sized(sec, &s->sregs, sizeof(s->sregs), "sregs") ||
+	    !snap_get_sized(sec, s->xsave, (uint32_t)xs, "XSAVE area") ||
+	    !snap_get_sized(sec, &s->xcrs, sizeof(s->xcrs), "XCRs") ||
+	    !snap_get_sized(sec, &s->dbg, sizeof(s->dbg), "debug regs") ||
+	    !snap_get_sized(sec, &s->lapic, sizeof(s->lapic), "LAPIC") ||
+	    !snap_get_sized(sec, &s->ev, sizeof(s->ev), "vCPU events") || !parse_msrs(sec, s))
 		return false;
 	if (s->xcrs.nr_xcrs > KVM_MAX_XCRS)
 		return snap_fail(sec, "%u XCRs (at most %d)", s->xcrs.nr_xcrs, KVM_MAX_XCRS);
