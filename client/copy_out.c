@@ -10,7 +10,7 @@
  * owned by the caller.
  */
 #include "client/client_int.h"
-#include "client/tar_check.h"
+#include "common/tar/tar_check.h"
 
 #include <archive.h>
 #include <archive_entry.h>

@@ -39,7 +39,7 @@
  * A run that cannot be timed exits 1 with the reason on stderr.
  */
 #include "agent_client.h"
-#include "worker_proto.h"
+#include "daemon/vm/worker_proto.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -14,7 +14,7 @@
 #include "daemon/api/reply.h"
 #include "daemon/api/stream.h"
 #include "daemon/api/vms_req.h"
-#include "daemon/vm/agent_client.h"
+#include "common/agent_client/agent_client.h"
 #include "daemon/vms/vms.h"
 
 #define CONNECT_MS 10000

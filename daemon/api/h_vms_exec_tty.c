@@ -34,7 +34,7 @@
 #include "daemon/api/metrics.h"
 #include "daemon/api/reply.h"
 #include "daemon/api/vms_req.h"
-#include "daemon/vm/agent_client.h"
+#include "common/agent_client/agent_client.h"
 #include "daemon/vms/vms.h"
 
 #define PUMP_POLL_MS 200

@@ -25,7 +25,7 @@
 #include "daemon/api/query.h"
 #include "daemon/api/reply.h"
 #include "daemon/api/vms_req.h"
-#include "daemon/vm/agent_client.h"
+#include "common/agent_client/agent_client.h"
 #include "daemon/vms/vms.h"
 
 #define FILE_MAX_READ (256u << 20)

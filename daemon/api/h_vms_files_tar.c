@@ -31,10 +31,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "client/tar_check.h"
+#include "common/tar/tar_check.h"
 #include "daemon/api/files.h"
 #include "daemon/api/reply.h"
-#include "daemon/vm/agent_client.h"
+#include "common/agent_client/agent_client.h"
 #include "daemon/vms/vms.h"
 
 #define TAR_TIMEOUT_MS 600000

@@ -11,7 +11,7 @@
 
 #include "daemon/api/kvm_probe.h"
 #include "daemon/api/reply.h"
-#include "daemon/vm/agent_client.h"
+#include "common/agent_client/agent_client.h"
 #include "daemon/vms/vms.h"
 
 #define PROBE_WAIT_MS 120000

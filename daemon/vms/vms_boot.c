@@ -16,7 +16,7 @@
  * one snapshot neither share RNG state nor a name.
  */
 #include "daemon/vms/vms_int.h"
-#include "daemon/vm/agent_client.h"
+#include "common/agent_client/agent_client.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -5,7 +5,7 @@
  * since a symlink anywhere in the archive decides whether another entry or
  * link target passes through it.
  */
-#include "client/tar_check.h"
+#include "common/tar/tar_check.h"
 
 #include <archive.h>
 #include <archive_entry.h>
