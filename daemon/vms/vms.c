@@ -5,7 +5,7 @@
  * same list; every lookup for the API passes them over. */
 
 #include "daemon/vms/vms_int.h"
-#include "daemon/vm/agent_client.h"
+#include "common/agent_client/agent_client.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -526,7 +526,9 @@ static bool stop_through_agent(struct vm_rec *r)
 	return rc == 0 && worker_wait(r->w, STOP_CLEAN_MS);
 }
 
-int vms_stop(struct vms *v, struct vm_rec *r, char *err, size_t errlen)
+/* clean: the guest powers off through its agent first; otherwise the VMM
+ * is told to stop at once (its guest and writable layer are going away). */
+static int stop_vm(struct vms *v, struct vm_rec *r, bool clean, char *err, size_t errlen)
 {
 	pthread_mutex_lock(&v->mu);
 	struct worker *w = r->w;
@@ -539,7 +541,7 @@ int vms_stop(struct vms *v, struct vm_rec *r, char *err, size_t errlen)
 	pthread_mutex_unlock(&v->mu);
 	if (!w || !live)
 		return 0;   /* already stopped (or stopping elsewhere) */
-	if (running && stop_through_agent(r))
+	if (clean && running && stop_through_agent(r))
 		return 0;
 	if (worker_stop(w) == 0 && worker_wait(w, STOP_HARD_MS))
 		return 0;
@@ -552,6 +554,11 @@ int vms_stop(struct vms *v, struct vm_rec *r, char *err, size_t errlen)
 	return 0;
 }
 
+int vms_stop(struct vms *v, struct vm_rec *r, char *err, size_t errlen)
+{
+	return stop_vm(v, r, true, err, errlen);
+}
+
 int vms_remove(struct vms *v, struct vm_rec *r, bool force, char *err, size_t errlen)
 {
 	enum vm_state s = vm_state(r);
@@ -562,7 +569,7 @@ int vms_remove(struct vms *v, struct vm_rec *r, bool force, char *err, size_t er
 			errno = EBUSY;
 			return -1;
 		}
-		if (vms_stop(v, r, err, errlen) < 0)
+		if (stop_vm(v, r, false, err, errlen) < 0)
 			return -1;
 	}
 	pthread_mutex_lock(&v->mu);
