@@ -44,6 +44,27 @@ int cmd_fork(struct cli *cli, int argc, char **argv);
 int cmd_pool(struct cli *cli, int argc, char **argv);
 int cmd_gc(struct cli *cli, int argc, char **argv);
 
+/* cli_args.c: the options before a command's operands. Besides these,
+ * --json (cli->json) and "--" (the end of options). */
+struct leading_opts {
+	const char *flag, *long_flag;  /* "-f", "--force": set *set */
+	bool *set;
+	const char *value_flag;        /* "-n": "-n N" or "-nN" into *value */
+	const char **value;
+	const char *help;              /* in the unknown-option error; NULL: "--help" */
+};
+/* o NULL: only --json. The index of the first operand, or -1 after a
+ * usage error. */
+int leading_options(struct cli *cli, int argc, char **argv, const struct leading_opts *o);
+/* s as a number from lo to hi into *out, else a usage error ("WHAT S:
+ * expected a number from LO to HI") and non-zero. */
+int cli_number(const char *what, const char *s, long lo, long hi, long *out);
+/* act on each of n names, printing each name done and the error of each
+ * not (none: a usage error saying missing); 0 or the last error's code. */
+typedef int (*cli_action)(sm_client *c, const char *name, const void *arg);
+int act_on_each(struct cli *cli, char **names, int n, const char *missing,
+		cli_action act, const void *arg);
+
 /* cli_format.c */
 void fmt_size(char *buf, size_t len, uint64_t bytes);
 void fmt_ago(char *buf, size_t len, const char *rfc3339);
@@ -55,6 +76,14 @@ struct table *table_new(int ncols, const char *const *headers);
 void table_row(struct table *t, const char *const *cells);
 void table_print(struct table *t, FILE *out);
 void table_free(struct table *t);
+/* table_print to stdout, then table_free. */
+void table_print_free(struct table *t);
+
+/* A JSON array of n items' json texts: first is &list->json, stride
+ * sizeof *list. */
+void print_json_array(char *const *first, size_t n, size_t stride);
+/* A JSON text indented (as it is if it does not parse). */
+void print_json_pretty(const char *json);
 
 /* cli_progress.c: pull/import progress, bars on a terminal, lines not. */
 struct progress;

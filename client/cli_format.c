@@ -1,6 +1,8 @@
-/* cli_format.c - human output: sizes, ages, short ids, aligned tables. */
+/* cli_format.c - output: sizes, ages, short ids, aligned tables, JSON
+ * arrays of results and indented JSON. */
 #include "client/cli.h"
 
+#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -107,4 +109,28 @@ void table_free(struct table *t)
 		free(t->cells[i]);
 	free(t->cells);
 	free(t);
+}
+
+void table_print_free(struct table *t)
+{
+	table_print(t, stdout);
+	table_free(t);
+}
+
+void print_json_array(char *const *first, size_t n, size_t stride)
+{
+	printf("[");
+	for (size_t i = 0; i < n; i++)
+		printf("%s%s", i ? "," : "",
+		       *(char *const *)((const char *)first + i * stride));
+	printf("]\n");
+}
+
+void print_json_pretty(const char *json)
+{
+	json_t *j = json_loads(json, 0, NULL);
+	char *pretty = j ? json_dumps(j, JSON_INDENT(2)) : NULL;
+	printf("%s\n", pretty ? pretty : json);
+	free(pretty);
+	json_decref(j);
 }

@@ -130,10 +130,7 @@ int cmd_images(struct cli *cli, int argc, char **argv)
 	if (st != SM_OK)
 		return cli_error(cli, st, "listing images");
 	if (cli->json) {
-		printf("[");
-		for (size_t i = 0; i < n; i++)
-			printf("%s%s", i ? "," : "", list[i].json);
-		printf("]\n");
+		print_json_array(&list->json, n, sizeof *list);
 	} else if (quiet) {
 		for (size_t i = 0; i < n; i++)
 			printf("%s\n", short_id(list[i].id));
@@ -142,8 +139,7 @@ int cmd_images(struct cli *cli, int argc, char **argv)
 		struct table *t = table_new(4, head);
 		for (size_t i = 0; i < n; i++)
 			image_rows(t, &list[i]);
-		table_print(t, stdout);
-		table_free(t);
+		table_print_free(t);
 	}
 	sm_image_list_free(list, n);
 	return 0;

@@ -10,10 +10,7 @@
  */
 #include "client/cli.h"
 
-#include <errno.h>
 #include <getopt.h>
-#include <jansson.h>
-#include <stdlib.h>
 #include <string.h>
 
 enum { OPT_MIN = 256, OPT_MAX, OPT_IDLE, OPT_VCPUS, OPT_MEMORY, OPT_JSON };
@@ -28,25 +25,43 @@ static const struct option set_opts[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-static int number(const char *opt, const char *s, long lo, long hi, long *out)
+/* pool set's options other than --json: each a number in a range. */
+static const struct pool_number {
+	int opt;
+	const char *what;
+	long lo, hi;
+} numbers[] = {
+	{ OPT_MIN, "pool set --min", 0, 64 },
+	{ OPT_MAX, "pool set --max", 1, 64 },
+	{ OPT_IDLE, "pool set --idle-timeout", 0, 86400 },
+	{ OPT_VCPUS, "pool set --vcpus", 1, 64 },
+	{ OPT_MEMORY, "pool set --memory", 64, 1 << 20 },
+};
+
+static const struct pool_number *number_option(int opt)
 {
-	char *end;
-	errno = 0;
-	*out = strtol(s, &end, 10);
-	if (errno || !*s || *end || *out < lo || *out > hi)
-		return cli_usage_error("pool set --%s %s: expected a number from %ld to %ld", opt, s,
-				       lo, hi);
-	return 0;
+	for (size_t i = 0; i < sizeof numbers / sizeof *numbers; i++)
+		if (numbers[i].opt == opt)
+			return &numbers[i];
+	return NULL;
+}
+
+static void set_number(struct sm_pool_opts *o, int opt, long n)
+{
+	switch (opt) {
+	case OPT_MIN: o->min = (unsigned)n; break;
+	case OPT_MAX: o->max = (unsigned)n; break;
+	case OPT_IDLE: o->idle_timeout_s = n ? (int)n : -1; break;   /* -1: none at all */
+	case OPT_VCPUS: o->vcpus = (int)n; break;
+	case OPT_MEMORY: o->memory_mib = (unsigned)n; break;
+	}
 }
 
 /* The pool as one line of a table, or its JSON. */
 static void print_pools(struct cli *cli, struct sm_pool *l, size_t n)
 {
 	if (cli->json) {
-		printf("[");
-		for (size_t i = 0; i < n; i++)
-			printf("%s%s", i ? "," : "", l[i].json);
-		printf("]\n");
+		print_json_array(&l->json, n, sizeof *l);
 		return;
 	}
 	static const char *const head[] = { "IMAGE", "MIN", "MAX", "READY", "IN USE", "CPUS",
@@ -70,9 +85,7 @@ static void print_pools(struct cli *cli, struct sm_pool *l, size_t n)
 				      acq, l[i].error ? l[i].error : "" };
 		table_row(t, row);
 	}
-	if (t)
-		table_print(t, stdout);
-	table_free(t);
+	table_print_free(t);
 }
 
 static int pool_set(struct cli *cli, int argc, char **argv)
@@ -84,41 +97,19 @@ static int pool_set(struct cli *cli, int argc, char **argv)
 	optind = 1;
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, "", set_opts, NULL)) != -1) {
-		switch (opt) {
-		case OPT_MIN:
-			if (number("min", optarg, 0, 64, &n))
-				return 2;
-			o.min = (unsigned)n;
-			has_min = true;
-			break;
-		case OPT_MAX:
-			if (number("max", optarg, 1, 64, &n))
-				return 2;
-			o.max = (unsigned)n;
-			has_max = true;
-			break;
-		case OPT_IDLE:
-			if (number("idle-timeout", optarg, 0, 86400, &n))
-				return 2;
-			o.idle_timeout_s = n ? (int)n : -1;   /* -1: none at all */
-			break;
-		case OPT_VCPUS:
-			if (number("vcpus", optarg, 1, 64, &n))
-				return 2;
-			o.vcpus = (int)n;
-			break;
-		case OPT_MEMORY:
-			if (number("memory", optarg, 64, 1 << 20, &n))
-				return 2;
-			o.memory_mib = (unsigned)n;
-			break;
-		case OPT_JSON:
+		if (opt == OPT_JSON) {
 			cli->json = true;
-			break;
-		default:
+			continue;
+		}
+		const struct pool_number *num = number_option(opt);
+		if (!num)
 			return cli_usage_error("pool set: unknown option %s (try pool --help)",
 					       argv[optind - 1]);
-		}
+		if (cli_number(num->what, optarg, num->lo, num->hi, &n))
+			return 2;
+		set_number(&o, opt, n);
+		has_min |= opt == OPT_MIN;
+		has_max |= opt == OPT_MAX;
 	}
 	if (optind + 1 != argc)
 		return cli_usage_error("pool set: expected one IMAGE");
@@ -139,27 +130,12 @@ static int pool_set(struct cli *cli, int argc, char **argv)
 	return 0;
 }
 
-/* --json before the operands; the index of the first operand, or -1. */
-static int plain_options(struct cli *cli, int argc, char **argv)
-{
-	int i = 1;
-	for (; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
-		if (!strcmp(argv[i], "--")) {
-			i++;
-			break;
-		}
-		if (!strcmp(argv[i], "--json"))
-			cli->json = true;
-		else
-			return cli_usage_error("%s: unknown option %s (try pool --help)", argv[0],
-					       argv[i]), -1;
-	}
-	return i;
-}
+/* Only --json before the operands. */
+static const struct leading_opts plain = { .help = "pool --help" };
 
 static int pool_ls(struct cli *cli, int argc, char **argv)
 {
-	int at = plain_options(cli, argc, argv);
+	int at = leading_options(cli, argc, argv, &plain);
 	if (at < 0)
 		return 2;
 	if (at < argc)
@@ -176,7 +152,7 @@ static int pool_ls(struct cli *cli, int argc, char **argv)
 
 static int pool_inspect(struct cli *cli, int argc, char **argv)
 {
-	int at = plain_options(cli, argc, argv);
+	int at = leading_options(cli, argc, argv, &plain);
 	if (at < 0)
 		return 2;
 	if (at + 1 != argc)
@@ -185,29 +161,23 @@ static int pool_inspect(struct cli *cli, int argc, char **argv)
 	int st = sm_pool_inspect(cli->c, argv[at], &p);
 	if (st != SM_OK)
 		return cli_error(cli, st, argv[at]);
-	json_t *j = json_loads(p.json, 0, NULL);
-	char *pretty = j ? json_dumps(j, JSON_INDENT(2)) : NULL;
-	printf("%s\n", pretty ? pretty : p.json);
-	free(pretty);
-	json_decref(j);
+	print_json_pretty(p.json);
 	sm_pool_free(&p);
 	return 0;
 }
 
+static int remove_pool(sm_client *c, const char *image, const void *unused)
+{
+	(void)unused;
+	return sm_pool_remove(c, image);
+}
+
 static int pool_rm(struct cli *cli, int argc, char **argv)
 {
-	int at = plain_options(cli, argc, argv), rc = 0;
+	int at = leading_options(cli, argc, argv, &plain);
 	if (at < 0)
 		return 2;
-	if (at >= argc)
-		return cli_usage_error("pool rm: missing IMAGE");
-	for (; at < argc; at++) {
-		int st = sm_pool_remove(cli->c, argv[at]);
-		rc = st != SM_OK ? cli_error(cli, st, argv[at]) : rc;
-		if (st == SM_OK)
-			printf("%s\n", argv[at]);
-	}
-	return rc;
+	return act_on_each(cli, argv + at, argc - at, "pool rm: missing IMAGE", remove_pool, NULL);
 }
 
 int cmd_pool(struct cli *cli, int argc, char **argv)
@@ -225,7 +195,7 @@ int cmd_pool(struct cli *cli, int argc, char **argv)
 
 int cmd_gc(struct cli *cli, int argc, char **argv)
 {
-	int at = plain_options(cli, argc, argv);
+	int at = leading_options(cli, argc, argv, &plain);
 	if (at < 0)
 		return 2;
 	if (at < argc)

@@ -63,16 +63,6 @@ static const struct option run_opts[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-static int number(const char *opt, const char *s, long max, long *out)
-{
-	char *end;
-	errno = 0;
-	*out = strtol(s, &end, 10);
-	if (errno || !*s || *end || *out < 1 || *out > max)
-		return cli_usage_error("%s %s: expected a number from 1 to %ld", opt, s, max);
-	return 0;
-}
-
 /* Memory as MiB, or with a suffix: 512m, 2g. */
 static int memory(const char *s, unsigned *out)
 {
@@ -111,12 +101,12 @@ static int parse_opt(struct cli *cli, int opt, struct run_args *a)
 	case OPT_JSON: cli->json = true; return 0;
 	case OPT_FROM: a->from = optarg; return 0;
 	case OPT_CPUS:
-		if (number("--cpus", optarg, 64, &n))
+		if (cli_number("--cpus", optarg, 1, 64, &n))
 			return 2;
 		a->vcpus = (int)n;
 		return 0;
 	case OPT_TIMEOUT:
-		if (number("--timeout", optarg, 86400, &n))
+		if (cli_number("--timeout", optarg, 1, 86400, &n))
 			return 2;
 		a->timeout_s = (unsigned)n;
 		return 0;

@@ -11,37 +11,7 @@
  */
 #include "client/cli.h"
 
-#include <errno.h>
-#include <jansson.h>
-#include <stdlib.h>
 #include <string.h>
-
-/* --json and one flag (-q, or -n N when nval) before the operands;
- * returns the index of the first operand, or -1 after a usage error. */
-static int options(struct cli *cli, int argc, char **argv, const char *flag, bool *set,
-		   const char **nval)
-{
-	int i = 1;
-	for (; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
-		if (!strcmp(argv[i], "--")) {
-			i++;
-			break;
-		}
-		if (!strcmp(argv[i], "--json"))
-			cli->json = true;
-		else if (flag && set && !strcmp(argv[i], flag))
-			*set = true;
-		else if (flag && nval && !strcmp(argv[i], flag) && i + 1 < argc)
-			*nval = argv[++i];
-		else if (flag && nval && !strncmp(argv[i], flag, strlen(flag)) &&
-			 argv[i][strlen(flag)])
-			*nval = argv[i] + strlen(flag);   /* -n3 */
-		else
-			return cli_usage_error("%s: unknown option %s (try --help)", argv[0], argv[i]),
-			       -1;
-	}
-	return i;
-}
 
 /* -a and -q (also -aq), --json; the index of the first operand, or -1. */
 static int list_options(struct cli *cli, int argc, char **argv, bool *all, bool *quiet)
@@ -94,10 +64,7 @@ static int list(struct cli *cli, int argc, char **argv)
 	}
 	n = kept;
 	if (cli->json) {
-		printf("[");
-		for (size_t i = 0; i < n; i++)
-			printf("%s%s", i ? "," : "", l[i].json);
-		printf("]\n");
+		print_json_array(&l->json, n, sizeof *l);
 	} else if (quiet) {
 		for (size_t i = 0; i < n; i++)
 			printf("%s\n", l[i].name);
@@ -114,9 +81,7 @@ static int list(struct cli *cli, int argc, char **argv)
 			const char *row[] = { l[i].name, l[i].vm, l[i].image, cpus, mem, disk, ago };
 			table_row(t, row);
 		}
-		if (t)
-			table_print(t, stdout);
-		table_free(t);
+		table_print_free(t);
 	}
 	sm_snapshot_list_free(l, n);
 	return 0;
@@ -127,25 +92,24 @@ int cmd_snapshots(struct cli *cli, int argc, char **argv)
 	return list(cli, argc, argv);
 }
 
+static int remove_snapshot(sm_client *c, const char *name, const void *unused)
+{
+	(void)unused;
+	return sm_snapshot_remove(c, name);
+}
+
 static int remove_snapshots(struct cli *cli, int argc, char **argv)
 {
-	int at = options(cli, argc, argv, NULL, NULL, NULL), rc = 0;
+	int at = leading_options(cli, argc, argv, NULL);
 	if (at < 0)
 		return 2;
-	if (at >= argc)
-		return cli_usage_error("snapshot rm: missing NAME");
-	for (; at < argc; at++) {
-		int st = sm_snapshot_remove(cli->c, argv[at]);
-		rc = st != SM_OK ? cli_error(cli, st, argv[at]) : rc;
-		if (st == SM_OK)
-			printf("%s\n", argv[at]);
-	}
-	return rc;
+	return act_on_each(cli, argv + at, argc - at, "snapshot rm: missing NAME",
+			   remove_snapshot, NULL);
 }
 
 static int inspect(struct cli *cli, int argc, char **argv)
 {
-	int at = options(cli, argc, argv, NULL, NULL, NULL);
+	int at = leading_options(cli, argc, argv, NULL);
 	if (at < 0)
 		return 2;
 	if (at + 1 != argc)
@@ -154,11 +118,7 @@ static int inspect(struct cli *cli, int argc, char **argv)
 	int st = sm_snapshot_inspect(cli->c, argv[at], &s);
 	if (st != SM_OK)
 		return cli_error(cli, st, argv[at]);
-	json_t *j = json_loads(s.json, 0, NULL);
-	char *pretty = j ? json_dumps(j, JSON_INDENT(2)) : NULL;
-	printf("%s\n", pretty ? pretty : s.json);
-	free(pretty);
-	json_decref(j);
+	print_json_pretty(s.json);
 	sm_snapshot_free(&s);
 	return 0;
 }
@@ -171,7 +131,7 @@ int cmd_snapshot(struct cli *cli, int argc, char **argv)
 		return list(cli, argc - 1, argv + 1);
 	if (argc > 1 && !strcmp(argv[1], "inspect"))
 		return inspect(cli, argc - 1, argv + 1);
-	int at = options(cli, argc, argv, NULL, NULL, NULL);
+	int at = leading_options(cli, argc, argv, NULL);
 	if (at < 0)
 		return 2;
 	if (at + 2 != argc)
@@ -188,14 +148,13 @@ int cmd_snapshot(struct cli *cli, int argc, char **argv)
 int cmd_fork(struct cli *cli, int argc, char **argv)
 {
 	const char *nval = "1";
-	int at = options(cli, argc, argv, "-n", NULL, &nval);
+	const struct leading_opts count_opt = { .value_flag = "-n", .value = &nval };
+	int at = leading_options(cli, argc, argv, &count_opt);
 	if (at < 0)
 		return 2;
-	char *end;
-	errno = 0;
-	long count = strtol(nval, &end, 10);
-	if (errno || !*nval || *end || count < 1 || count > 16)
-		return cli_usage_error("fork: -n %s: expected a number from 1 to 16", nval);
+	long count;
+	if (cli_number("fork: -n", nval, 1, 16, &count))
+		return 2;
 	if (at + 1 != argc)
 		return cli_usage_error("fork: expected one VM");
 	struct sm_vm *vms;
@@ -204,14 +163,10 @@ int cmd_fork(struct cli *cli, int argc, char **argv)
 	if (st != SM_OK)
 		return cli_error(cli, st, argv[at]);
 	if (cli->json)
-		printf("[");
-	for (size_t i = 0; i < n; i++)
-		if (cli->json)
-			printf("%s%s", i ? "," : "", vms[i].json);
-		else
+		print_json_array(&vms->json, n, sizeof *vms);
+	else
+		for (size_t i = 0; i < n; i++)
 			printf("%s\n", vms[i].id);
-	if (cli->json)
-		printf("]\n");
 	sm_vm_list_free(vms, n);
 	return 0;
 }

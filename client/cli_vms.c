@@ -9,26 +9,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* Flags of the form -x or --long before the operands; returns the index of
+/* --json and one flag, -x or --long, before the operands; the index of
  * the first operand, or -1 after a usage error. */
 static int flags(struct cli *cli, int argc, char **argv, const char *shortf,
 		 const char *longf, bool *set)
 {
-	int i = 1;
-	for (; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
-		if (!strcmp(argv[i], "--")) {
-			i++;
-			break;
-		}
-		if (!strcmp(argv[i], "--json"))
-			cli->json = true;
-		else if ((shortf && !strcmp(argv[i], shortf)) || (longf && !strcmp(argv[i], longf)))
-			*set = true;
-		else
-			return cli_usage_error("%s: unknown option %s (try --help)", argv[0], argv[i]),
-			       -1;
-	}
-	return i;
+	const struct leading_opts o = { .flag = shortf, .long_flag = longf, .set = set };
+	return leading_options(cli, argc, argv, &o);
 }
 
 int cmd_ps(struct cli *cli, int argc, char **argv)
@@ -45,10 +32,7 @@ int cmd_ps(struct cli *cli, int argc, char **argv)
 	if (st != SM_OK)
 		return cli_error(cli, st, "listing VMs");
 	if (cli->json) {
-		printf("[");
-		for (size_t i = 0; i < n; i++)
-			printf("%s%s", i ? "," : "", list[i].json);
-		printf("]\n");
+		print_json_array(&list->json, n, sizeof *list);
 	} else {
 		static const char *const head[] = { "VM ID", "IMAGE", "STATE", "CREATED", "CPUS",
 						    "MEMORY" };
@@ -61,46 +45,38 @@ int cmd_ps(struct cli *cli, int argc, char **argv)
 			const char *row[] = { list[i].id, list[i].image, list[i].state, ago, cpus, mem };
 			table_row(t, row);
 		}
-		if (t)
-			table_print(t, stdout);
-		table_free(t);
+		table_print_free(t);
 	}
 	sm_vm_list_free(list, n);
 	return 0;
 }
 
+static int stop_vm(sm_client *c, const char *id, const void *unused)
+{
+	(void)unused;
+	return sm_vm_stop(c, id);
+}
+
 int cmd_stop(struct cli *cli, int argc, char **argv)
 {
-	bool unused = false;
-	int at = flags(cli, argc, argv, NULL, NULL, &unused), rc = 0;
+	int at = leading_options(cli, argc, argv, NULL);
 	if (at < 0)
 		return 2;
-	if (at >= argc)
-		return cli_usage_error("stop: missing VM");
-	for (; at < argc; at++) {
-		int st = sm_vm_stop(cli->c, argv[at]);
-		rc = st != SM_OK ? cli_error(cli, st, argv[at]) : rc;
-		if (st == SM_OK)
-			printf("%s\n", argv[at]);
-	}
-	return rc;
+	return act_on_each(cli, argv + at, argc - at, "stop: missing VM", stop_vm, NULL);
+}
+
+static int remove_vm(sm_client *c, const char *id, const void *force)
+{
+	return sm_vm_remove(c, id, *(const bool *)force);
 }
 
 int cmd_rm(struct cli *cli, int argc, char **argv)
 {
 	bool force = false;
-	int at = flags(cli, argc, argv, "-f", "--force", &force), rc = 0;
+	int at = flags(cli, argc, argv, "-f", "--force", &force);
 	if (at < 0)
 		return 2;
-	if (at >= argc)
-		return cli_usage_error("rm: missing VM");
-	for (; at < argc; at++) {
-		int st = sm_vm_remove(cli->c, argv[at], force);
-		rc = st != SM_OK ? cli_error(cli, st, argv[at]) : rc;
-		if (st == SM_OK)
-			printf("%s\n", argv[at]);
-	}
-	return rc;
+	return act_on_each(cli, argv + at, argc - at, "rm: missing VM", remove_vm, &force);
 }
 
 static int write_out(const char *buf, size_t n, void *ud)
@@ -202,8 +178,7 @@ static int cp_stdio(struct cli *cli, char *src, char *vm, char *vm_path, bool to
 
 int cmd_cp(struct cli *cli, int argc, char **argv)
 {
-	bool unused = false;
-	int at = flags(cli, argc, argv, NULL, NULL, &unused);
+	int at = leading_options(cli, argc, argv, NULL);
 	if (at < 0)
 		return 2;
 	if (at + 2 != argc)

@@ -51,8 +51,34 @@ int http_answer_error(sm_client *c, long http, const char *body, size_t len);
 /* A query-string value, percent-escaped (http.c); malloc'd or NULL. */
 char *curl_escape_query(sm_client *c, const char *s);
 
-/* vms.c: a VM from its JSON (0, or -1 without an id). */
-int vm_from_json(json_t *j, struct sm_vm *out);
+/* json_calls.c: METHOD path (malloc'd, freed here; NULL: out of memory)
+ * with body as its JSON (NULL: no body; decref'd here). */
+int http_json(sm_client *c, const char *method, char *path, json_t *body, json_t **answer);
+
+/* How one kind of result struct (struct sm_vm, sm_snapshot, ...) comes
+ * out of the daemon's JSON. */
+struct json_kind {
+	const char *array;       /* a list answer's array: "vms" */
+	size_t size;             /* sizeof the struct */
+	int (*from_json)(json_t *j, void *out);   /* 0, or -1 */
+	void (*free_one)(void *one);
+	const char *noun, *lacks;                 /* "a VM without an id" */
+};
+
+/* One struct into out (if not NULL) from an answer j (decref'd here) of
+ * a call that returned st; the status. */
+int take_one(sm_client *c, int st, json_t *j, const struct json_kind *k, void *out);
+/* The structs of answer j's array (j decref'd here) in a calloc'd *list
+ * of *n; NULL and 0 on an error ("a HOW NOUN without LACKS": one is bad). */
+int take_list(sm_client *c, int st, json_t *j, const struct json_kind *k, const char *how,
+	      void **list, size_t *n);
+/* take_list of GET path, with how "listed". */
+int get_list(sm_client *c, const char *path, const struct json_kind *k, void **list, size_t *n);
+/* Frees n structs of a list and the list. */
+void free_list(const struct json_kind *k, void *list, size_t n);
+
+/* vms.c: a VM from its JSON (forks answer them). */
+extern const struct json_kind vm_kind;
 
 /* vms.c: /v1/vms/ID/files?path=P[&mode=M] (mode 0: none), malloc'd. */
 char *vm_files_path(sm_client *c, const char *vm, const char *path, unsigned mode);
@@ -69,6 +95,9 @@ int b64_decode(const char *s, unsigned char *out, size_t *n);
 char *jdup(json_t *obj, const char *key);
 char **jstrv(json_t *obj, const char *key, size_t *n);
 void strv_free(char **v);
+/* A non-negative integer (else 0). */
+uint64_t juint(json_t *obj, const char *key);
 int image_from_json(json_t *j, struct sm_image *out);
+extern const struct json_kind image_kind;
 
 #endif

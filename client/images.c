@@ -13,31 +13,12 @@
 
 int sm_image_list(sm_client *c, struct sm_image **out, size_t *n)
 {
-	json_t *j;
+	void *list;
 	if (!c || !out || !n)
 		return SM_E_INVALID;
-	*out = NULL;
-	*n = 0;
-	struct http_call call = { .method = "GET", .path = "/v1/images" };
-	int st = http_call(c, &call, &j);
-	if (st != SM_OK)
-		return st;
-	json_t *arr = json_object_get(j, "images");
-	size_t cnt = json_array_size(arr);
-	struct sm_image *list = calloc(cnt ? cnt : 1, sizeof *list);
-	for (size_t i = 0; list && i < cnt; i++) {
-		if (image_from_json(json_array_get(arr, i), &list[i]) < 0) {
-			sm_image_list_free(list, i + 1);
-			json_decref(j);
-			return sm_fail(c, SM_E_PROTOCOL, "a listed image without an id");
-		}
-	}
-	json_decref(j);
-	if (!list)
-		return sm_fail(c, SM_E_NOMEM, "out of memory");
+	int st = get_list(c, "/v1/images", &image_kind, &list, n);
 	*out = list;
-	*n = cnt;
-	return SM_OK;
+	return st;
 }
 
 int sm_image_inspect(sm_client *c, const char *name, struct sm_image *out)

@@ -10,6 +10,12 @@ char *jdup(json_t *obj, const char *key)
 	return s ? strdup(s) : NULL;
 }
 
+uint64_t juint(json_t *obj, const char *key)
+{
+	json_int_t v = json_integer_value(json_object_get(obj, key));
+	return v > 0 ? (uint64_t)v : 0;
+}
+
 void strv_free(char **v)
 {
 	for (size_t i = 0; v && v[i]; i++)
@@ -84,9 +90,20 @@ void sm_image_free(struct sm_image *img)
 	memset(img, 0, sizeof *img);
 }
 
+static int image_decode(json_t *j, void *out)
+{
+	return image_from_json(j, out);
+}
+
+static void image_free_one(void *img)
+{
+	sm_image_free(img);
+}
+
+const struct json_kind image_kind = { "images", sizeof(struct sm_image), image_decode,
+				      image_free_one, "image", "an id" };
+
 void sm_image_list_free(struct sm_image *list, size_t n)
 {
-	for (size_t i = 0; i < n; i++)
-		sm_image_free(&list[i]);
-	free(list);
+	free_list(&image_kind, list, n);
 }

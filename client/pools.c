@@ -17,21 +17,9 @@ void sm_pool_free(struct sm_pool *p)
 	memset(p, 0, sizeof *p);
 }
 
-void sm_pool_list_free(struct sm_pool *list, size_t n)
+static int pool_from_json(json_t *j, void *to)
 {
-	for (size_t i = 0; list && i < n; i++)
-		sm_pool_free(&list[i]);
-	free(list);
-}
-
-static uint64_t juint(json_t *j, const char *key)
-{
-	json_int_t v = json_integer_value(json_object_get(j, key));
-	return v > 0 ? (uint64_t)v : 0;
-}
-
-static int pool_from_json(json_t *j, struct sm_pool *out)
-{
+	struct sm_pool *out = to;
 	memset(out, 0, sizeof *out);
 	if (!json_is_string(json_object_get(j, "image")))
 		return -1;
@@ -62,6 +50,19 @@ static int pool_from_json(json_t *j, struct sm_pool *out)
 	return 0;
 }
 
+static void pool_free_one(void *p)
+{
+	sm_pool_free(p);
+}
+
+static const struct json_kind pool_kind = { "pools", sizeof(struct sm_pool), pool_from_json,
+					    pool_free_one, "pool", "an image" };
+
+void sm_pool_list_free(struct sm_pool *list, size_t n)
+{
+	free_list(&pool_kind, list, n);
+}
+
 /* METHOD /v1/pools/IMAGE with an optional JSON body. */
 static int pool_call(sm_client *c, const char *method, const char *image, json_t *body,
 		     json_t **answer)
@@ -70,30 +71,7 @@ static int pool_call(sm_client *c, const char *method, const char *image, json_t
 		json_decref(body);
 		return SM_E_INVALID;
 	}
-	char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
-	char *path = http_escape_path("/v1/pools/", image, "");
-	int st;
-	if (!path || (body && !text)) {
-		st = sm_fail(c, SM_E_NOMEM, "out of memory");
-	} else {
-		struct http_call call = { .method = method, .path = path,
-					  .content_type = text ? "application/json" : NULL,
-					  .body = text, .body_len = text ? strlen(text) : 0 };
-		st = http_call(c, &call, answer);
-	}
-	json_decref(body);
-	free(text);
-	free(path);
-	return st;
-}
-
-/* One pool from an answer j (decref'd here). */
-static int take_pool(sm_client *c, int st, json_t *j, struct sm_pool *out)
-{
-	if (st == SM_OK && out && pool_from_json(j, out) < 0)
-		st = sm_fail(c, SM_E_PROTOCOL, "a pool without an image");
-	json_decref(j);
-	return st;
+	return http_json(c, method, http_escape_path("/v1/pools/", image, ""), body, answer);
 }
 
 int sm_pool_set(sm_client *c, const char *image, const struct sm_pool_opts *opts,
@@ -113,7 +91,7 @@ int sm_pool_set(sm_client *c, const char *image, const struct sm_pool_opts *opts
 		return c ? sm_fail(c, SM_E_NOMEM, "out of memory") : SM_E_INVALID;
 	json_t *j = NULL;
 	int st = pool_call(c, "PUT", image, b, &j);
-	return take_pool(c, st, j, out);
+	return take_one(c, st, j, &pool_kind, out);
 }
 
 int sm_pool_inspect(sm_client *c, const char *image, struct sm_pool *out)
@@ -122,7 +100,7 @@ int sm_pool_inspect(sm_client *c, const char *image, struct sm_pool *out)
 	if (!out)
 		return SM_E_INVALID;
 	int st = pool_call(c, "GET", image, NULL, &j);
-	return take_pool(c, st, j, out);
+	return take_one(c, st, j, &pool_kind, out);
 }
 
 int sm_pool_remove(sm_client *c, const char *image)
@@ -132,30 +110,12 @@ int sm_pool_remove(sm_client *c, const char *image)
 
 int sm_pool_list(sm_client *c, struct sm_pool **out, size_t *n)
 {
-	json_t *j;
+	void *list;
 	if (!c || !out || !n)
 		return SM_E_INVALID;
-	*out = NULL;
-	*n = 0;
-	struct http_call call = { .method = "GET", .path = "/v1/pools" };
-	int st = http_call(c, &call, &j);
-	if (st != SM_OK)
-		return st;
-	json_t *arr = json_object_get(j, "pools");
-	size_t cnt = json_array_size(arr);
-	struct sm_pool *list = calloc(cnt ? cnt : 1, sizeof *list);
-	for (size_t i = 0; list && i < cnt; i++)
-		if (pool_from_json(json_array_get(arr, i), &list[i]) < 0) {
-			sm_pool_list_free(list, i);
-			json_decref(j);
-			return sm_fail(c, SM_E_PROTOCOL, "a listed pool without an image");
-		}
-	json_decref(j);
-	if (!list)
-		return sm_fail(c, SM_E_NOMEM, "out of memory");
+	int st = get_list(c, "/v1/pools", &pool_kind, &list, n);
 	*out = list;
-	*n = cnt;
-	return SM_OK;
+	return st;
 }
 
 int sm_system_gc(sm_client *c, struct sm_gc_result *out)

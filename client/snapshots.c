@@ -20,21 +20,9 @@ void sm_snapshot_free(struct sm_snapshot *s)
 	memset(s, 0, sizeof *s);
 }
 
-void sm_snapshot_list_free(struct sm_snapshot *list, size_t n)
+static int snapshot_from_json(json_t *j, void *to)
 {
-	for (size_t i = 0; list && i < n; i++)
-		sm_snapshot_free(&list[i]);
-	free(list);
-}
-
-static uint64_t juint(json_t *j, const char *key)
-{
-	json_int_t v = json_integer_value(json_object_get(j, key));
-	return v > 0 ? (uint64_t)v : 0;
-}
-
-static int snapshot_from_json(json_t *j, struct sm_snapshot *out)
-{
+	struct sm_snapshot *out = to;
 	memset(out, 0, sizeof *out);
 	if (!json_is_string(json_object_get(j, "name")))
 		return -1;
@@ -59,34 +47,27 @@ static int snapshot_from_json(json_t *j, struct sm_snapshot *out)
 	return 0;
 }
 
-/* One snapshot from an answer j (decref'd here). */
-static int take_snapshot(sm_client *c, int st, json_t *j, struct sm_snapshot *out)
+static void snapshot_free_one(void *s)
 {
-	if (st == SM_OK && out && snapshot_from_json(j, out) < 0)
-		st = sm_fail(c, SM_E_PROTOCOL, "a snapshot without a name");
-	json_decref(j);
-	return st;
+	sm_snapshot_free(s);
 }
 
-/* POST a JSON body to /v1/vms/VM/ROUTE; the answer in *answer. */
+static const struct json_kind snapshot_kind = { "snapshots", sizeof(struct sm_snapshot),
+						snapshot_from_json, snapshot_free_one,
+						"snapshot", "a name" };
+
+void sm_snapshot_list_free(struct sm_snapshot *list, size_t n)
+{
+	free_list(&snapshot_kind, list, n);
+}
+
+/* POST a JSON body (NULL: out of memory) to /v1/vms/VM/ROUTE. */
 static int vm_post(sm_client *c, const char *vm, const char *route, json_t *body,
 		   json_t **answer)
 {
-	char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
-	char *path = http_escape_path("/v1/vms/", vm, route);
-	json_decref(body);
-	int st;
-	if (!text || !path) {
-		st = sm_fail(c, SM_E_NOMEM, "out of memory");
-	} else {
-		struct http_call call = { .method = "POST", .path = path,
-					  .content_type = "application/json", .body = text,
-					  .body_len = strlen(text) };
-		st = http_call(c, &call, answer);
-	}
-	free(text);
-	free(path);
-	return st;
+	if (!body)
+		return sm_fail(c, SM_E_NOMEM, "out of memory");
+	return http_json(c, "POST", http_escape_path("/v1/vms/", vm, route), body, answer);
 }
 
 int sm_vm_snapshot(sm_client *c, const char *vm, const char *name, struct sm_snapshot *out)
@@ -95,62 +76,29 @@ int sm_vm_snapshot(sm_client *c, const char *vm, const char *name, struct sm_sna
 		return SM_E_INVALID;
 	json_t *j = NULL;
 	int st = vm_post(c, vm, "/snapshot", json_pack("{s:s}", "name", name), &j);
-	return take_snapshot(c, st, j, out);
+	return take_one(c, st, j, &snapshot_kind, out);
 }
 
 int sm_vm_fork(sm_client *c, const char *vm, int count, struct sm_vm **out, size_t *n)
 {
 	if (!c || !vm || !*vm || strchr(vm, '/') || count < 1 || !out || !n)
 		return SM_E_INVALID;
-	*out = NULL;
-	*n = 0;
 	json_t *j = NULL;
+	void *list;
 	int st = vm_post(c, vm, "/fork", json_pack("{s:i}", "count", count), &j);
-	if (st != SM_OK)
-		return st;
-	json_t *arr = json_object_get(j, "vms");
-	size_t cnt = json_array_size(arr);
-	struct sm_vm *list = calloc(cnt ? cnt : 1, sizeof *list);
-	for (size_t i = 0; list && i < cnt; i++)
-		if (vm_from_json(json_array_get(arr, i), &list[i]) < 0) {
-			sm_vm_list_free(list, i);
-			json_decref(j);
-			return sm_fail(c, SM_E_PROTOCOL, "a forked VM without an id");
-		}
-	json_decref(j);
-	if (!list)
-		return sm_fail(c, SM_E_NOMEM, "out of memory");
+	st = take_list(c, st, j, &vm_kind, "forked", &list, n);
 	*out = list;
-	*n = cnt;
-	return SM_OK;
+	return st;
 }
 
 int sm_snapshot_list(sm_client *c, struct sm_snapshot **out, size_t *n)
 {
-	json_t *j;
+	void *list;
 	if (!c || !out || !n)
 		return SM_E_INVALID;
-	*out = NULL;
-	*n = 0;
-	struct http_call call = { .method = "GET", .path = "/v1/snapshots" };
-	int st = http_call(c, &call, &j);
-	if (st != SM_OK)
-		return st;
-	json_t *arr = json_object_get(j, "snapshots");
-	size_t cnt = json_array_size(arr);
-	struct sm_snapshot *list = calloc(cnt ? cnt : 1, sizeof *list);
-	for (size_t i = 0; list && i < cnt; i++)
-		if (snapshot_from_json(json_array_get(arr, i), &list[i]) < 0) {
-			sm_snapshot_list_free(list, i);
-			json_decref(j);
-			return sm_fail(c, SM_E_PROTOCOL, "a listed snapshot without a name");
-		}
-	json_decref(j);
-	if (!list)
-		return sm_fail(c, SM_E_NOMEM, "out of memory");
+	int st = get_list(c, "/v1/snapshots", &snapshot_kind, &list, n);
 	*out = list;
-	*n = cnt;
-	return SM_OK;
+	return st;
 }
 
 /* METHOD /v1/snapshots/NAME. */
@@ -158,13 +106,7 @@ static int snapshot_call(sm_client *c, const char *method, const char *name, jso
 {
 	if (!c || !name || !*name || strchr(name, '/'))
 		return SM_E_INVALID;
-	char *path = http_escape_path("/v1/snapshots/", name, "");
-	if (!path)
-		return sm_fail(c, SM_E_NOMEM, "out of memory");
-	struct http_call call = { .method = method, .path = path };
-	int st = http_call(c, &call, answer);
-	free(path);
-	return st;
+	return http_json(c, method, http_escape_path("/v1/snapshots/", name, ""), NULL, answer);
 }
 
 int sm_snapshot_inspect(sm_client *c, const char *name, struct sm_snapshot *out)
@@ -173,7 +115,7 @@ int sm_snapshot_inspect(sm_client *c, const char *name, struct sm_snapshot *out)
 	if (!out)
 		return SM_E_INVALID;
 	int st = snapshot_call(c, "GET", name, &j);
-	return take_snapshot(c, st, j, out);
+	return take_one(c, st, j, &snapshot_kind, out);
 }
 
 int sm_snapshot_remove(sm_client *c, const char *name)

@@ -20,15 +20,9 @@ void sm_vm_free(struct sm_vm *vm)
 	memset(vm, 0, sizeof *vm);
 }
 
-void sm_vm_list_free(struct sm_vm *list, size_t n)
+static int vm_from_json(json_t *j, void *to)
 {
-	for (size_t i = 0; list && i < n; i++)
-		sm_vm_free(&list[i]);
-	free(list);
-}
-
-int vm_from_json(json_t *j, struct sm_vm *out)
-{
+	struct sm_vm *out = to;
 	memset(out, 0, sizeof *out);
 	if (!json_is_string(json_object_get(j, "id")))
 		return -1;
@@ -49,13 +43,17 @@ int vm_from_json(json_t *j, struct sm_vm *out)
 	return 0;
 }
 
-/* One VM from an answer j (decref'd here). */
-static int take_vm(sm_client *c, int st, json_t *j, struct sm_vm *out)
+static void vm_free_one(void *vm)
 {
-	if (st == SM_OK && out && vm_from_json(j, out) < 0)
-		st = sm_fail(c, SM_E_PROTOCOL, "a VM without an id");
-	json_decref(j);
-	return st;
+	sm_vm_free(vm);
+}
+
+const struct json_kind vm_kind = { "vms", sizeof(struct sm_vm), vm_from_json, vm_free_one,
+				   "VM", "an id" };
+
+void sm_vm_list_free(struct sm_vm *list, size_t n)
+{
+	free_list(&vm_kind, list, n);
 }
 
 static json_t *strv_json(const char *const *v)
@@ -110,16 +108,10 @@ static int create(sm_client *c, const char *key, const char *source,
 	if (!c || !source || !*source)
 		return SM_E_INVALID;
 	json_t *b = create_body(key, source, opts), *j = NULL;
-	char *text = b ? json_dumps(b, JSON_COMPACT) : NULL;
-	json_decref(b);
-	if (!text)
+	if (!b)
 		return sm_fail(c, SM_E_NOMEM, "out of memory");
-	struct http_call call = { .method = "POST", .path = "/v1/vms",
-				  .content_type = "application/json", .body = text,
-				  .body_len = strlen(text) };
-	int st = http_call(c, &call, &j);
-	free(text);
-	return take_vm(c, st, j, out);
+	int st = http_json(c, "POST", strdup("/v1/vms"), b, &j);
+	return take_one(c, st, j, &vm_kind, out);
 }
 
 int sm_vm_create(sm_client *c, const char *image, const struct sm_vm_create_opts *opts,
@@ -136,7 +128,6 @@ int sm_vm_restore(sm_client *c, const char *snapshot, const struct sm_vm_create_
 
 int sm_vm_list(sm_client *c, int all, const char *label, struct sm_vm **out, size_t *n)
 {
-	json_t *j;
 	if (!c || !out || !n)
 		return SM_E_INVALID;
 	*out = NULL;
@@ -153,26 +144,11 @@ int sm_vm_list(sm_client *c, int all, const char *label, struct sm_vm **out, siz
 	}
 	if (!path)
 		return sm_fail(c, SM_E_NOMEM, "out of memory");
-	struct http_call call = { .method = "GET", .path = path };
-	int st = http_call(c, &call, &j);
+	void *list;
+	int st = get_list(c, path, &vm_kind, &list, n);
 	free(path);
-	if (st != SM_OK)
-		return st;
-	json_t *arr = json_object_get(j, "vms");
-	size_t cnt = json_array_size(arr);
-	struct sm_vm *list = calloc(cnt ? cnt : 1, sizeof *list);
-	for (size_t i = 0; list && i < cnt; i++)
-		if (vm_from_json(json_array_get(arr, i), &list[i]) < 0) {
-			sm_vm_list_free(list, i);
-			json_decref(j);
-			return sm_fail(c, SM_E_PROTOCOL, "a listed VM without an id");
-		}
-	json_decref(j);
-	if (!list)
-		return sm_fail(c, SM_E_NOMEM, "out of memory");
 	*out = list;
-	*n = cnt;
-	return SM_OK;
+	return st;
 }
 
 /* METHOD /v1/vms/ID SUFFIX with an optional JSON answer. */
@@ -181,20 +157,14 @@ static int vm_call(sm_client *c, const char *method, const char *id, const char 
 {
 	if (!c || !id || !*id || strchr(id, '/'))
 		return SM_E_INVALID;
-	char *path = http_escape_path("/v1/vms/", id, suffix);
-	if (!path)
-		return sm_fail(c, SM_E_NOMEM, "out of memory");
-	struct http_call call = { .method = method, .path = path };
-	int st = http_call(c, &call, answer);
-	free(path);
-	return st;
+	return http_json(c, method, http_escape_path("/v1/vms/", id, suffix), NULL, answer);
 }
 
 int sm_vm_inspect(sm_client *c, const char *id, struct sm_vm *out)
 {
 	json_t *j = NULL;
 	int st = vm_call(c, "GET", id, "", &j);
-	return take_vm(c, st, j, out);
+	return take_one(c, st, j, &vm_kind, out);
 }
 
 int sm_vm_stop(sm_client *c, const char *id)

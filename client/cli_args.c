@@ -1,0 +1,77 @@
+/* cli_args.c - what the commands share in reading their arguments: the
+ * options before the operands, numbers in a range, and one library call
+ * per operand (stop, rm, snapshot rm, pool rm). */
+#include "client/cli.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Is argv[i] o's value option ("-n N" or "-nN")? Sets *i past it. */
+static bool value_option(const struct leading_opts *o, int argc, char **argv, int *i)
+{
+	const char *a = argv[*i], *f = o->value_flag;
+	if (!f || !o->value)
+		return false;
+	if (!strcmp(a, f) && *i + 1 < argc)
+		*o->value = argv[++*i];
+	else if (!strncmp(a, f, strlen(f)) && a[strlen(f)])
+		*o->value = a + strlen(f);   /* -n3 */
+	else
+		return false;
+	return true;
+}
+
+/* Is argv[i] o's flag (short or long)? Sets it. */
+static bool flag_option(const struct leading_opts *o, const char *a)
+{
+	if (!o->set || !((o->flag && !strcmp(a, o->flag)) ||
+			 (o->long_flag && !strcmp(a, o->long_flag))))
+		return false;
+	*o->set = true;
+	return true;
+}
+
+int leading_options(struct cli *cli, int argc, char **argv, const struct leading_opts *o)
+{
+	static const struct leading_opts none = { 0 };
+	o = o ? o : &none;
+	int i = 1;
+	for (; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
+		if (!strcmp(argv[i], "--")) {
+			i++;
+			break;
+		}
+		if (!strcmp(argv[i], "--json"))
+			cli->json = true;
+		else if (!flag_option(o, argv[i]) && !value_option(o, argc, argv, &i))
+			return cli_usage_error("%s: unknown option %s (try %s)", argv[0], argv[i],
+					       o->help ? o->help : "--help"), -1;
+	}
+	return i;
+}
+
+int cli_number(const char *what, const char *s, long lo, long hi, long *out)
+{
+	char *end;
+	errno = 0;
+	*out = strtol(s, &end, 10);
+	if (errno || !*s || *end || *out < lo || *out > hi)
+		return cli_usage_error("%s %s: expected a number from %ld to %ld", what, s, lo, hi);
+	return 0;
+}
+
+int act_on_each(struct cli *cli, char **names, int n, const char *missing,
+		cli_action act, const void *arg)
+{
+	int rc = 0;
+	if (n <= 0)
+		return cli_usage_error("%s", missing);
+	for (int i = 0; i < n; i++) {
+		int st = act(cli->c, names[i], arg);
+		rc = st != SM_OK ? cli_error(cli, st, names[i]) : rc;
+		if (st == SM_OK)
+			printf("%s\n", names[i]);
+	}
+	return rc;
+}
