@@ -35,7 +35,14 @@ NOVMM="$WORK/no-vmm"
 # start_daemon [FLAGS...]: starts supermachined on $SOCK, sets DPID.
 # DAEMON_WRAP (words) runs it under a tool, e.g. valgrind.
 start_daemon() {
-	${DAEMON_WRAP:-} "$DAEMON" --config "$WORK/empty-config.json" --socket "$SOCK" \
+	start_daemon_config "$WORK/empty-config.json" "$@"
+}
+
+# start_daemon_config CONFIG_FILE [FLAGS...]: start_daemon with that
+# configuration file.
+start_daemon_config() {
+	local config="$1"; shift
+	${DAEMON_WRAP:-} "$DAEMON" --config "$config" --socket "$SOCK" \
 		--data-dir "$WORK/data" --vmm "$NOVMM" "$@" > "$WORK/daemon.log" 2>&1 &
 	DPID=$!
 	PIDS="$PIDS $DPID"
@@ -96,6 +103,17 @@ req() {
 
 body() { cat "$WORK/body"; }
 jbody() { jq -r "$1" "$WORK/body"; }
+jb() { jq "$@" "$WORK/body"; } # jb [JQ ARGS...]: jq on the body, JSON out
+
+# import_busybox: the bundled image (daemon/store/layer/busybox-oci) into
+# the running daemon; sets bb_id to its image id.
+import_busybox() {
+	local layout="$SM_BUILD_ROOT/daemon/store/layer/busybox-oci"
+	[ -f "$layout/index.json" ] || fail "no bundled image at $layout"
+	req POST /v1/images/import -d "{\"path\": \"$layout\"}"
+	tail -1 "$WORK/body" | jq -e '.type == "image"' > /dev/null || fail "import: $(body)"
+	bb_id=$(tail -1 "$WORK/body" | jq -r .image.id)
+}
 
 # expect_status CODE [ERROR_CODE [MESSAGE_SUBSTRING]]: checks the last req.
 expect_status() {

@@ -11,13 +11,8 @@
 # is the vm suite's (tests/vm/pool).
 . "$(dirname "$0")/lib.sh"
 
-layout="$SM_BUILD_ROOT/daemon/store/layer/busybox-oci"
-[ -f "$layout/index.json" ] || fail "no bundled image at $layout"
-jb() { jq "$@" "$WORK/body"; }
 start_daemon
-req POST /v1/images/import -d "{\"path\": \"$layout\"}"
-tail -1 "$WORK/body" | jq -e '.type == "image"' > /dev/null || fail "import: $(body)"
-bb_id=$(tail -1 "$WORK/body" | jq -r .image.id)
+import_busybox
 req GET /v1/info
 jbody '.bake.enabled == true and .bake.vmm == "unreadable" and
 	(.bake.initrd | test("^(sha256:[0-9a-f]{64}|unreadable)$"))' | grep -qx true ||
@@ -110,11 +105,7 @@ req GET /v1/info
 [ "$(jbody .bake.enabled)" = false ] || fail "--no-bake: $(body)"
 stop_daemon
 echo '{"bake": false}' > "$WORK/nobake.json"
-"$DAEMON" --config "$WORK/nobake.json" --socket "$SOCK" --data-dir "$WORK/data" --vmm "$NOVMM" \
-	> "$WORK/daemon.log" 2>&1 &
-DPID=$!
-PIDS="$PIDS $DPID"
-wait_daemon "$SOCK"
+start_daemon_config "$WORK/nobake.json"
 req GET /v1/info
 [ "$(jbody .bake.enabled)" = false ] || fail '"bake": false: '"$(body)"
 stop_daemon

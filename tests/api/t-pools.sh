@@ -13,13 +13,8 @@
 # (tests/vm/pool).
 . "$(dirname "$0")/lib.sh"
 
-layout="$SM_BUILD_ROOT/daemon/store/layer/busybox-oci"
-[ -f "$layout/index.json" ] || fail "no bundled image at $layout"
-jb() { jq "$@" "$WORK/body"; }
 start_daemon
-req POST /v1/images/import -d "{\"path\": \"$layout\"}"
-tail -1 "$WORK/body" | jq -e '.type == "image"' > /dev/null || fail "import: $(body)"
-bb_id=$(tail -1 "$WORK/body" | jq -r .image.id)
+import_busybox
 bb=docker.io/library/busybox:latest
 
 note "no pools yet"
@@ -150,11 +145,7 @@ note "removed for good; the config file's pools"
 cat > "$WORK/pools.json" <<JSON
 {"pools": {"busybox": {"min": 0, "max": 5, "idle_timeout": 7}, "other/img:v2": {"min": 0, "max": 1}}}
 JSON
-"$DAEMON" --config "$WORK/pools.json" --socket "$SOCK" --data-dir "$WORK/data" --vmm "$NOVMM" \
-	> "$WORK/daemon.log" 2>&1 &
-DPID=$!
-PIDS="$PIDS $DPID"
-wait_daemon "$SOCK"
+start_daemon_config "$WORK/pools.json"
 req GET /v1/pools
 jb --arg bb "$bb" '[.pools[] | {image, max, source, image_id: (.image_id != null)}] | sort_by(.image) ==
 	[{"image": $bb, "max": 5, "source": "config", "image_id": true},

@@ -2,6 +2,7 @@
 #include "persist_check.h"
 
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,6 +19,15 @@ void pc_restore_ok(const struct pc_dev *d, const uint8_t *buf, size_t len)
 	snap_reader_init(&r, buf, len);
 	ck_assert_msg(d->restore(d->dev, &r), "restore refused: %s", r.err);
 	ck_assert_uint_eq(r.off, len);
+}
+
+void pc_resave_same(const struct pc_dev *d, const uint8_t *buf, size_t len)
+{
+	struct snap_writer again;
+	pc_save(d, &again);
+	ck_assert_uint_eq(again.len, len);
+	ck_assert_mem_eq(again.buf, buf, len);
+	snap_writer_free(&again);
 }
 
 void pc_reject(const struct pc_dev *d, const uint8_t *buf, size_t len, const char *want)
@@ -52,6 +62,16 @@ void pc_reject_truncations(const struct pc_dev *d, const uint8_t *buf, size_t le
 		}
 		free(copy);
 	}
+}
+
+void pc_remove_tmpdir(char *dir)
+{
+	char cmd[200];
+	size_t n = strlen(dir);
+	ck_assert_uint_ge(n, 6);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	ck_assert_int_eq(system(cmd), 0);
+	memcpy(dir + n - 6, "XXXXXX", 6);
 }
 
 uint64_t pc_get(const uint8_t *buf, size_t off, int n)
@@ -92,4 +112,10 @@ void pc_reject_framing(const struct pc_dev *d, const uint8_t *buf, size_t len)
 	pc_put(longer, PC_LEN, len - PC_HDR + 1, 4);
 	pc_reject(d, longer, len + 1, "left over");
 	free(longer);
+}
+
+void pc_reject_cuts_and_framing(const struct pc_dev *d, const uint8_t *buf, size_t len)
+{
+	pc_reject_truncations(d, buf, len);
+	pc_reject_framing(d, buf, len);
 }

@@ -22,6 +22,18 @@ struct pc_dev {
 	bool (*restore)(void *dev, struct snap_reader *r);
 };
 
+/* Defines pc_name_save and pc_name_restore, the wrappers struct pc_dev takes,
+ * around a device's typed save(dev, w) and restore(dev, r). */
+#define PC_WRAPPERS(name, save_fn, restore_fn)                               \
+	static void pc_##name##_save(void *pc_d, struct snap_writer *pc_w)   \
+	{                                                                    \
+		save_fn(pc_d, pc_w);                                         \
+	}                                                                    \
+	static bool pc_##name##_restore(void *pc_d, struct snap_reader *pc_r) \
+	{                                                                    \
+		return restore_fn(pc_d, pc_r);                               \
+	}
+
 /* Section header: tag, version, length. */
 #define PC_HDR       12
 #define PC_VERSION   4
@@ -59,6 +71,8 @@ struct pc_dev {
 void pc_save(const struct pc_dev *d, struct snap_writer *w);
 /* Restore buf into d: must succeed and use all of buf. */
 void pc_restore_ok(const struct pc_dev *d, const uint8_t *buf, size_t len);
+/* Save d again (after pc_restore_ok of buf): the same bytes as buf. */
+void pc_resave_same(const struct pc_dev *d, const uint8_t *buf, size_t len);
 /* Restore buf into d: must fail with want in the message and leave d as
  * it was. */
 void pc_reject(const struct pc_dev *d, const uint8_t *buf, size_t len, const char *want);
@@ -69,11 +83,16 @@ void pc_reject_truncations(const struct pc_dev *d, const uint8_t *buf, size_t le
 /* pc_reject of a copy of buf with the n-byte little-endian v at off. */
 void pc_reject_patch(const struct pc_dev *d, const uint8_t *buf, size_t len, size_t off,
 		     uint64_t v, int n, const char *want);
+/* rm -rf dir (made by mkdtemp), and dir is its template ("...XXXXXX")
+ * again, for the next test's mkdtemp. */
+void pc_remove_tmpdir(char *dir);
 /* Read / write an n-byte little-endian value in a buffer. */
 uint64_t pc_get(const uint8_t *buf, size_t off, int n);
 void pc_put(uint8_t *buf, size_t off, uint64_t v, int n);
 /* The common corruptions of a section that starts at buf: wrong tag, a
  * future version, a length past the end, bytes left over. */
 void pc_reject_framing(const struct pc_dev *d, const uint8_t *buf, size_t len);
+/* pc_reject_truncations, then pc_reject_framing. */
+void pc_reject_cuts_and_framing(const struct pc_dev *d, const uint8_t *buf, size_t len);
 
 #endif

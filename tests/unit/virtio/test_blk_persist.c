@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "daemon/vm/virtio/blk.h"
-#include "fake_guest.h"
+#include "fake_driver.h"
 #include "persist_check.h"
 #include "../check_main.h"
 
@@ -21,18 +21,10 @@ static struct fake_ring r;
 static struct virtio_blk a, b;
 static char dir[] = "/tmp/sm-blk-persist-XXXXXX";
 
-static void save_blk(void *dev, struct snap_writer *w)
-{
-	virtio_blk_save(dev, w);
-}
+PC_WRAPPERS(blk, virtio_blk_save, virtio_blk_restore)
 
-static bool restore_blk(void *dev, struct snap_reader *rd)
-{
-	return virtio_blk_restore(dev, rd);
-}
-
-static const struct pc_dev from_a = { &a, save_blk, restore_blk };
-static const struct pc_dev into_b = { &b, save_blk, restore_blk };
+static const struct pc_dev from_a = { &a, pc_blk_save, pc_blk_restore };
+static const struct pc_dev into_b = { &b, pc_blk_save, pc_blk_restore };
 
 static void make_disk(const char *name, off_t bytes)
 {
@@ -60,29 +52,12 @@ static void close_dev(struct virtio_blk *dev)
 	virtio_mmio_destroy(&dev->t);
 }
 
-static void wr(uint64_t off, uint32_t v)
-{
-	virtio_mmio_access(&a.t, off, (uint8_t *)&v, 4, true);
-}
-
 /* a: the guest's driver has it running with one 32-entry queue. */
 static void make_live(void)
 {
-	wr(VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
-	wr(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
-	wr(VIRTIO_MMIO_DRIVER_FEATURES, 1); /* VERSION_1 */
-	wr(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
-	wr(VIRTIO_MMIO_DRIVER_FEATURES, 1u << VIRTIO_BLK_F_FLUSH);
-	wr(VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER |
-				       VIRTIO_STATUS_FEATURES_OK);
-	fr_init(&g, &r, 32, NULL);
-	wr(VIRTIO_MMIO_QUEUE_NUM, 32);
-	wr(VIRTIO_MMIO_QUEUE_DESC_LOW, (uint32_t)r.desc);
-	wr(VIRTIO_MMIO_QUEUE_AVAIL_LOW, (uint32_t)r.avail);
-	wr(VIRTIO_MMIO_QUEUE_USED_LOW, (uint32_t)r.used);
-	wr(VIRTIO_MMIO_QUEUE_READY, 1);
-	wr(VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER |
-				       VIRTIO_STATUS_FEATURES_OK | VIRTIO_STATUS_DRIVER_OK);
+	drv_negotiate(&a.t, (1ULL << VIRTIO_F_VERSION_1) | (1u << VIRTIO_BLK_F_FLUSH));
+	drv_queue(&g, &a.t, 0, &r, 32);
+	drv_ok(&a.t);
 	ck_assert(virtio_mmio_queue_live(&a.t, 0));
 }
 
@@ -103,27 +78,21 @@ static void setup(void)
 static void teardown(void)
 {
 	close_dev(&a);
-	char cmd[200];
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	ck_assert_int_eq(system(cmd), 0);
-	strcpy(dir, "/tmp/sm-blk-persist-XXXXXX");
+	pc_remove_tmpdir(dir);
 	fg_free(&g);
 }
 
 START_TEST(round_trip_same_disk)
 {
-	struct snap_writer w, again;
+	struct snap_writer w;
 	open_dev(&b, "disk.img", false);
 	pc_save(&from_a, &w);
 	pc_restore_ok(&into_b, w.buf, w.len);
 	ck_assert(virtio_mmio_queue_live(&b.t, 0));
 	ck_assert_uint_eq(b.t.vq[0].desc_gpa, r.desc);
 	ck_assert_uint_eq(b.t.driver_features, a.t.driver_features);
-	pc_save(&into_b, &again);
-	ck_assert_uint_eq(again.len, w.len);
-	ck_assert_mem_eq(again.buf, w.buf, w.len);
+	pc_resave_same(&into_b, w.buf, w.len);
 	snap_writer_free(&w);
-	snap_writer_free(&again);
 	close_dev(&b);
 }
 END_TEST
@@ -179,8 +148,7 @@ START_TEST(rejects_damage)
 	struct snap_writer w;
 	open_dev(&b, "disk.img", false);
 	pc_save(&from_a, &w);
-	pc_reject_truncations(&into_b, w.buf, w.len);
-	pc_reject_framing(&into_b, w.buf, w.len);
+	pc_reject_cuts_and_framing(&into_b, w.buf, w.len);
 	pc_reject_patch(&into_b, w.buf, w.len, PC_HDR, 2, 1, "neither 0 nor 1"); /* readonly */
 	/* The transport section follows the identity (bool, u64, id, path). */
 	size_t t = PC_HDR + 1 + 8 + BLK_ID_BYTES + 4 + strlen(a.path);

@@ -13,7 +13,7 @@
 
 #include "daemon/vm/virtio/blk.h"
 #include "daemon/vm/virtio/rng.h"
-#include "fake_guest.h"
+#include "fake_driver.h"
 #include "persist_check.h"
 #include "../check_main.h"
 
@@ -26,11 +26,6 @@ static struct fake_guest g;
 static struct fake_ring r;
 static struct virtio_rng a, b;
 
-static void wr(struct virtio_mmio *t, uint64_t off, uint32_t v)
-{
-	virtio_mmio_access(t, off, (uint8_t *)&v, 4, true);
-}
-
 static uint32_t rd(struct virtio_mmio *t, uint64_t off)
 {
 	uint32_t v = 0;
@@ -38,17 +33,10 @@ static uint32_t rd(struct virtio_mmio *t, uint64_t off)
 	return v;
 }
 
-static void save_t(void *dev, struct snap_writer *w)
-{
-	virtio_mmio_save(dev, w);
-}
+PC_WRAPPERS(mmio, virtio_mmio_save, virtio_mmio_restore)
 
-static bool restore_t(void *dev, struct snap_reader *rd_)
-{
-	return virtio_mmio_restore(dev, rd_);
-}
-
-static const struct pc_dev into_b = { &b.t, save_t, restore_t };
+static const struct pc_dev from_a = { &a.t, pc_mmio_save, pc_mmio_restore };
+static const struct pc_dev into_b = { &b.t, pc_mmio_save, pc_mmio_restore };
 
 static void setup(void)
 {
@@ -69,28 +57,6 @@ static void teardown(void)
 	fg_free(&g);
 }
 
-static void negotiate(struct virtio_mmio *t, uint64_t features)
-{
-	wr(t, VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
-	wr(t, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
-	wr(t, VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)features);
-	wr(t, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
-	wr(t, VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)(features >> 32));
-	wr(t, VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER |
-					  VIRTIO_STATUS_FEATURES_OK);
-}
-
-static void setup_queue(struct virtio_mmio *t, uint16_t size)
-{
-	fr_init(&g, &r, size, NULL);
-	wr(t, VIRTIO_MMIO_QUEUE_SEL, 0);
-	wr(t, VIRTIO_MMIO_QUEUE_NUM, size);
-	wr(t, VIRTIO_MMIO_QUEUE_DESC_LOW, (uint32_t)r.desc);
-	wr(t, VIRTIO_MMIO_QUEUE_AVAIL_LOW, (uint32_t)r.avail);
-	wr(t, VIRTIO_MMIO_QUEUE_USED_LOW, (uint32_t)r.used);
-	wr(t, VIRTIO_MMIO_QUEUE_READY, 1);
-}
-
 /* Post one 32-byte device-writable buffer for entropy. */
 static void post_buffer(void)
 {
@@ -104,25 +70,18 @@ static void post_buffer(void)
  * acknowledged, selectors left where a driver might leave them. */
 static void make_live(void)
 {
-	negotiate(&a.t, FEATURES);
-	setup_queue(&a.t, 16);
-	wr(&a.t, VIRTIO_MMIO_STATUS, ALL_OK);
+	drv_negotiate(&a.t, FEATURES);
+	drv_queue(&g, &a.t, 0, &r, 16);
+	drv_ok(&a.t);
 	for (int i = 0; i < 3; i++)
 		post_buffer();
-	wr(&a.t, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+	drv_write(&a.t, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
 	ck_assert_uint_eq(a.t.vq[0].used_idx, 3);
 	for (int i = 0; i < 2; i++)
 		post_buffer();
-	wr(&a.t, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 1);
-	wr(&a.t, VIRTIO_MMIO_SHM_SEL, 2);
+	drv_write(&a.t, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 1);
+	drv_write(&a.t, VIRTIO_MMIO_SHM_SEL, 2);
 	ck_assert_uint_eq(rd(&a.t, VIRTIO_MMIO_INTERRUPT_STATUS), VIRTIO_MMIO_INT_VRING);
-}
-
-static void save_a(struct snap_writer *w)
-{
-	snap_writer_init(w);
-	virtio_mmio_save(&a.t, w);
-	ck_assert(!w->oom);
 }
 
 static void assert_vq_eq(const struct virtqueue *x, const struct virtqueue *y)
@@ -159,7 +118,7 @@ static void assert_same(const struct virtio_mmio *x, const struct virtio_mmio *y
 START_TEST(fresh_round_trip)
 {
 	struct snap_writer w;
-	save_a(&w);
+	pc_save(&from_a, &w);
 	ck_assert_uint_eq(w.len, PC_MMIO_BYTES(1)); /* the layout persist_check.h describes */
 	pc_restore_ok(&into_b, w.buf, w.len);
 	assert_same(&a.t, &b.t);
@@ -169,16 +128,13 @@ END_TEST
 
 START_TEST(live_round_trip)
 {
-	struct snap_writer w, again;
+	struct snap_writer w;
 	make_live();
-	save_a(&w);
+	pc_save(&from_a, &w);
 	pc_restore_ok(&into_b, w.buf, w.len);
 	assert_same(&a.t, &b.t);
-	pc_save(&into_b, &again);
-	ck_assert_uint_eq(again.len, w.len);
-	ck_assert_mem_eq(again.buf, w.buf, w.len);
+	pc_resave_same(&into_b, w.buf, w.len);
 	snap_writer_free(&w);
-	snap_writer_free(&again);
 }
 END_TEST
 
@@ -187,7 +143,7 @@ START_TEST(restored_device_carries_on)
 	struct snap_writer w;
 	uint32_t id, len;
 	make_live();
-	save_a(&w);
+	pc_save(&from_a, &w);
 	pc_restore_ok(&into_b, w.buf, w.len);
 	for (int i = 0; i < 3; i++)
 		ck_assert(fr_get_used(&g, &r, &id, &len));
@@ -212,7 +168,7 @@ START_TEST(resume_kicks_and_interrupts)
 	struct snap_writer w;
 	eventfd_t n = 0;
 	make_live();
-	save_a(&w);
+	pc_save(&from_a, &w);
 	b.t.irqfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	b.t.kickfd[0] = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	pc_restore_ok(&into_b, w.buf, w.len);
@@ -230,7 +186,7 @@ START_TEST(resume_idle_device_quiet)
 {
 	struct snap_writer w;
 	eventfd_t n = 0;
-	save_a(&w);
+	pc_save(&from_a, &w);
 	b.t.irqfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	b.t.kickfd[0] = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	pc_restore_ok(&into_b, w.buf, w.len);
@@ -246,16 +202,16 @@ END_TEST
 START_TEST(guest_reachable_states_restore)
 {
 	struct snap_writer w;
-	negotiate(&a.t, FEATURES | (1ULL << 3)); /* refused: bit 3 not offered */
+	drv_negotiate(&a.t, FEATURES | (1ULL << 3)); /* refused: bit 3 not offered */
 	ck_assert_uint_eq(a.t.status & VIRTIO_STATUS_FEATURES_OK, 0);
-	wr(&a.t, VIRTIO_MMIO_QUEUE_NUM, 3);
-	wr(&a.t, VIRTIO_MMIO_QUEUE_DESC_LOW, 0xfffffff0);
-	wr(&a.t, VIRTIO_MMIO_QUEUE_SEL, 9);
-	wr(&a.t, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 0xffffffff);
-	wr(&a.t, VIRTIO_MMIO_STATUS, 0x33);
-	wr(&a.t, VIRTIO_MMIO_STATUS, 0x33 | VIRTIO_STATUS_DRIVER_OK); /* no FEATURES_OK */
+	drv_write(&a.t, VIRTIO_MMIO_QUEUE_NUM, 3);
+	drv_write(&a.t, VIRTIO_MMIO_QUEUE_DESC_LOW, 0xfffffff0);
+	drv_write(&a.t, VIRTIO_MMIO_QUEUE_SEL, 9);
+	drv_write(&a.t, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 0xffffffff);
+	drv_write(&a.t, VIRTIO_MMIO_STATUS, 0x33);
+	drv_write(&a.t, VIRTIO_MMIO_STATUS, 0x33 | VIRTIO_STATUS_DRIVER_OK); /* no FEATURES_OK */
 	ck_assert(a.t.needs_reset);
-	save_a(&w);
+	pc_save(&from_a, &w);
 	/* fail_reason is not empty here: offsets do not apply, bytes do. */
 	pc_restore_ok(&into_b, w.buf, w.len);
 	assert_same(&a.t, &b.t);
@@ -269,9 +225,8 @@ START_TEST(rejects_truncation_and_framing)
 {
 	struct snap_writer w;
 	make_live();
-	save_a(&w);
-	pc_reject_truncations(&into_b, w.buf, w.len);
-	pc_reject_framing(&into_b, w.buf, w.len);
+	pc_save(&from_a, &w);
+	pc_reject_cuts_and_framing(&into_b, w.buf, w.len);
 	snap_writer_free(&w);
 }
 END_TEST
@@ -280,7 +235,7 @@ START_TEST(rejects_other_device)
 {
 	struct snap_writer w;
 	make_live();
-	save_a(&w);
+	pc_save(&from_a, &w);
 	pc_reject_patch(&into_b, w.buf, w.len, PC_ID, VIRTIO_ID_BLOCK, 4, "device id 2");
 	pc_reject_patch(&into_b, w.buf, w.len, PC_NQ, 2, 2, "2 queues");
 	pc_reject_patch(&into_b, w.buf, w.len, PC_FEAT, FEATURES | (1ULL << VIRTIO_BLK_F_RO), 8,
@@ -294,7 +249,7 @@ START_TEST(rejects_bad_registers)
 	struct snap_writer w;
 	const uint8_t *p;
 	make_live();
-	save_a(&w);
+	pc_save(&from_a, &w);
 	p = w.buf;
 	pc_reject_patch(&into_b, p, w.len, PC_NEEDS_RST, 2, 1, "neither 0 nor 1");
 	pc_reject_patch(&into_b, p, w.len, PC_STATUS, ALL_OK | VIRTIO_STATUS_NEEDS_RESET, 4,
@@ -319,7 +274,7 @@ START_TEST(rejects_bad_queue)
 	const size_t q = PC_VQ(0);
 	const uint64_t end = FG_RAM_BASE + FG_RAM_SIZE;
 	make_live();
-	save_a(&w);
+	pc_save(&from_a, &w);
 	p = w.buf;
 	ck_assert_uint_eq(pc_get(p, q + PC_VQ_DESC, 8), r.desc); /* offsets are right */
 	pc_reject_patch(&into_b, p, w.len, q + PC_VQ_READY, 2, 1, "neither 0 nor 1");
@@ -345,7 +300,7 @@ START_TEST(wild_index_fails_device_not_vmm)
 {
 	struct snap_writer w;
 	make_live();
-	save_a(&w);
+	pc_save(&from_a, &w);
 	pc_put(w.buf, PC_VQ(0) + PC_VQ_LAST, 0x8000, 2);
 	pc_restore_ok(&into_b, w.buf, w.len);
 	virtio_mmio_kick(&b.t, 0);

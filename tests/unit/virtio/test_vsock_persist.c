@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 #include "daemon/vm/virtio/vsock.h"
-#include "fake_guest.h"
+#include "fake_driver.h"
 #include "persist_check.h"
 #include "../check_main.h"
 
@@ -29,34 +29,10 @@ static struct fake_ring rx, tx, evq;
 static struct virtio_vsock a, b;
 static char dir[] = "/tmp/sm-vsock-persist-XXXXXX";
 
-static void save_vsock(void *dev, struct snap_writer *w)
-{
-	virtio_vsock_save(dev, w);
-}
+PC_WRAPPERS(vsock, virtio_vsock_save, virtio_vsock_restore)
 
-static bool restore_vsock(void *dev, struct snap_reader *rd)
-{
-	return virtio_vsock_restore(dev, rd);
-}
-
-static const struct pc_dev from_a = { &a, save_vsock, restore_vsock };
-static const struct pc_dev into_b = { &b, save_vsock, restore_vsock };
-
-static void wr(uint64_t off, uint32_t val)
-{
-	virtio_mmio_access(&a.t, off, (uint8_t *)&val, 4, true);
-}
-
-static void queue_setup(uint16_t q, struct fake_ring *r, uint16_t size)
-{
-	fr_init(&g, r, size, NULL);
-	wr(VIRTIO_MMIO_QUEUE_SEL, q);
-	wr(VIRTIO_MMIO_QUEUE_NUM, size);
-	wr(VIRTIO_MMIO_QUEUE_DESC_LOW, (uint32_t)r->desc);
-	wr(VIRTIO_MMIO_QUEUE_AVAIL_LOW, (uint32_t)r->avail);
-	wr(VIRTIO_MMIO_QUEUE_USED_LOW, (uint32_t)r->used);
-	wr(VIRTIO_MMIO_QUEUE_READY, 1);
-}
+static const struct pc_dev from_a = { &a, pc_vsock_save, pc_vsock_restore };
+static const struct pc_dev into_b = { &b, pc_vsock_save, pc_vsock_restore };
 
 static void init_dev(struct virtio_vsock *v, const char *name, uint64_t cid)
 {
@@ -69,18 +45,11 @@ static void init_dev(struct virtio_vsock *v, const char *name, uint64_t cid)
 /* The driver brings a up: three queues, event idx, DRIVER_OK. */
 static void make_live(void)
 {
-	wr(VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
-	wr(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
-	wr(VIRTIO_MMIO_DRIVER_FEATURES, 1); /* VERSION_1 */
-	wr(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
-	wr(VIRTIO_MMIO_DRIVER_FEATURES, 1u << VIRTIO_F_EVENT_IDX);
-	wr(VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER |
-				       VIRTIO_STATUS_FEATURES_OK);
-	queue_setup(VSOCK_QUEUE_RX, &rx, 64);
-	queue_setup(VSOCK_QUEUE_TX, &tx, 64);
-	queue_setup(VSOCK_QUEUE_EVENT, &evq, 4);
-	wr(VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER |
-				       VIRTIO_STATUS_FEATURES_OK | VIRTIO_STATUS_DRIVER_OK);
+	drv_negotiate(&a.t, (1ULL << VIRTIO_F_VERSION_1) | (1u << VIRTIO_F_EVENT_IDX));
+	drv_queue(&g, &a.t, VSOCK_QUEUE_RX, &rx, 64);
+	drv_queue(&g, &a.t, VSOCK_QUEUE_TX, &tx, 64);
+	drv_queue(&g, &a.t, VSOCK_QUEUE_EVENT, &evq, 4);
+	drv_ok(&a.t);
 	a.next_ephemeral = VSOCK_EPHEMERAL_BASE + 41; /* 41 host connections so far */
 }
 
@@ -122,16 +91,13 @@ static void teardown(void)
 	if (b.t.ops)
 		virtio_vsock_destroy(&b);
 	memset(&b, 0, sizeof(b));
-	char cmd[200];
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	ck_assert_int_eq(system(cmd), 0);
-	strcpy(dir, "/tmp/sm-vsock-persist-XXXXXX");
+	pc_remove_tmpdir(dir);
 	fg_free(&g);
 }
 
 START_TEST(round_trip)
 {
-	struct snap_writer w, again;
+	struct snap_writer w;
 	init_dev(&b, "b.sock", CID);
 	pc_save(&from_a, &w);
 	ck_assert_uint_eq(w.len, OFF_PORT + 4);
@@ -139,11 +105,8 @@ START_TEST(round_trip)
 	ck_assert_uint_eq(b.next_ephemeral, VSOCK_EPHEMERAL_BASE + 41);
 	for (uint16_t q = 0; q < 3; q++)
 		ck_assert(virtio_mmio_queue_live(&b.t, q));
-	pc_save(&into_b, &again);
-	ck_assert_uint_eq(again.len, w.len);
-	ck_assert_mem_eq(again.buf, w.buf, w.len);
+	pc_resave_same(&into_b, w.buf, w.len);
 	snap_writer_free(&w);
-	snap_writer_free(&again);
 }
 END_TEST
 
@@ -213,8 +176,7 @@ START_TEST(rejects_damage)
 	init_dev(&b, "b.sock", CID);
 	pc_save(&from_a, &w);
 	ck_assert_uint_eq(pc_get(w.buf, OFF_CID, 8), CID);
-	pc_reject_truncations(&into_b, w.buf, w.len);
-	pc_reject_framing(&into_b, w.buf, w.len);
+	pc_reject_cuts_and_framing(&into_b, w.buf, w.len);
 	pc_reject_patch(&into_b, w.buf, w.len, OFF_PORT, 1000, 4, "last host port 1000");
 	pc_reject_patch(&into_b, w.buf, w.len, OFF_PORT, UINT32_MAX, 4, "last host port");
 	pc_reject_patch(&into_b, w.buf, w.len, PC_HDR + PC_VQ(2) + PC_VQ_USED, 0, 8,

@@ -23,18 +23,10 @@
 static struct serial_regs a, b;
 static struct serial_effects fx;
 
-static void save_regs(void *dev, struct snap_writer *w)
-{
-	serial_regs_save(dev, w);
-}
+PC_WRAPPERS(regs, serial_regs_save, serial_regs_restore)
 
-static bool restore_regs(void *dev, struct snap_reader *r)
-{
-	return serial_regs_restore(dev, r);
-}
-
-static const struct pc_dev from_a = { &a, save_regs, restore_regs };
-static const struct pc_dev into_b = { &b, save_regs, restore_regs };
+static const struct pc_dev from_a = { &a, pc_regs_save, pc_regs_restore };
+static const struct pc_dev into_b = { &b, pc_regs_save, pc_regs_restore };
 
 /* a: 6 bytes through loopback, 2 read back, RDI and THRI enabled. */
 static void setup(void)
@@ -71,8 +63,7 @@ START_TEST(regs_reject_damage)
 {
 	struct snap_writer w;
 	pc_save(&from_a, &w);
-	pc_reject_truncations(&into_b, w.buf, w.len);
-	pc_reject_framing(&into_b, w.buf, w.len);
+	pc_reject_cuts_and_framing(&into_b, w.buf, w.len);
 	pc_reject_patch(&into_b, w.buf, w.len, OFF_HEAD, SERIAL_RX_FIFO, 1, "receive FIFO at 64");
 	pc_reject_patch(&into_b, w.buf, w.len, OFF_CNT, SERIAL_RX_FIFO + 1, 1, "holding 65");
 	pc_reject_patch(&into_b, w.buf, w.len, OFF_CNT, 0, 1, "LSR 0x61 with 0 bytes");
@@ -168,8 +159,7 @@ START_TEST(pm_section)
 	ck_assert_uint_eq(w.len, PC_HDR);
 	ck_assert_uint_eq(pc_get(w.buf, 0, 4), SNAP_TAG('P', 'M', 'I', 'O'));
 	pc_restore_ok(&pm, w.buf, w.len);
-	pc_reject_truncations(&pm, w.buf, w.len);
-	pc_reject_framing(&pm, w.buf, w.len);
+	pc_reject_cuts_and_framing(&pm, w.buf, w.len);
 	snap_writer_free(&w);
 }
 END_TEST
