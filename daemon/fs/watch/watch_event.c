@@ -40,26 +40,33 @@ static void move_out(struct wtree *t, struct wsink *s)
 	t->move_pending = false;
 }
 
-/* The waiting IN_MOVED_FROM's pair arrived: a rename to path. A folder's
- * watches follow it, if the folder now at path is the one they watch;
- * otherwise (it was never watched: created and moved before its IN_CREATE
- * was read; or path holds another one by now) they go, and the folder at
- * path is watched and scanned as a new one. */
+/* A folder moved from -> to: its watches follow it if the folder now at
+ * to is the one they watch (what was watched at to, a folder it replaced
+ * or swapped with, goes). Otherwise (it was never watched: created and
+ * moved before its IN_CREATE was read; or to holds another one by now, as
+ * after an exchange) the watches under from go, the folder at to is
+ * watched and scanned as a new one, and whatever is at from now is
+ * watched again quietly. */
+static void move_folder(struct wtree *t, const char *from, const char *to, struct wsink *s)
+{
+	struct wdir *d = wtree_find_path(t, from);
+	if (d && wtree_dir_at(t, d, to)) {
+		wtree_unwatch_subtree(t, to);
+		wtree_rename_subtree(t, from, to);
+		return;
+	}
+	wtree_unwatch_subtree(t, from);
+	watch_new_folder(t, to, s);
+	if (wtree_scan(t, from, s, false) < 0)
+		wsink_put(s, t->mount, FS_CHANGE_RESCAN, "", true);
+}
+
+/* The waiting IN_MOVED_FROM's pair arrived: a rename to path. */
 static void move_within(struct wtree *t, const char *path, struct wsink *s)
 {
-	bool as_new = false;
-	if (t->move_is_dir) {
-		struct wdir *d = wtree_find_path(t, t->move_path);
-		if (d && wtree_dir_at(t, d, path)) {
-			wtree_rename_subtree(t, t->move_path, path);
-		} else {
-			wtree_unwatch_subtree(t, t->move_path);
-			as_new = true;
-		}
-	}
 	wsink_rename(s, t->mount, t->move_path, path, t->move_is_dir);
-	if (as_new)
-		watch_new_folder(t, path, s);
+	if (t->move_is_dir)
+		move_folder(t, t->move_path, path, s);
 	free(t->move_path);
 	t->move_path = NULL;
 	t->move_pending = false;

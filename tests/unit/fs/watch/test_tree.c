@@ -8,6 +8,7 @@
 #include "daemon/fs/watch/watch_int.h"
 #include "watch_test.h"
 
+#include <stdio.h>
 #include <sys/inotify.h>
 
 static char root[256], outside[256], buf[512];
@@ -230,6 +231,48 @@ START_TEST(folder_moved_before_its_create_was_read)
 }
 END_TEST
 
+/* Two folders swap places (renameat2 RENAME_EXCHANGE), and a folder
+ * replaces an empty one: every watch ends up under its folder's path. */
+START_TEST(exchanged_and_replaced_folders)
+{
+	open_tree(0);
+	char to[512];
+	make_dir(pathf(buf, sizeof(buf), "%s/d/e", root));
+	pump();
+	if (renameat2(AT_FDCWD, pathf(buf, sizeof(buf), "%s/a", root), AT_FDCWD,
+		      pathf(to, sizeof(to), "%s/d", root), RENAME_EXCHANGE) < 0) {
+		fprintf(stderr, "RENAME_EXCHANGE: %s, skipped\n", strerror(errno));
+		return;
+	}
+	pump();
+	take_all();
+	ck_assert_ptr_nonnull(wtree_find_path(tree, "d/b/c"));
+	ck_assert_ptr_nonnull(wtree_find_path(tree, "a/e"));
+	ck_assert_ptr_null(wtree_find_path(tree, "a/b"));
+	ck_assert_ptr_null(wtree_find_path(tree, "d/e"));
+	ck_assert_uint_eq(tree->nwatches, 6);
+	put_file(pathf(buf, sizeof(buf), "%s/d/b/c/f1", root), "1");
+	put_file(pathf(buf, sizeof(buf), "%s/a/e/f2", root), "2");
+	pump();
+	take_all();
+	expect_found(FS_CHANGE_CREATE, "d/b/c/f1");
+	expect_found(FS_CHANGE_CREATE, "a/e/f2");
+	/* a/e (empty) is replaced by d/b */
+	ck_assert_int_eq(unlink(pathf(buf, sizeof(buf), "%s/a/e/f2", root)), 0);
+	ck_assert_int_eq(rename(pathf(buf, sizeof(buf), "%s/d/b", root),
+				pathf(to, sizeof(to), "%s/a/e", root)), 0);
+	pump();
+	take_all();
+	expect_found(FS_CHANGE_RENAME_TO, "a/e");
+	ck_assert_uint_eq(tree->nwatches, 5);
+	ck_assert_ptr_nonnull(wtree_find_path(tree, "a/e/c"));
+	put_file(pathf(buf, sizeof(buf), "%s/a/e/c/f3", root), "3");
+	pump();
+	take_all();
+	expect_found(FS_CHANGE_CREATE, "a/e/c/f3");
+}
+END_TEST
+
 START_TEST(move_waits_for_its_pair)
 {
 	open_tree(0);
@@ -387,6 +430,7 @@ static Suite *tree_suite(void)
 	tcase_add_test(tc, new_folders_are_watched_and_scanned);
 	tcase_add_test(tc, folder_rename_moves_descendants);
 	tcase_add_test(tc, folder_moved_before_its_create_was_read);
+	tcase_add_test(tc, exchanged_and_replaced_folders);
 	tcase_add_test(tc, move_waits_for_its_pair);
 	tcase_add_test(tc, moved_out_folder_loses_its_watches);
 	tcase_add_test(tc, injected_overflow_rebuilds_and_rescans);
