@@ -157,10 +157,10 @@ static int out_put(const struct fs_out *w, size_t off, const void *src, size_t l
 		if (k > len)
 			k = len;
 		uint8_t *d = (uint8_t *)w->iov[i].iov_base + o;
-		if (s) {
+		if (k > 0 && s) {
 			memcpy(d, s, k);
 			s += k;
-		} else {
+		} else if (k > 0) {
 			memset(d, 0, k);
 		}
 		len -= k;

@@ -450,6 +450,34 @@ START_TEST(forget_malformed)
 }
 END_TEST
 
+/* Empty iovecs anywhere, and negative counts. */
+START_TEST(odd_iovec_arrays)
+{
+	th_host_write(&t, "root/abc", "");
+	struct th_buf b = { 0 };
+	th_request(&t, &b, FUSE_LOOKUP, ROOT, "abc", 4);
+	uint8_t out[256] = { 0 };
+	struct iovec in[] = { { NULL, 0 }, { b.p, 7 }, { NULL, 0 }, { NULL, 0 },
+			      { b.p + 7, b.len - 7 }, { NULL, 0 } };
+	struct iovec ov[] = { { NULL, 0 }, { out, 5 }, { NULL, 0 }, { out + 5, sizeof(out) - 5 } };
+	size_t got = fs_server_handle(t.srv, in, 6, ov, 4);
+	ck_assert_uint_eq(got, sizeof(struct fuse_out_header) + sizeof(struct fuse_entry_out));
+	struct fuse_out_header oh;
+	memcpy(&oh, out, sizeof(oh));
+	ck_assert_int_eq(oh.error, 0);
+	ck_assert_uint_eq(oh.len, got);
+	ck_assert_uint_eq(fs_server_handle(t.srv, in, 6, ov, -1), 0);
+	ck_assert_uint_eq(fs_server_handle(t.srv, in, 6, NULL, 0), 0);
+	got = fs_server_handle(t.srv, in, -3, ov, 4);
+	ck_assert_uint_eq(got, sizeof(oh));
+	memcpy(&oh, out, sizeof(oh));
+	ck_assert_int_eq(oh.error, -EINVAL);
+	got = fs_server_handle(t.srv, NULL, 0, ov, 4);
+	ck_assert_uint_eq(got, sizeof(oh));
+	th_buf_free(&b);
+}
+END_TEST
+
 static uint64_t rng = 0x9e3779b97f4a7c15ull;
 
 static uint32_t rnd(void)
@@ -555,6 +583,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, small_reply_buffers);
 	tcase_add_test(tc, extensions_and_write_sizes);
 	tcase_add_test(tc, forget_malformed);
+	tcase_add_test(tc, odd_iovec_arrays);
 	tcase_add_test(tc, fuzz);
 	suite_add_tcase(s, tc);
 	return s;
