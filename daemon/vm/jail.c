@@ -1,4 +1,5 @@
-/* jail.c - drop capabilities, NO_NEW_PRIVS, a seccomp allowlist (jail.h).
+/* jail.c - drop capabilities, NO_NEW_PRIVS, a seccomp allowlist (jail.h);
+ * with shared folders, Landlock first (jail_files.c) and the file calls.
  *
  * The list was found by reading the VMM's run-time code and checked by
  * running every VM test with the filter in audit mode (SCMP_ACT_LOG) under
@@ -18,6 +19,7 @@
  * builds allow none of that.
  */
 #include "jail.h"
+#include "jail_files.h"
 #include "jail_report.h"
 
 #include <fcntl.h>
@@ -73,6 +75,23 @@ static const int any_args[] = {
 	SCMP_SYS(pipe2),
 };
 
+/* A VMM serving host folders (jail_files.h): the FUSE server's calls, all
+ * on descriptors beneath the shared roots (Landlock, where the kernel has
+ * it, keeps every path inside them): lookups and reopens (openat2, openat
+ * of /proc/self/fd/N), attributes, directory listing, creating, linking,
+ * renaming and removing entries, I/O beyond what disks use, xattrs. */
+static const int file_server_calls[] = {
+	SCMP_SYS(openat), SCMP_SYS(openat2), SCMP_SYS(newfstatat), SCMP_SYS(fstat),
+	SCMP_SYS(statx), SCMP_SYS(fstatfs), SCMP_SYS(getdents64), SCMP_SYS(lseek),
+	SCMP_SYS(readlinkat), SCMP_SYS(faccessat), SCMP_SYS(faccessat2),
+	SCMP_SYS(mkdirat), SCMP_SYS(mknodat), SCMP_SYS(symlinkat), SCMP_SYS(linkat),
+	SCMP_SYS(unlinkat), SCMP_SYS(renameat), SCMP_SYS(renameat2), SCMP_SYS(fchmod),
+	SCMP_SYS(fchmodat), SCMP_SYS(fchown), SCMP_SYS(fchownat), SCMP_SYS(utimensat),
+	SCMP_SYS(ftruncate), SCMP_SYS(pread64), SCMP_SYS(fsync), SCMP_SYS(copy_file_range),
+	SCMP_SYS(fgetxattr), SCMP_SYS(fsetxattr), SCMP_SYS(flistxattr),
+	SCMP_SYS(fremovexattr),
+};
+
 #if JAIL_SANITIZER
 /* ASan/LSan at exit and in reports (see the top of this file), as seen
  * in the audit log of jailed sanitized VMMs, unit tests and a leaking test
@@ -121,6 +140,19 @@ static int add_restricted(scmp_filter_ctx ctx)
 	return r;
 }
 
+/* file_server_calls, and fcntl's F_DUPFD_CLOEXEC: FUSE FLUSH closes a
+ * duplicate of the open file (which flushes as the guest's close would,
+ * keeping the file open for its other users). */
+static int add_file_server(scmp_filter_ctx ctx)
+{
+	int r = 0;
+	for (unsigned i = 0; i < sizeof(file_server_calls) / sizeof(file_server_calls[0]); i++)
+		r = r ?: add(ctx, file_server_calls[i], 0, NULL);
+	r = r ?: add(ctx, SCMP_SYS(fcntl), 1,
+		     (struct scmp_arg_cmp[]){ SCMP_A1(SCMP_CMP_EQ, F_DUPFD_CLOEXEC) });
+	return r;
+}
+
 #if JAIL_SANITIZER
 /* LSan's tracer task (CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_UNTRACED,
  * no CLONE_THREAD) and the read-only opens of /proc/self/... */
@@ -140,7 +172,7 @@ static int add_sanitizer(scmp_filter_ctx ctx)
 }
 #endif
 
-static int load_filter(struct vm_err *err)
+static int load_filter(bool file_server, struct vm_err *err)
 {
 	/* TRAP: jail_report.c names the call, then the process dies by
 	 * SIGSYS. (Not SECCOMP_FILTER_FLAG_LOG: it would log every thread's
@@ -153,6 +185,8 @@ static int load_filter(struct vm_err *err)
 	for (unsigned i = 0; i < sizeof(any_args) / sizeof(any_args[0]); i++)
 		r = r ?: add(ctx, any_args[i], 0, NULL);
 	r = r ?: add_restricted(ctx);
+	if (file_server)
+		r = r ?: add_file_server(ctx);
 #if JAIL_SANITIZER
 	r = r ?: add_sanitizer(ctx);
 #endif
@@ -181,11 +215,14 @@ static int drop_caps(struct vm_err *err)
 	return 0;
 }
 
-int vm_jail_enter(int report_fd, struct vm_err *err)
+int vm_jail_enter(int report_fd, const struct jail_folders *folders, struct vm_err *err)
 {
+	bool file_server = folders && folders->n > 0;
 	if (jail_report_install(report_fd, err) < 0 || drop_caps(err) < 0)
 		return -1;
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return vm_errno(err, "jail: PR_SET_NO_NEW_PRIVS");
-	return load_filter(err);
+	if (file_server && jail_files_restrict(folders, err) < 0)
+		return -1;
+	return load_filter(file_server, err);
 }

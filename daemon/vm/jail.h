@@ -11,17 +11,21 @@
  * memory for malloc and thread stacks, new threads (not processes), signals
  * to its own threads, clocks, getrandom, and AF_UNIX sockets (hybrid vsock
  * connects to "<socket>_P" when the guest connects to host port P). It
- * cannot open, create or remove files, exec, fork or use the network.
- * jail.c holds the list and why each entry is there.
+ * cannot open, create or remove files, exec, fork or use the network -
+ * unless it serves host folders (virtio-fs): then it gets the file calls
+ * of the FUSE server, and Landlock (jail_files.h) keeps them inside the
+ * shared folders. jail.c holds the list and why each entry is there.
  */
 #ifndef SM_JAIL_H
 #define SM_JAIL_H
 
+#include "jail_files.h"
 #include "vm_err.h"
 
 /* 0, or -1 with err (then do not run the guest). A forbidden call is
  * reported on stderr and, when report_fd >= 0 (the worker channel), as a
- * WORKER_FORBIDDEN message; then the process dies by SIGSYS. */
-int vm_jail_enter(int report_fd, struct vm_err *err);
+ * WORKER_FORBIDDEN message; then the process dies by SIGSYS. folders: the
+ * host folders the VM serves (NULL or none: no file access at all). */
+int vm_jail_enter(int report_fd, const struct jail_folders *folders, struct vm_err *err);
 
 #endif

@@ -35,8 +35,10 @@ static int run_vm(struct options *o)
 	struct vm_err err = { "" };
 	enum vm_outcome out = VM_ERROR;
 	struct worker_channel *ch = NULL;
+	struct jail_folders folders;
+	virtio_opts_folders(&o->dev, &folders);
 	if (vmm_build(&m, o, &err) < 0 || vm_debug_dump_start(&m.vm, &m.devs, &err) < 0 ||
-	    (!o->no_jail && vm_jail_enter(o->control_fd, &err) < 0) ||
+	    (!o->no_jail && vm_jail_enter(o->control_fd, &folders, &err) < 0) ||
 	    (o->control_fd >= 0 &&
 	     !(ch = worker_channel_start(o->control_fd, &m.vm, vmm_snapshot, &m, &err)))) {
 		fprintf(stderr, "supermachine-vmm: %s\n", err.msg);

@@ -138,7 +138,9 @@ static int run_vm(struct run *r, struct vm *vm, struct virtio_devices *devs)
 	struct virtio_opts dev = r->o->dev;
 	struct vm_err err = { "" };
 	pthread_t agent;
+	struct jail_folders folders;
 	dev.vsock_path = r->sock;
+	virtio_opts_folders(&dev, &folders);
 	/* A closed socket (the VM ended) or a reader of our output that went
 	 * away is an EPIPE to handle, not a reason to die: agent_run turns the
 	 * latter into SIGPIPE for the guest command, as a local pipe would. */
@@ -148,7 +150,7 @@ static int run_vm(struct run *r, struct vm *vm, struct virtio_devices *devs)
 	if (vm_create(vm, &r->o->vm, &err) < 0 || virtio_devices_attach(vm, &dev, devs, &err) < 0 ||
 	    hide_sock(r, &err) < 0 || vm_boot(vm, &err) < 0 || run_signals_start(r, &err) < 0 ||
 	    vm_debug_dump_start(vm, devs, &err) < 0 ||
-	    (!r->o->no_jail && vm_jail_enter(-1, &err) < 0) ||
+	    (!r->o->no_jail && vm_jail_enter(-1, &folders, &err) < 0) ||
 	    (errno = pthread_create(&agent, NULL, run_agent_thread, r)) != 0) {
 		if (!err.msg[0])
 			vm_errno(&err, "starting the agent thread");

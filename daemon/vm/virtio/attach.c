@@ -1,8 +1,12 @@
 /* attach.c - the glue between device models and a struct vm (see attach.h). */
 #include "daemon/vm/virtio/attach.h"
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
+
+#include "daemon/fs/fuse/fuse_server.h"
 
 #include "daemon/vm/virtio/mmio_loop.h"
 
@@ -107,6 +111,57 @@ void virtio_rng_free(struct vm *vm, struct virtio_rng *r)
 	virtio_mmio_close_fds(&r->t, vm->loop);
 	virtio_mmio_destroy(&r->t);
 	free(r);
+}
+
+/* The FUSE server of the folder at path; NULL with err. */
+static struct fs_server *open_server(const char *path, bool readonly, struct vm_err *err)
+{
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0) {
+		vm_errno(err, "shared folder %s", path);
+		return NULL;
+	}
+	struct fs_err ferr;
+	struct fs_server *srv = fs_server_new(fd, readonly, &ferr);
+	close(fd);
+	if (!srv)
+		vm_errf(err, "shared folder %s: %s", path, ferr.msg);
+	return srv;
+}
+
+struct virtio_fs *virtio_fs_create(struct vm *vm, const char *tag, const char *path,
+				   bool readonly, struct vm_err *err)
+{
+	struct virtio_fs *f = calloc(1, sizeof(*f));
+	if (!f) {
+		vm_errno(err, "virtio-fs");
+		return NULL;
+	}
+	if (virtio_fs_init(f, &vm->mem, tag) < 0) {
+		vm_errf(err, "virtio-fs: tag '%s' is not 1-%d bytes", tag, FS_TAG_MAX);
+		free(f);
+		return NULL;
+	}
+	struct fs_server *srv = path ? open_server(path, readonly, err) : NULL;
+	if ((path && !srv) || plug(vm, &f->t, err) < 0) {
+		if (srv)
+			fs_server_free(srv);
+		vm_err_prefix(err, "virtio-fs %s", tag);
+		virtio_fs_free(vm, f);
+		return NULL;
+	}
+	virtio_fs_bind(f, srv);
+	return f;
+}
+
+void virtio_fs_free(struct vm *vm, struct virtio_fs *f)
+{
+	if (!f)
+		return;
+	virtio_mmio_close_fds(&f->t, vm->loop);
+	virtio_fs_fini(f);
+	virtio_mmio_destroy(&f->t);
+	free(f);
 }
 
 void virtio_print_stats(const struct virtio_mmio *t, const char *what)

@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "daemon/vm/virtio/blk.h"
+#include "daemon/vm/virtio/fs.h"
 #include "daemon/vm/virtio/rng.h"
 #include "daemon/vm/virtio/vsock.h"
 #include "daemon/vm/vm.h"
@@ -26,10 +27,15 @@ struct virtio_blk *virtio_blk_create(struct vm *vm, const char *path, bool reado
 struct virtio_vsock *virtio_vsock_create(struct vm *vm, uint64_t cid, const char *uds_path,
 					 struct vm_err *err);
 struct virtio_rng *virtio_rng_create(struct vm *vm, struct vm_err *err);
+/* virtio-fs with mount tag `tag`, serving the folder at path (read-only if
+ * asked), or an idle slot when path is NULL. */
+struct virtio_fs *virtio_fs_create(struct vm *vm, const char *tag, const char *path,
+				   bool readonly, struct vm_err *err);
 
 void virtio_blk_free(struct vm *vm, struct virtio_blk *b);
 void virtio_vsock_free(struct vm *vm, struct virtio_vsock *v);
 void virtio_rng_free(struct vm *vm, struct virtio_rng *r);
+void virtio_fs_free(struct vm *vm, struct virtio_fs *f);
 
 /* One line of counters per device for --stats (notifications, interrupts). */
 void virtio_print_stats(const struct virtio_mmio *t, const char *what);

@@ -7,25 +7,68 @@
 
 #include "daemon/vm/snapshot/snap_buf.h"
 
+static bool split_mode(const char *arg, char *path, size_t cap, bool *readonly);
+
 int virtio_opts_add_disk(struct virtio_opts *o, const char *arg, struct vm_err *err)
 {
 	if (o->ndisks >= VIRTIO_MAX_DISKS)
 		return vm_errf(err, "--disk: at most %d disks", VIRTIO_MAX_DISKS);
 	struct virtio_disk_opt *d = &o->disk[o->ndisks];
+	if (!split_mode(arg, d->path, sizeof(d->path), &d->readonly))
+		return vm_errf(err, "--disk %s: want PATH[,ro]", arg);
+	o->ndisks++;
+	return 0;
+}
+
+/* Splits "PATH[,ro|,rw]" into path (cap bytes) and readonly; false if
+ * the path is empty or too long. */
+static bool split_mode(const char *arg, char *path, size_t cap, bool *readonly)
+{
 	size_t len = strlen(arg);
-	d->readonly = false;
+	*readonly = false;
 	if (len > 3 && strcmp(arg + len - 3, ",ro") == 0) {
-		d->readonly = true;
+		*readonly = true;
 		len -= 3;
 	} else if (len > 3 && strcmp(arg + len - 3, ",rw") == 0) {
 		len -= 3;
 	}
-	if (len == 0 || len >= sizeof(d->path))
-		return vm_errf(err, "--disk %s: want PATH[,ro]", arg);
-	memcpy(d->path, arg, len);
-	d->path[len] = 0;
-	o->ndisks++;
+	if (len == 0 || len >= cap)
+		return false;
+	memcpy(path, arg, len);
+	path[len] = 0;
+	return true;
+}
+
+int virtio_opts_add_fs(struct virtio_opts *o, const char *arg, struct vm_err *err)
+{
+	if (o->nfs >= VIRTIO_MAX_FS)
+		return vm_errf(err, "--fs: at most %d shared folders", VIRTIO_MAX_FS);
+	struct virtio_fs_opt *f = &o->fs[o->nfs];
+	const char *eq = strchr(arg, '=');
+	size_t tlen = eq ? (size_t)(eq - arg) : strlen(arg);
+	if (tlen == 0 || tlen > FS_TAG_MAX)
+		return vm_errf(err, "--fs %s: want TAG[=FOLDER[,ro]], TAG 1-%d bytes", arg,
+			       FS_TAG_MAX);
+	memset(f, 0, sizeof(*f));
+	memcpy(f->tag, arg, tlen);
+	for (int i = 0; i < o->nfs; i++)
+		if (!strcmp(o->fs[i].tag, f->tag))
+			return vm_errf(err, "--fs %s: tag %s given twice", arg, f->tag);
+	if (eq && !split_mode(eq + 1, f->path, sizeof(f->path), &f->readonly))
+		return vm_errf(err, "--fs %s: want TAG[=FOLDER[,ro]]", arg);
+	o->nfs++;
 	return 0;
+}
+
+void virtio_opts_folders(const struct virtio_opts *o, struct jail_folders *f)
+{
+	memset(f, 0, sizeof(*f));
+	for (int i = 0; i < o->nfs && f->n < JAIL_MAX_FOLDERS; i++) {
+		if (!o->fs[i].path[0])
+			continue;
+		f->path[f->n] = o->fs[i].path;
+		f->readonly[f->n++] = o->fs[i].readonly;
+	}
 }
 
 int virtio_opts_set_cid(struct virtio_opts *o, const char *arg, struct vm_err *err)
@@ -57,6 +100,14 @@ int virtio_devices_attach(struct vm *vm, const struct virtio_opts *o, struct vir
 		if (!d->vsock)
 			goto fail;
 	}
+	for (int i = 0; i < o->nfs; i++) {
+		const struct virtio_fs_opt *f = &o->fs[i];
+		d->fs[i] = virtio_fs_create(vm, f->tag, f->path[0] ? f->path : NULL, f->readonly,
+					    err);
+		if (!d->fs[i])
+			goto fail;
+		d->nfs++;
+	}
 	return 0;
 fail:
 	virtio_devices_free(vm, d);
@@ -69,6 +120,8 @@ void virtio_devices_free(struct vm *vm, struct virtio_devices *d)
 		virtio_blk_free(vm, d->blk[i]);
 	virtio_rng_free(vm, d->rng);
 	virtio_vsock_free(vm, d->vsock);
+	for (int i = 0; i < d->nfs; i++)
+		virtio_fs_free(vm, d->fs[i]);
 	memset(d, 0, sizeof(*d));
 }
 
@@ -85,6 +138,8 @@ static void each_transport(const struct virtio_devices *d, transport_fn fn, void
 		fn(&d->rng->t, VIRTIO_KIND_RNG, "", opaque);
 	if (d->vsock)
 		fn(&d->vsock->t, VIRTIO_KIND_VSOCK, "", opaque);
+	for (int i = 0; i < d->nfs; i++)
+		fn(&d->fs[i]->t, VIRTIO_KIND_FS, d->fs[i]->tag, opaque);
 }
 
 static void print_stats(struct virtio_mmio *t, int kind, const char *what, void *opaque)
@@ -144,10 +199,10 @@ void virtio_devices_unlock(struct virtio_devices *d)
 
 /* ---- snapshots: section "VDEV" version 1 ----
  * u32 count, u32 virtio device id per device in attach order (disks, rng,
- * vsock), then each device's own section in that order. */
+ * vsock, fs), then each device's own section in that order. */
 #define DEVS_TAG     SNAP_TAG('V', 'D', 'E', 'V')
 #define DEVS_VERSION 1
-#define MAX_DEVS     (VIRTIO_MAX_DISKS + 2)
+#define MAX_DEVS     (VIRTIO_MAX_DISKS + 2 + VIRTIO_MAX_FS)
 
 static int device_ids(const struct virtio_devices *d, uint32_t ids[MAX_DEVS])
 {
@@ -158,6 +213,8 @@ static int device_ids(const struct virtio_devices *d, uint32_t ids[MAX_DEVS])
 		ids[n++] = VIRTIO_ID_RNG;
 	if (d->vsock)
 		ids[n++] = VIRTIO_ID_VSOCK;
+	for (int i = 0; i < d->nfs; i++)
+		ids[n++] = VIRTIO_ID_FS;
 	return n;
 }
 
@@ -175,11 +232,13 @@ int virtio_devices_save(struct virtio_devices *d, struct snap_writer *w, struct 
 		virtio_rng_save(d->rng, w);
 	if (d->vsock)
 		virtio_vsock_save(d->vsock, w);
+	for (int i = 0; i < d->nfs; i++)
+		virtio_fs_save(d->fs[i], w);
 	snap_end(w, h);
 	return w->oom ? vm_errf(err, "virtio devices: out of memory for the snapshot") : 0;
 }
 
-/* "blk, blk, rng, vsock" */
+/* "blk, blk, rng, vsock, fs" */
 static void list_text(const uint32_t *ids, int n, char *out, size_t cap)
 {
 	size_t len = 0;
@@ -187,7 +246,7 @@ static void list_text(const uint32_t *ids, int n, char *out, size_t cap)
 	for (int i = 0; i < n && len < cap; i++) {
 		uint32_t id = ids[i];
 		const char *name = id == VIRTIO_ID_BLOCK ? "blk" : id == VIRTIO_ID_RNG ? "rng" :
-				   id == VIRTIO_ID_VSOCK ? "vsock" : NULL;
+				   id == VIRTIO_ID_VSOCK ? "vsock" : id == VIRTIO_ID_FS ? "fs" : NULL;
 		int k = name ? snprintf(out + len, cap - len, "%s%s", i ? ", " : "", name)
 			     : snprintf(out + len, cap - len, "%sid %u", i ? ", " : "", id);
 		len += k > 0 ? (size_t)k : 0;
@@ -208,7 +267,7 @@ static bool check_list(const struct virtio_devices *d, struct snap_reader *r)
 			return false;
 	if (n == (uint32_t)nwant && !memcmp(got, want, n * sizeof(got[0])))
 		return true;
-	char a[80], b[80];
+	char a[128], b[128];
 	list_text(got, (int)n, a, sizeof(a));
 	list_text(want, nwant, b, sizeof(b));
 	return snap_fail(r, "the snapshot has devices [%s], this VM [%s]", a, b);
@@ -224,7 +283,7 @@ static int fail(struct snap_reader *r, const struct snap_reader *sub, const char
 int virtio_devices_restore(struct virtio_devices *d, struct snap_reader *r, struct vm_err *err)
 {
 	struct snap_reader sub;
-	char what[32];
+	char what[48];
 	if (!snap_open(r, DEVS_TAG, DEVS_VERSION, &sub, NULL))
 		return vm_errf(err, "virtio devices: %s", r->err);
 	if (!check_list(d, &sub))
@@ -238,6 +297,11 @@ int virtio_devices_restore(struct virtio_devices *d, struct snap_reader *r, stru
 		return fail(r, &sub, "rng", err);
 	if (d->vsock && !virtio_vsock_restore(d->vsock, &sub))
 		return fail(r, &sub, "vsock", err);
+	for (int i = 0; i < d->nfs; i++) {
+		snprintf(what, sizeof(what), "fs %.*s", FS_TAG_MAX, d->fs[i]->tag);
+		if (!virtio_fs_restore(d->fs[i], &sub))
+			return fail(r, &sub, what, err);
+	}
 	if (!snap_done(&sub, "VDEV section"))
 		return fail(r, &sub, "devices", err);
 	return 0;

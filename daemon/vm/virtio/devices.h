@@ -1,9 +1,10 @@
 /* devices.h - the virtio devices of one supermachine-vmm run, from options.
  *
- * The option parser collects --disk PATH[,ro] (repeatable), --vsock PATH
- * and --cid N into struct virtio_opts; main.c attaches the lot after
- * vm_create() (disks first, so they become vda, vdb, ... in order; then
- * rng, always; then vsock) and frees them after vm_run().
+ * The option parser collects --disk PATH[,ro] (repeatable), --vsock PATH,
+ * --cid N and --fs TAG[=FOLDER[,ro]] (repeatable) into struct virtio_opts;
+ * main.c attaches the lot after vm_create() (disks first, so they become
+ * vda, vdb, ... in order; then rng, always; then vsock; then the virtio-fs
+ * devices, in order) and frees them after vm_run().
  */
 #ifndef SM_VIRTIO_DEVICES_H
 #define SM_VIRTIO_DEVICES_H
@@ -13,8 +14,11 @@
 #include <stdint.h>
 
 #include "daemon/vm/virtio/attach.h"
+#include "daemon/vm/jail_files.h"
+#include "daemon/vm/virtio/fs.h"
 
 #define VIRTIO_MAX_DISKS 8
+#define VIRTIO_MAX_FS 4
 #define VIRTIO_DEFAULT_CID 3
 
 struct virtio_disk_opt {
@@ -22,15 +26,30 @@ struct virtio_disk_opt {
 	bool readonly;
 };
 
+/* A virtio-fs device: its tag, and the folder it serves (none: an idle
+ * slot answering ENODEV until one is bound). */
+struct virtio_fs_opt {
+	char tag[FS_TAG_MAX + 1];
+	char path[PATH_MAX]; /* "": idle */
+	bool readonly;
+};
+
 struct virtio_opts {
 	struct virtio_disk_opt disk[VIRTIO_MAX_DISKS];
 	int ndisks;
+	struct virtio_fs_opt fs[VIRTIO_MAX_FS];
+	int nfs;
 	const char *vsock_path; /* NULL: no vsock device */
 	uint64_t cid;           /* 0: VIRTIO_DEFAULT_CID */
 };
 
 /* "--disk PATH[,ro|,rw]"; 0 or -1 with err. */
 int virtio_opts_add_disk(struct virtio_opts *o, const char *arg, struct vm_err *err);
+/* "--fs TAG[=FOLDER[,ro]]"; tags are unique; 0 or -1 with err. */
+int virtio_opts_add_fs(struct virtio_opts *o, const char *arg, struct vm_err *err);
+/* The folders the fs devices serve (idle slots have none), for the jail;
+ * the strings stay o's. */
+void virtio_opts_folders(const struct virtio_opts *o, struct jail_folders *f);
 /* "--cid N", N in 3..2^32-2; 0 or -1 with err. */
 int virtio_opts_set_cid(struct virtio_opts *o, const char *arg, struct vm_err *err);
 
@@ -39,6 +58,8 @@ struct virtio_devices {
 	int nblk;
 	struct virtio_rng *rng;
 	struct virtio_vsock *vsock;
+	struct virtio_fs *fs[VIRTIO_MAX_FS];
+	int nfs;
 };
 
 /* Create every device o asks for (and rng); on error frees what it made. */
@@ -52,14 +73,14 @@ void virtio_devices_stats(const struct virtio_devices *d);
 void virtio_devices_dump(const struct virtio_devices *d);
 
 /* The same counters summed by kind, for differences around one exec. */
-enum { VIRTIO_KIND_BLK, VIRTIO_KIND_RNG, VIRTIO_KIND_VSOCK, VIRTIO_KINDS };
+enum { VIRTIO_KIND_BLK, VIRTIO_KIND_RNG, VIRTIO_KIND_VSOCK, VIRTIO_KIND_FS, VIRTIO_KINDS };
 struct virtio_counts {
 	uint64_t notify[VIRTIO_KINDS], irq[VIRTIO_KINDS];
 };
 void virtio_devices_counts(const struct virtio_devices *d, struct virtio_counts *c);
 
 /* Take (release) every device's transport lock, in a fixed order: disks,
- * rng, vsock. While they are held no vCPU register access and no device
+ * rng, vsock, fs. While they are held no vCPU register access and no device
  * thread work touches device state or the rings in guest RAM, so the
  * snapshot code holds them while it saves devices and guest memory. */
 void virtio_devices_lock(struct virtio_devices *d);

@@ -53,7 +53,7 @@ static pid_t fork_jailed(void (*fn)(void), int report_fd, int stderr_fd)
 		if (stderr_fd >= 0)
 			dup2(stderr_fd, STDERR_FILENO);
 		struct vm_err err = { "" };
-		if (vm_jail_enter(report_fd, &err) < 0) {
+		if (vm_jail_enter(report_fd, NULL, &err) < 0) {
 			fprintf(stderr, "%s\n", err.msg);
 			_exit(100);
 		}

@@ -32,7 +32,7 @@ int main(int argc, char **argv)
 	struct rlimit no_core = { 0, 0 };
 	setrlimit(RLIMIT_CORE, &no_core); /* the forbidden case dies by SIGSYS */
 	struct vm_err err = { "" };
-	if (vm_jail_enter(CONTROL_FD, &err) < 0) {
+	if (vm_jail_enter(CONTROL_FD, NULL, &err) < 0) {
 		fprintf(stderr, "jailed_peer: %s\n", err.msg);
 		return 91;
 	}
