@@ -13,6 +13,14 @@
 #include <string.h>
 #include <unistd.h>
 
+#define MOUNT_HELP \
+	"-v, --volume HOST:GUEST[:ro] (repeatable, at most 4) shares the host\n" \
+	"folder HOST at GUEST in the VM over virtio-fs (:ro read-only); a relative\n" \
+	"HOST is resolved against the current folder. The daemon shares only\n" \
+	"folders beneath its \"shared_folders\" (default: its user's home). A VM\n" \
+	"with -v boots cold (no bake, no pool) and cannot be snapshotted or forked;\n" \
+	"-v cannot be used with --from."
+
 static const struct {
 	const char *name;
 	int (*fn)(struct cli *, int, char **);
@@ -24,14 +32,17 @@ static const struct {
 	{ "images", cmd_images, "images [-q]                       list images", NULL },
 	{ "rmi", cmd_rmi, "rmi [-f] IMAGE...                 remove images", NULL },
 	{ "run", cmd_run, "run [--rm] [-e K=V] [-w DIR] [-u USER] [--cpus N] [--memory M] [-i] [-t]\n"
-	  "      [--label K=V] [--timeout S] IMAGE|--from SNAPSHOT [-- CMD...]\n"
-	  "                                    run a command in a new VM (--rm: remove it after)",
+	  "      [-v HOST:GUEST[:ro]] [--label K=V] [--timeout S] IMAGE|--from SNAPSHOT\n"
+	  "      [-- CMD...]                   run a command in a new VM (--rm: remove it after)",
 	  "A new VM boots IMAGE, or is restored from SNAPSHOT (--from: its memory,\n"
 	  "processes and files as they were when it was taken; its env, cmd, workdir\n"
 	  "and user unless given here; --cpus/--memory must be the snapshot's). CMD\n"
-	  "replaces the VM's cmd; the exit status is CMD's (128+N for signal N)." },
+	  "replaces the VM's cmd; the exit status is CMD's (128+N for signal N).\n"
+	  MOUNT_HELP },
 	{ "create", cmd_create, "create [run's VM options] IMAGE|--from SNAPSHOT [-- CMD...]\n"
-	  "                                    boot (or restore) a VM, print its id", NULL },
+	  "                                    boot (or restore) a VM, print its id",
+	  "Takes run's VM options (-e, -w, -u, --cpus, --memory, --rm, --label, -v,\n"
+	  "--from) and prints the new VM's id (--json: the VM).\n" MOUNT_HELP },
 	{ "exec", cmd_exec, "exec [-e K=V] [-w DIR] [-u USER] [-i] [-t] VM -- CMD...  run a command in a VM\n"
 	  "                                    (-t: on a pty; -it for a shell)", NULL },
 	{ "ps", cmd_ps, "ps [-a]                           list running VMs (-a: all)", NULL },

@@ -9,12 +9,16 @@
  * -t (usually -it) runs the command on a guest pty instead: our terminal
  * goes raw, keys (Ctrl-C included) go to the guest as bytes, and SIGWINCH
  * resizes the guest's pty. --from SNAPSHOT (run, create) restores the VM
- * from a snapshot instead of booting an image.
+ * from a snapshot instead of booting an image. -v HOST:GUEST[:ro] (run,
+ * create) shares a host folder; a relative HOST is resolved against our
+ * cwd before it goes to the daemon, which checks it against its shared
+ * folders.
  */
 #include "client/cli.h"
 
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sys/ioctl.h>
@@ -25,6 +29,7 @@
 
 #define MAX_ENV 256
 #define MAX_LABELS 64
+#define MAX_MOUNTS 4
 
 struct run_args {
 	const char *env[MAX_ENV + 1];
@@ -37,6 +42,8 @@ struct run_args {
 	char **cmd;                /* after the image / VM, NULL-terminated */
 	const char *target;        /* image (run, create) or VM (exec) */
 	const char *from;          /* --from: a snapshot instead of an image */
+	struct sm_mount mounts[MAX_MOUNTS]; /* -v: host_path malloc'd (realpath) */
+	size_t n_mounts;
 };
 
 /* The running exec, for the signal thread. */
@@ -60,6 +67,7 @@ static const struct option run_opts[] = {
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "from", required_argument, NULL, OPT_FROM },
+	{ "volume", required_argument, NULL, 'v' },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -77,6 +85,42 @@ static int memory(const char *s, unsigned *out)
 		return cli_usage_error("--memory %s: expected MiB (or 512m, 2g)", s);
 	*out = (unsigned)v;
 	return 0;
+}
+
+/* -v HOST:GUEST[:ro]: HOST resolved (realpath: a relative one against
+ * our cwd, symlinks followed, so the daemon checks the real folder). */
+static int volume(const char *arg, struct run_args *a)
+{
+	char host[PATH_MAX], *colon = strchr(arg, ':');
+	if (a->n_mounts == MAX_MOUNTS)
+		return cli_usage_error("-v %s: at most %d mounts", arg, MAX_MOUNTS);
+	if (!colon || colon == arg || (size_t)(colon - arg) >= sizeof host)
+		return cli_usage_error("-v %s: expected HOST:GUEST[:ro]", arg);
+	memcpy(host, arg, (size_t)(colon - arg));
+	host[colon - arg] = 0;
+	const char *guest = colon + 1, *opt = strchr(guest, ':');
+	if (opt == guest || !*guest || (opt && strcmp(opt, ":ro")))
+		return cli_usage_error("-v %s: expected HOST:GUEST[:ro]", arg);
+	char *real = realpath(host, NULL);
+	if (!real)
+		return cli_usage_error("-v %s: host folder %s: %s", arg, host, strerror(errno));
+	char *g = opt ? strndup(guest, (size_t)(opt - guest)) : strdup(guest);
+	if (!g) {
+		free(real);
+		return cli_usage_error("out of memory");
+	}
+	a->mounts[a->n_mounts++] = (struct sm_mount){ .host_path = real, .guest_path = g,
+						     .readonly = opt != NULL };
+	return 0;
+}
+
+static void free_mounts(struct run_args *a)
+{
+	for (size_t i = 0; i < a->n_mounts; i++) {
+		free((char *)a->mounts[i].host_path);
+		free((char *)a->mounts[i].guest_path);
+	}
+	a->n_mounts = 0;
 }
 
 static int parse_opt(struct cli *cli, int opt, struct run_args *a)
@@ -100,6 +144,7 @@ static int parse_opt(struct cli *cli, int opt, struct run_args *a)
 	case OPT_RM: a->rm = true; return 0;
 	case OPT_JSON: cli->json = true; return 0;
 	case OPT_FROM: a->from = optarg; return 0;
+	case 'v': return volume(optarg, a) ? 2 : 0;
 	case OPT_CPUS:
 		if (cli_number("--cpus", optarg, 1, 64, &n))
 			return 2;
@@ -140,13 +185,16 @@ static int parse_run(struct cli *cli, int argc, char **argv, const char *allowed
 	int opt;
 	memset(a, 0, sizeof *a);
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "+e:w:u:it", run_opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+e:w:u:v:it", run_opts, NULL)) != -1) {
 		if (opt == '?' || !option_allowed(opt, allowed))
 			return cli_usage_error("%s: unknown option (try --help)", argv[0]);
 		int rc = parse_opt(cli, opt, a);
 		if (rc)
 			return rc;
 	}
+	if (a->from && a->n_mounts)
+		return cli_usage_error("%s: -v cannot be used with --from (a VM with shared "
+				       "folders boots cold)", argv[0]);
 	if (a->from) {
 		a->target = a->from;   /* the VM's source, for messages */
 	} else if (optind >= argc) {
@@ -311,6 +359,7 @@ static int create(struct cli *cli, const struct run_args *a, struct sm_vm *vm)
 		.env = a->n_env ? a->env : NULL, .workdir = a->workdir, .user = a->user,
 		.cmd = (const char *const *)a->cmd, .labels = a->n_labels ? a->labels : NULL,
 		.vcpus = a->vcpus, .memory_mib = a->memory_mib, .auto_remove = a->rm,
+		.mounts = a->n_mounts ? a->mounts : NULL, .n_mounts = a->n_mounts,
 	};
 	int st = a->from ? sm_vm_restore(cli->c, a->from, &o, vm)
 			 : sm_vm_create(cli->c, a->target, &o, vm);
@@ -321,11 +370,16 @@ int cmd_run(struct cli *cli, int argc, char **argv)
 {
 	struct run_args a;
 	struct sm_vm vm;
-	int rc = parse_run(cli, argc, argv, "e w u i t cpus memory rm label timeout json from", &a);
-	if (rc)
+	int rc = parse_run(cli, argc, argv, "e w u i t v cpus memory rm label timeout json from",
+			   &a);
+	if (rc) {
+		free_mounts(&a);
 		return rc;
+	}
 	start_forwarding(cli);
-	if ((rc = create(cli, &a, &vm)))
+	rc = create(cli, &a, &vm);
+	free_mounts(&a);
+	if (rc)
 		return rc;
 	rc = exec_in(cli, vm.id, NULL, &a, false);
 	int st = a.rm ? sm_vm_remove(cli->c, vm.id, 1) : sm_vm_stop(cli->c, vm.id);
@@ -340,8 +394,11 @@ int cmd_create(struct cli *cli, int argc, char **argv)
 {
 	struct run_args a;
 	struct sm_vm vm;
-	int rc = parse_run(cli, argc, argv, "e w u cpus memory rm label json from", &a);
-	if (rc || (rc = create(cli, &a, &vm)))
+	int rc = parse_run(cli, argc, argv, "e w u v cpus memory rm label json from", &a);
+	if (!rc)
+		rc = create(cli, &a, &vm);
+	free_mounts(&a);
+	if (rc)
 		return rc;
 	printf("%s\n", cli->json ? vm.json : vm.id);
 	sm_vm_free(&vm);

@@ -184,6 +184,15 @@ struct sm_vm {
 void sm_vm_free(struct sm_vm *vm);
 void sm_vm_list_free(struct sm_vm *list, size_t n);
 
+/* A host folder shared into the VM (virtio-fs): host_path must be absolute
+ * and beneath one of the daemon's "shared_folders"; guest_path absolute. */
+struct sm_mount {
+	const char *host_path;
+	const char *guest_path;
+	int readonly;
+	int no_watch;                /* 0: watched (the default) */
+};
+
 struct sm_vm_create_opts {
 	const char *const *env;      /* NULL-terminated "K=V", over the image's */
 	const char *workdir, *user;  /* NULL: the image's */
@@ -192,6 +201,11 @@ struct sm_vm_create_opts {
 	int vcpus;                   /* 0: the daemon's default */
 	unsigned memory_mib;         /* 0: the daemon's default */
 	int auto_remove;             /* remove the VM once it exits */
+	/* Added later (zero-initialised callers are unaffected): shared host
+	 * folders, at most 4; such a VM boots cold (not restored from a bake
+	 * or a pool) and cannot be snapshotted or forked. */
+	const struct sm_mount *mounts;
+	size_t n_mounts;
 };
 /* Boots a VM of an image in the store; returns once its guest is up. */
 int sm_vm_create(sm_client *c, const char *image, const struct sm_vm_create_opts *opts,

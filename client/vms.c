@@ -99,6 +99,15 @@ static json_t *create_body(const char *key, const char *source, const struct sm_
 		json_object_set_new(b, "memory", json_integer(o->memory_mib));
 	if (o->auto_remove)
 		json_object_set_new(b, "auto_remove", json_true());
+	if (o->mounts && o->n_mounts) {
+		json_t *a = json_array();
+		for (size_t i = 0; a && i < o->n_mounts; i++)
+			json_array_append_new(a, json_pack("{s:s?,s:s?,s:b,s:b}",
+				"host_path", o->mounts[i].host_path,
+				"guest_path", o->mounts[i].guest_path,
+				"readonly", o->mounts[i].readonly, "watch", !o->mounts[i].no_watch));
+		json_object_set_new(b, "mounts", a ? a : json_array());
+	}
 	return b;
 }
 

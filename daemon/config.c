@@ -11,6 +11,7 @@
  *     "limits": { "max_body_bytes": 1048576, "max_upload_bytes": 8589934592,
  *                 "max_connections": 256, "connection_timeout_s": 300 },
  *     "bake": true,
+ *     "shared_folders": ["/home/me", "/srv/projects"],
  *     "pools": { "busybox": { "min": 1, "max": 4, "idle_timeout": 300,
  *                             "vcpus": 1, "memory": 512 } } }
  *
@@ -18,6 +19,10 @@
  * the image's bake (daemon/vms/bakes.h). "pools" are warm pools
  * (daemon/pool/pool.h), checked here as PUT /v1/pools/{image} checks its
  * body; vcpus and memory default to the daemon's defaults.
+ * "shared_folders" lists the host folders (each with everything beneath
+ * it) that VMs may mount (POST /v1/vms "mounts"); absolute paths. The
+ * default is the home directory of the user the daemon runs as (from
+ * the passwd database, else $HOME; root's is /root); [] shares nothing.
  */
 #include "daemon/config.h"
 #include "daemon/pool/pool.h"
@@ -28,6 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -142,6 +148,8 @@ char *config_default_file(void)
 	return p;
 }
 
+static int default_shared(struct sm_config *c, char *err, size_t errlen);
+
 int config_defaults(struct sm_config *c, const char *argv0_dir, char *err, size_t errlen)
 {
 	memset(c, 0, sizeof *c);
@@ -155,6 +163,8 @@ int config_defaults(struct sm_config *c, const char *argv0_dir, char *err, size_
 	c->insecure_registries = calloc(1, sizeof(char *));
 	if (!c->insecure_registries)
 		return cfg_err(err, errlen, "out of memory");
+	if (default_shared(c, err, errlen) < 0)
+		return -1;
 	const char *env = getenv("SUPERMACHINE_SOCKET");
 	c->socket_path = env && *env ? strdup(env) : default_socket(err, errlen);
 	if (!c->socket_path)
@@ -167,6 +177,59 @@ int config_defaults(struct sm_config *c, const char *argv0_dir, char *err, size_
 	c->initrd = default_guest_file(argv0_dir, "../guest/initramfs-microvm.cpio", "initramfs.cpio");
 	if (!c->vmm_path || !c->kernel || !c->initrd)
 		return cfg_err(err, errlen, "out of memory");
+	return 0;
+}
+
+static void free_shared(struct sm_config *c)
+{
+	for (size_t i = 0; c->shared_folders && i < c->n_shared; i++)
+		free(c->shared_folders[i]);
+	free(c->shared_folders);
+	c->shared_folders = NULL;
+	c->n_shared = 0;
+}
+
+static int add_shared(struct sm_config *c, const char *path, char *err, size_t errlen)
+{
+	char **grown = realloc(c->shared_folders, (c->n_shared + 2) * sizeof(char *));
+	if (!grown)
+		return cfg_err(err, errlen, "out of memory");
+	c->shared_folders = grown;
+	if (!(grown[c->n_shared] = strdup(path)))
+		return cfg_err(err, errlen, "out of memory");
+	grown[++c->n_shared] = NULL;
+	return 0;
+}
+
+/* The home directory of the user we run as: passwd, else $HOME. */
+static int default_shared(struct sm_config *c, char *err, size_t errlen)
+{
+	struct passwd *pw = getpwuid(geteuid());
+	const char *home = pw && pw->pw_dir && pw->pw_dir[0] == '/' ? pw->pw_dir : getenv("HOME");
+	if (!home || home[0] != '/')
+		home = geteuid() == 0 ? "/root" : NULL;
+	c->shared_folders = calloc(1, sizeof(char *));
+	if (!c->shared_folders)
+		return cfg_err(err, errlen, "out of memory");
+	return home ? add_shared(c, home, err, errlen) : 0;
+}
+
+static int load_shared(struct sm_config *c, json_t *arr, char *err, size_t errlen)
+{
+	size_t i;
+	json_t *v;
+	if (!json_is_array(arr))
+		return cfg_err(err, errlen, "\"shared_folders\": expected an array of absolute paths");
+	free_shared(c);
+	if (!(c->shared_folders = calloc(1, sizeof(char *))))
+		return cfg_err(err, errlen, "out of memory");
+	json_array_foreach(arr, i, v) {
+		const char *p = json_string_value(v);
+		if (!p || p[0] != '/')
+			return cfg_err(err, errlen, "\"shared_folders\"[%zu]: expected an absolute path", i);
+		if (add_shared(c, p, err, errlen))
+			return -1;
+	}
 	return 0;
 }
 
@@ -294,6 +357,8 @@ static int load_key(struct sm_config *c, const char *key, json_t *v, char *err, 
 		return load_limits(c, v, err, errlen);
 	if (!strcmp(key, "pools"))
 		return load_pools(c, v, err, errlen);
+	if (!strcmp(key, "shared_folders"))
+		return load_shared(c, v, err, errlen);
 	if (!strcmp(key, "bake")) {
 		if (!json_is_boolean(v))
 			return cfg_err(err, errlen, "\"bake\": expected true or false");
@@ -355,5 +420,6 @@ void config_free(struct sm_config *c)
 		free(c->insecure_registries[i]);
 	free(c->insecure_registries);
 	json_decref(c->pools);
+	free_shared(c);
 	memset(c, 0, sizeof *c);
 }

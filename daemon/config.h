@@ -31,6 +31,12 @@ struct sm_config {
 	unsigned connection_timeout_s; /* idle keep-alive connections */
 	bool bake;                /* image VMs restore from bakes (default on) */
 	struct json_t *pools;     /* "pools": {"IMAGE": {settings}}, checked; or NULL */
+	/* "shared_folders": host folders that POST /v1/vms "mounts" may share
+	 * (each and everything beneath it), NULL-terminated, absolute.
+	 * Default: the home directory of the user the daemon runs as (root:
+	 * /root); [] shares nothing. */
+	char **shared_folders;
+	size_t n_shared;
 };
 
 /* Fills c with the defaults for this user. argv0_dir is the directory

@@ -33,6 +33,9 @@ struct api_config {
 	struct sm_store *store;    /* the image store, open */
 	bool bake;                 /* restore image VMs from bakes (daemon/vms/bakes.h) */
 	struct json_t *pools;      /* the config file's pools (daemon/pool/pool.h), or NULL */
+	/* Host folders VMs may mount (NULL-terminated; each and what is
+	 * beneath it); NULL or empty: none. */
+	const char *const *shared_folders;
 };
 
 struct api_server;

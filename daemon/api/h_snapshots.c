@@ -192,6 +192,7 @@ static void reply_snapshot_error(struct api_req *r, int e, const char *err)
 		break;
 	case EEXIST:
 	case EBUSY:
+	case ENOTSUP:   /* a VM with mounts */
 		reply_error(r, MHD_HTTP_CONFLICT, "conflict", "%s", err);
 		break;
 	default:

@@ -9,6 +9,8 @@
  * one; otherwise the VM is restored from the image's bake (made first on
  * the image's first use), or booted when baking is off. A body with
  * "from_snapshot" instead of "image" goes on to h_snapshots.c once checked.
+ * "mounts" (shared host folders, checked in vms_req.c as part of the body)
+ * make the VM boot cold: no pool, no bake, no "from_snapshot".
  * The VM bookkeeping itself is daemon/vms; this file is the HTTP side.
  */
 #include <errno.h>
@@ -85,7 +87,8 @@ static struct sm_image_config *find_image(struct api_req *r, const char *name)
 	return NULL;
 }
 
-static void create_vm(struct api_req *r, json_t *b, const struct sm_image_config *cfg)
+static void create_vm(struct api_req *r, json_t *b, const struct sm_image_config *cfg,
+		      const struct vm_mount *mounts, size_t n_mounts)
 {
 	const char **env = jin_strv(json_object_get(b, "env"));
 	const char **cmd = jin_strv(json_object_get(b, "cmd"));
@@ -98,10 +101,13 @@ static void create_vm(struct api_req *r, json_t *b, const struct sm_image_config
 		.env = env, .cmd = cmd,
 		.workdir = jin_str(b, "workdir"), .user = jin_str(b, "user"),
 		.labels = json_object_get(b, "labels"), .auto_remove = jin_bool(b, "auto_remove"),
+		.mounts = mounts, .n_mounts = n_mounts,
 	};
 	struct vm_rec *vm;
 	char id[32] = "", err[ERRLEN] = "";
-	int rc = pools_acquire(r->srv->pools, &spec, &vm, id, sizeof id, err, sizeof err);
+	/* A VM with mounts boots cold: a pool's VMs have no folders bound. */
+	int rc = n_mounts ? 1 : pools_acquire(r->srv->pools, &spec, &vm, id, sizeof id, err,
+					     sizeof err);
 	if (rc == 1)   /* no pool of this image and size */
 		rc = vms_create(r->srv->vms, &spec, &vm, id, sizeof id, err, sizeof err);
 	if (rc < 0) {
@@ -123,12 +129,14 @@ void h_vms_create(struct api_req *r)
 		{ "memory", JIN_UINT, false }, { "env", JIN_STRINGS, false },
 		{ "cmd", JIN_STRINGS, false }, { "workdir", JIN_STRING, false },
 		{ "user", JIN_STRING, false }, { "labels", JIN_OBJECT, false },
-		{ "auto_remove", JIN_BOOL, false }, { NULL },
+		{ "auto_remove", JIN_BOOL, false }, { "mounts", JIN_ARRAY, false }, { NULL },
 	};
 	json_t *b = json_in_body(r, fields);
 	if (!b)
 		return;
 	struct sm_image_config *cfg = NULL;
+	struct vm_mount *mounts = NULL;
+	size_t n_mounts = 0;
 	bool image = json_object_get(b, "image"), snap = json_object_get(b, "from_snapshot");
 	if (image == snap) {
 		reply_error(r, MHD_HTTP_BAD_REQUEST, "invalid_field", image ?
@@ -137,6 +145,14 @@ void h_vms_create(struct api_req *r)
 		goto out;
 	}
 	if (check_create_body(r, b) < 0)
+		goto out;
+	if (snap && json_array_size(json_object_get(b, "mounts"))) {
+		reply_error(r, MHD_HTTP_BAD_REQUEST, "invalid_field",
+			    "field \"mounts\" cannot be given with \"from_snapshot\": a VM with "
+			    "mounts boots cold (a snapshot carries no shared folders)");
+		goto out;
+	}
+	if (req_mounts(r, json_object_get(b, "mounts"), &mounts, &n_mounts) < 0)
 		goto out;
 	if (snap) {
 		vms_create_from_snapshot(r, b);
@@ -152,8 +168,9 @@ void h_vms_create(struct api_req *r)
 	}
 	if (req_kvm_usable(r) < 0)
 		goto out;
-	create_vm(r, b, cfg);
+	create_vm(r, b, cfg, mounts, n_mounts);
 out:
+	req_mounts_free(mounts, n_mounts);
 	if (cfg)
 		sm_image_config_free(cfg);
 	json_decref(b);

@@ -16,6 +16,7 @@ static const char *type_name(enum jin_type t)
 	case JIN_UINT: return "a non-negative integer";
 	case JIN_STRINGS: return "an array of strings";
 	case JIN_OBJECT: return "an object";
+	case JIN_ARRAY: return "an array";
 	}
 	return "?";
 }
@@ -34,6 +35,8 @@ static bool type_ok(json_t *v, enum jin_type t)
 		return json_is_integer(v) && json_integer_value(v) >= 0;
 	case JIN_OBJECT:
 		return json_is_object(v);
+	case JIN_ARRAY:
+		return json_is_array(v);
 	case JIN_STRINGS:
 		if (!json_is_array(v))
 			return false;

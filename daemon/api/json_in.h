@@ -19,6 +19,7 @@ enum jin_type {
 	JIN_UINT,      /* integer >= 0 */
 	JIN_STRINGS,   /* array of strings */
 	JIN_OBJECT,
+	JIN_ARRAY,     /* any array (the handler checks its items) */
 };
 
 struct jin_field {

@@ -42,4 +42,14 @@ int b64_decode(const char *s, unsigned char **out, size_t *n);
 int resolve_user(struct agent_client *c, const char *user, uint32_t *uid, uint32_t *gid,
 		 char *err, size_t errlen);
 
+/* POST /v1/vms "mounts" (NULL: none): every item {host_path, guest_path,
+ * readonly, watch} checked - host_path absolute, existing, a folder, and
+ * (by realpath) beneath one of the daemon's shared folders; guest_path
+ * absolute, not "/", no empty, "." or ".." component, unique; at most
+ * VM_MAX_MOUNTS. 0 with *out (malloc'd; host_path the realpath) and *n,
+ * or -1 after replying 400 invalid_field. req_mounts_free frees *out. */
+struct vm_mount;
+int req_mounts(struct api_req *r, struct json_t *arr, struct vm_mount **out, size_t *n);
+void req_mounts_free(struct vm_mount *m, size_t n);
+
 #endif

@@ -307,7 +307,14 @@ int vms_create(struct vms *v, const struct vm_spec *spec, struct vm_rec **out,
 {
 	struct vm_spec s = *spec;
 	char bake[SNAP_NAME_MAX + 1], bake_dir[PATH_MAX];
-	bool baked = !s.from_snapshot && s.kind != VM_KIND_BAKE && v->cfg.bake;
+	if (s.n_mounts > VM_MAX_MOUNTS || (s.n_mounts && (s.from_snapshot || s.kind != VM_KIND_USER))) {
+		snprintf(err, errlen, s.n_mounts > VM_MAX_MOUNTS ? "at most %d mounts" :
+			 "a VM with mounts cannot be restored from a snapshot (yet): it boots "
+			 "cold", VM_MAX_MOUNTS);
+		return -1;
+	}
+	/* Mounts: a cold boot (a bake's virtio-fs slots are idle ones). */
+	bool baked = !s.from_snapshot && s.kind != VM_KIND_BAKE && v->cfg.bake && !s.n_mounts;
 	if (baked) {
 		if (bake_acquire(v, &s, bake, bake_dir, sizeof bake_dir, err, errlen) < 0)
 			return -1;

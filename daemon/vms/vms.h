@@ -61,6 +61,19 @@ enum vm_kind {
 	VM_KIND_POOL,                 /* ready in a warm pool (daemon/pool) */
 };
 
+/* A host folder shared into the VM over virtio-fs (supermachine-vmm --fs
+ * smN=HOST_PATH[,ro]; the guest agent mounts tag smN at guest_path once it
+ * answers). The API checked both paths (h_vms.c): host_path is the
+ * realpath of a folder beneath a configured shared folder, guest_path
+ * absolute and normalized. */
+#define VM_MAX_MOUNTS 4
+struct vm_mount {
+	const char *host_path;
+	const char *guest_path;
+	bool readonly;
+	bool watch;                   /* for the host-folder watcher (later) */
+};
+
 struct vm_spec {
 	const char *image;            /* the name the client gave */
 	const struct sm_image_config *image_cfg; /* from the store (copied) */
@@ -76,6 +89,12 @@ struct vm_spec {
 	 * image's bake when baking is on (made first if need be), else boot. */
 	const char *from_snapshot;
 	enum vm_kind kind;            /* anything but USER is hidden */
+	/* Shared host folders (at most VM_MAX_MOUNTS). A VM with mounts is
+	 * always booted cold: not restored from a bake, not taken from a
+	 * pool (a bake's devices would differ), and cannot be snapshotted
+	 * or forked (vms_snapshot fails with ENOTSUP). */
+	const struct vm_mount *mounts;
+	size_t n_mounts;
 };
 
 enum vm_state { VM_STARTING, VM_RUNNING, VM_STOPPING, VM_EXITED, VM_GONE };

@@ -14,6 +14,11 @@
  * again). Once its agent answers it is synced:
  * fresh random bytes, the host's time and its own hostname, so clones of
  * one snapshot neither share RNG state nor a name.
+ *
+ * A VM with mounts (shared host folders) gets one --fs smN=HOST_PATH[,ro]
+ * per mount (N = 0..3), and once its agent answers the agent mounts tag
+ * smN at the mount's guest path; a mount that fails fails the start with
+ * the agent's message. Such VMs always boot cold (vms.c).
  */
 #include "daemon/vms/vms_int.h"
 #include "common/agent_client/agent_client.h"
@@ -27,6 +32,7 @@
 #define AGENT_TRY_MS 2000
 #define SYNC_MS 30000
 #define HOSTNAME_LEN 12   /* a restored VM's hostname: its short id */
+#define MOUNT_MS 30000
 
 static void on_ready(void *ud)
 {
@@ -47,7 +53,8 @@ int boot_start(struct vms *v, struct vm_rec *r, char *err, size_t errlen)
 	}
 	char cmdline[128], vcpus[16], mem[16], vmmlog[PATH_MAX + 16];
 	char disks[MAX_LAYERS][PATH_MAX + 4];
-	const char *argv[48];
+	char fs[VM_MAX_MOUNTS][PATH_MAX + 16];
+	const char *argv[56];
 	size_t a = 0;
 	snprintf(cmdline, sizeof cmdline, "console=ttyS0 quiet sm.layers=%zu", nl);
 	snprintf(vcpus, sizeof vcpus, "%d", r->vcpus);
@@ -73,6 +80,12 @@ int boot_start(struct vms *v, struct vm_rec *r, char *err, size_t errlen)
 		snprintf(disks[i], sizeof disks[i], "%s,ro", r->cfg->layers[i]);
 		argv[a++] = "--disk";
 		argv[a++] = disks[i];
+	}
+	for (size_t i = 0; i < r->n_mounts; i++) {
+		snprintf(fs[i], sizeof fs[i], "sm%zu=%s%s", i, r->mounts[i].host_path,
+			 r->mounts[i].readonly ? ",ro" : "");
+		argv[a++] = "--fs";
+		argv[a++] = fs[i];
 	}
 	argv[a] = NULL;
 	struct worker_hooks hooks = { .on_ready = on_ready, .on_exit = on_exit_hook, .ud = r };
@@ -117,6 +130,31 @@ static int sync_restored(struct vm_rec *r, struct agent_client *c, char *err, si
 	return -2;
 }
 
+/* Agent protocol v3 (common/agent_client), weak until it is linked in. */
+int agent_client_mount_fs(struct agent_client *c, const char *tag, const char *guest_path,
+			  bool readonly, int timeout_ms) __attribute__((weak));
+
+/* The guest agent mounts each shared folder: 0, or -2 with err. */
+static int mount_all(struct vm_rec *r, struct agent_client *c, char *err, size_t errlen)
+{
+	if (!agent_client_mount_fs) {
+		snprintf(err, errlen, "this daemon's agent client cannot mount shared folders");
+		return -2;
+	}
+	for (size_t i = 0; i < r->n_mounts; i++) {
+		char tag[24];
+		snprintf(tag, sizeof tag, "sm%zu", i);
+		if (agent_client_mount_fs(c, tag, r->mounts[i].guest_path, r->mounts[i].readonly,
+					  MOUNT_MS) < 0) {
+			snprintf(err, errlen, "mounting %s (host %s) in the guest: %s (console: %s)",
+				 r->mounts[i].guest_path, r->mounts[i].host_path,
+				 agent_client_error(c), r->console);
+			return -2;
+		}
+	}
+	return 0;
+}
+
 int boot_wait_agent(struct vms *v, struct vm_rec *r, char *err, size_t errlen)
 {
 	long deadline = mono_ms() + (long)v->cfg.boot_timeout_s * 1000;
@@ -135,6 +173,8 @@ int boot_wait_agent(struct vms *v, struct vm_rec *r, char *err, size_t errlen)
 			/* A restored guest's first request is its sync. */
 			int rc = r->restore_dir ? sync_restored(r, c, err, errlen)
 					       : agent_client_ping(c, AGENT_TRY_MS);
+			if (rc == 0 && r->n_mounts)
+				rc = mount_all(r, c, err, errlen);
 			agent_client_close(c);
 			if (rc == 0)
 				return 0;

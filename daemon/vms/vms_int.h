@@ -69,6 +69,8 @@ struct vm_rec {
 	enum vm_kind kind;         /* not VM_KIND_USER: hidden (vms.h) */
 	bool boot_log;             /* DATA/vms/ID/boot.log: its bake's boot */
 	char *from_snapshot;       /* the snapshot it was restored from, or NULL */
+	struct vm_mount mounts[VM_MAX_MOUNTS]; /* strings owned */
+	size_t n_mounts;
 	char *restore_dir;         /* while starting: that snapshot's directory */
 	struct sm_image_config *cfg;  /* copy of the image's (NULL when gone) */
 	enum vm_state state;

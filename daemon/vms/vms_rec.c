@@ -103,6 +103,15 @@ struct vm_rec *rec_new(struct vms *v, const struct vm_spec *spec, char *err, siz
 		goto oom;
 	if (spec->from_snapshot && !(r->from_snapshot = strdup(spec->from_snapshot)))
 		goto oom;
+	for (size_t i = 0; i < spec->n_mounts && i < VM_MAX_MOUNTS; i++) {
+		struct vm_mount *m = &r->mounts[r->n_mounts++];
+		m->host_path = strdup(spec->mounts[i].host_path);
+		m->guest_path = strdup(spec->mounts[i].guest_path);
+		m->readonly = spec->mounts[i].readonly;
+		m->watch = spec->mounts[i].watch;
+		if (!m->host_path || !m->guest_path)
+			goto oom;
+	}
 	if (!r->labels || !r->image || !r->workdir || !r->user || !r->env || !r->cfg ||
 	    !(r->image_id = strdup(r->cfg->manifest_digest)))
 		goto oom;
@@ -126,6 +135,10 @@ void rec_free(struct vm_rec *r)
 	free(r->user);
 	free(r->from_snapshot);
 	free(r->restore_dir);
+	for (size_t i = 0; i < r->n_mounts; i++) {
+		free((char *)r->mounts[i].host_path);
+		free((char *)r->mounts[i].guest_path);
+	}
 	if (r->cfg)
 		sm_image_config_free(r->cfg);
 	free(r->text);
@@ -179,6 +192,12 @@ json_t *rec_json_locked(struct vm_rec *r)
 		return NULL;
 	json_object_set_new(j, "from_snapshot", r->from_snapshot ? json_string(r->from_snapshot)
 								 : json_null());
+	json_t *mounts = json_array();
+	for (size_t i = 0; mounts && i < r->n_mounts; i++)
+		json_array_append_new(mounts, json_pack("{s:s,s:s,s:b,s:b}",
+			"host_path", r->mounts[i].host_path, "guest_path", r->mounts[i].guest_path,
+			"readonly", r->mounts[i].readonly, "watch", r->mounts[i].watch));
+	json_object_set_new(j, "mounts", mounts ? mounts : json_array());
 	if (r->pid > 0 && (r->state == VM_STARTING || r->state == VM_RUNNING ||
 			   r->state == VM_STOPPING))
 		json_object_set_new(j, "worker_pid", json_integer(r->pid));
@@ -242,6 +261,21 @@ struct vm_rec *rec_from_json(struct vms *v, json_t *j)
 	const char *snap = json_string_value(json_object_get(j, "from_snapshot"));
 	r->from_snapshot = snap ? strdup(snap) : NULL;
 	r->env = calloc(1, sizeof(char *));
+	size_t mi;
+	json_t *m;
+	json_array_foreach(json_object_get(j, "mounts"), mi, m) {
+		const char *h = json_string_value(json_object_get(m, "host_path"));
+		const char *g = json_string_value(json_object_get(m, "guest_path"));
+		char *hd = h ? strdup(h) : NULL, *gd = g ? strdup(g) : NULL;
+		if (!hd || !gd || r->n_mounts == VM_MAX_MOUNTS) {
+			free(hd);
+			free(gd);
+			continue;
+		}
+		r->mounts[r->n_mounts++] = (struct vm_mount){ hd, gd,
+			json_is_true(json_object_get(m, "readonly")),
+			json_is_true(json_object_get(m, "watch")) };
+	}
 	json_t *labels = json_object_get(j, "labels");
 	r->labels = json_is_object(labels) ? json_deep_copy(labels) : json_object();
 	r->vcpus = (int)json_integer_value(json_object_get(j, "vcpus"));

@@ -36,6 +36,10 @@ static struct vm_snap *reserve(struct vms *v, struct vm_rec *r, const char *name
 		snprintf(err, errlen, "VM %s is %s: only a running VM can be snapshotted", r->id,
 			 vm_state_name(r->state));
 		errno = ESRCH;
+	} else if (r->n_mounts) {
+		snprintf(err, errlen, "VM %s shares host folders (mounts): snapshots and forks of "
+			 "a VM with mounts are not supported yet", r->id);
+		errno = ENOTSUP;
 	} else if (snap_find_locked(v, name)) {
 		snprintf(err, errlen, "a snapshot named %s already exists", name);
 		errno = EEXIST;
