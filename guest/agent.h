@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 struct sm_sync_req;
+struct sm_mount_req;
 
 struct agent_hooks {
 	/* Called once a SHUTDOWN was acknowledged and flushed; how is
@@ -22,6 +23,10 @@ struct agent_hooks {
 	 * with a message in err. NULL: SYNC is answered ENOSYS. The guest's
 	 * init applies it to the system (init_sync.c); host tests fake it. */
 	int (*sync)(void *opaque, const struct sm_sync_req *req, char *err, size_t errlen);
+	/* Mounts a shared folder (MOUNT_FS, already validated): 0, or an
+	 * errno value with a message naming the path in err. NULL: MOUNT_FS
+	 * is answered ENOSYS. The guest's init mounts it (init_mount.c). */
+	int (*mount_fs)(void *opaque, const struct sm_mount_req *req, char *err, size_t errlen);
 	void *opaque;
 	uint32_t cpus;    /* reported in HELLO */
 	uint64_t mem_kib; /* reported in HELLO */

@@ -315,6 +315,34 @@ static void dispatch_sync(struct conn *c, const struct sm_hdr *h, const uint8_t 
 		conn_send(c, SM_MSG_OK, h->id, NULL, 0);
 }
 
+/* MOUNT_FS: answered at once (mkdir and mount in the guest's own
+ * filesystems; the virtio-fs handshake is one round trip to the VMM). */
+static void dispatch_mount_fs(struct conn *c, const struct sm_hdr *h, const uint8_t *p)
+{
+	const struct agent_hooks *hooks = c->agent->hooks;
+	struct sm_mount_req req;
+	const char *why;
+	char err[600] = "";
+	if (c->version < 3) {
+		conn_error(c, h->id, EPROTO,
+			   "MOUNT_FS needs protocol version 3 (this connection speaks %u)", c->version);
+		return;
+	}
+	if (sm_mount_req_decode(p, h->len, &req, &why)) {
+		conn_error(c, h->id, EINVAL, "mount %.300s: %s", req.path ? req.path : "?", why);
+	} else if (!hooks || !hooks->mount_fs) {
+		conn_error(c, h->id, ENOSYS, "mount %.300s: MOUNT_FS is not supported by this agent",
+			   req.path);
+	} else {
+		int e = hooks->mount_fs(hooks->opaque, &req, err, sizeof(err));
+		if (e)
+			conn_error(c, h->id, e, "%s", err);
+		else
+			conn_send(c, SM_MSG_OK, h->id, NULL, 0);
+	}
+	sm_mount_req_free(&req);
+}
+
 static void dispatch(struct conn *c, const struct sm_hdr *h, const uint8_t *p)
 {
 	struct exec *e;
@@ -358,6 +386,9 @@ static void dispatch(struct conn *c, const struct sm_hdr *h, const uint8_t *p)
 		break;
 	case SM_MSG_SYNC:
 		dispatch_sync(c, h, p);
+		break;
+	case SM_MSG_MOUNT_FS:
+		dispatch_mount_fs(c, h, p);
 		break;
 	default: {
 		char msg[64];

@@ -58,6 +58,7 @@ const char *sm_msg_type_name(uint16_t type)
 	case SM_MSG_DATA: return "DATA";
 	case SM_MSG_SHUTDOWN: return "SHUTDOWN";
 	case SM_MSG_SYNC: return "SYNC";
+	case SM_MSG_MOUNT_FS: return "MOUNT_FS";
 	}
 	return "?";
 }

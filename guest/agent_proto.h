@@ -12,7 +12,10 @@
  *
  * Versions: the host's HELLO names the version it speaks; the agent takes
  * SM_AGENT_MIN_VERSION..SM_AGENT_VERSION and answers with the same one.
- * Version 2 added SYNC; everything else is as in version 1.
+ * Version 2 added SYNC, version 3 MOUNT_FS; everything else is as in
+ * version 1. The host offers its newest version; an agent refusing it
+ * (ERROR EPROTONOSUPPORT, id 0) is older, and agent_client_connect then
+ * connects again offering the one before.
  *
  * Framing: every message is a 12-byte header followed by `len` payload
  * bytes. All integers are little-endian.
@@ -53,7 +56,16 @@
  *                  step that failed. The host's first request to a VM
  *                  restored from a snapshot: the agent credits the bytes to
  *                  the kernel's pool and forces a reseed of its RNG, sets
- *                  CLOCK_REALTIME, and sets the hostname. Version 2 only.
+ *                  CLOCK_REALTIME, and sets the hostname. Version 2 on.
+ *   MOUNT_FS h->g  str tag, str guest_path, u32 flags (SM_MOUNT_READONLY)
+ *                  -> OK, or ERROR (errno, message naming the path). The
+ *                  agent mounts the virtio-fs device with that tag (1-36
+ *                  bytes, printable, no space) at guest_path (absolute, no
+ *                  "." or ".." components, < SM_MOUNT_PATH_MAX bytes,
+ *                  components <= 255), creating it and its parents (0755)
+ *                  like mkdir -p; nosuid, nodev, read-only with the flag.
+ *                  Unknown flags are EINVAL; guest_path already a mount
+ *                  point of the same tag is EBUSY. Version 3 only.
  *   ERROR    g->h  i32 errno, str message. With id 0 it is about the
  *                  connection (bad version, garbage, truncated or
  *                  oversized frame) and the agent closes the connection.
@@ -73,7 +85,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SM_AGENT_VERSION      2
+#define SM_AGENT_VERSION      3
 #define SM_AGENT_MIN_VERSION  1
 #define SM_AGENT_PORT         1024u
 #define SM_AGENT_HDR_SIZE     12u
@@ -101,6 +113,7 @@ enum sm_msg_type {
 	SM_MSG_DATA = 23,
 	SM_MSG_SHUTDOWN = 30,
 	SM_MSG_SYNC = 40,
+	SM_MSG_MOUNT_FS = 50,
 };
 
 /* EXEC flags */
@@ -121,6 +134,13 @@ enum sm_msg_type {
 /* SYNC */
 #define SM_SYNC_ENTROPY      64 /* bytes, credited in full */
 #define SM_SYNC_HOSTNAME_MAX 64 /* the kernel's limit (HOST_NAME_MAX) */
+
+/* MOUNT_FS */
+#define SM_MOUNT_READONLY 0x1u
+#define SM_MOUNT_FLAGS    SM_MOUNT_READONLY
+#define SM_MOUNT_TAG_MAX  36   /* virtio-fs config tag field */
+#define SM_MOUNT_PATH_MAX 4096 /* guest_path bytes, exclusive (PATH_MAX) */
+#define SM_MOUNT_NAME_MAX 255  /* one component */
 
 struct sm_hdr {
 	uint32_t len;
@@ -208,6 +228,25 @@ bool sm_hostname_valid(const char *s);
 int sm_sync_req_encode(struct sm_wbuf *b, uint32_t id, const struct sm_sync_req *req);
 /* 0, or -1 with *why set. */
 int sm_sync_req_decode(const void *p, size_t len, struct sm_sync_req *req, const char **why);
+
+/* MOUNT_FS request. Strings are owned by the struct once decoded; the
+ * encoder only reads them. */
+struct sm_mount_req {
+	char *tag;
+	char *path;
+	uint32_t flags;
+};
+
+/* NULL if valid, else a static reason ("tag ...", "path ..."). */
+const char *sm_mount_tag_check(const char *tag);
+const char *sm_mount_path_check(const char *path);
+/* -1 (nothing queued) for what the decoder would refuse. */
+int sm_mount_req_encode(struct sm_wbuf *b, uint32_t id, const struct sm_mount_req *req);
+/* 0, or -1 with *why set. Either way req is then the caller's to
+ * sm_mount_req_free: on -1 the fields decoded so far stay (NULL if not),
+ * so an error can name the path. */
+int sm_mount_req_decode(const void *p, size_t len, struct sm_mount_req *req, const char **why);
+void sm_mount_req_free(struct sm_mount_req *req);
 
 /* Small fixed messages. */
 struct sm_exit_msg {

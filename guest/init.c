@@ -13,7 +13,8 @@
  *      (N = CPUs online, M = MemTotal of /proc/meminfo)
  *   6. serve the agent until a SHUTDOWN request, then power off; a SYNC
  *      request (after a restore) reseeds the RNG and sets the clock and
- *      hostname (init_sync.c)
+ *      hostname (init_sync.c); a MOUNT_FS request mounts a virtio-fs
+ *      share at a path it creates (init_mount.c)
  *
  * Kernel command-line keys (all optional):
  *   sm.poweroff     power off right after the ready line
@@ -106,6 +107,11 @@ static int on_sync(void *opaque, const struct sm_sync_req *req, char *err, size_
 	return sys_sync(req, err, errlen);
 }
 
+static int on_mount_fs(void *opaque, const struct sm_mount_req *req, char *err, size_t errlen)
+{
+	return sys_mount_fs(req, err, errlen);
+}
+
 static void boot_steps(const struct init_opts *o, bool *on_disk)
 {
 	char err[512];
@@ -137,6 +143,7 @@ int main(void)
 	boot_steps(&o, &on_disk);
 	int lfd = agent_listen(o.port);
 	struct agent_hooks hooks = { .shutdown = on_shutdown, .sync = on_sync,
+				     .mount_fs = on_mount_fs,
 				     .cpus = sys_cpus_online(), .mem_kib = sys_mem_kib() };
 	char port[16] = "off";
 	if (lfd >= 0)

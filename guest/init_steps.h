@@ -4,8 +4,10 @@
  * init_modules.c  kernel modules in the order the initramfs builder wrote
  * init_rootfs.c   root disk under overlayfs, switch root
  * init_sync.c     the agent's SYNC after a restore: entropy, clock, hostname
+ * init_mount.c    the agent's MOUNT_FS: mkdir -p, mount a virtio-fs share
  * Each step returns 0 or -1 with a message in err (init.c prints it);
- * sys_sync returns an errno value instead (the agent sends it back).
+ * sys_sync and sys_mount_fs return an errno value instead (the agent
+ * sends it back).
  */
 #ifndef SM_INIT_STEPS_H
 #define SM_INIT_STEPS_H
@@ -39,5 +41,12 @@ struct sm_sync_req;
  * CLOCK_REALTIME, sets the hostname if given: 0, or the first failure's
  * errno with every failed step named in err. */
 int sys_sync(const struct sm_sync_req *req, char *err, size_t errlen);
+
+struct sm_mount_req;
+/* Creates req->path and its parents (0755) and mounts the virtio-fs
+ * device req->tag there (nosuid, nodev, read-only with the flag): 0, or
+ * an errno (EBUSY: that tag is already mounted there) with a message
+ * naming the path in err. */
+int sys_mount_fs(const struct sm_mount_req *req, char *err, size_t errlen);
 
 #endif

@@ -209,10 +209,13 @@ void ac_take_error(struct agent_client *c, const struct sm_hdr *h, const uint8_t
 {
 	int32_t e = 0;
 	char *msg = NULL;
-	if (sm_error_decode(p, h->len, &e, &msg))
+	c->agent_errno = 0;
+	if (sm_error_decode(p, h->len, &e, &msg)) {
 		ac_set_err(c, "%s: malformed ERROR from agent", what);
-	else
+	} else {
 		ac_set_err(c, "%s: %s", what, msg);
+		c->agent_errno = e;
+	}
 	free(msg);
 }
 
@@ -263,15 +266,19 @@ void agent_client_close(struct agent_client *c)
 	free(c);
 }
 
-struct agent_client *agent_client_attach(int fd, int timeout_ms, char *err, size_t errlen)
+/* HELLO offering `version`; *refused when the agent answered that it does
+ * not speak it (an older agent: EPROTONOSUPPORT). */
+static struct agent_client *attach_version(int fd, uint32_t version, int timeout_ms, char *err,
+					   size_t errlen, bool *refused)
 {
 	struct agent_client *c = client_new(fd, err, errlen);
 	struct sm_hdr h;
 	const uint8_t *p;
+	*refused = false;
 	if (!c)
 		return NULL;
 	int fl = fcntl(fd, F_GETFL);
-	struct sm_hello hello = { .version = SM_AGENT_VERSION, .max_payload = SM_AGENT_MAX_PAYLOAD };
+	struct sm_hello hello = { .version = version, .max_payload = SM_AGENT_MAX_PAYLOAD };
 	pthread_mutex_lock(&c->mu);
 	int rc = sm_hello_encode(&c->out, &hello, false);
 	pthread_mutex_unlock(&c->mu);
@@ -279,15 +286,22 @@ struct agent_client *agent_client_attach(int fd, int timeout_ms, char *err, size
 		snprintf(err, errlen, "agent client setup: %s", strerror(errno));
 	} else if (ac_wait_for(c, 0, ac_deadline_of(timeout_ms), &h, &p, "agent handshake") == 0) {
 		if (h.type == SM_MSG_HELLO && sm_hello_decode(p, h.len, &c->hello, true) == 0 &&
-		    c->hello.version == SM_AGENT_VERSION)
+		    c->hello.version == version)
 			return c;
 		snprintf(err, errlen, "agent handshake: unexpected %s (version %u)",
 			 sm_msg_type_name(h.type), c->hello.version);
 	} else {
 		snprintf(err, errlen, "%s", c->err);
+		*refused = c->agent_errno == EPROTONOSUPPORT;
 	}
 	agent_client_close(c);
 	return NULL;
+}
+
+struct agent_client *agent_client_attach(int fd, int timeout_ms, char *err, size_t errlen)
+{
+	bool refused;
+	return attach_version(fd, SM_AGENT_VERSION, timeout_ms, err, errlen, &refused);
 }
 
 /* Reads the hybrid reply line one byte at a time (no frame bytes eaten). */
@@ -342,16 +356,27 @@ struct agent_client *agent_client_connect(const char *uds_path, uint32_t port,
 					  int timeout_ms, char *err, size_t errlen)
 {
 	int64_t deadline = ac_deadline_of(timeout_ms);
-	char why[256] = "no attempt";
-	int fd = -1;
-	while (hybrid_try(uds_path, port, deadline, &fd, why, sizeof(why))) {
-		if (ac_remaining(deadline) == 0) {
-			snprintf(err, errlen, "agent not reachable within %d ms: %s", timeout_ms, why);
-			return NULL;
+	uint32_t version = SM_AGENT_VERSION;
+	for (;;) {
+		char why[256] = "no attempt";
+		int fd = -1;
+		bool refused;
+		while (hybrid_try(uds_path, port, deadline, &fd, why, sizeof(why))) {
+			if (ac_remaining(deadline) == 0) {
+				snprintf(err, errlen, "agent not reachable within %d ms: %s",
+					 timeout_ms, why);
+				return NULL;
+			}
+			usleep(20000);
 		}
-		usleep(20000);
+		struct agent_client *c =
+			attach_version(fd, version, ac_remaining(deadline), err, errlen, &refused);
+		/* An older agent (a guest image or snapshot from before this
+		 * version) closed the connection: offer the version before. */
+		if (c || !refused || version <= SM_AGENT_HOST_MIN_VERSION)
+			return c;
+		version--;
 	}
-	return agent_client_attach(fd, ac_remaining(deadline), err, errlen);
 }
 
 /* ---- requests ---- */

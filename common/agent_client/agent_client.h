@@ -21,12 +21,19 @@
 
 struct agent_client;
 
+/* The oldest agent version the host still talks to (connect falls back
+ * to it); agent_client_hello(c)->version is the one agreed. */
+#define SM_AGENT_HOST_MIN_VERSION 2
+
 /* Connects through the hybrid vsock socket at uds_path to the guest's
  * port, retrying until timeout_ms passes (the guest may still be booting
- * or restoring), then does the HELLO handshake. */
+ * or restoring), then does the HELLO handshake, offering SM_AGENT_VERSION
+ * and, if an older agent refuses it, each version down to
+ * SM_AGENT_HOST_MIN_VERSION on a new connection. */
 struct agent_client *agent_client_connect(const char *uds_path, uint32_t port,
 					  int timeout_ms, char *err, size_t errlen);
-/* Handshake over an already connected stream socket (takes ownership). */
+/* Handshake over an already connected stream socket (takes ownership),
+ * offering SM_AGENT_VERSION only. */
 struct agent_client *agent_client_attach(int fd, int timeout_ms, char *err, size_t errlen);
 void agent_client_close(struct agent_client *c);
 const char *agent_client_error(const struct agent_client *c);
@@ -88,5 +95,16 @@ int agent_client_sync(struct agent_client *c, const char *hostname, int timeout_
  * times). */
 int agent_sync_req_fresh(struct sm_sync_req *req, const char *hostname);
 int agent_client_sync_req(struct agent_client *c, const struct sm_sync_req *req, int timeout_ms);
+
+/* Mounts the virtio-fs device `tag` (supermachine-vmm --fs TAG=FOLDER) at
+ * guest_path (absolute; created with its parents, 0755), read-only if
+ * asked, nosuid and nodev. Returns 0 once mounted, or -1 with the reason
+ * in agent_client_error() and errno set: the agent's errno (EBUSY: that
+ * tag is already mounted there; ENOENT: no device with that tag), EINVAL
+ * for a tag or path the protocol refuses (sm_mount_tag_check,
+ * sm_mount_path_check), EPROTONOSUPPORT when the agent speaks a version
+ * before 3 (an older guest image). */
+int agent_client_mount_fs(struct agent_client *c, const char *tag, const char *guest_path,
+			  bool readonly, int timeout_ms);
 
 #endif

@@ -1,7 +1,8 @@
 /* agent_client_int.h - internals shared by agent_client*.c (not public).
  *
  * agent_client.c: connection, queueing, waiting; agent_client_exec.c:
- * EXEC; agent_client_file.c: WRITE/READ; agent_client_sync.c: SYNC.
+ * EXEC; agent_client_file.c: WRITE/READ; agent_client_sync.c: SYNC;
+ * agent_client_mount.c: MOUNT_FS.
  */
 #ifndef SM_AGENT_CLIENT_INT_H
 #define SM_AGENT_CLIENT_INT_H
@@ -24,6 +25,7 @@ struct agent_client {
 	struct frame_reader rd;
 	struct sm_hello hello;
 	char err[512];
+	int32_t agent_errno; /* errno of the last ERROR taken, 0 if none */
 };
 
 enum { EV_FRAME = 1, EV_INPUT = 2 };
@@ -42,6 +44,8 @@ int ac_wait_room(struct agent_client *c, int64_t deadline);
 /* Next frame for id, skipping others; an ERROR for id (or id 0) is -1. */
 int ac_wait_for(struct agent_client *c, uint32_t id, int64_t deadline,
 	     struct sm_hdr *h, const uint8_t **p, const char *what);
+/* The ERROR's message into c->err (as "what: message"), its errno into
+ * c->agent_errno. */
 void ac_take_error(struct agent_client *c, const struct sm_hdr *h, const uint8_t *p,
 		const char *what);
 

@@ -10,6 +10,8 @@
  * SYNC never touches this host's clock, RNG or hostname: the hook appends
  * what it was asked ("SEC.NSEC HOSTNAME ENTROPY-HEX") to SOCKET_PATH.sync,
  * and refuses (EPERM) the hostname "refuse", for tests of the error path.
+ * MOUNT_FS mounts nothing: the hook appends "TAG PATH FLAGS" to
+ * SOCKET_PATH.mount and answers EBUSY for the tag "busy".
  */
 #include "agent.h"
 #include "agent_proto.h"
@@ -45,6 +47,24 @@ static int fake_sync(void *opaque, const struct sm_sync_req *req, char *err, siz
 	return 0;
 }
 
+static int fake_mount_fs(void *opaque, const struct sm_mount_req *req, char *err, size_t errlen)
+{
+	char path[128];
+	snprintf(path, sizeof(path), "%s.mount", (const char *)opaque);
+	if (!strcmp(req->tag, "busy")) {
+		snprintf(err, errlen, "mount %s: busy is already mounted there", req->path);
+		return EBUSY;
+	}
+	FILE *f = fopen(path, "a");
+	if (!f) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return errno;
+	}
+	fprintf(f, "%s %s %u\n", req->tag, req->path, req->flags);
+	fclose(f);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
@@ -63,7 +83,8 @@ int main(int argc, char **argv)
 	}
 	printf("listening\n");
 	fflush(stdout);
-	struct agent_hooks hooks = { .sync = fake_sync, .opaque = argv[1], .cpus = 1, .mem_kib = 1 };
+	struct agent_hooks hooks = { .sync = fake_sync, .mount_fs = fake_mount_fs,
+				     .opaque = argv[1], .cpus = 1, .mem_kib = 1 };
 	int rc = agent_serve(fd, &hooks);
 	unlink(argv[1]);
 	return rc ? 1 : 0;

@@ -9,6 +9,10 @@
  *   sm-agent TARGET sync [--hostname H] [--offset-s N]
  *                        (what a restore sends: fresh entropy and this
  *                        host's clock, plus N seconds for tests)
+ *   sm-agent TARGET mount TAG PATH [ro]
+ *                        (MOUNT_FS: the agent mounts virtio-fs TAG at PATH,
+ *                        created with its parents; exit 1 with the agent's
+ *                        error, e.g. EBUSY when TAG is mounted there)
  *
  * TARGET is a VMM's hybrid vsock socket path (optionally PATH:PORT, port
  * defaults to the agent's), unix:PATH for an agent served directly on a
@@ -20,6 +24,7 @@
 #include "agent_client.h"
 #include "agent_run.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -187,10 +192,21 @@ static int do_sync(struct agent_client *c, int argc, char **argv)
 	return 0;
 }
 
+static int do_mount(struct agent_client *c, int argc, char **argv)
+{
+	if (argc < 2 || argc > 3 || (argc == 3 && strcmp(argv[2], "ro")))
+		return 2;
+	if (agent_client_mount_fs(c, argv[0], argv[1], argc == 3, 60000)) {
+		fprintf(stderr, "sm-agent: %s (%s)\n", agent_client_error(c), strerror(errno));
+		return 1;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 3) {
-		fprintf(stderr, "usage: sm-agent TARGET ping|exec|put|get|shutdown|sync ...\n");
+		fprintf(stderr, "usage: sm-agent TARGET ping|exec|put|get|shutdown|sync|mount ...\n");
 		return 2;
 	}
 	struct agent_client *c = open_target(argv[1]);
@@ -208,6 +224,8 @@ int main(int argc, char **argv)
 		rc = do_get(c, argc - 3, argv + 3);
 	else if (!strcmp(cmd, "sync"))
 		rc = do_sync(c, argc - 3, argv + 3);
+	else if (!strcmp(cmd, "mount"))
+		rc = do_mount(c, argc - 3, argv + 3);
 	if (rc == 1 && (!strcmp(cmd, "ping") || !strcmp(cmd, "shutdown")))
 		fprintf(stderr, "sm-agent: %s\n", agent_client_error(c));
 	if (rc == 2)
