@@ -78,6 +78,8 @@ void h_info(struct api_req *r)
 							     "initrd", c->initrd));
 	if (info)
 		json_object_set_new(info, "bake", vms_bake_info(r->srv->vms));
+	if (info)
+		json_object_set_new(info, "shared_folders", strings_json(c->shared_folders));
 	if (!info) {
 		reply_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "out of memory");
 		return;

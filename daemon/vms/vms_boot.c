@@ -15,7 +15,7 @@
  * fresh random bytes, the host's time and its own hostname, so clones of
  * one snapshot neither share RNG state nor a name.
  *
- * A VM with mounts (shared host folders) gets one --fs smN=HOST_PATH[,ro]
+ * A VM with mounts (shared host folders) gets one --fs smN=HOST_PATH,ro|,rw
  * per mount (N = 0..3), and once its agent answers the agent mounts tag
  * smN at the mount's guest path; a mount that fails fails the start with
  * the agent's message. Such VMs always boot cold (vms.c).
@@ -82,8 +82,10 @@ int boot_start(struct vms *v, struct vm_rec *r, char *err, size_t errlen)
 		argv[a++] = disks[i];
 	}
 	for (size_t i = 0; i < r->n_mounts; i++) {
+		/* Always a mode suffix: the VMM strips one trailing ",ro"/",rw", so
+		 * a folder whose own name ends in ",ro" stays that folder. */
 		snprintf(fs[i], sizeof fs[i], "sm%zu=%s%s", i, r->mounts[i].host_path,
-			 r->mounts[i].readonly ? ",ro" : "");
+			 r->mounts[i].readonly ? ",ro" : ",rw");
 		argv[a++] = "--fs";
 		argv[a++] = fs[i];
 	}
@@ -130,17 +132,9 @@ static int sync_restored(struct vm_rec *r, struct agent_client *c, char *err, si
 	return -2;
 }
 
-/* Agent protocol v3 (common/agent_client), weak until it is linked in. */
-int agent_client_mount_fs(struct agent_client *c, const char *tag, const char *guest_path,
-			  bool readonly, int timeout_ms) __attribute__((weak));
-
 /* The guest agent mounts each shared folder: 0, or -2 with err. */
 static int mount_all(struct vm_rec *r, struct agent_client *c, char *err, size_t errlen)
 {
-	if (!agent_client_mount_fs) {
-		snprintf(err, errlen, "this daemon's agent client cannot mount shared folders");
-		return -2;
-	}
 	for (size_t i = 0; i < r->n_mounts; i++) {
 		char tag[24];
 		snprintf(tag, sizeof tag, "sm%zu", i);

@@ -26,6 +26,9 @@ JSON
 start_daemon_config "$WORK/config.json"
 req POST /v1/images/import -d "{\"path\": \"$layout\"}"
 tail -1 "$WORK/body" | jq -e '.type == "image"' > /dev/null || fail "import: $(body)"
+req GET /v1/info
+jb -e --arg a "$WORK/share" --arg b "$WORK/share2/" '.shared_folders == [$a, $b]' > /dev/null ||
+	fail "info: shared_folders: $(jb -c .shared_folders)"
 
 # bad_mounts MOUNTS_JSON MESSAGE_PART: POST /v1/vms with those mounts is a
 # 400 invalid_field whose message has MESSAGE_PART.
@@ -120,6 +123,9 @@ for cfg in '{"shared_folders": "/tmp"}' '{"shared_folders": ["tmp"]}' '{"shared_
 done
 home=$(getent passwd "$(id -u)" | cut -d: -f6)
 start_daemon
+req GET /v1/info
+jb -e --arg h "$home" '.shared_folders == [$h]' > /dev/null ||
+	fail "info: default shared_folders: $(jb -c .shared_folders), want [$home]"
 case "$WORK" in "$home"/*) note "the temp dir is under $home: skipping the default check" ;;
 *)	req POST /v1/vms -d "{\"image\":\"busybox\",\"mounts\":[$(m "$WORK/share" /app)]}"
 	expect_status 400 invalid_field "\"shared_folders\": $home)"
