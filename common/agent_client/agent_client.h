@@ -100,10 +100,10 @@ int agent_client_sync_req(struct agent_client *c, const struct sm_sync_req *req,
  * guest_path (absolute; created with its parents, 0755), read-only if
  * asked, nosuid and nodev. Returns 0 once mounted, or -1 with the reason
  * in agent_client_error() and errno set: the agent's errno (EBUSY: that
- * tag is already mounted there; ENOENT: no device with that tag), EINVAL
- * for a tag or path the protocol refuses (sm_mount_tag_check,
- * sm_mount_path_check), EPROTONOSUPPORT when the agent speaks a version
- * before 3 (an older guest image). */
+ * tag is already mounted there; EINVAL: no device with that tag, as the
+ * kernel says), EINVAL for a tag or path the protocol refuses
+ * (sm_mount_tag_check, sm_mount_path_check), EPROTONOSUPPORT when the
+ * agent speaks a version before 3 (an older guest image). */
 int agent_client_mount_fs(struct agent_client *c, const char *tag, const char *guest_path,
 			  bool readonly, int timeout_ms);
 
