@@ -35,12 +35,6 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#if defined(__SANITIZE_ADDRESS__)
-#define JAIL_SANITIZER 1
-#else
-#define JAIL_SANITIZER 0
-#endif
-
 /* Allowed with any arguments. */
 static const int any_args[] = {
 	/* I/O on descriptors opened before the jail, and ones accept4/socket

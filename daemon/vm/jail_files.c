@@ -21,12 +21,6 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#if defined(__SANITIZE_ADDRESS__)
-#define JAIL_SANITIZER 1
-#else
-#define JAIL_SANITIZER 0
-#endif
-
 int jail_landlock_abi(void)
 {
 	long v = syscall(SYS_landlock_create_ruleset, NULL, 0, LANDLOCK_CREATE_RULESET_VERSION);

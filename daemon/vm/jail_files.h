@@ -20,6 +20,13 @@
 
 #define JAIL_MAX_FOLDERS 8
 
+/* Sanitizer builds (-Dsanitize=true) need more of the jail: see jail.c. */
+#if defined(__SANITIZE_ADDRESS__)
+#define JAIL_SANITIZER 1
+#else
+#define JAIL_SANITIZER 0
+#endif
+
 struct jail_folders {
 	int n;
 	const char *path[JAIL_MAX_FOLDERS];

@@ -7,19 +7,6 @@
 
 #include "daemon/vm/snapshot/snap_buf.h"
 
-static bool split_mode(const char *arg, char *path, size_t cap, bool *readonly);
-
-int virtio_opts_add_disk(struct virtio_opts *o, const char *arg, struct vm_err *err)
-{
-	if (o->ndisks >= VIRTIO_MAX_DISKS)
-		return vm_errf(err, "--disk: at most %d disks", VIRTIO_MAX_DISKS);
-	struct virtio_disk_opt *d = &o->disk[o->ndisks];
-	if (!split_mode(arg, d->path, sizeof(d->path), &d->readonly))
-		return vm_errf(err, "--disk %s: want PATH[,ro]", arg);
-	o->ndisks++;
-	return 0;
-}
-
 /* Splits "PATH[,ro|,rw]" into path (cap bytes) and readonly; false if
  * the path is empty or too long. */
 static bool split_mode(const char *arg, char *path, size_t cap, bool *readonly)
@@ -37,6 +24,17 @@ static bool split_mode(const char *arg, char *path, size_t cap, bool *readonly)
 	memcpy(path, arg, len);
 	path[len] = 0;
 	return true;
+}
+
+int virtio_opts_add_disk(struct virtio_opts *o, const char *arg, struct vm_err *err)
+{
+	if (o->ndisks >= VIRTIO_MAX_DISKS)
+		return vm_errf(err, "--disk: at most %d disks", VIRTIO_MAX_DISKS);
+	struct virtio_disk_opt *d = &o->disk[o->ndisks];
+	if (!split_mode(arg, d->path, sizeof(d->path), &d->readonly))
+		return vm_errf(err, "--disk %s: want PATH[,ro]", arg);
+	o->ndisks++;
+	return 0;
 }
 
 int virtio_opts_add_fs(struct virtio_opts *o, const char *arg, struct vm_err *err)
