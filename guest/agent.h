@@ -14,6 +14,7 @@
 
 struct sm_sync_req;
 struct sm_mount_req;
+struct sm_fsev_req;
 
 struct agent_hooks {
 	/* Called once a SHUTDOWN was acknowledged and flushed; how is
@@ -27,6 +28,10 @@ struct agent_hooks {
 	 * errno value with a message naming the path in err. NULL: MOUNT_FS
 	 * is answered ENOSYS. The guest's init mounts it (init_mount.c). */
 	int (*mount_fs)(void *opaque, const struct sm_mount_req *req, char *err, size_t errlen);
+	/* Applies host changes in a shared folder (FS_EVENTS, validated): 0,
+	 * or an errno value with a message. NULL: answered ENOSYS. The
+	 * guest's init hands them to our kernel (init_fsev.c). */
+	int (*fs_events)(void *opaque, const struct sm_fsev_req *req, char *err, size_t errlen);
 	void *opaque;
 	uint32_t cpus;    /* reported in HELLO */
 	uint64_t mem_kib; /* reported in HELLO */

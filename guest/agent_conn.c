@@ -343,6 +343,34 @@ static void dispatch_mount_fs(struct conn *c, const struct sm_hdr *h, const uint
 	sm_mount_req_free(&req);
 }
 
+/* FS_EVENTS: applied at once (each record is a few FUSE round trips to
+ * the VMM in the guest's kernel). */
+static void dispatch_fs_events(struct conn *c, const struct sm_hdr *h, const uint8_t *p)
+{
+	const struct agent_hooks *hooks = c->agent->hooks;
+	struct sm_fsev_req req;
+	const char *why;
+	char err[600] = "";
+	if (c->version < 4) {
+		conn_error(c, h->id, EPROTO,
+			   "FS_EVENTS needs protocol version 4 (this connection speaks %u)", c->version);
+		return;
+	}
+	if (sm_fsev_req_decode(p, h->len, &req, &why)) {
+		conn_error(c, h->id, EINVAL, "FS_EVENTS for %.300s: %s", req.root ? req.root : "?",
+			   why);
+	} else if (!hooks || !hooks->fs_events) {
+		conn_error(c, h->id, ENOSYS, "FS_EVENTS is not supported by this agent");
+	} else {
+		int e = hooks->fs_events(hooks->opaque, &req, err, sizeof(err));
+		if (e)
+			conn_error(c, h->id, e, "%s", err);
+		else
+			conn_send(c, SM_MSG_OK, h->id, NULL, 0);
+	}
+	sm_fsev_req_free(&req);
+}
+
 static void dispatch(struct conn *c, const struct sm_hdr *h, const uint8_t *p)
 {
 	struct exec *e;
@@ -389,6 +417,9 @@ static void dispatch(struct conn *c, const struct sm_hdr *h, const uint8_t *p)
 		break;
 	case SM_MSG_MOUNT_FS:
 		dispatch_mount_fs(c, h, p);
+		break;
+	case SM_MSG_FS_EVENTS:
+		dispatch_fs_events(c, h, p);
 		break;
 	default: {
 		char msg[64];

@@ -12,7 +12,7 @@
  *
  * Versions: the host's HELLO names the version it speaks; the agent takes
  * SM_AGENT_MIN_VERSION..SM_AGENT_VERSION and answers with the same one.
- * Version 2 added SYNC, version 3 MOUNT_FS; everything else is as in
+ * Version 2 added SYNC, version 3 MOUNT_FS, version 4 FS_EVENTS; everything else is as in
  * version 1. The host offers its newest version; an agent refusing it
  * (ERROR EPROTONOSUPPORT, id 0) is older, and agent_client_connect then
  * connects again offering the one before.
@@ -66,6 +66,17 @@
  *                  like mkdir -p; nosuid, nodev, read-only with the flag.
  *                  Unknown flags are EINVAL; guest_path already a mount
  *                  point of the same tag is EBUSY. Version 3 only.
+ *   FS_EVENTS h->g str root (a shared folder's guest mount path), u32 n
+ *                  (1..SM_FSEV_MAX), n x {u32 kind (SM_FSEV_*), u32 flags
+ *                  (SM_FSEV_DIR), str path, str path2} -> OK, or ERROR
+ *                  (ENOTSUP: the guest kernel cannot raise them). Host
+ *                  changes in the folder, paths relative to root ("" is
+ *                  root itself; path2 only for RENAME, from path to
+ *                  path2). The agent hands each record to our guest
+ *                  kernel (guest/kernel/sm_fsnotify.c), which drops what
+ *                  the guest cached about the path and raises the inotify
+ *                  events a local change would; records whose path is
+ *                  gone again are skipped. Version 4 only.
  *   ERROR    g->h  i32 errno, str message. With id 0 it is about the
  *                  connection (bad version, garbage, truncated or
  *                  oversized frame) and the agent closes the connection.
@@ -85,7 +96,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SM_AGENT_VERSION      3
+#define SM_AGENT_VERSION      4
 #define SM_AGENT_MIN_VERSION  1
 #define SM_AGENT_PORT         1024u
 #define SM_AGENT_HDR_SIZE     12u
@@ -114,6 +125,7 @@ enum sm_msg_type {
 	SM_MSG_SHUTDOWN = 30,
 	SM_MSG_SYNC = 40,
 	SM_MSG_MOUNT_FS = 50,
+	SM_MSG_FS_EVENTS = 51,
 };
 
 /* EXEC flags */
@@ -247,6 +259,39 @@ int sm_mount_req_encode(struct sm_wbuf *b, uint32_t id, const struct sm_mount_re
  * so an error can name the path. */
 int sm_mount_req_decode(const void *p, size_t len, struct sm_mount_req *req, const char **why);
 void sm_mount_req_free(struct sm_mount_req *req);
+
+/* FS_EVENTS */
+#define SM_FSEV_MAX 256     /* records per message */
+#define SM_FSEV_DIR 0x1u    /* the entry is a folder */
+#define SM_FSEV_FLAGS SM_FSEV_DIR
+enum sm_fsev_kind {
+	SM_FSEV_CREATE = 1,
+	SM_FSEV_MODIFY,
+	SM_FSEV_ATTRIB,
+	SM_FSEV_DELETE,
+	SM_FSEV_RENAME,
+	SM_FSEV_RESCAN,
+};
+
+struct sm_fsev {
+	uint32_t kind, flags;
+	char *path, *path2;   /* relative to the root; path2 "" unless RENAME */
+};
+
+/* FS_EVENTS request; strings and ev owned once decoded. */
+struct sm_fsev_req {
+	char *root;
+	uint32_t n;
+	struct sm_fsev *ev;
+};
+
+/* NULL if rel is a valid path relative to root ("" is root), else why. */
+const char *sm_fsev_relpath_check(const char *root, const char *rel);
+/* -1 (nothing queued) for what the decoder would refuse. */
+int sm_fsev_req_encode(struct sm_wbuf *b, uint32_t id, const struct sm_fsev_req *req);
+/* 0, or -1 with *why set; either way req is the caller's to free. */
+int sm_fsev_req_decode(const void *p, size_t len, struct sm_fsev_req *req, const char **why);
+void sm_fsev_req_free(struct sm_fsev_req *req);
 
 /* Small fixed messages. */
 struct sm_exit_msg {

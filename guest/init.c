@@ -112,6 +112,11 @@ static int on_mount_fs(void *opaque, const struct sm_mount_req *req, char *err, 
 	return sys_mount_fs(req, err, errlen);
 }
 
+static int on_fs_events(void *opaque, const struct sm_fsev_req *req, char *err, size_t errlen)
+{
+	return sys_fs_events(req, err, errlen);
+}
+
 static void boot_steps(const struct init_opts *o, bool *on_disk)
 {
 	char err[512];
@@ -143,7 +148,7 @@ int main(void)
 	boot_steps(&o, &on_disk);
 	int lfd = agent_listen(o.port);
 	struct agent_hooks hooks = { .shutdown = on_shutdown, .sync = on_sync,
-				     .mount_fs = on_mount_fs,
+				     .mount_fs = on_mount_fs, .fs_events = on_fs_events,
 				     .cpus = sys_cpus_online(), .mem_kib = sys_mem_kib() };
 	char port[16] = "off";
 	if (lfd >= 0)

@@ -5,6 +5,7 @@
  * init_rootfs.c   root disk under overlayfs, switch root
  * init_sync.c     the agent's SYNC after a restore: entropy, clock, hostname
  * init_mount.c    the agent's MOUNT_FS: mkdir -p, mount a virtio-fs share
+ * init_fsev.c     the agent's FS_EVENTS: host changes to our guest kernel
  * Each step returns 0 or -1 with a message in err (init.c prints it);
  * sys_sync and sys_mount_fs return an errno value instead (the agent
  * sends it back).
@@ -48,5 +49,10 @@ struct sm_mount_req;
  * an errno (EBUSY: that tag is already mounted there) with a message
  * naming the path in err. */
 int sys_mount_fs(const struct sm_mount_req *req, char *err, size_t errlen);
+
+struct sm_fsev_req;
+/* Hands each record to /proc/sm-fsnotify (records whose path is gone are
+ * skipped): 0, or an errno (ENOTSUP: not our kernel) with a message. */
+int sys_fs_events(const struct sm_fsev_req *req, char *err, size_t errlen);
 
 #endif

@@ -107,4 +107,12 @@ int agent_client_sync_req(struct agent_client *c, const struct sm_sync_req *req,
 int agent_client_mount_fs(struct agent_client *c, const char *tag, const char *guest_path,
 			  bool readonly, int timeout_ms);
 
+/* Hands host changes in a mounted share to the guest (FS_EVENTS): the
+ * guest drops what it cached of each path and raises the inotify events a
+ * local change would. 0 once applied, or -1 with errno: EINVAL for a
+ * request the protocol refuses (agent_proto.h), EPROTONOSUPPORT for an
+ * agent before version 4, the agent's errno otherwise (ENOTSUP: the guest
+ * kernel is not ours and cannot raise them). */
+int agent_client_fs_events(struct agent_client *c, const struct sm_fsev_req *req, int timeout_ms);
+
 #endif

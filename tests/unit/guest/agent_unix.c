@@ -11,7 +11,10 @@
  * what it was asked ("SEC.NSEC HOSTNAME ENTROPY-HEX") to SOCKET_PATH.sync,
  * and refuses (EPERM) the hostname "refuse", for tests of the error path.
  * MOUNT_FS mounts nothing: the hook appends "TAG PATH FLAGS" to
- * SOCKET_PATH.mount and answers EBUSY for the tag "busy".
+ * SOCKET_PATH.mount and answers EBUSY for the tag "busy". FS_EVENTS
+ * raises nothing: the hook appends "ROOT KIND FLAGS PATH [PATH2]" per
+ * record to SOCKET_PATH.fsev and answers ENOTSUP for the root "/nokernel"
+ * (as a guest kernel without /proc/sm-fsnotify).
  */
 #include "agent.h"
 #include "agent_proto.h"
@@ -65,6 +68,26 @@ static int fake_mount_fs(void *opaque, const struct sm_mount_req *req, char *err
 	return 0;
 }
 
+static int fake_fs_events(void *opaque, const struct sm_fsev_req *req, char *err, size_t errlen)
+{
+	char path[128];
+	snprintf(path, sizeof(path), "%s.fsev", (const char *)opaque);
+	if (!strcmp(req->root, "/nokernel")) {
+		snprintf(err, errlen, "/proc/sm-fsnotify: No such file or directory");
+		return ENOTSUP;
+	}
+	FILE *f = fopen(path, "a");
+	if (!f) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return errno;
+	}
+	for (uint32_t i = 0; i < req->n; i++)
+		fprintf(f, "%s %u %u %s%s%s\n", req->root, req->ev[i].kind, req->ev[i].flags,
+			req->ev[i].path, req->ev[i].path2[0] ? " " : "", req->ev[i].path2);
+	fclose(f);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
@@ -84,6 +107,7 @@ int main(int argc, char **argv)
 	printf("listening\n");
 	fflush(stdout);
 	struct agent_hooks hooks = { .sync = fake_sync, .mount_fs = fake_mount_fs,
+				     .fs_events = fake_fs_events,
 				     .opaque = argv[1], .cpus = 1, .mem_kib = 1 };
 	int rc = agent_serve(fd, &hooks);
 	unlink(argv[1]);

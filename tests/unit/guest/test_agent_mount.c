@@ -1,4 +1,5 @@
-/* test_agent_mount.c - MOUNT_FS (protocol version 3): its coding (round
+/* test_agent_mount.c - the shared-folder requests. MOUNT_FS (protocol
+ * version 3): its coding (round
  * trip, every truncation, trailing bytes), the rules on tags, paths and
  * flags (refused by the host's encoder as by the agent's decoder), bad
  * requests sent raw to the agent (relative path, "..", unknown flag, a
@@ -8,7 +9,12 @@
  * and a host whose agent is older: connect falls back to version 2 and
  * mount_fs fails saying so. The raw checks also run against the agent in
  * a VM (tests/vm/fs sets SM_AGENT_TARGET); the real mount is tested
- * there. */
+ * there. FS_EVENTS (version 4): coding, the path rules (leading, doubled
+ * and trailing '/', '.' and '..', only renames have two paths, only
+ * modify/attrib/rescan name the root), raw bad requests and a version-3
+ * connection answered ERROR, and agent_client_fs_events() against
+ * agent-unix (records reach its hook in order; ENOTSUP comes back as is).
+ * Raising the events is tested in a VM (tests/vm/mounts). */
 #include "agent_target.h"
 
 #include <check.h>
@@ -241,7 +247,7 @@ START_TEST(client_mount)
 {
 	struct agent_client *c = target_connect();
 	char line[512];
-	ck_assert_uint_eq(agent_client_hello(c)->version, 3);
+	ck_assert_uint_eq(agent_client_hello(c)->version, SM_AGENT_VERSION);
 	ck_assert_msg(agent_client_mount_fs(c, "sm0", "/srv/a/b", false, 10000) == 0, "%s",
 		      agent_client_error(c));
 	last_mount(line, sizeof(line));
@@ -332,7 +338,7 @@ START_TEST(older_agent)
 						      sizeof(err));
 	ck_assert_msg(c, "%s", err);
 	ck_assert_uint_eq(agent_client_hello(c)->version, 2);
-	ck_assert_int_eq(o.conns, 2); /* 3 refused, then 2 on a new connection */
+	ck_assert_int_eq(o.conns, 3); /* 4 and 3 refused, then 2 on new connections */
 	errno = 0;
 	ck_assert_int_eq(agent_client_mount_fs(c, "sm0", "/srv/a", false, 10000), -1);
 	ck_assert_int_eq(errno, EPROTONOSUPPORT);
@@ -346,6 +352,184 @@ START_TEST(older_agent)
 }
 END_TEST
 
+
+/* ---- FS_EVENTS ---- */
+
+START_TEST(fsev_round_trip)
+{
+	struct sm_wbuf b = { 0 };
+	struct sm_fsev ev[] = {
+		{ .kind = SM_FSEV_CREATE, .flags = SM_FSEV_DIR, .path = "a/b", .path2 = "" },
+		{ .kind = SM_FSEV_RENAME, .path = "x", .path2 = "d/y" },
+		{ .kind = SM_FSEV_RESCAN, .path = "", .path2 = "" },
+	};
+	struct sm_fsev_req in = { .root = "/app", .n = 3, .ev = ev }, out;
+	struct sm_hdr h;
+	const char *why;
+	ck_assert_int_eq(sm_fsev_req_encode(&b, 7, &in), 0);
+	ck_assert_int_eq(sm_hdr_decode(b.data, &h, &why), 0);
+	ck_assert_uint_eq(h.type, 51);
+	ck_assert_str_eq(sm_msg_type_name(h.type), "FS_EVENTS");
+	ck_assert_int_eq(sm_fsev_req_decode(b.data + 12, h.len, &out, &why), 0);
+	ck_assert_str_eq(out.root, "/app");
+	ck_assert_uint_eq(out.n, 3);
+	ck_assert_uint_eq(out.ev[0].flags, SM_FSEV_DIR);
+	ck_assert_str_eq(out.ev[1].path2, "d/y");
+	ck_assert_uint_eq(out.ev[2].kind, SM_FSEV_RESCAN);
+	sm_fsev_req_free(&out);
+	for (size_t n = 0; n < h.len; n++) {
+		ck_assert_int_eq(sm_fsev_req_decode(b.data + 12, n, &out, &why), -1);
+		sm_fsev_req_free(&out);
+	}
+	sm_put_bytes(&b, "x", 1);
+	ck_assert_int_eq(sm_fsev_req_decode(b.data + 12, h.len + 1, &out, &why), -1);
+	ck_assert_str_eq(why, "malformed FS_EVENTS");
+	sm_fsev_req_free(&out);
+	sm_wbuf_free(&b);
+}
+END_TEST
+
+/* One record as a hostile host could send it: 0, or -1 with why. */
+static int fsev_raw(const char *root, uint32_t n, uint32_t kind, uint32_t flags,
+		    const char *path, const char *path2, const char **why)
+{
+	struct sm_wbuf b = { 0 };
+	struct sm_fsev_req out;
+	sm_put_str(&b, root);
+	sm_put_u32(&b, n);
+	sm_put_u32(&b, kind);
+	sm_put_u32(&b, flags);
+	sm_put_str(&b, path);
+	sm_put_str(&b, path2);
+	int rc = sm_fsev_req_decode(b.data, b.len, &out, why);
+	sm_fsev_req_free(&out);
+	sm_wbuf_free(&b);
+	return rc;
+}
+
+START_TEST(fsev_rules)
+{
+	const char *why;
+	static char longname[300];
+	memset(longname, 'n', 256);
+	const char *bad[] = { "/a", "a/", "a//b", "..", "a/../b", ".", "a/.", longname };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		ck_assert_msg(sm_fsev_relpath_check("/app", bad[i]), "'%s' passed", bad[i]);
+		ck_assert_int_eq(fsev_raw("/app", 1, SM_FSEV_MODIFY, 0, bad[i], "", &why), -1);
+		ck_assert_msg(!strncmp(why, "path ", 5), "%s", why);
+	}
+	const char *good[] = { "", "a", "a/b c/.d", "...", "new\nline" };
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		ck_assert_int_eq(fsev_raw("/app", 1, SM_FSEV_MODIFY, 0, good[i], "", &why), 0);
+	ck_assert_int_eq(fsev_raw("app", 1, SM_FSEV_MODIFY, 0, "a", "", &why), -1);
+	ck_assert_str_eq(why, "path is not absolute");
+	ck_assert_int_eq(fsev_raw("/app", 0, SM_FSEV_MODIFY, 0, "a", "", &why), -1);
+	ck_assert_int_eq(fsev_raw("/app", SM_FSEV_MAX + 1, SM_FSEV_MODIFY, 0, "a", "", &why), -1);
+	ck_assert_str_eq(why, "FS_EVENTS holds no record or too many");
+	ck_assert_int_eq(fsev_raw("/app", 1, 0, 0, "a", "", &why), -1);
+	ck_assert_int_eq(fsev_raw("/app", 1, SM_FSEV_RESCAN + 1, 0, "a", "", &why), -1);
+	ck_assert_str_eq(why, "unknown FS_EVENTS kind");
+	ck_assert_int_eq(fsev_raw("/app", 1, SM_FSEV_CREATE, 2, "a", "", &why), -1);
+	ck_assert_str_eq(why, "unknown FS_EVENTS flags");
+	ck_assert_int_eq(fsev_raw("/app", 1, SM_FSEV_RENAME, 0, "a", "", &why), -1);
+	ck_assert_int_eq(fsev_raw("/app", 1, SM_FSEV_DELETE, 0, "a", "b", &why), -1);
+	ck_assert_str_eq(why, "only a rename has a second path");
+	ck_assert_int_eq(fsev_raw("/app", 1, SM_FSEV_RENAME, 0, "a", "../b", &why), -1);
+	ck_assert_int_eq(fsev_raw("/app", 1, SM_FSEV_CREATE, 0, "", "", &why), -1);
+	ck_assert_str_eq(why, "a create, delete or rename names the mount root");
+	/* the encoder refuses what the decoder would, queueing nothing */
+	struct sm_wbuf b = { 0 };
+	struct sm_fsev ev = { .kind = SM_FSEV_DELETE, .path = "", .path2 = "" };
+	struct sm_fsev_req r = { .root = "/app", .n = 1, .ev = &ev };
+	ck_assert_int_eq(sm_fsev_req_encode(&b, 1, &r), -1);
+	ev.path = "ok";
+	r.n = 0;
+	ck_assert_int_eq(sm_fsev_req_encode(&b, 1, &r), -1);
+	ck_assert_uint_eq(b.len, 0);
+	sm_wbuf_free(&b);
+}
+END_TEST
+
+/* Sends FS_EVENTS (one MODIFY of path under root); expects ERROR for id
+ * with errno want and a message containing text. */
+static void fsev_refused(int fd, uint32_t id, const char *root, const char *path, int want,
+			 const char *text)
+{
+	struct sm_wbuf b = { 0 };
+	struct sm_hdr h;
+	int32_t e;
+	char *msg;
+	size_t f = sm_frame_begin(&b, SM_MSG_FS_EVENTS, id);
+	sm_put_str(&b, root);
+	sm_put_u32(&b, 1);
+	sm_put_u32(&b, SM_FSEV_MODIFY);
+	sm_put_u32(&b, 0);
+	sm_put_str(&b, path);
+	sm_put_str(&b, "");
+	ck_assert_int_eq(sm_frame_end(&b, f), 0);
+	send_buf(fd, &b);
+	uint8_t *p = read_frame(fd, &h);
+	ck_assert_uint_eq(h.type, SM_MSG_ERROR);
+	ck_assert_uint_eq(h.id, id);
+	ck_assert_int_eq(sm_error_decode(p, h.len, &e, &msg), 0);
+	ck_assert_msg(e == want && strstr(msg, text), "%s %s: errno %d '%s'", root, path, e, msg);
+	free(msg);
+	free(p);
+}
+
+START_TEST(fsev_raw_bad_requests)
+{
+	int fd = raw_hello(4);
+	fsev_refused(fd, 1, "/app", "../etc/passwd", EINVAL, "path has a '.' or '..'");
+	fsev_refused(fd, 2, "rel", "x", EINVAL, "FS_EVENTS for rel: path is not absolute");
+	fsev_refused(fd, 3, "/app", "/etc", EINVAL, "path has an empty component");
+	close(fd);
+	fd = raw_hello(3);
+	fsev_refused(fd, 1, "/app", "x", EPROTO, "FS_EVENTS needs protocol version 4");
+	close(fd);
+}
+END_TEST
+
+static void fsev_lines(char *out, size_t size)
+{
+	char path[160];
+	snprintf(path, sizeof(path), "%s/agent.sock.fsev", target_tmp());
+	FILE *f = fopen(path, "r");
+	ck_assert_msg(f, "%s: the agent's hook never ran", path);
+	size_t n = fread(out, 1, size - 1, f);
+	out[n] = 0;
+	fclose(f);
+}
+
+START_TEST(client_fs_events)
+{
+	struct agent_client *c = target_connect();
+	char lines[1024];
+	struct sm_fsev ev[] = {
+		{ .kind = SM_FSEV_CREATE, .flags = SM_FSEV_DIR, .path = "d", .path2 = "" },
+		{ .kind = SM_FSEV_RENAME, .path = "a", .path2 = "d/b" },
+		{ .kind = SM_FSEV_MODIFY, .path = "", .path2 = "" },
+	};
+	struct sm_fsev_req req = { .root = "/srv/app", .n = 3, .ev = ev };
+	ck_assert_msg(agent_client_fs_events(c, &req, 10000) == 0, "%s", agent_client_error(c));
+	fsev_lines(lines, sizeof(lines));
+	ck_assert_str_eq(lines, "/srv/app 1 1 d\n/srv/app 5 0 a d/b\n/srv/app 2 0 \n");
+	req.root = "/nokernel";
+	errno = 0;
+	ck_assert_int_eq(agent_client_fs_events(c, &req, 10000), -1);
+	ck_assert_int_eq(errno, ENOTSUP);
+	ck_assert_ptr_nonnull(strstr(agent_client_error(c), "/proc/sm-fsnotify"));
+	ev[0].path = "../x";   /* refused before sending */
+	req.root = "/srv/app";
+	ck_assert_int_eq(agent_client_fs_events(c, &req, 10000), -1);
+	ck_assert_int_eq(errno, EINVAL);
+	fsev_lines(lines, sizeof(lines));
+	ck_assert_str_eq(lines, "/srv/app 1 1 d\n/srv/app 5 0 a d/b\n/srv/app 2 0 \n");
+	ck_assert_int_eq(agent_client_ping(c, 10000), 0);
+	agent_client_close(c);
+}
+END_TEST
+
 int main(void)
 {
 	target_setup();
@@ -355,8 +539,12 @@ int main(void)
 	tcase_add_test(t, round_trip);
 	tcase_add_test(t, rules);
 	tcase_add_test(t, raw_bad_requests);
+	tcase_add_test(t, fsev_round_trip);
+	tcase_add_test(t, fsev_rules);
+	tcase_add_test(t, fsev_raw_bad_requests);
 	if (!target_is_vm()) { /* in a VM these would mount: tests/vm/fs does */
 		tcase_add_test(t, client_mount);
+		tcase_add_test(t, client_fs_events);
 		tcase_add_test(t, older_agent);
 	}
 	suite_add_tcase(s, t);
