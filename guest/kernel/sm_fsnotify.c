@@ -30,9 +30,11 @@
  * file system), EINVAL (a malformed record). Reading gives counters.
  *
  * Echoes: the guest's own changes reach the host and come back as
- * records. A create whose name the guest already had for the same node, a
- * delete of a name the guest already knows is gone, and a rename the guest
- * already sees raise no event; modify and attrib always do.
+ * records. A create whose name the guest still caches for the same node,
+ * a delete of a name the guest caches as gone, and a rename the guest
+ * already sees raise no event; modify and attrib always do. What the
+ * guest no longer caches (an unused entry FUSE let go) it cannot tell
+ * from a host change: a second event then.
  */
 #include <linux/fs.h>
 #include <linux/fsnotify.h>
