@@ -175,6 +175,8 @@ void vms_on_exit(struct vm_rec *r, const struct worker_exit *ex)
 {
 	struct vms *v = r->v;
 	pthread_mutex_lock(&v->mu);
+	struct vm_watcher *vw = r->watcher;
+	r->watcher = NULL;
 	r->state = VM_EXITED;
 	r->exited = time(NULL);
 	r->outcome = ex->outcome;
@@ -186,6 +188,7 @@ void vms_on_exit(struct vm_rec *r, const struct worker_exit *ex)
 		drop = r->auto_remove && unlink_locked(v, r);
 	}
 	pthread_mutex_unlock(&v->mu);
+	vm_watch_stop(vw);
 	vms_publish(v, r, "vm.exited");
 	if (drop) {
 		remove_files_and_publish(v, r);
@@ -246,6 +249,29 @@ static int register_rec(struct vms *v, struct vm_rec *r, char *err, size_t errle
 }
 
 /* Boots (or restores) a registered VM until its agent answers. */
+/* The watcher of the VM's watched mounts. One that cannot start (e.g. the
+ * user's inotify limits) leaves the guest with the FUSE timeouts: said in
+ * the log, not a failed start. */
+static void start_watcher(struct vms *v, struct vm_rec *r)
+{
+	struct vm_watcher *vw;
+	char err[512] = "";
+	if (!r->n_mounts)
+		return;
+	if (vm_watch_start(r, &vw, err, sizeof err) < 0) {
+		fprintf(stderr, "supermachined: VM %s: shared folders are not watched: %s\n",
+			r->id, err);
+		return;
+	}
+	pthread_mutex_lock(&v->mu);
+	bool gone = r->state != VM_STARTING;
+	if (!gone)
+		r->watcher = vw;
+	pthread_mutex_unlock(&v->mu);
+	if (gone)
+		vm_watch_stop(vw);
+}
+
 static int start(struct vms *v, struct vm_rec *r, char *err, size_t errlen)
 {
 	if (boot_start(v, r, err, errlen) < 0) {
@@ -265,6 +291,7 @@ static int start(struct vms *v, struct vm_rec *r, char *err, size_t errlen)
 		worker_wait(w, STOP_HARD_MS);
 		return -1;
 	}
+	start_watcher(v, r);
 	pthread_mutex_lock(&v->mu);
 	if (r->state == VM_STARTING) {
 		r->state = VM_RUNNING;

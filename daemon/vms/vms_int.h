@@ -83,6 +83,7 @@ struct vm_rec {
 	char boot_log_path[PATH_MAX + 16];
 	struct worker *w;
 	int pid;
+	struct vm_watcher *watcher; /* host changes to the guest, or NULL */
 	bool removed;
 	char *text;                /* the JSON as compact text, NULL: not made
 				      since the last change (rec_changed) */
@@ -120,6 +121,13 @@ int vms_add_rec(struct vms *v, struct vm_rec *r);
 /* vms_boot.c */
 int boot_start(struct vms *v, struct vm_rec *r, char *err, size_t errlen);
 int boot_wait_agent(struct vms *v, struct vm_rec *r, char *err, size_t errlen);
+
+/* vms_watch.c: the watcher thread of a running VM's watched mounts (NULL
+ * in *out when none is watched). 0, or -1 with err. Stop it with the
+ * lock released (it joins the thread). */
+struct vm_watcher;
+int vm_watch_start(const struct vm_rec *r, struct vm_watcher **out, char *err, size_t errlen);
+void vm_watch_stop(struct vm_watcher *vw);
 
 /* vms_bake.c (see bakes.h) */
 /* The bake spec's VMs restore from (made first when missing), held as a

@@ -125,6 +125,7 @@ oom:
 
 void rec_free(struct vm_rec *r)
 {
+	vm_watch_stop(r->watcher);   /* normally stopped at exit already */
 	worker_free(r->w);
 	json_decref(r->labels);
 	strv_free(r->env);

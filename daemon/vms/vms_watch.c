@@ -4,8 +4,9 @@
  * A running VM with mounts marked `watch` gets one fs_watch (daemon/fs/
  * watch: inotify on every folder of each tree, bursts coalesced) whose
  * records this file turns into FS_EVENTS requests for the guest agent,
- * one per mount per batch, on a connection of its own (opened on the
- * first batch, opened again after a failure). The agent hands them to our
+ * one per mount per batch, on a connection of its own (opened at start,
+ * opened again after a failure; a refused connection means the VM is
+ * ending and the batch is dropped). The agent hands them to our
  * guest kernel, which drops the guest's cached entry, attributes and pages
  * of each path and raises the inotify event a local change would
  * (guest/kernel/sm_fsnotify.c). A RENAME_FROM/RENAME_TO pair becomes one
@@ -26,7 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define CONNECT_MS 2000
+#define CONNECT_MS 1000
 #define SEND_MS 10000
 
 struct vm_watcher {
@@ -79,6 +80,8 @@ static void send_req(struct vm_watcher *vw, const struct sm_fsev_req *req)
 		return;
 	if (send_once(vw, req, why, sizeof why) == 0)
 		return;
+	if (errno == ECONNREFUSED)
+		return;   /* no agent: the VM is ending (its exit stops this watcher) */
 	if (errno == ENOTSUP || errno == EPROTONOSUPPORT || errno == ENOSYS) {
 		vw->off = true;
 		fprintf(stderr, "supermachined: VM %s: host changes to shared folders cannot be "
@@ -86,7 +89,7 @@ static void send_req(struct vm_watcher *vw, const struct sm_fsev_req *req)
 			why);
 		return;
 	}
-	if (send_once(vw, req, why, sizeof why) < 0)   /* a fresh connection */
+	if (send_once(vw, req, why, sizeof why) < 0 && errno != ECONNREFUSED) /* a fresh one */
 		fprintf(stderr, "supermachined: VM %s: %u host changes under %s not sent to the "
 			"guest: %s\n", vw->id, req->n, req->root, why);
 }
@@ -188,6 +191,9 @@ int vm_watch_start(const struct vm_rec *r, struct vm_watcher **out, char *err, s
 		vm_watch_stop(vw);
 		return -1;
 	}
+	/* The agent answers now (the VM just started): connect before the
+	 * first change, so it does not wait for a handshake. */
+	vw->c = agent_client_connect(vw->vsock, SM_AGENT_PORT, CONNECT_MS, err, errlen);
 	if (fs_watch_start(vw->w, &werr) < 0) {
 		snprintf(err, errlen, "%s", werr.msg);
 		vm_watch_stop(vw);
