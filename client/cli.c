@@ -18,8 +18,9 @@
 	"folder HOST at GUEST in the VM over virtio-fs (:ro read-only); a relative\n" \
 	"HOST is resolved against the current folder. The daemon shares only\n" \
 	"folders beneath its \"shared_folders\" (default: its user's home). A VM\n" \
-	"with -v boots cold (no bake, no pool) and cannot be snapshotted or forked;\n" \
-	"-v cannot be used with --from."
+	"with -v is restored from its image's bake or taken from a warm pool like\n" \
+	"any other (the folders are bound to it then); it cannot be snapshotted or\n" \
+	"forked, and -v cannot be used with --from."
 
 static const struct {
 	const char *name;

@@ -193,8 +193,8 @@ static int parse_run(struct cli *cli, int argc, char **argv, const char *allowed
 			return rc;
 	}
 	if (a->from && a->n_mounts)
-		return cli_usage_error("%s: -v cannot be used with --from (a VM with shared "
-				       "folders boots cold)", argv[0]);
+		return cli_usage_error("%s: -v cannot be used with --from (not supported yet)",
+				       argv[0]);
 	if (a->from) {
 		a->target = a->from;   /* the VM's source, for messages */
 	} else if (optind >= argc) {

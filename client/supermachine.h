@@ -202,8 +202,8 @@ struct sm_vm_create_opts {
 	unsigned memory_mib;         /* 0: the daemon's default */
 	int auto_remove;             /* remove the VM once it exits */
 	/* Added later (zero-initialised callers are unaffected): shared host
-	 * folders, at most 4; such a VM boots cold (not restored from a bake
-	 * or a pool) and cannot be snapshotted or forked. */
+	 * folders, at most 4, bound to the VM however it starts (bake, pool,
+	 * boot); such a VM cannot be snapshotted or forked. */
 	const struct sm_mount *mounts;
 	size_t n_mounts;
 };

@@ -10,7 +10,8 @@
  * the image's first use), or booted when baking is off. A body with
  * "from_snapshot" instead of "image" goes on to h_snapshots.c once checked.
  * "mounts" (shared host folders, checked in vms_req.c as part of the body)
- * make the VM boot cold: no pool, no bake, no "from_snapshot".
+ * are bound to the idle virtio-fs slots of the VM, wherever it comes from
+ * (pool, bake, boot); they cannot be given with "from_snapshot" (yet).
  * The VM bookkeeping itself is daemon/vms; this file is the HTTP side.
  */
 #include <errno.h>
@@ -105,9 +106,8 @@ static void create_vm(struct api_req *r, json_t *b, const struct sm_image_config
 	};
 	struct vm_rec *vm;
 	char id[32] = "", err[ERRLEN] = "";
-	/* A VM with mounts boots cold: a pool's VMs have no folders bound. */
-	int rc = n_mounts ? 1 : pools_acquire(r->srv->pools, &spec, &vm, id, sizeof id, err,
-					     sizeof err);
+	/* A pool's VM takes the mounts into its idle virtio-fs slots. */
+	int rc = pools_acquire(r->srv->pools, &spec, &vm, id, sizeof id, err, sizeof err);
 	if (rc == 1)   /* no pool of this image and size */
 		rc = vms_create(r->srv->vms, &spec, &vm, id, sizeof id, err, sizeof err);
 	if (rc < 0) {
@@ -148,8 +148,8 @@ void h_vms_create(struct api_req *r)
 		goto out;
 	if (snap && json_array_size(json_object_get(b, "mounts"))) {
 		reply_error(r, MHD_HTTP_BAD_REQUEST, "invalid_field",
-			    "field \"mounts\" cannot be given with \"from_snapshot\": a VM with "
-			    "mounts boots cold (a snapshot carries no shared folders)");
+			    "field \"mounts\" cannot be given with \"from_snapshot\" (not "
+			    "supported yet): create the VM from its image to share folders");
 		goto out;
 	}
 	if (req_mounts(r, json_object_get(b, "mounts"), &mounts, &n_mounts) < 0)

@@ -666,9 +666,17 @@ int pools_acquire(struct pools *p, const struct vm_spec *spec, struct vm_rec **v
 			count_acquire(p, key, t0);
 			return 0;
 		}
-		pthread_mutex_unlock(&p->mu);   /* it ended meanwhile */
+		pthread_mutex_unlock(&p->mu);   /* it ended meanwhile, or took no folders */
+		snprintf(id_out, idlen, "%s", vm_id(r));
 		vms_discard(p->cfg.vms, r);
 		vm_put(r);
+		if (rc == -2) {   /* its mounts failed: another VM's would as well */
+			snprintf(err, errlen, "the pool's VM could not take its shared folders: %s",
+				 e);
+			count_acquire(p, key, t0);
+			return -1;
+		}
+		id_out[0] = 0;
 		pthread_mutex_lock(&p->mu);
 		q = find_locked(p, key);
 	}

@@ -9,7 +9,9 @@
  * id, no events), restored from the image's bake like any VM of it.
  *
  * Acquiring (pools_acquire, from POST /v1/vms) takes the newest ready VM
- * and hands it over with the request's settings (vms_adopt): a hit. When
+ * and hands it over with the request's settings and shared folders
+ * (vms_adopt: bound to its idle virtio-fs slots, its file access sealed
+ * to them; a failure there fails the acquire with its reason): a hit. When
  * none is ready it is a miss: the request gets a plain restore of its own,
  * which is not the pool's, and the pool's target rises by one (up to
  * max). A VM is taken out of the ready list under the pools' mutex, so it

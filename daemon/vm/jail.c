@@ -1,5 +1,6 @@
 /* jail.c - drop capabilities, NO_NEW_PRIVS, a seccomp allowlist (jail.h);
- * with shared folders, Landlock first (jail_files.c) and the file calls.
+ * with shared folders (bound, or allowed for a later bind: --fs-allow) the
+ * file calls too, then Landlock on every thread (jail_files.c).
  *
  * The list was found by reading the VMM's run-time code and checked by
  * running every VM test with the filter in audit mode (SCMP_ACT_LOG) under
@@ -84,6 +85,10 @@ static const int file_server_calls[] = {
 	SCMP_SYS(ftruncate), SCMP_SYS(pread64), SCMP_SYS(fsync), SCMP_SYS(copy_file_range),
 	SCMP_SYS(fgetxattr), SCMP_SYS(fsetxattr), SCMP_SYS(flistxattr),
 	SCMP_SYS(fremovexattr),
+	/* FS_SEAL (fs_bind.c) narrows Landlock to the bound folders, on
+	 * every thread (jail_threads.c: a signal each, confirmed on a pipe) */
+	SCMP_SYS(landlock_create_ruleset), SCMP_SYS(landlock_add_rule),
+	SCMP_SYS(landlock_restrict_self),
 };
 
 #if JAIL_SANITIZER
@@ -216,7 +221,9 @@ int vm_jail_enter(int report_fd, const struct jail_folders *folders, struct vm_e
 		return -1;
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return vm_errno(err, "jail: PR_SET_NO_NEW_PRIVS");
-	if (file_server && jail_files_restrict(folders, err) < 0)
+	/* The filter first: its TSYNC gives every thread no_new_privs, which
+	 * each needs to take the Landlock ruleset on itself. */
+	if (load_filter(file_server, err) < 0)
 		return -1;
-	return load_filter(file_server, err);
+	return file_server ? jail_files_restrict(folders, err) : 0;
 }

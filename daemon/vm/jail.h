@@ -12,9 +12,11 @@
  * to its own threads, clocks, getrandom, and AF_UNIX sockets (hybrid vsock
  * connects to "<socket>_P" when the guest connects to host port P). It
  * cannot open, create or remove files, exec, fork or use the network -
- * unless it serves host folders (virtio-fs): then it gets the file calls
- * of the FUSE server, and Landlock (jail_files.h) keeps them inside the
- * shared folders. jail.c holds the list and why each entry is there.
+ * unless it serves host folders (virtio-fs) or may bind some later
+ * (--fs-allow, fs_bind.h): then it gets the file calls of the FUSE server
+ * and of the Landlock narrowing at FS_SEAL, and Landlock (jail_files.h,
+ * on every thread) keeps them inside those folders. jail.c holds the list
+ * and why each entry is there.
  */
 #ifndef SM_JAIL_H
 #define SM_JAIL_H
@@ -25,7 +27,8 @@
 /* 0, or -1 with err (then do not run the guest). A forbidden call is
  * reported on stderr and, when report_fd >= 0 (the worker channel), as a
  * WORKER_FORBIDDEN message; then the process dies by SIGSYS. folders: the
- * host folders the VM serves (NULL or none: no file access at all). */
+ * host folders the VM serves or may bind (NULL or none: no file access at
+ * all). */
 int vm_jail_enter(int report_fd, const struct jail_folders *folders, struct vm_err *err);
 
 #endif

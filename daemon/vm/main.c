@@ -10,6 +10,7 @@
  * --restore DIR it starts from a snapshot instead of booting (vmm_build.h).
  */
 #include "debug_dump.h"
+#include "fs_bind.h"
 #include "jail.h"
 #include "options.h"
 #include "probe.h"
@@ -32,15 +33,19 @@ static void print_stats(const struct vm *vm)
 static int run_vm(struct options *o)
 {
 	static struct vmm m; /* large; its address is the snapshot callback's */
+	struct fs_binder binder; /* FS_BIND, FS_SEAL: --fs-allow (fs_bind.h) */
 	struct vm_err err = { "" };
 	enum vm_outcome out = VM_ERROR;
 	struct worker_channel *ch = NULL;
 	struct jail_folders folders;
 	virtio_opts_folders(&o->dev, &folders);
+	fs_binder_open(&binder, &m.devs, false, &err); /* nothing to open: cannot fail */
 	if (vmm_build(&m, o, &err) < 0 || vm_debug_dump_start(&m.vm, &m.devs, &err) < 0 ||
+	    fs_binder_open(&binder, &m.devs, o->dev.nallow > 0, &err) < 0 ||
 	    (!o->no_jail && vm_jail_enter(o->control_fd, &folders, &err) < 0) ||
 	    (o->control_fd >= 0 &&
-	     !(ch = worker_channel_start(o->control_fd, &m.vm, vmm_snapshot, &m, &err)))) {
+	     !(ch = worker_channel_start(o->control_fd, &m.vm, vmm_snapshot, &m, &binder,
+					 &err)))) {
 		fprintf(stderr, "supermachine-vmm: %s\n", err.msg);
 		worker_channel_report(o->control_fd, out, err.msg);
 	} else {
@@ -56,6 +61,7 @@ static int run_vm(struct options *o)
 	}
 	vm_debug_dump_stop();
 	vmm_free(&m);
+	fs_binder_close(&binder);
 	return out;
 }
 

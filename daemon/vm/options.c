@@ -7,7 +7,7 @@
 
 enum { OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_VCPUS, OPT_MEM, OPT_CONSOLE,
        OPT_CONSOLE_LOG, OPT_TIMEOUT, OPT_STATS, OPT_PROBE, OPT_HELP,
-       OPT_DISK, OPT_VSOCK, OPT_CID, OPT_FS, OPT_CONTROL_FD, OPT_AGENT_TIMEOUT, OPT_NO_JAIL,
+       OPT_DISK, OPT_VSOCK, OPT_CID, OPT_FS, OPT_FS_ALLOW, OPT_CONTROL_FD, OPT_AGENT_TIMEOUT, OPT_NO_JAIL,
        OPT_RESTORE, OPT_KERNEL_DIGEST, OPT_INITRD_DIGEST };
 
 static const struct option longopts[] = {
@@ -26,6 +26,7 @@ static const struct option longopts[] = {
 	{ "vsock", required_argument, NULL, OPT_VSOCK },
 	{ "cid", required_argument, NULL, OPT_CID },
 	{ "fs", required_argument, NULL, OPT_FS },
+	{ "fs-allow", required_argument, NULL, OPT_FS_ALLOW },
 	{ "control-fd", required_argument, NULL, OPT_CONTROL_FD },
 	{ "agent-timeout", required_argument, NULL, OPT_AGENT_TIMEOUT },
 	{ "no-jail", no_argument, NULL, OPT_NO_JAIL },
@@ -41,7 +42,8 @@ const char *options_usage(void)
 	       "                        [--vcpus N] [--mem MiB] [--console] [--console-log FILE]\n"
 	       "                        [--timeout SEC] [--stats] [--no-jail]\n"
 	       "                        [--disk PATH[,ro]]... [--vsock UDS_PATH [--cid N]]\n"
-	       "                        [--fs TAG[=FOLDER[,ro]]]... [--control-fd N] [--restore DIR]\n"
+	       "                        [--fs TAG[=FOLDER[,ro]]]... [--fs-allow FOLDER[,ro]]...\n"
+	       "                        [--control-fd N] [--restore DIR]\n"
 	       "       supermachine-vmm --kernel BZIMAGE --initrd FILE --disk ROOTFS [options]\n"
 	       "                        [--agent-timeout SEC] -- CMD [ARGS...]\n"
 	       "       supermachine-vmm --probe\n"
@@ -53,6 +55,9 @@ const char *options_usage(void)
 	       "--fs TAG=FOLDER: share a host folder over virtio-fs (in the guest: mount -t\n"
 	       "  virtiofs TAG DIR), confined beneath FOLDER; ,ro refuses writes; a TAG alone\n"
 	       "  is an idle slot whose mounts fail (ENODEV) until a folder is bound to it\n"
+	       "--fs-allow FOLDER: a folder the worker channel may later bind to an idle slot\n"
+	       "  (FS_BIND): the jail allows file calls and Landlock confines them beneath\n"
+	       "  the --fs and --fs-allow folders until FS_SEAL narrows it to the bound ones\n"
 	       "--restore DIR: start from the snapshot in DIR (vm.state, vm.mem) instead of\n"
 	       "  booting: vCPUs and memory come from it; --kernel and --initrd must be the\n"
 	       "  files it was made with, and the devices the same as the saved VM's\n"
@@ -100,6 +105,7 @@ static int parse_one(int c, const char *arg, struct options *o, struct vm_err *e
 	case OPT_VSOCK: o->dev.vsock_path = arg; return 0;
 	case OPT_CID: return virtio_opts_set_cid(&o->dev, arg, err);
 	case OPT_FS: return virtio_opts_add_fs(&o->dev, arg, err);
+	case OPT_FS_ALLOW: return virtio_opts_add_fs_allow(&o->dev, arg, err);
 	case OPT_VCPUS:
 		if (parse_long(arg, 1, VM_MAX_VCPUS, &v) < 0)
 			return vm_errf(err, "--vcpus %s: want 1..%d", arg, VM_MAX_VCPUS);

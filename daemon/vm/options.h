@@ -4,6 +4,7 @@
  *                    [--mem MiB] [--console] [--console-log F]
  *                    [--timeout SEC] [--stats] [--no-jail]
  *                    [--disk PATH[,ro]]... [--vsock PATH [--cid N]]
+ *                    [--fs TAG[=FOLDER[,ro]]]... [--fs-allow FOLDER[,ro]]...
  *                    [--control-fd N]   (supermachined's worker channel)
  *                    [--agent-timeout SEC] [-- CMD ARGS...]   (run mode)
  *                    [--restore DIR]   (start from the snapshot in DIR)

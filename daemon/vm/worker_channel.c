@@ -24,6 +24,7 @@ struct worker_channel {
 	struct vm *vm;
 	worker_snapshot_fn snapshot;
 	void *ctx;
+	struct fs_binder *binder;
 	pthread_t thread;
 	atomic_bool done;   /* the VM has ended: ignore EOF from our own shutdown */
 };
@@ -67,6 +68,23 @@ static ssize_t recv_msg(int fd, struct worker_msg *m, int fds[2])
 	return n;
 }
 
+/* The request's descriptors are closed before its answer goes out, so
+ * the daemon never sees an answer while one is still open here. */
+static void close_fds(int fds[2])
+{
+	for (int i = 0; i < 2; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	fds[0] = fds[1] = -1;
+}
+
+static void answer(struct worker_channel *ch, uint32_t type, int rc, const char *msg)
+{
+	if (send_msg(ch->fd, type, rc, msg) < 0)
+		fprintf(stderr, "supermachine-vmm: control channel: sending answer %u: %s\n", type,
+			strerror(errno));
+}
+
 static void serve_snapshot(struct worker_channel *ch, int fds[2])
 {
 	char msg[sizeof(((struct worker_msg *)0)->text)] = "";
@@ -77,9 +95,57 @@ static void serve_snapshot(struct worker_channel *ch, int fds[2])
 		snprintf(msg, sizeof(msg), "this VM cannot be snapshotted");
 	else
 		rc = ch->snapshot(ch->ctx, fds[0], fds[1], msg, sizeof(msg));
-	if (send_msg(ch->fd, WORKER_SNAPSHOT_DONE, rc, msg) < 0)
-		fprintf(stderr, "supermachine-vmm: control channel: sending SNAPSHOT_DONE: %s\n",
-			strerror(errno));
+	close_fds(fds);
+	answer(ch, WORKER_SNAPSHOT_DONE, rc, msg);
+}
+
+
+
+static void serve_bind(struct worker_channel *ch, const struct worker_msg *m, int fds[2])
+{
+	char msg[sizeof(m->text)] = "";
+	int rc = -1;
+	uint32_t v = (uint32_t)m->value;
+	if (!ch->binder)
+		snprintf(msg, sizeof(msg), "this VM cannot bind shared folders");
+	else if (v & ~(uint32_t)(WORKER_FS_SLOT_MASK | WORKER_FS_READONLY))
+		snprintf(msg, sizeof(msg), "FS_BIND: bad value 0x%x (slot | readonly flag)", v);
+	else if (fds[1] >= 0)
+		snprintf(msg, sizeof(msg), "FS_BIND takes one descriptor, not two");
+	else
+		rc = fs_binder_bind(ch->binder, (int)(v & WORKER_FS_SLOT_MASK), fds[0],
+				    v & WORKER_FS_READONLY, msg, sizeof(msg));
+	close_fds(fds);
+	if (rc < 0)
+		fprintf(stderr, "supermachine-vmm: FS_BIND refused: %s\n", msg);
+	answer(ch, WORKER_FS_BIND_DONE, rc, msg);
+}
+
+static void serve_seal(struct worker_channel *ch, int fds[2])
+{
+	close_fds(fds);
+	char msg[sizeof(((struct worker_msg *)0)->text)] = "";
+	int rc = -1;
+	if (!ch->binder)
+		snprintf(msg, sizeof(msg), "this VM cannot bind shared folders");
+	else
+		rc = fs_binder_seal(ch->binder, msg, sizeof(msg));
+	fprintf(stderr, "supermachine-vmm: FS_SEAL: %s\n", msg);
+	answer(ch, WORKER_FS_SEAL_DONE, rc, msg);
+}
+
+/* A request that is answered and leaves the channel open; true if m was. */
+static bool serve_request(struct worker_channel *ch, const struct worker_msg *m, int fds[2])
+{
+	if (m->type == WORKER_SNAPSHOT)
+		serve_snapshot(ch, fds);
+	else if (m->type == WORKER_FS_BIND)
+		serve_bind(ch, m, fds);
+	else if (m->type == WORKER_FS_SEAL)
+		serve_seal(ch, fds);
+	else
+		return false;
+	return true;
 }
 
 static void *channel_thread(void *arg)
@@ -89,12 +155,10 @@ static void *channel_thread(void *arg)
 		struct worker_msg m;
 		int fds[2];
 		ssize_t n = recv_msg(ch->fd, &m, fds);
-		if (n == (ssize_t)sizeof(m) && m.type == WORKER_SNAPSHOT && !atomic_load(&ch->done))
-			serve_snapshot(ch, fds);
-		for (int i = 0; i < 2; i++)
-			if (fds[i] >= 0)
-				close(fds[i]);
-		if (n == (ssize_t)sizeof(m) && m.type == WORKER_SNAPSHOT)
+		bool served = n == (ssize_t)sizeof(m) && !atomic_load(&ch->done) &&
+			      serve_request(ch, &m, fds);
+		close_fds(fds);
+		if (served)
 			continue;
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -114,7 +178,8 @@ static void *channel_thread(void *arg)
 }
 
 struct worker_channel *worker_channel_start(int fd, struct vm *vm, worker_snapshot_fn snapshot,
-					    void *ctx, struct vm_err *err)
+					    void *ctx, struct fs_binder *binder,
+					    struct vm_err *err)
 {
 	struct worker_channel *ch = calloc(1, sizeof(*ch));
 	if (!ch) {
@@ -125,6 +190,7 @@ struct worker_channel *worker_channel_start(int fd, struct vm *vm, worker_snapsh
 	ch->vm = vm;
 	ch->snapshot = snapshot;
 	ch->ctx = ctx;
+	ch->binder = binder;
 	if (send_msg(fd, WORKER_READY, (int32_t)getpid(), "") < 0) {
 		vm_errf(err, "control fd %d: sending READY: %s", fd, strerror(errno));
 		free(ch);

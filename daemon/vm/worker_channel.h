@@ -4,13 +4,15 @@
  * worker_channel_start() sends READY and starts a thread that waits for
  * STOP or the daemon's end of the socket, either of which stops the VM,
  * and serves SNAPSHOT requests through the snapshot callback (run on that
- * thread while the VM keeps running on its own).
+ * thread while the VM keeps running on its own) and FS_BIND / FS_SEAL
+ * through the binder (fs_bind.h).
  * worker_channel_finish() reports the outcome (EXITED), wakes and joins
  * that thread; call it before the vm is destroyed.
  */
 #ifndef SM_WORKER_CHANNEL_H
 #define SM_WORKER_CHANNEL_H
 
+#include "fs_bind.h"
 #include "vm.h"
 
 struct worker_channel;
@@ -20,9 +22,11 @@ struct worker_channel;
 typedef int (*worker_snapshot_fn)(void *ctx, int state_fd, int mem_fd, char *msg, size_t len);
 
 /* NULL with err filled when the READY message cannot be sent. snapshot
- * may be NULL: SNAPSHOT requests are then refused. */
+ * may be NULL: SNAPSHOT requests are then refused; binder likewise, for
+ * FS_BIND and FS_SEAL. */
 struct worker_channel *worker_channel_start(int fd, struct vm *vm, worker_snapshot_fn snapshot,
-					    void *ctx, struct vm_err *err);
+					    void *ctx, struct fs_binder *binder,
+					    struct vm_err *err);
 
 /* Sends EXITED (outcome, why) on fd; usable without a started channel
  * (setup failed before the VM ran). */

@@ -13,12 +13,23 @@
  *                             SIGSYS right after (jail_report.c)
  *                     SNAPSHOT_DONE  answer to SNAPSHOT (value: 0 saved,
  *                             -1 failed; text: what was written, or why not)
+ *                     FS_BIND_DONE, FS_SEAL_DONE  answers to FS_BIND and
+ *                             FS_SEAL (value: 0 done, -1 not; text: what,
+ *                             or why not)
  *   daemon -> worker  STOP    end the VM now (a hard stop; a clean one goes
  *                             through the guest agent first)
  *                     SNAPSHOT  save the VM into the two files whose fds
  *                             come with the packet (SCM_RIGHTS: state file,
  *                             then memory file; both new and empty); the
  *                             VM pauses for the save and keeps running
+ *                     FS_BIND  serve the folder whose directory fd comes
+ *                             with the packet (SCM_RIGHTS, one fd) on idle
+ *                             virtio-fs slot (value & WORKER_FS_SLOT_MASK)
+ *                             - the VMM's N-th --fs device -, read-only
+ *                             with WORKER_FS_READONLY; other bits must be 0
+ *                     FS_SEAL  confine the VMM's file access (Landlock, on
+ *                             every thread) to exactly the folders bound so
+ *                             far; no FS_BIND after it (daemon/vm/fs_bind.h)
  * End of file on either side means the peer is gone: a worker whose daemon
  * has gone stops its VM (PR_SET_PDEATHSIG also kills it), and a daemon
  * that sees EOF without EXITED knows the worker crashed.
@@ -28,7 +39,7 @@
 
 #include <stdint.h>
 
-#define WORKER_PROTO_VERSION 3
+#define WORKER_PROTO_VERSION 4
 
 enum worker_msg_type {
 	WORKER_READY = 1,
@@ -37,7 +48,14 @@ enum worker_msg_type {
 	WORKER_FORBIDDEN = 4,
 	WORKER_SNAPSHOT = 5,
 	WORKER_SNAPSHOT_DONE = 6,
+	WORKER_FS_BIND = 7,
+	WORKER_FS_BIND_DONE = 8,
+	WORKER_FS_SEAL = 9,
+	WORKER_FS_SEAL_DONE = 10,
 };
+
+#define WORKER_FS_SLOT_MASK 0xff
+#define WORKER_FS_READONLY  0x100
 
 struct worker_msg {
 	uint32_t type;

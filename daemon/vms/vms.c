@@ -248,7 +248,6 @@ static int register_rec(struct vms *v, struct vm_rec *r, char *err, size_t errle
 	return rc;
 }
 
-/* Boots (or restores) a registered VM until its agent answers. */
 /* The watcher of the VM's watched mounts. One that cannot start (e.g. the
  * user's inotify limits) leaves the guest with the FUSE timeouts: said in
  * the log, not a failed start. */
@@ -264,7 +263,7 @@ static void start_watcher(struct vms *v, struct vm_rec *r)
 		return;
 	}
 	pthread_mutex_lock(&v->mu);
-	bool gone = r->state != VM_STARTING;
+	bool gone = r->state == VM_EXITED;   /* else vms_on_exit stops it */
 	if (!gone)
 		r->watcher = vw;
 	pthread_mutex_unlock(&v->mu);
@@ -272,6 +271,7 @@ static void start_watcher(struct vms *v, struct vm_rec *r)
 		vm_watch_stop(vw);
 }
 
+/* Boots (or restores) a registered VM until its agent answers. */
 static int start(struct vms *v, struct vm_rec *r, char *err, size_t errlen)
 {
 	if (boot_start(v, r, err, errlen) < 0) {
@@ -334,14 +334,14 @@ int vms_create(struct vms *v, const struct vm_spec *spec, struct vm_rec **out,
 {
 	struct vm_spec s = *spec;
 	char bake[SNAP_NAME_MAX + 1], bake_dir[PATH_MAX];
-	if (s.n_mounts > VM_MAX_MOUNTS || (s.n_mounts && (s.from_snapshot || s.kind != VM_KIND_USER))) {
+	if (s.n_mounts > VM_MAX_MOUNTS || (s.n_mounts && s.kind != VM_KIND_USER)) {
 		snprintf(err, errlen, s.n_mounts > VM_MAX_MOUNTS ? "at most %d mounts" :
-			 "a VM with mounts cannot be restored from a snapshot (yet): it boots "
-			 "cold", VM_MAX_MOUNTS);
+			 "only a user's VM has mounts (a pool's gets them when handed out)",
+			 VM_MAX_MOUNTS);
 		return -1;
 	}
-	/* Mounts: a cold boot (a bake's virtio-fs slots are idle ones). */
-	bool baked = !s.from_snapshot && s.kind != VM_KIND_BAKE && v->cfg.bake && !s.n_mounts;
+	/* Mounts too: the bake's idle virtio-fs slots take the folders. */
+	bool baked = !s.from_snapshot && s.kind != VM_KIND_BAKE && v->cfg.bake;
 	if (baked) {
 		if (bake_acquire(v, &s, bake, bake_dir, sizeof bake_dir, err, errlen) < 0)
 			return -1;
@@ -362,6 +362,7 @@ int vms_create(struct vms *v, const struct vm_spec *spec, struct vm_rec **out,
 		rec_free(r);
 		return -1;
 	}
+	r->fs_slots = r->from_snapshot ? snap_fs_slots(v, r->from_snapshot) : VM_MAX_MOUNTS;
 	if (register_rec(v, r, err, errlen) < 0) {
 		if (r->from_snapshot)
 			vms_snapshot_release(v, r->from_snapshot);
@@ -386,9 +387,41 @@ int vms_create(struct vms *v, const struct vm_spec *spec, struct vm_rec **out,
 	return 0;
 }
 
+/* A ready pool VM takes spec's mounts (under mu: copies); 0, or -1 with
+ * err when it is no longer a ready pool VM. */
+static int adopt_mounts(struct vms *v, struct vm_rec *r, const struct vm_spec *spec,
+			char *err, size_t errlen)
+{
+	pthread_mutex_lock(&v->mu);
+	if (r->kind != VM_KIND_POOL || r->state != VM_RUNNING || r->removed || r->n_mounts) {
+		snprintf(err, errlen, "VM %s is no longer a ready pool VM (%s)", r->id,
+			 vm_state_name(r->state));
+		pthread_mutex_unlock(&v->mu);
+		return -1;
+	}
+	for (size_t i = 0; i < spec->n_mounts && i < VM_MAX_MOUNTS; i++) {
+		struct vm_mount *m = &r->mounts[r->n_mounts++];
+		*m = spec->mounts[i];
+		m->host_path = strdup(m->host_path);
+		m->guest_path = strdup(m->guest_path);
+		if (!m->host_path || !m->guest_path)
+			snprintf(err, errlen, "out of memory");
+	}
+	rec_changed(r);
+	pthread_mutex_unlock(&v->mu);
+	return 0;
+}
+
 int vms_adopt(struct vms *v, struct vm_rec *r, const struct vm_spec *spec, char *err,
 	      size_t errlen)
 {
+	err[0] = 0;
+	if (adopt_mounts(v, r, spec, err, errlen) < 0)
+		return -1;
+	if (err[0] || mounts_attach(r, NULL, err, errlen) < 0) {
+		fprintf(stderr, "supermachined: pool VM %s: %s\n", r->id, err);
+		return -2;
+	}
 	char *image = strdup(spec->image), *workdir = strdup(spec->workdir ? spec->workdir : "");
 	char *user = strdup(spec->user ? spec->user : "");
 	char **env = strv_dup(spec->env), **cmd = spec->cmd ? strv_dup(spec->cmd) : NULL;
@@ -426,6 +459,7 @@ out:
 	strv_free(cmd);
 	json_decref(labels);
 	if (rc == 0) {
+		start_watcher(v, r);
 		vms_publish(v, r, "vm.created");
 		vms_publish(v, r, "vm.started");
 	}

@@ -50,6 +50,9 @@ struct vms_config {
 	const char *initrd;           /* our initramfs */
 	unsigned boot_timeout_s;      /* until the agent answers */
 	bool bake;                    /* restore image VMs from bakes (bakes.h) */
+	/* The folders mounts may share (NULL-terminated, or NULL): a warm
+	 * pool's VMs may bind folders beneath them when handed out. */
+	const char *const *shared_folders;
 	/* type "vm.created"...; takes the reference to fields */
 	void (*on_event)(void *ud, const char *type, json_t *fields);
 	void *ud;
@@ -61,9 +64,11 @@ enum vm_kind {
 	VM_KIND_POOL,                 /* ready in a warm pool (daemon/pool) */
 };
 
-/* A host folder shared into the VM over virtio-fs (supermachine-vmm --fs
- * smN=HOST_PATH[,ro]; the guest agent mounts tag smN at guest_path once it
- * answers). The API checked both paths (h_vms.c): host_path is the
+/* A host folder shared into the VM over virtio-fs: every VM has
+ * VM_MAX_MOUNTS idle slots (supermachine-vmm --fs smN, N = 0..3), and
+ * once the guest agent answers the daemon binds the folder to slot N
+ * through the worker channel and the agent mounts tag smN at guest_path
+ * (vms_mounts.c). The API checked both paths (h_vms.c): host_path is the
  * realpath of a folder beneath a configured shared folder, guest_path
  * absolute and normalized. */
 #define VM_MAX_MOUNTS 4
@@ -89,10 +94,10 @@ struct vm_spec {
 	 * image's bake when baking is on (made first if need be), else boot. */
 	const char *from_snapshot;
 	enum vm_kind kind;            /* anything but USER is hidden */
-	/* Shared host folders (at most VM_MAX_MOUNTS). A VM with mounts is
-	 * always booted cold: not restored from a bake, not taken from a
-	 * pool (a bake's devices would differ), and cannot be snapshotted
-	 * or forked (vms_snapshot fails with ENOTSUP). */
+	/* Shared host folders (at most VM_MAX_MOUNTS), bound to the idle
+	 * slots of a booted, restored (bake, snapshot) or pool VM alike. A
+	 * VM with mounts cannot be snapshotted or forked (vms_snapshot fails
+	 * with ENOTSUP). */
 	const struct vm_mount *mounts;
 	size_t n_mounts;
 };
@@ -117,10 +122,14 @@ int vms_create(struct vms *v, const struct vm_spec *spec, struct vm_rec **out,
 	       char *id_out, size_t idlen, char *err, size_t errlen);
 
 /* A running pool VM (VM_KIND_POOL) becomes the user's, as if created by
- * spec: its image name, env, cmd, workdir, user, labels and auto_remove
- * (spec's image_cfg, vcpus and memory_mib must be what it runs). It is
- * listed from now on, saved, and announced (vm.created, vm.started). -1
- * with err when it is not a running pool VM (it exited meanwhile). */
+ * spec: its image name, env, cmd, workdir, user, labels, auto_remove and
+ * mounts (spec's image_cfg, vcpus and memory_mib must be what it runs):
+ * the folders are bound to its idle slots, its file access sealed to them
+ * (none without mounts) and the agent mounts them. It is listed from
+ * now on, saved, and announced (vm.created, vm.started). -1 with err when
+ * it is not a running pool VM (it exited meanwhile: try another); -2 with
+ * err when its folders could not be bound, sealed or mounted (the caller
+ * discards it; another would fail alike). */
 int vms_adopt(struct vms *v, struct vm_rec *r, const struct vm_spec *spec, char *err,
 	      size_t errlen);
 

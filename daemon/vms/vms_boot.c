@@ -15,10 +15,11 @@
  * fresh random bytes, the host's time and its own hostname, so clones of
  * one snapshot neither share RNG state nor a name.
  *
- * A VM with mounts (shared host folders) gets one --fs smN=HOST_PATH,ro|,rw
- * per mount (N = 0..3), and once its agent answers the agent mounts tag
- * smN at the mount's guest path; a mount that fails fails the start with
- * the agent's message. Such VMs always boot cold (vms.c).
+ * Every VM gets idle virtio-fs slots (--fs smN) and, when it has mounts,
+ * --fs-allow for their folders (vms_mounts.c); once its agent answers,
+ * the folders are bound to the slots, the VMM sealed to them and the
+ * agent mounts each; a mount that fails fails the start with the agent's
+ * message.
  */
 #include "daemon/vms/vms_int.h"
 #include "common/agent_client/agent_client.h"
@@ -32,7 +33,6 @@
 #define AGENT_TRY_MS 2000
 #define SYNC_MS 30000
 #define HOSTNAME_LEN 12   /* a restored VM's hostname: its short id */
-#define MOUNT_MS 30000
 
 static void on_ready(void *ud)
 {
@@ -53,8 +53,8 @@ int boot_start(struct vms *v, struct vm_rec *r, char *err, size_t errlen)
 	}
 	char cmdline[128], vcpus[16], mem[16], vmmlog[PATH_MAX + 16];
 	char disks[MAX_LAYERS][PATH_MAX + 4];
-	char fs[VM_MAX_MOUNTS][PATH_MAX + 16];
-	const char *argv[56];
+	char fs[VM_MAX_MOUNTS + MOUNTS_MAX_ALLOW + VM_MAX_MOUNTS][PATH_MAX + 8];
+	const char *argv[64];
 	size_t a = 0;
 	snprintf(cmdline, sizeof cmdline, "console=ttyS0 quiet sm.layers=%zu", nl);
 	snprintf(vcpus, sizeof vcpus, "%d", r->vcpus);
@@ -81,14 +81,7 @@ int boot_start(struct vms *v, struct vm_rec *r, char *err, size_t errlen)
 		argv[a++] = "--disk";
 		argv[a++] = disks[i];
 	}
-	for (size_t i = 0; i < r->n_mounts; i++) {
-		/* Always a mode suffix: the VMM strips one trailing ",ro"/",rw", so
-		 * a folder whose own name ends in ",ro" stays that folder. */
-		snprintf(fs[i], sizeof fs[i], "sm%zu=%s%s", i, r->mounts[i].host_path,
-			 r->mounts[i].readonly ? ",ro" : ",rw");
-		argv[a++] = "--fs";
-		argv[a++] = fs[i];
-	}
+	mounts_vmm_args(v, r, fs, argv, &a);
 	argv[a] = NULL;
 	struct worker_hooks hooks = { .on_ready = on_ready, .on_exit = on_exit_hook, .ud = r };
 	pthread_mutex_lock(&v->mu);
@@ -132,23 +125,6 @@ static int sync_restored(struct vm_rec *r, struct agent_client *c, char *err, si
 	return -2;
 }
 
-/* The guest agent mounts each shared folder: 0, or -2 with err. */
-static int mount_all(struct vm_rec *r, struct agent_client *c, char *err, size_t errlen)
-{
-	for (size_t i = 0; i < r->n_mounts; i++) {
-		char tag[24];
-		snprintf(tag, sizeof tag, "sm%zu", i);
-		if (agent_client_mount_fs(c, tag, r->mounts[i].guest_path, r->mounts[i].readonly,
-					  MOUNT_MS) < 0) {
-			snprintf(err, errlen, "mounting %s (host %s) in the guest: %s (console: %s)",
-				 r->mounts[i].guest_path, r->mounts[i].host_path,
-				 agent_client_error(c), r->console);
-			return -2;
-		}
-	}
-	return 0;
-}
-
 int boot_wait_agent(struct vms *v, struct vm_rec *r, char *err, size_t errlen)
 {
 	long deadline = mono_ms() + (long)v->cfg.boot_timeout_s * 1000;
@@ -167,8 +143,8 @@ int boot_wait_agent(struct vms *v, struct vm_rec *r, char *err, size_t errlen)
 			/* A restored guest's first request is its sync. */
 			int rc = r->restore_dir ? sync_restored(r, c, err, errlen)
 					       : agent_client_ping(c, AGENT_TRY_MS);
-			if (rc == 0 && r->n_mounts)
-				rc = mount_all(r, c, err, errlen);
+			if (rc == 0 && r->n_mounts && mounts_attach(r, c, err, errlen) < 0)
+				rc = -2;
 			agent_client_close(c);
 			if (rc == 0)
 				return 0;

@@ -14,6 +14,8 @@
 #include "daemon/vms/vms.h"
 #include "daemon/vms/worker.h"
 
+struct agent_client;
+
 #define VM_ID_LEN 16
 
 struct vms {
@@ -49,6 +51,7 @@ struct vm_snap {
 	time_t created;
 	uint64_t state_bytes, memory_bytes, memory_disk_bytes;
 	bool temporary;            /* a fork's: removed with its last VM */
+	int fs_slots;              /* the saved VM's idle virtio-fs slots */
 	bool ready;                /* false while being taken (the name is held) */
 	int restoring;             /* VMs starting from it (and fork's hold) */
 	char dir[PATH_MAX];        /* DATA/snapshots/NAME */
@@ -72,6 +75,7 @@ struct vm_rec {
 	struct vm_mount mounts[VM_MAX_MOUNTS]; /* strings owned */
 	size_t n_mounts;
 	char *restore_dir;         /* while starting: that snapshot's directory */
+	int fs_slots;              /* virtio-fs slots sm0.. (vms_mounts.c) */
 	struct sm_image_config *cfg;  /* copy of the image's (NULL when gone) */
 	enum vm_state state;
 	time_t created, started, exited;
@@ -117,6 +121,18 @@ void db_delete(struct vms *v, const char *id);
 /* Loads the previous run's rows as gone records (their files removed). */
 int db_load_previous(struct vms *v, char *err, size_t errlen);
 int vms_add_rec(struct vms *v, struct vm_rec *r);
+
+/* vms_mounts.c */
+/* The VMM's --fs and --fs-allow arguments for r into argv at *a (bufs:
+ * room for them, VM_MAX_MOUNTS + MOUNTS_MAX_ALLOW strings). */
+#define MOUNTS_MAX_ALLOW 4
+void mounts_vmm_args(struct vms *v, const struct vm_rec *r,
+		     char bufs[][PATH_MAX + 8], const char **argv, size_t *a);
+/* Binds r's mounts to its slots, seals, and has the agent mount them
+ * (c: a connected agent, or NULL to connect). 0, or -1 with err. */
+int mounts_attach(struct vm_rec *r, struct agent_client *c, char *err, size_t errlen);
+/* The snapshot's fs_slots (0 when unknown); takes mu. */
+int snap_fs_slots(struct vms *v, const char *name);
 
 /* vms_boot.c */
 int boot_start(struct vms *v, struct vm_rec *r, char *err, size_t errlen);

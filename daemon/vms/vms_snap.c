@@ -206,6 +206,15 @@ int snap_restore_begin_locked(struct vms *v, const char *name, char *dir, size_t
 	return 0;
 }
 
+int snap_fs_slots(struct vms *v, const char *name)
+{
+	pthread_mutex_lock(&v->mu);
+	struct vm_snap *s = snap_find_locked(v, name);
+	int n = s ? s->fs_slots : 0;
+	pthread_mutex_unlock(&v->mu);
+	return n;
+}
+
 /* Under mu: a temporary snapshot nothing holds or was restored from. */
 static bool unused_temporary_locked(struct vms *v, const struct vm_snap *s)
 {
@@ -373,6 +382,7 @@ struct vm_snap *snap_new_locked(struct vm_rec *r, const char *name, bool tempora
 	s->user = strdup(r->user);
 	s->created = time(NULL);
 	s->temporary = temporary;
+	s->fs_slots = r->fs_slots;
 	if (!s->source_vm || !s->image || !s->image_id || !s->env || (r->cmd && !s->cmd) ||
 	    !s->workdir || !s->user) {
 		snap_free(s);

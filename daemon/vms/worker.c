@@ -34,10 +34,12 @@ struct worker {
 	bool reaped;               /* pid is no longer ours to signal */
 	bool self_free;            /* worker_free ran in on_exit: the thread frees */
 	char forbidden[64];        /* the system call its jail refused (FORBIDDEN) */
-	/* One SNAPSHOT at a time: worker_snapshot waits for SNAPSHOT_DONE. */
-	bool snap_busy, snap_answered;
-	int snap_rc;
-	char snap_msg[248];
+	/* One request at a time (SNAPSHOT, FS_BIND, FS_SEAL): worker_request
+	 * waits for the answer of type req_reply. */
+	bool req_busy, req_answered;
+	uint32_t req_reply;
+	int req_rc;
+	char req_msg[248];
 };
 
 /* In the child, between fork and exec: only async-signal-safe calls. */
@@ -113,14 +115,14 @@ static void read_channel(struct worker *w, struct worker_exit *ex)
 		if (m.type == WORKER_FORBIDDEN)
 			snprintf(w->forbidden, sizeof w->forbidden, "%.32s (system call %d)", m.text,
 				 m.value);
-		if (m.type == WORKER_SNAPSHOT_DONE) {
-			pthread_mutex_lock(&w->mu);
-			w->snap_answered = true;
-			w->snap_rc = m.value;
-			snprintf(w->snap_msg, sizeof w->snap_msg, "%s", m.text);
+		pthread_mutex_lock(&w->mu);
+		if (w->req_busy && m.type == w->req_reply) {
+			w->req_answered = true;
+			w->req_rc = m.value;
+			snprintf(w->req_msg, sizeof w->req_msg, "%s", m.text);
 			pthread_cond_broadcast(&w->cv);
-			pthread_mutex_unlock(&w->mu);
 		}
+		pthread_mutex_unlock(&w->mu);
 		if (m.type == WORKER_EXITED) {
 			ex->outcome = m.value;
 			snprintf(ex->why, sizeof ex->why, "%s", m.text);
@@ -284,61 +286,90 @@ int worker_stop(struct worker *w)
 	return rc;
 }
 
-static int send_snapshot(int fd, int state_fd, int mem_fd)
+/* One packet with up to two fds (SCM_RIGHTS; -1: none). */
+static int send_request(int fd, uint32_t type, int32_t value, const int *fds, int nfds)
 {
-	struct worker_msg m = { .type = WORKER_SNAPSHOT };
-	int fds[2] = { state_fd, mem_fd };
+	struct worker_msg m = { .type = type, .value = value };
 	union {
 		struct cmsghdr h;
-		char buf[CMSG_SPACE(sizeof fds)];
+		char buf[CMSG_SPACE(2 * sizeof(int))];
 	} ctl;
 	memset(&ctl, 0, sizeof ctl);
 	struct iovec iov = { .iov_base = &m, .iov_len = sizeof m };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf,
-			     .msg_controllen = sizeof ctl.buf };
-	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof fds);
-	memcpy(CMSG_DATA(c), fds, sizeof fds);
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+	if (nfds > 0) {
+		mh.msg_control = ctl.buf;
+		mh.msg_controllen = CMSG_SPACE((size_t)nfds * sizeof(int));
+		struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN((size_t)nfds * sizeof(int));
+		memcpy(CMSG_DATA(c), fds, (size_t)nfds * sizeof(int));
+	}
 	return sendmsg(fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT) == (ssize_t)sizeof m ? 0 : -1;
 }
 
-/* Waits (w->mu held) for SNAPSHOT_DONE or the worker's end. */
-static int wait_snapshot(struct worker *w, const struct timespec *until, char *msg, size_t len)
+/* Waits (w->mu held) for the answer or the worker's end. */
+static int wait_answer(struct worker *w, const struct timespec *until, const char *what,
+		       char *msg, size_t len)
 {
-	while (!w->snap_answered && w->phase == 1)
+	while (!w->req_answered && w->phase == 1)
 		if (pthread_cond_timedwait(&w->cv, &w->mu, until) == ETIMEDOUT)
 			break;
-	if (w->snap_answered) {
-		snprintf(msg, len, "%s", w->snap_msg);
-		return w->snap_rc == 0 ? 0 : -1;
+	if (w->req_answered) {
+		snprintf(msg, len, "%s", w->req_msg);
+		return w->req_rc == 0 ? 0 : -1;
 	}
-	snprintf(msg, len, w->phase == 1 ? "the VM did not finish its snapshot in time"
-					 : "the VM ended during its snapshot");
+	snprintf(msg, len, w->phase == 1 ? "the VM did not answer its %s in time"
+					 : "the VM ended during its %s", what);
 	return -1;
 }
 
-int worker_snapshot(struct worker *w, int state_fd, int mem_fd, int timeout_ms, char *msg,
-		    size_t len)
+/* Sends a request and waits for its answer (reply); see worker.h. */
+static int worker_request(struct worker *w, uint32_t type, int32_t value, const int *fds,
+			  int nfds, uint32_t reply, const char *what, int timeout_ms, char *msg,
+			  size_t len)
 {
 	struct timespec until;
 	clock_gettime(CLOCK_REALTIME, &until);
 	until.tv_sec += timeout_ms / 1000 + 1;
 	pthread_mutex_lock(&w->mu);
 	int rc = -1;
-	if (w->snap_busy)
-		snprintf(msg, len, "another snapshot of this VM is in progress");
-	else if (w->phase != 1 || w->fd < 0 || send_snapshot(w->fd, state_fd, mem_fd) < 0)
+	if (w->req_busy)
+		snprintf(msg, len, "another request to this VM (%s) is in progress", what);
+	else if (w->phase != 1 || w->fd < 0 || send_request(w->fd, type, value, fds, nfds) < 0)
 		snprintf(msg, len, "the VM is not running");
 	else {
-		w->snap_busy = true;
-		w->snap_answered = false;
-		rc = wait_snapshot(w, &until, msg, len);
-		w->snap_busy = false;
+		w->req_busy = true;
+		w->req_answered = false;
+		w->req_reply = reply;
+		rc = wait_answer(w, &until, what, msg, len);
+		w->req_busy = false;
 	}
 	pthread_mutex_unlock(&w->mu);
 	return rc;
+}
+
+int worker_snapshot(struct worker *w, int state_fd, int mem_fd, int timeout_ms, char *msg,
+		    size_t len)
+{
+	int fds[2] = { state_fd, mem_fd };
+	return worker_request(w, WORKER_SNAPSHOT, 0, fds, 2, WORKER_SNAPSHOT_DONE, "snapshot",
+			      timeout_ms, msg, len);
+}
+
+int worker_bind_fs(struct worker *w, int slot, int dirfd, bool readonly, int timeout_ms,
+		   char *msg, size_t len)
+{
+	int32_t v = (slot & WORKER_FS_SLOT_MASK) | (readonly ? WORKER_FS_READONLY : 0);
+	return worker_request(w, WORKER_FS_BIND, v, &dirfd, dirfd >= 0 ? 1 : 0,
+			      WORKER_FS_BIND_DONE, "folder bind", timeout_ms, msg, len);
+}
+
+int worker_seal_fs(struct worker *w, int timeout_ms, char *msg, size_t len)
+{
+	return worker_request(w, WORKER_FS_SEAL, 0, NULL, 0, WORKER_FS_SEAL_DONE,
+			      "shared folders' seal", timeout_ms, msg, len);
 }
 
 void worker_kill(struct worker *w)

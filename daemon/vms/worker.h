@@ -49,6 +49,14 @@ int worker_stop(struct worker *w);
 int worker_snapshot(struct worker *w, int state_fd, int mem_fd, int timeout_ms, char *msg,
 		    size_t len);
 
+/* Asks the VMM to serve the folder open at dirfd on its idle virtio-fs
+ * slot `slot` (FS_BIND, daemon/vm/fs_bind.h; dirfd stays the caller's)
+ * and waits up to timeout_ms. 0, or -1 with the VMM's reason in msg. */
+int worker_bind_fs(struct worker *w, int slot, int dirfd, bool readonly, int timeout_ms,
+		   char *msg, size_t len);
+/* FS_SEAL: the VMM confines every thread to the folders bound so far. */
+int worker_seal_fs(struct worker *w, int timeout_ms, char *msg, size_t len);
+
 /* SIGKILL; the exit is still reported through on_exit. */
 void worker_kill(struct worker *w);
 

@@ -31,7 +31,9 @@ def name(image_id, vcpus, mem):
         image_id, vcpus, mem, d["kernel"], d["initrd"], d["vmm"])
     return "_bake-" + hashlib.sha256(key.encode()).hexdigest()[:32]
 def snap(n, image_id, vcpus=1, mem=512):
-    db.execute("INSERT INTO snapshots VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+    db.execute("INSERT INTO snapshots (name, source_vm, image, image_id, vcpus, memory_mib, env, cmd, "
+               "workdir, user, created, state_bytes, memory_bytes, memory_disk_bytes, temporary) "
+               "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                (n, "0123456789abcdef", "busybox", image_id, vcpus, mem, "[]", None, "", "",
                 1800000000, 4096, mem << 20, 8192, 0))
     print(n)

@@ -78,7 +78,9 @@ python3 - "$WORK/data/vms.db" "$bb_id" <<'PY'
 import json, sqlite3, sys
 db = sqlite3.connect(sys.argv[1])
 def snap(name, image_id, temporary=0, vcpus=1, mem=256):
-    db.execute("INSERT INTO snapshots VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+    db.execute("INSERT INTO snapshots (name, source_vm, image, image_id, vcpus, memory_mib, env, cmd, "
+               "workdir, user, created, state_bytes, memory_bytes, memory_disk_bytes, temporary) "
+               "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                (name, "0123456789abcdef", "busybox", image_id, vcpus, mem,
                 json.dumps(["A=1", "B=2"]), json.dumps(["sleep", "60"]), "/tmp", "nobody",
                 1800000000, 4096, mem << 20, 8192, temporary))

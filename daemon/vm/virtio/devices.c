@@ -58,6 +58,18 @@ int virtio_opts_add_fs(struct virtio_opts *o, const char *arg, struct vm_err *er
 	return 0;
 }
 
+int virtio_opts_add_fs_allow(struct virtio_opts *o, const char *arg, struct vm_err *err)
+{
+	if (o->nallow >= VIRTIO_MAX_FS_ALLOW)
+		return vm_errf(err, "--fs-allow: at most %d folders", VIRTIO_MAX_FS_ALLOW);
+	struct virtio_fs_opt *f = &o->allow[o->nallow];
+	memset(f, 0, sizeof(*f));
+	if (!split_mode(arg, f->path, sizeof(f->path), &f->readonly))
+		return vm_errf(err, "--fs-allow %s: want FOLDER[,ro]", arg);
+	o->nallow++;
+	return 0;
+}
+
 void virtio_opts_folders(const struct virtio_opts *o, struct jail_folders *f)
 {
 	memset(f, 0, sizeof(*f));
@@ -66,6 +78,10 @@ void virtio_opts_folders(const struct virtio_opts *o, struct jail_folders *f)
 			continue;
 		f->path[f->n] = o->fs[i].path;
 		f->readonly[f->n++] = o->fs[i].readonly;
+	}
+	for (int i = 0; i < o->nallow && f->n < JAIL_MAX_FOLDERS; i++) {
+		f->path[f->n] = o->allow[i].path;
+		f->readonly[f->n++] = o->allow[i].readonly;
 	}
 }
 

@@ -1,7 +1,8 @@
 /* devices.h - the virtio devices of one supermachine-vmm run, from options.
  *
  * The option parser collects --disk PATH[,ro] (repeatable), --vsock PATH,
- * --cid N and --fs TAG[=FOLDER[,ro]] (repeatable) into struct virtio_opts;
+ * --cid N, --fs TAG[=FOLDER[,ro]] and --fs-allow FOLDER[,ro] (both
+ * repeatable) into struct virtio_opts;
  * main.c attaches the lot after vm_create() (disks first, so they become
  * vda, vdb, ... in order; then rng, always; then vsock; then the virtio-fs
  * devices, in order) and frees them after vm_run().
@@ -19,6 +20,7 @@
 
 #define VIRTIO_MAX_DISKS 8
 #define VIRTIO_MAX_FS 4
+#define VIRTIO_MAX_FS_ALLOW (JAIL_MAX_FOLDERS - VIRTIO_MAX_FS)
 #define VIRTIO_DEFAULT_CID 3
 
 struct virtio_disk_opt {
@@ -39,6 +41,11 @@ struct virtio_opts {
 	int ndisks;
 	struct virtio_fs_opt fs[VIRTIO_MAX_FS];
 	int nfs;
+	/* --fs-allow: folders the worker channel may bind to idle slots later
+	 * (fs_bind.h); the jail confines file access beneath them (and the
+	 * --fs folders) until the binds are sealed. Tags unused. */
+	struct virtio_fs_opt allow[VIRTIO_MAX_FS_ALLOW];
+	int nallow;
 	const char *vsock_path; /* NULL: no vsock device */
 	uint64_t cid;           /* 0: VIRTIO_DEFAULT_CID */
 };
@@ -47,8 +54,10 @@ struct virtio_opts {
 int virtio_opts_add_disk(struct virtio_opts *o, const char *arg, struct vm_err *err);
 /* "--fs TAG[=FOLDER[,ro]]"; tags are unique; 0 or -1 with err. */
 int virtio_opts_add_fs(struct virtio_opts *o, const char *arg, struct vm_err *err);
-/* The folders the fs devices serve (idle slots have none), for the jail;
- * the strings stay o's. */
+/* "--fs-allow FOLDER[,ro|,rw]"; 0 or -1 with err. */
+int virtio_opts_add_fs_allow(struct virtio_opts *o, const char *arg, struct vm_err *err);
+/* The folders the fs devices serve (idle slots have none) and the
+ * --fs-allow ones, for the jail; the strings stay o's. */
 void virtio_opts_folders(const struct virtio_opts *o, struct jail_folders *f);
 /* "--cid N", N in 3..2^32-2; 0 or -1 with err. */
 int virtio_opts_set_cid(struct virtio_opts *o, const char *arg, struct vm_err *err);

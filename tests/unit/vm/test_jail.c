@@ -112,6 +112,9 @@ static void do_exec_mem(void)
 	mmap(NULL, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 }
 static void do_tty_ioctl(void) { ioctl(pre.pipe[1], TIOCSTI, "x"); }
+/* A VMM without shared folders (bound or --fs-allow) cannot narrow or
+ * change its Landlock domain either: FS_SEAL's calls are not its own. */
+static void do_landlock(void) { syscall(SYS_landlock_create_ruleset, NULL, 0, 1); }
 
 START_TEST(forbidden_calls_kill)
 {
@@ -123,6 +126,8 @@ START_TEST(forbidden_calls_kill)
 	expect_sigsys(do_unlink, "unlink", SYS_unlink, "unlink");
 	expect_sigsys(do_exec_mem, "mmap PROT_EXEC", SYS_mmap, "mmap");
 	expect_sigsys(do_tty_ioctl, "ioctl TIOCSTI", SYS_ioctl, "ioctl");
+	expect_sigsys(do_landlock, "landlock_create_ruleset", SYS_landlock_create_ruleset,
+		      "landlock_create_ruleset");
 #if !defined(__SANITIZE_ADDRESS__)
 	/* allowed in sanitized builds for LeakSanitizer (jail.c) */
 	expect_sigsys(do_sys_open, "open(2) /etc/passwd read-only", SYS_open, "open");

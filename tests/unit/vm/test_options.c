@@ -46,6 +46,33 @@ START_TEST(full_command_line)
 }
 END_TEST
 
+/* Idle slots, a bound folder and --fs-allow folders: what the jail gets. */
+START_TEST(fs_slots_and_allow)
+{
+	struct options o;
+	struct vm_err err = { "" };
+	ck_assert_int_eq(parse(&o, &err, "--kernel", "k", "--fs", "sm0", "--fs", "sm1=/srv/b,ro",
+			       "--fs-allow", "/home/me,rw", "--fs-allow", "/srv/x,ro,ro", NULL), 0);
+	ck_assert_int_eq(o.dev.nfs, 2);
+	ck_assert_str_eq(o.dev.fs[0].path, "");
+	ck_assert_int_eq(o.dev.nallow, 2);
+	struct jail_folders f;
+	virtio_opts_folders(&o.dev, &f);
+	ck_assert_int_eq(f.n, 3); /* the idle slot has none */
+	ck_assert_str_eq(f.path[0], "/srv/b");
+	ck_assert(f.readonly[0]);
+	ck_assert_str_eq(f.path[1], "/home/me");
+	ck_assert(!f.readonly[1]);
+	ck_assert_str_eq(f.path[2], "/srv/x,ro"); /* one suffix is stripped */
+	ck_assert(f.readonly[2]);
+	ck_assert_int_eq(parse(&o, &err, "--kernel", "k", "--fs-allow", "", NULL), -1);
+	ck_assert_msg(strstr(err.msg, "--fs-allow : want FOLDER[,ro]"), "%s", err.msg);
+	ck_assert_int_eq(parse(&o, &err, "--kernel", "k", "--fs-allow", "/a", "--fs-allow", "/b",
+			       "--fs-allow", "/c", "--fs-allow", "/d", "--fs-allow", "/e", NULL), -1);
+	ck_assert_msg(strstr(err.msg, "--fs-allow: at most 4 folders"), "%s", err.msg);
+}
+END_TEST
+
 START_TEST(defaults_and_probe)
 {
 	struct options o;
@@ -172,6 +199,7 @@ static Suite *options_suite(void)
 	TCase *t = tcase_create("options");
 	tcase_add_test(t, full_command_line);
 	tcase_add_test(t, defaults_and_probe);
+	tcase_add_test(t, fs_slots_and_allow);
 	tcase_add_test(t, bad_usage);
 	tcase_add_test(t, run_mode_command);
 	tcase_add_test(t, console_log_and_panic);
