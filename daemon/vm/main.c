@@ -22,6 +22,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 
 static void print_stats(const struct vm *vm)
 {
@@ -65,6 +66,20 @@ static int run_vm(struct options *o)
 	return out;
 }
 
+/* The FUSE server keeps an fd per node the guest holds (fs_nodes): raise
+ * the soft open-file limit to the hard one, as a service manager would
+ * (systemd/supermachined.service: 65536), or a guest untarring a tree on
+ * a shared folder runs into EMFILE after ~1000 files under a shell's
+ * default of 1024. Best effort. */
+static void raise_fd_limit(void)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
 /* Usage errors in run mode exit 125 (CMD's own statuses own the rest). */
 static bool wants_run_mode(int argc, char **argv)
 {
@@ -94,6 +109,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "supermachine-vmm: probe ok: a 64-bit guest ran to HLT\n");
 		return 0;
 	}
+	raise_fd_limit();
 	if (o.run_argv)
 		return run_mode(&o);
 	return run_vm(&o);
