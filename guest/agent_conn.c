@@ -288,6 +288,15 @@ static void dispatch_shutdown(struct conn *c, const struct sm_hdr *h, const uint
 	c->shutdown_how = how;
 }
 
+/* A hook's answer: OK, or ERROR with its errno e and message err. */
+static void answer_hook(struct conn *c, uint32_t id, int e, const char *err)
+{
+	if (e)
+		conn_error(c, id, e, "%s", err);
+	else
+		conn_send(c, SM_MSG_OK, id, NULL, 0);
+}
+
 /* SYNC: answered at once (the hook's work is a few system calls). */
 static void dispatch_sync(struct conn *c, const struct sm_hdr *h, const uint8_t *p)
 {
@@ -308,11 +317,7 @@ static void dispatch_sync(struct conn *c, const struct sm_hdr *h, const uint8_t 
 		conn_error(c, h->id, ENOSYS, "SYNC is not supported by this agent");
 		return;
 	}
-	int e = hooks->sync(hooks->opaque, &req, err, sizeof(err));
-	if (e)
-		conn_error(c, h->id, e, "%s", err);
-	else
-		conn_send(c, SM_MSG_OK, h->id, NULL, 0);
+	answer_hook(c, h->id, hooks->sync(hooks->opaque, &req, err, sizeof(err)), err);
 }
 
 /* MOUNT_FS: answered at once (mkdir and mount in the guest's own
@@ -334,11 +339,7 @@ static void dispatch_mount_fs(struct conn *c, const struct sm_hdr *h, const uint
 		conn_error(c, h->id, ENOSYS, "mount %.300s: MOUNT_FS is not supported by this agent",
 			   req.path);
 	} else {
-		int e = hooks->mount_fs(hooks->opaque, &req, err, sizeof(err));
-		if (e)
-			conn_error(c, h->id, e, "%s", err);
-		else
-			conn_send(c, SM_MSG_OK, h->id, NULL, 0);
+		answer_hook(c, h->id, hooks->mount_fs(hooks->opaque, &req, err, sizeof(err)), err);
 	}
 	sm_mount_req_free(&req);
 }
@@ -362,11 +363,7 @@ static void dispatch_fs_events(struct conn *c, const struct sm_hdr *h, const uin
 	} else if (!hooks || !hooks->fs_events) {
 		conn_error(c, h->id, ENOSYS, "FS_EVENTS is not supported by this agent");
 	} else {
-		int e = hooks->fs_events(hooks->opaque, &req, err, sizeof(err));
-		if (e)
-			conn_error(c, h->id, e, "%s", err);
-		else
-			conn_send(c, SM_MSG_OK, h->id, NULL, 0);
+		answer_hook(c, h->id, hooks->fs_events(hooks->opaque, &req, err, sizeof(err)), err);
 	}
 	sm_fsev_req_free(&req);
 }

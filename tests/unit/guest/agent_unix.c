@@ -28,19 +28,29 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-static int fake_sync(void *opaque, const struct sm_sync_req *req, char *err, size_t errlen)
+/* SOCKET_PATH.suffix for appending, or NULL with err (errno kept). */
+static FILE *open_log(void *opaque, const char *suffix, char *err, size_t errlen)
 {
 	char path[128];
-	snprintf(path, sizeof(path), "%s.sync", (const char *)opaque);
+	snprintf(path, sizeof(path), "%s.%s", (const char *)opaque, suffix);
+	FILE *f = fopen(path, "a");
+	if (!f) {
+		int e = errno;
+		snprintf(err, errlen, "%s: %s", path, strerror(e));
+		errno = e;
+	}
+	return f;
+}
+
+static int fake_sync(void *opaque, const struct sm_sync_req *req, char *err, size_t errlen)
+{
 	if (!strcmp(req->hostname, "refuse")) {
 		snprintf(err, errlen, "sethostname: refused by agent-unix");
 		return EPERM;
 	}
-	FILE *f = fopen(path, "a");
-	if (!f) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+	FILE *f = open_log(opaque, "sync", err, errlen);
+	if (!f)
 		return errno;
-	}
 	fprintf(f, "%llu.%09u %s ", (unsigned long long)req->sec, req->nsec,
 		req->hostname[0] ? req->hostname : "-");
 	for (int i = 0; i < SM_SYNC_ENTROPY; i++)
@@ -52,17 +62,13 @@ static int fake_sync(void *opaque, const struct sm_sync_req *req, char *err, siz
 
 static int fake_mount_fs(void *opaque, const struct sm_mount_req *req, char *err, size_t errlen)
 {
-	char path[128];
-	snprintf(path, sizeof(path), "%s.mount", (const char *)opaque);
 	if (!strcmp(req->tag, "busy")) {
 		snprintf(err, errlen, "mount %s: busy is already mounted there", req->path);
 		return EBUSY;
 	}
-	FILE *f = fopen(path, "a");
-	if (!f) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+	FILE *f = open_log(opaque, "mount", err, errlen);
+	if (!f)
 		return errno;
-	}
 	fprintf(f, "%s %s %u\n", req->tag, req->path, req->flags);
 	fclose(f);
 	return 0;
@@ -70,17 +76,13 @@ static int fake_mount_fs(void *opaque, const struct sm_mount_req *req, char *err
 
 static int fake_fs_events(void *opaque, const struct sm_fsev_req *req, char *err, size_t errlen)
 {
-	char path[128];
-	snprintf(path, sizeof(path), "%s.fsev", (const char *)opaque);
 	if (!strcmp(req->root, "/nokernel")) {
 		snprintf(err, errlen, "/proc/sm-fsnotify: No such file or directory");
 		return ENOTSUP;
 	}
-	FILE *f = fopen(path, "a");
-	if (!f) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+	FILE *f = open_log(opaque, "fsev", err, errlen);
+	if (!f)
 		return errno;
-	}
 	for (uint32_t i = 0; i < req->n; i++)
 		fprintf(f, "%s %u %u %s%s%s\n", req->root, req->ev[i].kind, req->ev[i].flags,
 			req->ev[i].path, req->ev[i].path2[0] ? " " : "", req->ev[i].path2);
