@@ -25,6 +25,8 @@
  *   sm.port=N       agent vsock port (default 1024)
  *   sm.layers=N     /dev/vda.. are N image layers (erofs), lowest first:
  *                   all are stacked under the overlay (sm.root is ignored)
+ *   sm.vol=vdX:rw|ro:/path  (repeatable, up to 4) mount ext4 disk vdX at
+ *                   /path once the root is switched (named volumes)
  *   sm.debug        log each boot step and module on the console
  *
  * Power off uses ACPI when the kernel has it, else a reset (a minimal kernel
@@ -133,6 +135,8 @@ static void boot_steps(const struct init_opts *o, bool *on_disk)
 		else
 			*on_disk = true;
 	}
+	if (*on_disk && volumes_mount(o, err, sizeof(err)))
+		fprintf(stderr, TAG "%s\n", err);
 }
 
 int main(void)
