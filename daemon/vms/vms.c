@@ -646,7 +646,9 @@ int vms_remove(struct vms *v, struct vm_rec *r, bool force, char *err, size_t er
 			errno = EBUSY;
 			return -1;
 		}
-		if (stop_vm(v, r, false, err, errlen) < 0)
+		/* A VM with volumes powers off cleanly even so: its guest
+		 * writes back what it cached for them. */
+		if (stop_vm(v, r, r->n_volumes > 0, err, errlen) < 0)
 			return -1;
 	}
 	pthread_mutex_lock(&v->mu);

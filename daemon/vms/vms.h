@@ -201,7 +201,8 @@ const char **vm_env(const struct vm_rec *r);
 int vms_stop(struct vms *v, struct vm_rec *r, char *err, size_t errlen);
 
 /* Removes an exited or gone VM (force: stops a live one first, without
- * the clean poweroff: the VMM is told to stop, else killed). -1 with errno
+ * the clean poweroff: the VMM is told to stop, else killed; a VM with
+ * volumes gets the clean poweroff, so its guest writes them back). -1 with errno
  * EBUSY when it is running and !force. */
 int vms_remove(struct vms *v, struct vm_rec *r, bool force, char *err, size_t errlen);
 
