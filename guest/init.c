@@ -95,9 +95,13 @@ static int agent_listen(uint32_t port)
 	return fd;
 }
 
+static const struct init_opts *boot_opts;   /* main's, for on_shutdown */
+
 static void on_shutdown(void *opaque, uint32_t how)
 {
 	kill(-1, SIGKILL);
+	if (boot_opts)
+		volumes_unmount(boot_opts);   /* clean: a read-only attach can mount it */
 	sync();
 	if (how == SM_SHUTDOWN_REBOOT)
 		reboot(RB_AUTOBOOT);
@@ -135,8 +139,12 @@ static void boot_steps(const struct init_opts *o, bool *on_disk)
 		else
 			*on_disk = true;
 	}
-	if (*on_disk && volumes_mount(o, err, sizeof(err)))
-		fprintf(stderr, TAG "%s\n", err);
+	if (*on_disk && volumes_mount(o, err, sizeof(err))) {
+		/* Never run with a volume's path in the overlay instead: the VM
+		 * ends while booting, and its console says why. */
+		fprintf(stderr, TAG "%s; powering off\n", err);
+		sys_power_off();
+	}
 }
 
 int main(void)
@@ -149,6 +157,7 @@ int main(void)
 		fprintf(stderr, TAG "%s\n", err);
 	sys_console();
 	read_cmdline(&o);
+	boot_opts = &o;
 	boot_steps(&o, &on_disk);
 	int lfd = agent_listen(o.port);
 	struct agent_hooks hooks = { .shutdown = on_shutdown, .sync = on_sync,

@@ -50,9 +50,14 @@ int sys_make_dirs(const char *path, char *at, size_t atlen);
 
 struct init_opts;
 /* Mounts each sm.vol= volume (ext4; nosuid, nodev; read-only with :ro) at
- * its path in the new root, creating the path: 0, or -1 with the first
+ * its path in the new root, creating the path: 0, or -1 with the last
  * failure in err (the rest are still tried). */
 int volumes_mount(const struct init_opts *o, char *err, size_t errlen);
+/* At power off, once every process was killed: unmounts each volume
+ * (retrying while the killed processes still hold files), else remounts
+ * it read-only, so it is left clean (a read-only attach cannot replay a
+ * journal). */
+void volumes_unmount(const struct init_opts *o);
 
 struct sm_mount_req;
 /* Creates req->path and its parents (0755) and mounts the virtio-fs
