@@ -16,11 +16,14 @@
 #define MOUNT_HELP \
 	"-v, --volume HOST:GUEST[:ro] (repeatable, at most 4) shares the host\n" \
 	"folder HOST at GUEST in the VM over virtio-fs (:ro read-only); a relative\n" \
-	"HOST is resolved against the current folder. The daemon shares only\n" \
-	"folders beneath its \"shared_folders\" (default: its user's home). A VM\n" \
-	"with -v is restored from its image's bake or taken from a warm pool like\n" \
-	"any other (the folders are bound to it then); it cannot be snapshotted or\n" \
-	"forked, and -v cannot be used with --from."
+	"HOST (it must have a /: ./dir) is resolved against the current folder.\n" \
+	"The daemon shares only folders beneath its \"shared_folders\" (default: its\n" \
+	"user's home). A VM with such -v is restored from its image's bake or taken\n" \
+	"from a warm pool like any other (the folders are bound to it then); it\n" \
+	"cannot be snapshotted or forked, and -v cannot be used with --from.\n" \
+	"-v NAME:GUEST[:ro] (NAME without a /; at most 4) mounts the named volume\n" \
+	"NAME (`volume create`) at GUEST: read-write in one running VM at a time,\n" \
+	"read-only in any number. A VM with volumes boots (no bake, no pool)."
 
 static const struct {
 	const char *name;
@@ -33,7 +36,7 @@ static const struct {
 	{ "images", cmd_images, "images [-q]                       list images", NULL },
 	{ "rmi", cmd_rmi, "rmi [-f] IMAGE...                 remove images", NULL },
 	{ "run", cmd_run, "run [--rm] [-e K=V] [-w DIR] [-u USER] [--cpus N] [--memory M] [-i] [-t]\n"
-	  "      [-v HOST:GUEST[:ro]] [--label K=V] [--timeout S] IMAGE|--from SNAPSHOT\n"
+	  "      [-v HOST|NAME:GUEST[:ro]] [--label K=V] [--timeout S] IMAGE|--from SNAPSHOT\n"
 	  "      [-- CMD...]                   run a command in a new VM (--rm: remove it after)",
 	  "A new VM boots IMAGE, or is restored from SNAPSHOT (--from: its memory,\n"
 	  "processes and files as they were when it was taken; its env, cmd, workdir\n"
@@ -78,6 +81,14 @@ static const struct {
 	  "releases it; the pool refills.\n"
 	  "--vcpus and --memory default to the daemon's defaults. `pool rm`\n"
 	  "removes the ready VMs; VMs already handed out run on." },
+	{ "volume", cmd_volume, "volume create [--size SIZE] NAME | volume ls | volume inspect NAME |\n"
+	  "      volume rm NAME...             named persistent disks for -v NAME:/path",
+	  "A volume is a sparse ext4 disk kept by the daemon (default 1 GiB; --size\n"
+	  "takes MiB or 512M, 10G, 1T). `run`/`create -v NAME:/path[:ro]` attach it:\n"
+	  "read-write to one VM at a time, read-only to any number. It outlives its\n"
+	  "VMs; `volume rm` is refused while a VM (until it is removed) holds it.\n"
+	  "NAME: letters, digits, '_', '.', '-' (up to 64, beginning with a letter\n"
+	  "or digit)." },
 	{ "gc", cmd_gc, "gc                                remove unused blobs, layers and bakes", NULL },
 	{ "logs", cmd_logs, "logs [-f] VM                      a VM's console (-f: follow)", NULL },
 	{ "cp", cmd_cp, "cp SRC DST                        copy a file or folder host<->VM\n"

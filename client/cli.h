@@ -43,6 +43,8 @@ int cmd_fork(struct cli *cli, int argc, char **argv);
 /* cli_pools.c */
 int cmd_pool(struct cli *cli, int argc, char **argv);
 int cmd_gc(struct cli *cli, int argc, char **argv);
+/* cli_volumes.c */
+int cmd_volume(struct cli *cli, int argc, char **argv);
 
 /* cli_args.c: the options before a command's operands. Besides these,
  * --json (cli->json) and "--" (the end of options). */
@@ -59,6 +61,10 @@ int leading_options(struct cli *cli, int argc, char **argv, const struct leading
 /* s as a number from lo to hi into *out, else a usage error ("WHAT S:
  * expected a number from LO to HI") and non-zero. */
 int cli_number(const char *what, const char *s, long lo, long hi, long *out);
+/* s as a size in MiB (a number of MiB, or 64k/512M/10G/1T, binary units)
+ * from lo_mib to hi_mib into *out, else a usage error and non-zero. */
+int cli_size_mib(const char *what, const char *s, unsigned long long lo_mib,
+		 unsigned long long hi_mib, unsigned long long *out);
 /* act on each of n names, printing each name done and the error of each
  * not (none: a usage error saying missing); 0 or the last error's code. */
 typedef int (*cli_action)(sm_client *c, const char *name, const void *arg);

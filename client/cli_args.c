@@ -16,7 +16,7 @@ static bool value_option(const struct leading_opts *o, int argc, char **argv, in
 	if (!strcmp(a, f) && *i + 1 < argc)
 		*o->value = argv[++*i];
 	else if (!strncmp(a, f, strlen(f)) && a[strlen(f)])
-		*o->value = a + strlen(f);   /* -n3 */
+		*o->value = a + strlen(f) + (f[1] == '-' && a[strlen(f)] == '='); /* -n3, --size=3 */
 	else
 		return false;
 	return true;
@@ -58,6 +58,32 @@ int cli_number(const char *what, const char *s, long lo, long hi, long *out)
 	*out = strtol(s, &end, 10);
 	if (errno || !*s || *end || *out < lo || *out > hi)
 		return cli_usage_error("%s %s: expected a number from %ld to %ld", what, s, lo, hi);
+	return 0;
+}
+
+int cli_size_mib(const char *what, const char *s, unsigned long long lo_mib,
+		 unsigned long long hi_mib, unsigned long long *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	unsigned shift = 0;   /* MiB by default; k, m, g, t suffixes (binary) */
+	switch (*end) {
+	case 'k': case 'K': shift = 0; v = (v + 1023) / 1024; end++; break;
+	case 'm': case 'M': end++; break;
+	case 'g': case 'G': shift = 10; end++; break;
+	case 't': case 'T': shift = 20; end++; break;
+	}
+	if (*end == 'i' || *end == 'I')   /* "GiB" */
+		end++;
+	if (*end == 'b' || *end == 'B')
+		end++;
+	if (errno || end == s || *s == '-' || *end || v > (hi_mib >> shift) ||
+	    (v << shift) < lo_mib)
+		return cli_usage_error("%s %s: expected a size from %llu MiB to %llu MiB (a "
+				       "number of MiB, or with a suffix: 512M, 10G, 1T)", what, s,
+				       lo_mib, hi_mib);
+	*out = v << shift;
 	return 0;
 }
 

@@ -16,6 +16,7 @@
  */
 #include "client/cli.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -30,6 +31,7 @@
 #define MAX_ENV 256
 #define MAX_LABELS 64
 #define MAX_MOUNTS 4
+#define MAX_VOLUMES 4
 
 struct run_args {
 	const char *env[MAX_ENV + 1];
@@ -44,6 +46,8 @@ struct run_args {
 	const char *from;          /* --from: a snapshot instead of an image */
 	struct sm_mount mounts[MAX_MOUNTS]; /* -v: host_path malloc'd (realpath) */
 	size_t n_mounts;
+	struct sm_volume_mount volumes[MAX_VOLUMES]; /* -v NAME:GUEST: malloc'd */
+	size_t n_volumes;
 };
 
 /* The running exec, for the signal thread. */
@@ -87,11 +91,36 @@ static int memory(const char *s, unsigned *out)
 	return 0;
 }
 
+/* -v NAME:GUEST[:ro], a named volume (docker's rule: a source without a
+ * "/" that starts with a letter or digit). */
+static int named_volume(const char *arg, const char *colon, struct run_args *a)
+{
+	const char *guest = colon + 1, *opt = strchr(guest, ':');
+	if (a->n_volumes == MAX_VOLUMES)
+		return cli_usage_error("-v %s: at most %d volumes", arg, MAX_VOLUMES);
+	if (opt == guest || !*guest || (opt && strcmp(opt, ":ro")))
+		return cli_usage_error("-v %s: expected NAME:GUEST[:ro]", arg);
+	char *name = strndup(arg, (size_t)(colon - arg));
+	char *g = opt ? strndup(guest, (size_t)(opt - guest)) : strdup(guest);
+	if (!name || !g) {
+		free(name);
+		free(g);
+		return cli_usage_error("out of memory");
+	}
+	a->volumes[a->n_volumes++] = (struct sm_volume_mount){ .name = name, .guest_path = g,
+							       .readonly = opt != NULL };
+	return 0;
+}
+
 /* -v HOST:GUEST[:ro]: HOST resolved (realpath: a relative one against
- * our cwd, symlinks followed, so the daemon checks the real folder). */
+ * our cwd, symlinks followed, so the daemon checks the real folder); or a
+ * named volume. */
 static int volume(const char *arg, struct run_args *a)
 {
 	char host[PATH_MAX], *colon = strchr(arg, ':');
+	if (colon && colon != arg && isalnum((unsigned char)arg[0]) &&
+	    !memchr(arg, '/', (size_t)(colon - arg)))
+		return named_volume(arg, colon, a);
 	if (a->n_mounts == MAX_MOUNTS)
 		return cli_usage_error("-v %s: at most %d mounts", arg, MAX_MOUNTS);
 	if (!colon || colon == arg || (size_t)(colon - arg) >= sizeof host)
@@ -121,6 +150,11 @@ static void free_mounts(struct run_args *a)
 		free((char *)a->mounts[i].guest_path);
 	}
 	a->n_mounts = 0;
+	for (size_t i = 0; i < a->n_volumes; i++) {
+		free((char *)a->volumes[i].name);
+		free((char *)a->volumes[i].guest_path);
+	}
+	a->n_volumes = 0;
 }
 
 static int parse_opt(struct cli *cli, int opt, struct run_args *a)
@@ -192,7 +226,7 @@ static int parse_run(struct cli *cli, int argc, char **argv, const char *allowed
 		if (rc)
 			return rc;
 	}
-	if (a->from && a->n_mounts)
+	if (a->from && (a->n_mounts || a->n_volumes))
 		return cli_usage_error("%s: -v cannot be used with --from (not supported yet)",
 				       argv[0]);
 	if (a->from) {
@@ -360,6 +394,7 @@ static int create(struct cli *cli, const struct run_args *a, struct sm_vm *vm)
 		.cmd = (const char *const *)a->cmd, .labels = a->n_labels ? a->labels : NULL,
 		.vcpus = a->vcpus, .memory_mib = a->memory_mib, .auto_remove = a->rm,
 		.mounts = a->n_mounts ? a->mounts : NULL, .n_mounts = a->n_mounts,
+		.volumes = a->n_volumes ? a->volumes : NULL, .n_volumes = a->n_volumes,
 	};
 	int st = a->from ? sm_vm_restore(cli->c, a->from, &o, vm)
 			 : sm_vm_create(cli->c, a->target, &o, vm);

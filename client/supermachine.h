@@ -193,6 +193,14 @@ struct sm_mount {
 	int no_watch;                /* 0: watched (the default) */
 };
 
+/* A named volume (sm_volume_create) mounted at guest_path: read-write in
+ * one running VM at a time, read-only in any number. */
+struct sm_volume_mount {
+	const char *name;
+	const char *guest_path;
+	int readonly;
+};
+
 struct sm_vm_create_opts {
 	const char *const *env;      /* NULL-terminated "K=V", over the image's */
 	const char *workdir, *user;  /* NULL: the image's */
@@ -206,6 +214,9 @@ struct sm_vm_create_opts {
 	 * boot); such a VM cannot be snapshotted or forked. */
 	const struct sm_mount *mounts;
 	size_t n_mounts;
+	/* Named volumes, at most 4; such a VM boots (no bake, no pool). */
+	const struct sm_volume_mount *volumes;
+	size_t n_volumes;
 };
 /* Boots a VM of an image in the store; returns once its guest is up. */
 int sm_vm_create(sm_client *c, const char *image, const struct sm_vm_create_opts *opts,
@@ -298,6 +309,27 @@ int sm_pool_list(sm_client *c, struct sm_pool **out, size_t *n);
 int sm_pool_inspect(sm_client *c, const char *image, struct sm_pool *out);
 /* Its ready VMs are discarded; VMs handed out live on. */
 int sm_pool_remove(sm_client *c, const char *image);
+
+/* --- volumes: named persistent disks ------------------------------------ */
+
+struct sm_volume_info {
+	char *name;
+	char *path;              /* the disk image on the daemon's host */
+	uint64_t size_mib;
+	uint64_t used_bytes;     /* what the sparse file takes on the host */
+	int64_t created;         /* unix time */
+	char *used_by;           /* the VM holding it (inspect only), or NULL */
+	char *json;
+};
+void sm_volume_free(struct sm_volume_info *v);
+void sm_volume_list_free(struct sm_volume_info *list, size_t n);
+/* size_mib 0: the daemon's default (1024). out may be NULL. */
+int sm_volume_create(sm_client *c, const char *name, uint64_t size_mib,
+		     struct sm_volume_info *out);
+int sm_volume_list(sm_client *c, struct sm_volume_info **out, size_t *n);
+int sm_volume_inspect(sm_client *c, const char *name, struct sm_volume_info *out);
+/* SM_E_CONFLICT (code "in_use") while a VM holds it. */
+int sm_volume_remove(sm_client *c, const char *name);
 
 /* The store's garbage collection (blobs and layers no image uses) and the
  * bakes of gone images or of another kernel, initramfs or VMM. */

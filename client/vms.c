@@ -108,6 +108,14 @@ static json_t *create_body(const char *key, const char *source, const struct sm_
 				"readonly", o->mounts[i].readonly, "watch", !o->mounts[i].no_watch));
 		json_object_set_new(b, "mounts", a ? a : json_array());
 	}
+	if (o->volumes && o->n_volumes) {
+		json_t *a = json_array();
+		for (size_t i = 0; a && i < o->n_volumes; i++)
+			json_array_append_new(a, json_pack("{s:s?,s:s?,s:b}",
+				"name", o->volumes[i].name, "path", o->volumes[i].guest_path,
+				"readonly", o->volumes[i].readonly));
+		json_object_set_new(b, "volumes", a ? a : json_array());
+	}
 	return b;
 }
 

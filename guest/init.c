@@ -25,6 +25,8 @@
  *   sm.port=N       agent vsock port (default 1024)
  *   sm.layers=N     /dev/vda.. are N image layers (erofs), lowest first:
  *                   all are stacked under the overlay (sm.root is ignored)
+ *   sm.vol=vdX:rw|ro:/path  (repeatable, up to 4) mount ext4 disk vdX at
+ *                   /path once the root is switched (named volumes)
  *   sm.debug        log each boot step and module on the console
  *
  * Power off uses ACPI when the kernel has it, else a reset (a minimal kernel
@@ -93,9 +95,13 @@ static int agent_listen(uint32_t port)
 	return fd;
 }
 
+static const struct init_opts *boot_opts;   /* main's, for on_shutdown */
+
 static void on_shutdown(void *opaque, uint32_t how)
 {
 	kill(-1, SIGKILL);
+	if (boot_opts)
+		volumes_unmount(boot_opts);   /* clean: a read-only attach can mount it */
 	sync();
 	if (how == SM_SHUTDOWN_REBOOT)
 		reboot(RB_AUTOBOOT);
@@ -133,6 +139,12 @@ static void boot_steps(const struct init_opts *o, bool *on_disk)
 		else
 			*on_disk = true;
 	}
+	if (*on_disk && volumes_mount(o, err, sizeof(err))) {
+		/* Never run with a volume's path in the overlay instead: the VM
+		 * ends while booting, and its console says why. */
+		fprintf(stderr, TAG "%s; powering off\n", err);
+		sys_power_off();
+	}
 }
 
 int main(void)
@@ -145,6 +157,7 @@ int main(void)
 		fprintf(stderr, TAG "%s\n", err);
 	sys_console();
 	read_cmdline(&o);
+	boot_opts = &o;
 	boot_steps(&o, &on_disk);
 	int lfd = agent_listen(o.port);
 	struct agent_hooks hooks = { .shutdown = on_shutdown, .sync = on_sync,

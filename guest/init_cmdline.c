@@ -7,10 +7,32 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* sm.vol=vdX:rw|ro:/path (the path absolute, no ':'). */
+static int add_volume(char *val, struct init_opts *o)
+{
+	char *mode = strchr(val, ':'), *path = mode ? strchr(mode + 1, ':') : NULL;
+	if (!path || o->n_vols == INIT_MAX_VOLUMES)
+		return -1;
+	*mode++ = 0;
+	*path++ = 0;
+	struct init_volume *v = &o->vols[o->n_vols];
+	size_t dl = strlen(val);
+	if (dl < 3 || dl >= sizeof(v->dev) || strncmp(val, "vd", 2) ||
+	    strspn(val + 2, "abcdefghijklmnopqrstuvwxyz") != dl - 2 ||
+	    (strcmp(mode, "rw") && strcmp(mode, "ro")) || path[0] != '/' || !path[1] ||
+	    strlen(path) >= sizeof(v->path) || strchr(path, ':'))
+		return -1;
+	memcpy(v->dev, val, dl + 1);
+	v->readonly = !strcmp(mode, "ro");
+	strcpy(v->path, path);
+	o->n_vols++;
+	return 0;
+}
+
 /* One word of the line: [*w, *w + *n). */
 static int apply_word(const char *w, size_t n, struct init_opts *o)
 {
-	char word[128];
+	char word[320];
 	if (n >= sizeof(word) || strncmp(w, "sm.", 3) != 0)
 		return n >= sizeof(word) && strncmp(w, "sm.", 3) == 0 ? -1 : 0;
 	memcpy(word, w, n);
@@ -38,6 +60,8 @@ static int apply_word(const char *w, size_t n, struct init_opts *o)
 		if (*end || l == 0 || l > INIT_MAX_LAYERS)
 			return -1;
 		o->layers = (uint32_t)l;
+	} else if (!strcmp(word, "sm.vol") && val && *val) {
+		return add_volume(val, o);
 	} else
 		return -1;
 	return 0;

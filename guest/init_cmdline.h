@@ -11,6 +11,16 @@
 
 #define INIT_MAX_LAYERS 16
 
+#define INIT_MAX_VOLUMES 4
+#define INIT_VOLUME_PATH_MAX 257
+
+/* sm.vol=vdX:rw|ro:/path - a named volume's disk and where it goes. */
+struct init_volume {
+	char dev[16];     /* "vdc" */
+	bool readonly;
+	char path[INIT_VOLUME_PATH_MAX];
+};
+
 struct init_opts {
 	bool poweroff;   /* sm.poweroff: power off right after the ready line */
 	bool panic;      /* sm.panic: exit after the ready line (kernel panics) */
@@ -19,6 +29,8 @@ struct init_opts {
 	uint32_t port;   /* sm.port=N: agent vsock port */
 	uint32_t layers; /* sm.layers=N: /dev/vda.. are N image layers, lowest
 			    first, stacked under overlayfs; 0 = one root disk */
+	struct init_volume vols[INIT_MAX_VOLUMES]; /* sm.vol=, in order */
+	uint32_t n_vols;
 };
 
 /* Fills *o from a command line; unknown words are ignored (they belong to

@@ -21,8 +21,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 
-/* mkdir -p: 0, or an errno with *at the prefix that failed. */
-static int make_dirs(const char *path, char *at, size_t atlen)
+int sys_make_dirs(const char *path, char *at, size_t atlen)
 {
 	char buf[SM_MOUNT_PATH_MAX];
 	struct stat st;
@@ -109,7 +108,7 @@ static bool mounted_here(const char *dir, const char *tag)
 int sys_mount_fs(const struct sm_mount_req *req, char *err, size_t errlen)
 {
 	char at[SM_MOUNT_PATH_MAX], real[PATH_MAX];
-	int e = make_dirs(req->path, at, sizeof(at));
+	int e = sys_make_dirs(req->path, at, sizeof(at));
 	if (e) {
 		snprintf(err, errlen, "mount %s: mkdir %s: %s", req->path, at, strerror(e));
 		return e;

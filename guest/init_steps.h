@@ -6,6 +6,7 @@
  * init_sync.c     the agent's SYNC after a restore: entropy, clock, hostname
  * init_mount.c    the agent's MOUNT_FS: mkdir -p, mount a virtio-fs share
  * init_fsev.c     the agent's FS_EVENTS: host changes to our guest kernel
+ * init_volumes.c  named volumes (sm.vol=): ext4 disks mounted in the root
  * Each step returns 0 or -1 with a message in err (init.c prints it);
  * sys_sync and sys_mount_fs return an errno value instead (the agent
  * sends it back).
@@ -42,6 +43,21 @@ struct sm_sync_req;
  * CLOCK_REALTIME, sets the hostname if given: 0, or the first failure's
  * errno with every failed step named in err. */
 int sys_sync(const struct sm_sync_req *req, char *err, size_t errlen);
+
+/* mkdir -p (mode 0755 whatever the umask): 0, or an errno with at (atlen
+ * bytes) the prefix that failed. */
+int sys_make_dirs(const char *path, char *at, size_t atlen);
+
+struct init_opts;
+/* Mounts each sm.vol= volume (ext4; nosuid, nodev; read-only with :ro) at
+ * its path in the new root, creating the path: 0, or -1 with the last
+ * failure in err (the rest are still tried). */
+int volumes_mount(const struct init_opts *o, char *err, size_t errlen);
+/* At power off, once every process was killed: unmounts each volume
+ * (retrying while the killed processes still hold files), else remounts
+ * it read-only, so it is left clean (a read-only attach cannot replay a
+ * journal). */
+void volumes_unmount(const struct init_opts *o);
 
 struct sm_mount_req;
 /* Creates req->path and its parents (0755) and mounts the virtio-fs

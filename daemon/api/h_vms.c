@@ -89,7 +89,8 @@ static struct sm_image_config *find_image(struct api_req *r, const char *name)
 }
 
 static void create_vm(struct api_req *r, json_t *b, const struct sm_image_config *cfg,
-		      const struct vm_mount *mounts, size_t n_mounts)
+		      const struct vm_mount *mounts, size_t n_mounts,
+		      const struct vm_volume *vols, size_t n_vols)
 {
 	const char **env = jin_strv(json_object_get(b, "env"));
 	const char **cmd = jin_strv(json_object_get(b, "cmd"));
@@ -102,15 +103,19 @@ static void create_vm(struct api_req *r, json_t *b, const struct sm_image_config
 		.env = env, .cmd = cmd,
 		.workdir = jin_str(b, "workdir"), .user = jin_str(b, "user"),
 		.labels = json_object_get(b, "labels"), .auto_remove = jin_bool(b, "auto_remove"),
-		.mounts = mounts, .n_mounts = n_mounts,
+		.mounts = mounts, .n_mounts = n_mounts, .volumes = vols, .n_volumes = n_vols,
 	};
 	struct vm_rec *vm;
 	char id[32] = "", err[ERRLEN] = "";
-	/* A pool's VM takes the mounts into its idle virtio-fs slots. */
-	int rc = pools_acquire(r->srv->pools, &spec, &vm, id, sizeof id, err, sizeof err);
+	/* A pool's VM takes the mounts into its idle virtio-fs slots; volumes
+	 * need disks of their own, so a VM with them boots. */
+	int rc = n_vols ? 1 : pools_acquire(r->srv->pools, &spec, &vm, id, sizeof id, err,
+					    sizeof err);
 	if (rc == 1)   /* no pool of this image and size */
 		rc = vms_create(r->srv->vms, &spec, &vm, id, sizeof id, err, sizeof err);
-	if (rc < 0) {
+	if (rc == -2) {
+		reply_error(r, MHD_HTTP_CONFLICT, "in_use", "%s", err);
+	} else if (rc < 0) {
 		reply_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "vm_start_failed", "VM %s: %s",
 			    id[0] ? id : "(none)", err);
 	} else {
@@ -129,14 +134,16 @@ void h_vms_create(struct api_req *r)
 		{ "memory", JIN_UINT, false }, { "env", JIN_STRINGS, false },
 		{ "cmd", JIN_STRINGS, false }, { "workdir", JIN_STRING, false },
 		{ "user", JIN_STRING, false }, { "labels", JIN_OBJECT, false },
-		{ "auto_remove", JIN_BOOL, false }, { "mounts", JIN_ARRAY, false }, { NULL },
+		{ "auto_remove", JIN_BOOL, false }, { "mounts", JIN_ARRAY, false },
+		{ "volumes", JIN_ARRAY, false }, { NULL },
 	};
 	json_t *b = json_in_body(r, fields);
 	if (!b)
 		return;
 	struct sm_image_config *cfg = NULL;
 	struct vm_mount *mounts = NULL;
-	size_t n_mounts = 0;
+	struct vm_volume *vols = NULL;
+	size_t n_mounts = 0, n_vols = 0;
 	bool image = json_object_get(b, "image"), snap = json_object_get(b, "from_snapshot");
 	if (image == snap) {
 		reply_error(r, MHD_HTTP_BAD_REQUEST, "invalid_field", image ?
@@ -152,7 +159,14 @@ void h_vms_create(struct api_req *r)
 			    "supported yet): create the VM from its image to share folders");
 		goto out;
 	}
-	if (req_mounts(r, json_object_get(b, "mounts"), &mounts, &n_mounts) < 0)
+	if (snap && json_array_size(json_object_get(b, "volumes"))) {
+		reply_error(r, MHD_HTTP_BAD_REQUEST, "invalid_field",
+			    "field \"volumes\" cannot be given with \"from_snapshot\": a VM with "
+			    "volumes boots from its image");
+		goto out;
+	}
+	if (req_mounts(r, json_object_get(b, "mounts"), &mounts, &n_mounts) < 0 ||
+	    req_volumes(r, json_object_get(b, "volumes"), mounts, n_mounts, &vols, &n_vols) < 0)
 		goto out;
 	if (snap) {
 		vms_create_from_snapshot(r, b);
@@ -168,9 +182,10 @@ void h_vms_create(struct api_req *r)
 	}
 	if (req_kvm_usable(r) < 0)
 		goto out;
-	create_vm(r, b, cfg, mounts, n_mounts);
+	create_vm(r, b, cfg, mounts, n_mounts, vols, n_vols);
 out:
 	req_mounts_free(mounts, n_mounts);
+	req_volumes_free(vols, n_vols);
 	if (cfg)
 		sm_image_config_free(cfg);
 	json_decref(b);

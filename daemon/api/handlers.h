@@ -40,6 +40,12 @@ void h_pools_inspect(struct api_req *r);
 void h_pools_set(struct api_req *r);
 void h_pools_delete(struct api_req *r);
 
+/* h_volumes.c */
+void h_volumes_create(struct api_req *r);
+void h_volumes_list(struct api_req *r);
+void h_volumes_inspect(struct api_req *r);
+void h_volumes_delete(struct api_req *r);
+
 /* h_vms_logs.c */
 void h_vms_logs(struct api_req *r);
 

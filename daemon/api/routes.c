@@ -41,6 +41,10 @@ const struct route api_routes[] = {
 	{ "GET",    "/v1/pools/{image*}",  BODY_NONE, h_pools_inspect },
 	{ "PUT",    "/v1/pools/{image*}",  BODY_JSON, h_pools_set },
 	{ "DELETE", "/v1/pools/{image*}",  BODY_NONE, h_pools_delete },
+	{ "POST",   "/v1/volumes",         BODY_JSON, h_volumes_create },
+	{ "GET",    "/v1/volumes",         BODY_NONE, h_volumes_list },
+	{ "GET",    "/v1/volumes/{name}",  BODY_NONE, h_volumes_inspect },
+	{ "DELETE", "/v1/volumes/{name}",  BODY_NONE, h_volumes_delete },
 	{ "POST",   "/v1/system/gc",       BODY_NONE, h_system_gc },
 };
 const size_t api_n_routes = sizeof api_routes / sizeof api_routes[0];

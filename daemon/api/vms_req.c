@@ -201,8 +201,7 @@ void req_mounts_free(struct vm_mount *m, size_t n)
 	free(m);
 }
 
-/* Absolute, not "/", no empty, "." or ".." component, not over PATH_MAX. */
-static const char *guest_path_problem(const char *p)
+const char *req_guest_path_problem(const char *p)
 {
 	if (p[0] != '/')
 		return "must be absolute";
@@ -272,7 +271,7 @@ static int check_mount(const char *const *folders, json_t *item, struct vm_mount
 	const char *host = jin_str(item, "host_path"), *guest = jin_str(item, "guest_path");
 	if (!host || !guest)
 		return snprintf(msg, len, "missing \"%s\"", host ? "guest_path" : "host_path"), -1;
-	const char *why = guest_path_problem(guest);
+	const char *why = req_guest_path_problem(guest);
 	if (why)
 		return snprintf(msg, len, "guest_path \"%s\" %s", guest, why), -1;
 	if (host[0] != '/')

@@ -49,7 +49,21 @@ int resolve_user(struct agent_client *c, const char *user, uint32_t *uid, uint32
  * VM_MAX_MOUNTS. 0 with *out (malloc'd; host_path the realpath) and *n,
  * or -1 after replying 400 invalid_field. req_mounts_free frees *out. */
 struct vm_mount;
+/* NULL when p is absolute, not "/", has no empty, "." or ".." component
+ * and fits PATH_MAX; else what is wrong ("must be absolute"...). */
+const char *req_guest_path_problem(const char *p);
 int req_mounts(struct api_req *r, struct json_t *arr, struct vm_mount **out, size_t *n);
 void req_mounts_free(struct vm_mount *m, size_t n);
+
+/* POST /v1/vms "volumes" (NULL: none), in vms_req_volumes.c: every item
+ * {name, path, readonly} checked - the volume exists in the store (404
+ * not_found otherwise), path as for mounts and only of letters, digits
+ * and "/._-+@" (it goes on the guest's kernel command line), unique among
+ * the volumes and mounts; at most VM_MAX_VOLUMES. 0 with *out (malloc'd,
+ * disk: the volume's file) and *n, or -1 after replying. */
+struct vm_volume;
+int req_volumes(struct api_req *r, struct json_t *arr, const struct vm_mount *mounts,
+		size_t n_mounts, struct vm_volume **out, size_t *n);
+void req_volumes_free(struct vm_volume *v, size_t n);
 
 #endif

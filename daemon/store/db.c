@@ -3,7 +3,8 @@
  * Tables: blobs (content files, with a refcount of manifests using them),
  * layers (the erofs image built from a layer blob), manifests (raw bytes
  * and their ordered layers), images (one per manifest, with its config
- * JSON) and tags (canonical reference -> image).
+ * JSON) and tags (canonical reference -> image); since version 2,
+ * volumes (named persistent disks, daemon/store/volumes.c).
  */
 #include "db.h"
 #include "err.h"
@@ -45,6 +46,12 @@ static const char *const migrations[] = {
 	"  name TEXT PRIMARY KEY,"
 	"  image_id TEXT NOT NULL REFERENCES images(id) ON DELETE CASCADE);"
 	"CREATE INDEX tags_image ON tags(image_id);",
+	/* 1 -> 2 */
+	"CREATE TABLE volumes ("
+	"  name TEXT PRIMARY KEY,"
+	"  path TEXT NOT NULL,"
+	"  size_mib INTEGER NOT NULL CHECK (size_mib > 0),"
+	"  created INTEGER NOT NULL);",
 };
 
 int sm_db_exec(sqlite3 *db, const char *sql, char *err, size_t errlen)

@@ -96,7 +96,8 @@ static int referenced(sqlite3 *db, const char *rel)
 	int found = 1; /* on error keep the file */
 
 	if (sqlite3_prepare_v2(db, "SELECT 1 FROM blobs WHERE path = ?1 UNION ALL "
-			       "SELECT 1 FROM layers WHERE erofs_path = ?1", -1, &s,
+			       "SELECT 1 FROM layers WHERE erofs_path = ?1 UNION ALL "
+			       "SELECT 1 FROM volumes WHERE path = ?1", -1, &s,
 			       NULL) != SQLITE_OK)
 		return 1;
 	sqlite3_bind_text(s, 1, rel, -1, SQLITE_TRANSIENT);
@@ -149,6 +150,7 @@ int sm_store_gc(struct sm_store *st, struct sm_gc_stats *stats, char *err, size_
 		}
 		sweep(st, "blobs/sha256", 0, &gs);
 		sweep(st, "layers/sha256", 0, &gs);
+		sweep(st, "volumes", 0, &gs);
 		sweep(st, "tmp", 1, &gs);
 	}
 	pthread_mutex_unlock(&st->lock);

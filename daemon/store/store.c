@@ -48,7 +48,7 @@ void sm_abspath(const struct sm_store *st, const char *rel, char *buf, size_t le
 static int make_dirs(const char *dir, char *err, size_t errlen)
 {
 	static const char *const sub[] = { "", "/blobs", "/blobs/sha256", "/layers",
-					   "/layers/sha256", "/tmp" };
+					   "/layers/sha256", "/tmp", "/volumes" };
 	char path[PATH_MAX + 32];
 
 	for (size_t i = 0; i < sizeof sub / sizeof sub[0]; i++) {

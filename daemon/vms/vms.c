@@ -235,16 +235,16 @@ static int register_rec(struct vms *v, struct vm_rec *r, char *err, size_t errle
 	}
 	pthread_mutex_lock(&v->mu);
 	r->state = VM_STARTING;
-	int rc = vms_add_rec(v, r);
+	int rc = volumes_check_locked(v, r, err, errlen) < 0 ? -2 : 0;
+	if (rc == 0 && (rc = vms_add_rec(v, r)) < 0)
+		snprintf(err, errlen, "out of memory");
 	if (rc == 0) {
 		r->refs++;   /* the list's; the caller keeps the first */
 		db_save(v, r);
 	}
 	pthread_mutex_unlock(&v->mu);
-	if (rc < 0) {
-		snprintf(err, errlen, "out of memory");
+	if (rc < 0)
 		rmtree(r->dir);
-	}
 	return rc;
 }
 
@@ -340,8 +340,16 @@ int vms_create(struct vms *v, const struct vm_spec *spec, struct vm_rec **out,
 			 VM_MAX_MOUNTS);
 		return -1;
 	}
-	/* Mounts too: the bake's idle virtio-fs slots take the folders. */
-	bool baked = !s.from_snapshot && s.kind != VM_KIND_BAKE && v->cfg.bake;
+	if (s.n_volumes > VM_MAX_VOLUMES || (s.n_volumes && s.kind != VM_KIND_USER) ||
+	    (s.n_volumes && s.from_snapshot)) {
+		snprintf(err, errlen, s.n_volumes > VM_MAX_VOLUMES ? "at most %d volumes" :
+			 "a VM with volumes boots cold: it cannot be restored from a snapshot",
+			 VM_MAX_VOLUMES);
+		return -1;
+	}
+	/* Mounts too: the bake's idle virtio-fs slots take the folders; not
+	 * volumes: a bake has no disk for them. */
+	bool baked = !s.from_snapshot && s.kind != VM_KIND_BAKE && v->cfg.bake && !s.n_volumes;
 	if (baked) {
 		if (bake_acquire(v, &s, bake, bake_dir, sizeof bake_dir, err, errlen) < 0)
 			return -1;
@@ -363,11 +371,12 @@ int vms_create(struct vms *v, const struct vm_spec *spec, struct vm_rec **out,
 		return -1;
 	}
 	r->fs_slots = r->from_snapshot ? snap_fs_slots(v, r->from_snapshot) : VM_MAX_MOUNTS;
-	if (register_rec(v, r, err, errlen) < 0) {
+	int reg = register_rec(v, r, err, errlen);   /* -2: a volume is held */
+	if (reg < 0) {
 		if (r->from_snapshot)
 			vms_snapshot_release(v, r->from_snapshot);
 		rec_free(r);
-		return -1;
+		return reg;
 	}
 	snprintf(id_out, idlen, "%s", r->id);
 	if (baked)
@@ -637,7 +646,9 @@ int vms_remove(struct vms *v, struct vm_rec *r, bool force, char *err, size_t er
 			errno = EBUSY;
 			return -1;
 		}
-		if (stop_vm(v, r, false, err, errlen) < 0)
+		/* A VM with volumes powers off cleanly even so: its guest
+		 * writes back what it cached for them. */
+		if (stop_vm(v, r, r->n_volumes > 0, err, errlen) < 0)
 			return -1;
 	}
 	pthread_mutex_lock(&v->mu);

@@ -79,6 +79,19 @@ struct vm_mount {
 	bool watch;                   /* for the host-folder watcher (later) */
 };
 
+/* A named volume (daemon/store/volumes.h) attached as a virtio-blk disk
+ * that the guest mounts at guest_path (vms_volumes.c). The API checked the
+ * name, that the volume exists (disk: its file) and guest_path (absolute,
+ * normalized). Read-write to one live VM at a time; a VM holds its volumes
+ * until it is removed (`volume rm` is refused until then). */
+#define VM_MAX_VOLUMES 4
+struct vm_volume {
+	const char *name;
+	const char *disk;
+	const char *guest_path;
+	bool readonly;
+};
+
 struct vm_spec {
 	const char *image;            /* the name the client gave */
 	const struct sm_image_config *image_cfg; /* from the store (copied) */
@@ -100,6 +113,12 @@ struct vm_spec {
 	 * with ENOTSUP). */
 	const struct vm_mount *mounts;
 	size_t n_mounts;
+	/* Volumes (at most VM_MAX_VOLUMES): such a VM boots cold (a bake or
+	 * pool VM has no disk for them), and vms_create fails when one is
+	 * attached read-write to another live VM, or read-only to one and
+	 * read-write here. */
+	const struct vm_volume *volumes;
+	size_t n_volumes;
 };
 
 enum vm_state { VM_STARTING, VM_RUNNING, VM_STOPPING, VM_EXITED, VM_GONE };
@@ -117,7 +136,8 @@ void vms_close(struct vms *v);
 
 /* Creates and boots (or restores) a VM; see the top of this file. On
  * failure the VM is left exited (its id in id_out when one was made; a
- * pool VM is removed instead) and -1 returned. */
+ * pool VM is removed instead) and -1 returned; -2 (and no VM) when one of
+ * spec's volumes is held by another VM in a way that excludes this use. */
 int vms_create(struct vms *v, const struct vm_spec *spec, struct vm_rec **out,
 	       char *id_out, size_t idlen, char *err, size_t errlen);
 
@@ -181,7 +201,8 @@ const char **vm_env(const struct vm_rec *r);
 int vms_stop(struct vms *v, struct vm_rec *r, char *err, size_t errlen);
 
 /* Removes an exited or gone VM (force: stops a live one first, without
- * the clean poweroff: the VMM is told to stop, else killed). -1 with errno
+ * the clean poweroff: the VMM is told to stop, else killed; a VM with
+ * volumes gets the clean poweroff, so its guest writes them back). -1 with errno
  * EBUSY when it is running and !force. */
 int vms_remove(struct vms *v, struct vm_rec *r, bool force, char *err, size_t errlen);
 
@@ -191,6 +212,10 @@ int vm_worker_pid(struct vm_rec *r);
 
 /* The user's VMs (not exited or gone) created from image id. */
 size_t vms_using_image(struct vms *v, const char *image_id);
+
+/* Whether a VM (not removed yet, running or not) holds volume name: true
+ * with its id in id (len bytes). */
+bool vms_volume_user(struct vms *v, const char *name, char *id, size_t len);
 
 /* Counts per state of the user's VMs, for /metrics. */
 void vms_count(struct vms *v, size_t counts[VM_GONE + 1]);

@@ -15,6 +15,9 @@
  * fresh random bytes, the host's time and its own hostname, so clones of
  * one snapshot neither share RNG state nor a name.
  *
+ * Named volumes are disks after the layers' (vms_volumes.c), with an
+ * "sm.vol=" word each on the command line; such VMs always boot.
+ *
  * Every VM gets idle virtio-fs slots (--fs smN) and, when it has mounts,
  * --fs-allow for their folders (vms_mounts.c); once its agent answers,
  * the folders are bound to the slots, the VMM sealed to them and the
@@ -51,12 +54,19 @@ int boot_start(struct vms *v, struct vm_rec *r, char *err, size_t errlen)
 		snprintf(err, errlen, "image has %zu layers; a VM takes 1 to %d", nl, MAX_LAYERS);
 		return -1;
 	}
-	char cmdline[128], vcpus[16], mem[16], vmmlog[PATH_MAX + 16];
-	char disks[MAX_LAYERS][PATH_MAX + 4];
+	if (nl + r->n_volumes > MAX_LAYERS) {
+		snprintf(err, errlen, "image has %zu layers and the VM %zu volumes; a VM takes "
+			 "%d disks", nl, r->n_volumes, MAX_LAYERS);
+		return -1;
+	}
+	char cmdline[128 + VM_MAX_VOLUMES * 280], vols[VM_MAX_VOLUMES * 280], vcpus[16], mem[16];
+	char vmmlog[PATH_MAX + 16];
+	char disks[MAX_LAYERS][PATH_MAX + 4], vol_disks[VM_MAX_VOLUMES][PATH_MAX + 4];
 	char fs[VM_MAX_MOUNTS + MOUNTS_MAX_ALLOW + VM_MAX_MOUNTS][PATH_MAX + 8];
 	const char *argv[64];
 	size_t a = 0;
-	snprintf(cmdline, sizeof cmdline, "console=ttyS0 quiet sm.layers=%zu", nl);
+	volumes_cmdline(r, (unsigned)nl, vols, sizeof vols);   /* their disks follow the layers' */
+	snprintf(cmdline, sizeof cmdline, "console=ttyS0 quiet sm.layers=%zu%s", nl, vols);
 	snprintf(vcpus, sizeof vcpus, "%d", r->vcpus);
 	snprintf(mem, sizeof mem, "%u", r->memory_mib);
 	snprintf(vmmlog, sizeof vmmlog, "%s/vmm.log", r->dir);
@@ -81,6 +91,7 @@ int boot_start(struct vms *v, struct vm_rec *r, char *err, size_t errlen)
 		argv[a++] = "--disk";
 		argv[a++] = disks[i];
 	}
+	volumes_vmm_args(r, vol_disks, argv, &a);
 	mounts_vmm_args(v, r, fs, argv, &a);
 	argv[a] = NULL;
 	struct worker_hooks hooks = { .on_ready = on_ready, .on_exit = on_exit_hook, .ud = r };

@@ -74,6 +74,8 @@ struct vm_rec {
 	char *from_snapshot;       /* the snapshot it was restored from, or NULL */
 	struct vm_mount mounts[VM_MAX_MOUNTS]; /* strings owned */
 	size_t n_mounts;
+	struct vm_volume volumes[VM_MAX_VOLUMES]; /* strings owned */
+	size_t n_volumes;
 	char *restore_dir;         /* while starting: that snapshot's directory */
 	int fs_slots;              /* virtio-fs slots sm0.. (vms_mounts.c) */
 	struct sm_image_config *cfg;  /* copy of the image's (NULL when gone) */
@@ -121,6 +123,23 @@ void db_delete(struct vms *v, const char *id);
 /* Loads the previous run's rows as gone records (their files removed). */
 int db_load_previous(struct vms *v, char *err, size_t errlen);
 int vms_add_rec(struct vms *v, struct vm_rec *r);
+
+/* vms_volumes.c */
+/* Copies spec's volumes into r (0, or -1 out of memory); frees them. */
+int volumes_copy(struct vm_rec *r, const struct vm_volume *vols, size_t n);
+void volumes_free(struct vm_rec *r);
+json_t *volumes_json(const struct vm_rec *r);
+void volumes_from_json(struct vm_rec *r, json_t *arr);
+/* Under mu, before r joins the list: 0, or -1 with err when one of r's
+ * volumes is held in a way r's use conflicts with. */
+int volumes_check_locked(struct vms *v, const struct vm_rec *r, char *err, size_t errlen);
+/* The VMM's --disk arguments for r's volumes (bufs: VM_MAX_VOLUMES), and
+ * the kernel command line's "sm.vol=" words telling the guest where to
+ * mount them, first_disk being the index of the first volume's disk
+ * (0 = vda). */
+void volumes_vmm_args(const struct vm_rec *r, char bufs[][PATH_MAX + 4], const char **argv,
+		      size_t *a);
+void volumes_cmdline(const struct vm_rec *r, unsigned first_disk, char *buf, size_t len);
 
 /* vms_mounts.c */
 /* The VMM's --fs and --fs-allow arguments for r into argv at *a (bufs:

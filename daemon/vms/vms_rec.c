@@ -112,6 +112,8 @@ struct vm_rec *rec_new(struct vms *v, const struct vm_spec *spec, char *err, siz
 		if (!m->host_path || !m->guest_path)
 			goto oom;
 	}
+	if (volumes_copy(r, spec->volumes, spec->n_volumes) < 0)
+		goto oom;
 	if (!r->labels || !r->image || !r->workdir || !r->user || !r->env || !r->cfg ||
 	    !(r->image_id = strdup(r->cfg->manifest_digest)))
 		goto oom;
@@ -140,6 +142,7 @@ void rec_free(struct vm_rec *r)
 		free((char *)r->mounts[i].host_path);
 		free((char *)r->mounts[i].guest_path);
 	}
+	volumes_free(r);
 	if (r->cfg)
 		sm_image_config_free(r->cfg);
 	free(r->text);
@@ -199,6 +202,7 @@ json_t *rec_json_locked(struct vm_rec *r)
 			"host_path", r->mounts[i].host_path, "guest_path", r->mounts[i].guest_path,
 			"readonly", r->mounts[i].readonly, "watch", r->mounts[i].watch));
 	json_object_set_new(j, "mounts", mounts ? mounts : json_array());
+	json_object_set_new(j, "volumes", volumes_json(r));
 	if (r->pid > 0 && (r->state == VM_STARTING || r->state == VM_RUNNING ||
 			   r->state == VM_STOPPING))
 		json_object_set_new(j, "worker_pid", json_integer(r->pid));
@@ -277,6 +281,7 @@ struct vm_rec *rec_from_json(struct vms *v, json_t *j)
 			json_is_true(json_object_get(m, "readonly")),
 			json_is_true(json_object_get(m, "watch")) };
 	}
+	volumes_from_json(r, json_object_get(j, "volumes"));
 	json_t *labels = json_object_get(j, "labels");
 	r->labels = json_is_object(labels) ? json_deep_copy(labels) : json_object();
 	r->vcpus = (int)json_integer_value(json_object_get(j, "vcpus"));

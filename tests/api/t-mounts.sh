@@ -91,10 +91,10 @@ expect_status 503 kvm_unavailable
 req GET /v1/vms
 [ "$(jbody '.vms | length')" = 0 ] || fail "a refused create left a VM: $(body)"
 
-note "the CLI: -v HOST:GUEST[:ro], a relative HOST against the cwd"
+note "the CLI: -v HOST:GUEST[:ro], a relative HOST (with a /) against the cwd"
 cli() { (cd "$1" && shift && SUPERMACHINE_SOCKET="$SOCK" "$CLI" "$@") > "$WORK/out" 2>&1; }
-rc=0; cli "$WORK/share" create -v app:/app busybox || rc=$?
-grep -q "KVM cannot run guests here" "$WORK/out" || fail "create -v app:/app (rc $rc): $(cat "$WORK/out")"
+rc=0; cli "$WORK/share" create -v ./app:/app busybox || rc=$?
+grep -q "KVM cannot run guests here" "$WORK/out" || fail "create -v ./app:/app (rc $rc): $(cat "$WORK/out")"
 rc=0; cli "$WORK/share/app" create -v ../../outside:/app:ro busybox || rc=$?
 [ "$rc" != 0 ] && grep -qF "host_path \"$WORK/outside\" is not inside" "$WORK/out" ||
 	fail "create -v ../../outside: rc $rc: $(cat "$WORK/out")"

@@ -286,9 +286,9 @@ START_TEST(store_schema_and_lock)
 		" (SELECT journal_mode FROM pragma_journal_mode), (SELECT COUNT(*) FROM sqlite_master"
 		" WHERE type = 'table')", -1, &s, NULL), SQLITE_OK);
 	ck_assert_int_eq(sqlite3_step(s), SQLITE_ROW);
-	ck_assert_int_eq(sqlite3_column_int(s, 0), 1);
+	ck_assert_int_eq(sqlite3_column_int(s, 0), 2);
 	ck_assert_str_eq((const char *)sqlite3_column_text(s, 1), "wal");
-	ck_assert_int_eq(sqlite3_column_int(s, 2), 6);
+	ck_assert_int_eq(sqlite3_column_int(s, 2), 7);
 	sqlite3_finalize(s);
 	ck_assert_int_eq(sqlite3_exec(db, "PRAGMA user_version = 99", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
