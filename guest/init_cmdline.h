@@ -19,6 +19,8 @@ struct init_opts {
 	uint32_t port;   /* sm.port=N: agent vsock port */
 	uint32_t layers; /* sm.layers=N: /dev/vda.. are N image layers, lowest
 			    first, stacked under overlayfs; 0 = one root disk */
+	char upper[16];  /* sm.upper=vdX: the overlay's upper is the ext4 on
+			    /dev/vdX; "" = a tmpfs */
 };
 
 /* Fills *o from a command line; unknown words are ignored (they belong to
