@@ -104,6 +104,12 @@ static int check_size(struct api_req *r, json_t *b, json_t *snap, const char *na
 	}
 	json_t *sto = json_object_get(b, "storage_mib");
 	json_int_t ssto = json_integer_value(json_object_get(snap, "storage_mib"));
+	if (sto && json_integer_value(sto) != ssto && !ssto) {
+		reply_error(r, MHD_HTTP_BAD_REQUEST, "invalid_field",
+			    "field \"storage_mib\": snapshot %s has no writable layer disk (it was "
+			    "taken before them: its files are in its memory)", name);
+		return -1;
+	}
 	if (sto && json_integer_value(sto) != ssto) {
 		reply_error(r, MHD_HTTP_BAD_REQUEST, "invalid_field",
 			    "field \"storage_mib\": snapshot %s has a writable layer of %lld MiB, "

@@ -5,8 +5,8 @@
 # /v1/snapshots lists them with "kind": "bake" and "stale" (the key's
 # digests are those /v1/info's "bake" shows, with the image id, vCPUs,
 # memory and the writable layer's size), the CLI hides them unless -a;
-# POST /v1/system/gc removes stale bakes and bakes of images no longer in the store but keeps a current one;
-# deleting the image removes its bake (row and files); `supermachined
+# POST /v1/system/gc removes stale bakes and bakes of images no longer in
+# the store but keeps a current one; deleting the image removes its bake (row and files); `supermachined
 # --no-bake` and the config's "bake": false turn baking off. Baking itself
 # is the vm suite's (tests/vm/pool).
 . "$(dirname "$0")/lib.sh"
