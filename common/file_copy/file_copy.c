@@ -6,11 +6,13 @@
 #include <linux/fs.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-#define CHUNK (1u << 20)   /* copy_file_range and pread/pwrite per call */
+#define CHUNK (1u << 20)   /* copy_file_range per call */
+#define RW_BUF (64u << 10)  /* pread/pwrite per call */
 
 static int fail(char *err, size_t errlen, const char *what)
 {
@@ -26,14 +28,13 @@ static bool all_zero(const unsigned char *p, size_t n)
 	return true;
 }
 
-/* [off, end) by pread/pwrite; chunks of zeros are left as holes (dst was
- * emptied first). */
-static int copy_rw(int src, int dst, uint64_t off, uint64_t end, uint64_t *copied, char *err,
-		   size_t errlen)
+/* [off, end) by pread/pwrite through buf (RW_BUF bytes); chunks of zeros
+ * are left as holes (dst was emptied first). */
+static int copy_rw_buf(int src, int dst, uint64_t off, uint64_t end, unsigned char *buf,
+		       uint64_t *copied, char *err, size_t errlen)
 {
-	static __thread unsigned char buf[64 * 1024];
 	while (off < end) {
-		size_t want = end - off < sizeof buf ? (size_t)(end - off) : sizeof buf;
+		size_t want = end - off < RW_BUF ? (size_t)(end - off) : RW_BUF;
 		ssize_t n = pread(src, buf, want, (off_t)off);
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -58,6 +59,19 @@ static int copy_rw(int src, int dst, uint64_t off, uint64_t end, uint64_t *copie
 		off += (uint64_t)n;
 	}
 	return 0;
+}
+
+static int copy_rw(int src, int dst, uint64_t off, uint64_t end, uint64_t *copied, char *err,
+		   size_t errlen)
+{
+	unsigned char *buf = malloc(RW_BUF);
+	if (!buf) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	int rc = copy_rw_buf(src, dst, off, end, buf, copied, err, errlen);
+	free(buf);
+	return rc;
 }
 
 /* copy_file_range is refused across some filesystems and by some kernels. */
@@ -117,10 +131,9 @@ static int next_extent(int src, uint64_t pos, uint64_t size, uint64_t *start, ui
 	return *start < size;
 }
 
-static int sparse_copy(int src, int dst, uint64_t size, uint64_t *copied, char *err,
-		       size_t errlen)
+static int sparse_copy(int src, int dst, uint64_t size, bool use_cfr, uint64_t *copied,
+		       char *err, size_t errlen)
 {
-	bool use_cfr = true;
 	uint64_t pos = 0, start, end;
 	*copied = 0;
 	/* Empty dst first: what is not copied must read as zeros (holes). */
@@ -138,6 +151,13 @@ static int sparse_copy(int src, int dst, uint64_t size, uint64_t *copied, char *
 
 int fc_copy_fd(int src, int dst, uint64_t size, struct fc_stats *st, char *err, size_t errlen)
 {
+	return fc_copy_fd_flags(src, dst, size, 0, st, err, errlen);
+}
+
+int fc_copy_fd_flags(int src, int dst, uint64_t size, unsigned flags, struct fc_stats *st,
+		     char *err, size_t errlen)
+{
+	bool plain = flags & FC_PLAIN_IO;
 	struct fc_stats s = { .how = FC_REFLINK };
 	off_t end = lseek(src, 0, SEEK_END);
 	if (end < 0)
@@ -147,12 +167,12 @@ int fc_copy_fd(int src, int dst, uint64_t size, struct fc_stats *st, char *err, 
 			 "(truncated?)", (long long)end, (unsigned long long)size);
 		return -1;
 	}
-	if (ioctl(dst, FICLONE, src) == 0) {
+	if (!plain && ioctl(dst, FICLONE, src) == 0) {
 		if (ftruncate(dst, (off_t)size) < 0)   /* src is size bytes: a no-op */
 			return fail(err, errlen, "truncate after reflink");
 	} else {
 		s.how = FC_SPARSE_COPY;
-		if (sparse_copy(src, dst, size, &s.data_bytes, err, errlen) < 0)
+		if (sparse_copy(src, dst, size, !plain, &s.data_bytes, err, errlen) < 0)
 			return -1;
 	}
 	if (st)

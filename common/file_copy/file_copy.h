@@ -32,6 +32,12 @@ struct fc_stats {
  * what failed (the caller adds which files). */
 int fc_copy_fd(int src, int dst, uint64_t size, struct fc_stats *st, char *err, size_t errlen);
 
+/* fc_copy_fd with FC_PLAIN_IO: no reflink and no copy_file_range, only
+ * pread/pwrite (what a file system refusing both gets; for tests). */
+#define FC_PLAIN_IO 1u
+int fc_copy_fd_flags(int src, int dst, uint64_t size, unsigned flags, struct fc_stats *st,
+		     char *err, size_t errlen);
+
 /* The same by path: dst is created new (mode, O_EXCL), and removed again
  * when the copy fails. 0, or -1 with err naming both paths. */
 int fc_copy_path(const char *src, const char *dst, mode_t mode, struct fc_stats *st,

@@ -80,6 +80,7 @@ static int sparse_source(const char *path)
 	return fd;
 }
 
+/* _i: 0 the usual way, 1 pread/pwrite only (FC_PLAIN_IO) */
 START_TEST(copy_keeps_holes_and_data)
 {
 	char src[128], dst[128], err[256] = "";
@@ -91,7 +92,11 @@ START_TEST(copy_keeps_holes_and_data)
 	ck_assert_int_ge(d, 0);
 	put(d, 5 * MIB, MIB, 'z');
 	struct fc_stats st;
-	ck_assert_msg(fc_copy_fd(s, d, 64 * MIB, &st, err, sizeof err) == 0, "%s", err);
+	unsigned flags = _i ? FC_PLAIN_IO : 0;
+	ck_assert_msg(fc_copy_fd_flags(s, d, 64 * MIB, flags, &st, err, sizeof err) == 0, "%s",
+		      err);
+	if (_i)
+		ck_assert_int_eq(st.how, FC_SPARSE_COPY);
 	struct stat sb;
 	ck_assert_int_eq(fstat(d, &sb), 0);
 	ck_assert_uint_eq((uint64_t)sb.st_size, 64 * MIB);
@@ -229,7 +234,7 @@ static Suite *suite(void)
 	TCase *tc = tcase_create("files");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 60);
-	tcase_add_test(tc, copy_keeps_holes_and_data);
+	tcase_add_loop_test(tc, copy_keeps_holes_and_data, 0, 2);
 	tcase_add_test(tc, copy_errors_name_the_files);
 	tcase_add_test(tc, template_made_once_and_remade_when_broken);
 	tcase_add_test(tc, template_errors);
