@@ -53,7 +53,8 @@ static struct {
 	const char *socket;
 } fwd = { .mu = PTHREAD_MUTEX_INITIALIZER };
 
-enum { OPT_CPUS = 256, OPT_MEMORY, OPT_STORAGE, OPT_RM, OPT_LABEL, OPT_TIMEOUT, OPT_JSON, OPT_FROM };
+enum { OPT_CPUS = 256, OPT_MEMORY, OPT_STORAGE, OPT_RM, OPT_LABEL, OPT_TIMEOUT, OPT_JSON,
+       OPT_FROM };
 static const struct option run_opts[] = {
 	{ "env", required_argument, NULL, 'e' },
 	{ "workdir", required_argument, NULL, 'w' },
