@@ -36,17 +36,21 @@ static const struct {
 	{ "images", cmd_images, "images [-q]                       list images", NULL },
 	{ "rmi", cmd_rmi, "rmi [-f] IMAGE...                 remove images", NULL },
 	{ "run", cmd_run, "run [--rm] [-e K=V] [-w DIR] [-u USER] [--cpus N] [--memory M] [-i] [-t]\n"
-	  "      [-v HOST|NAME:GUEST[:ro]] [--label K=V] [--timeout S] IMAGE|--from SNAPSHOT\n"
+	  "      [--storage SIZE] [-v HOST|NAME:GUEST[:ro]] [--label K=V] [--timeout S]\n"
+	  "      IMAGE|--from SNAPSHOT\n"
 	  "      [-- CMD...]                   run a command in a new VM (--rm: remove it after)",
 	  "A new VM boots IMAGE, or is restored from SNAPSHOT (--from: its memory,\n"
 	  "processes and files as they were when it was taken; its env, cmd, workdir\n"
-	  "and user unless given here; --cpus/--memory must be the snapshot's). CMD\n"
-	  "replaces the VM's cmd; the exit status is CMD's (128+N for signal N).\n"
+	  "and user unless given here; --cpus/--memory/--storage must be the\n"
+	  "snapshot's). CMD replaces the VM's cmd; the exit status is CMD's (128+N\n"
+	  "for signal N). --storage: the VM's writable layer, a sparse disk of its\n"
+	  "own (MiB, or 512m, 10g, 1t; default: the daemon's, see `info`); writing\n"
+	  "past it is \"No space left on device\" in the VM.\n"
 	  MOUNT_HELP },
 	{ "create", cmd_create, "create [run's VM options] IMAGE|--from SNAPSHOT [-- CMD...]\n"
 	  "                                    boot (or restore) a VM, print its id",
-	  "Takes run's VM options (-e, -w, -u, --cpus, --memory, --rm, --label, -v,\n"
-	  "--from) and prints the new VM's id (--json: the VM).\n" MOUNT_HELP },
+	  "Takes run's VM options (-e, -w, -u, --cpus, --memory, --storage, --rm,\n"
+	  "--label, -v, --from) and prints the new VM's id (--json: the VM).\n" MOUNT_HELP },
 	{ "exec", cmd_exec, "exec [-e K=V] [-w DIR] [-u USER] [-i] [-t] VM -- CMD...  run a command in a VM\n"
 	  "                                    (-t: on a pty; -it for a shell)", NULL },
 	{ "ps", cmd_ps, "ps [-a]                           list running VMs (-a: all)", NULL },
@@ -54,10 +58,11 @@ static const struct {
 	{ "rm", cmd_rm, "rm [-f] VM...                     remove VMs (-f: even running ones)", NULL },
 	{ "snapshot", cmd_snapshot, "snapshot VM NAME                  snapshot a running VM (it keeps running)\n"
 	  "      snapshot rm NAME... | inspect NAME | ls",
-	  "Saves the VM's memory (its writable layer included: a tmpfs in guest RAM),\n"
-	  "vCPU and device state in the daemon's DATA/snapshots/NAME. VMs restored\n"
-	  "from it (run --from NAME, create --from NAME) share its read-only files\n"
-	  "and the memory pages they have not written. NAME: letters, digits, '_',\n"
+	  "Saves the VM's memory, vCPU and device state and its writable layer (a\n"
+	  "copy of its disk) in the daemon's DATA/snapshots/NAME. VMs restored from\n"
+	  "it (run --from NAME, create --from NAME) share its read-only files and\n"
+	  "the memory pages they have not written; each writes on its own copy of\n"
+	  "the disk. NAME: letters, digits, '_',\n"
 	  "'.', '-' (up to 64, beginning with a letter or digit)." },
 	{ "snapshots", cmd_snapshots, "snapshots [-a] [-q]               list snapshots (-q: names only;\n"
 	  "                                    -a: the images' bakes too)",

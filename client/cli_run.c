@@ -39,7 +39,7 @@ struct run_args {
 	size_t n_env, n_labels;
 	const char *workdir, *user;
 	int vcpus;
-	unsigned memory_mib, timeout_s;
+	unsigned memory_mib, storage_mib, timeout_s;
 	bool rm, interactive, tty;
 	char **cmd;                /* after the image / VM, NULL-terminated */
 	const char *target;        /* image (run, create) or VM (exec) */
@@ -57,7 +57,8 @@ static struct {
 	const char *socket;
 } fwd = { .mu = PTHREAD_MUTEX_INITIALIZER };
 
-enum { OPT_CPUS = 256, OPT_MEMORY, OPT_RM, OPT_LABEL, OPT_TIMEOUT, OPT_JSON, OPT_FROM };
+enum { OPT_CPUS = 256, OPT_MEMORY, OPT_STORAGE, OPT_RM, OPT_LABEL, OPT_TIMEOUT, OPT_JSON,
+       OPT_FROM };
 static const struct option run_opts[] = {
 	{ "env", required_argument, NULL, 'e' },
 	{ "workdir", required_argument, NULL, 'w' },
@@ -66,6 +67,7 @@ static const struct option run_opts[] = {
 	{ "tty", no_argument, NULL, 't' },
 	{ "cpus", required_argument, NULL, OPT_CPUS },
 	{ "memory", required_argument, NULL, OPT_MEMORY },
+	{ "storage", required_argument, NULL, OPT_STORAGE },
 	{ "rm", no_argument, NULL, OPT_RM },
 	{ "label", required_argument, NULL, OPT_LABEL },
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
@@ -75,18 +77,20 @@ static const struct option run_opts[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-/* Memory as MiB, or with a suffix: 512m, 2g. */
-static int memory(const char *s, unsigned *out)
+/* A size as MiB, or with a suffix: 512m, 2g, 1t; at most max MiB. */
+static int mib_size(const char *opt, const char *s, unsigned long long max, unsigned *out)
 {
 	char *end;
 	errno = 0;
 	unsigned long long v = strtoull(s, &end, 10);
-	if (*end == 'g' || *end == 'G')
+	if (*end == 't' || *end == 'T')
+		v *= 1024 * 1024, end++;
+	else if (*end == 'g' || *end == 'G')
 		v *= 1024, end++;
 	else if (*end == 'm' || *end == 'M')
 		end++;
-	if (errno || end == s || *end || v < 1 || v > (1u << 20))
-		return cli_usage_error("--memory %s: expected MiB (or 512m, 2g)", s);
+	if (errno || end == s || *end || s[0] == '-' || v < 1 || v > max)
+		return cli_usage_error("%s %s: expected MiB (or 512m, 2g, 1t)", opt, s);
 	*out = (unsigned)v;
 	return 0;
 }
@@ -190,7 +194,9 @@ static int parse_opt(struct cli *cli, int opt, struct run_args *a)
 		a->timeout_s = (unsigned)n;
 		return 0;
 	case OPT_MEMORY:
-		return memory(optarg, &a->memory_mib) ? 2 : 0;
+		return mib_size("--memory", optarg, 1u << 20, &a->memory_mib) ? 2 : 0;
+	case OPT_STORAGE:   /* the daemon checks its own range */
+		return mib_size("--storage", optarg, 1u << 30, &a->storage_mib) ? 2 : 0;
 	}
 	return cli_usage_error("unknown option (try --help)");
 }
@@ -393,6 +399,7 @@ static int create(struct cli *cli, const struct run_args *a, struct sm_vm *vm)
 		.env = a->n_env ? a->env : NULL, .workdir = a->workdir, .user = a->user,
 		.cmd = (const char *const *)a->cmd, .labels = a->n_labels ? a->labels : NULL,
 		.vcpus = a->vcpus, .memory_mib = a->memory_mib, .auto_remove = a->rm,
+		.storage_mib = a->storage_mib,
 		.mounts = a->n_mounts ? a->mounts : NULL, .n_mounts = a->n_mounts,
 		.volumes = a->n_volumes ? a->volumes : NULL, .n_volumes = a->n_volumes,
 	};
@@ -405,7 +412,7 @@ int cmd_run(struct cli *cli, int argc, char **argv)
 {
 	struct run_args a;
 	struct sm_vm vm;
-	int rc = parse_run(cli, argc, argv, "e w u i t v cpus memory rm label timeout json from",
+	int rc = parse_run(cli, argc, argv, "e w u i t v cpus memory storage rm label timeout json from",
 			   &a);
 	if (rc) {
 		free_mounts(&a);
@@ -429,7 +436,8 @@ int cmd_create(struct cli *cli, int argc, char **argv)
 {
 	struct run_args a;
 	struct sm_vm vm;
-	int rc = parse_run(cli, argc, argv, "e w u v cpus memory rm label json from", &a);
+	int rc = parse_run(cli, argc, argv, "e w u v cpus memory storage rm label json from",
+		       &a);
 	if (!rc)
 		rc = create(cli, &a, &vm);
 	free_mounts(&a);

@@ -217,6 +217,9 @@ struct sm_vm_create_opts {
 	/* Named volumes, at most 4; such a VM boots (no bake, no pool). */
 	const struct sm_volume_mount *volumes;
 	size_t n_volumes;
+	/* Added later: the writable layer's size in MiB (a sparse disk of its
+	 * own); 0: the daemon's default (a snapshot's VMs: the snapshot's). */
+	unsigned storage_mib;
 };
 /* Boots a VM of an image in the store; returns once its guest is up. */
 int sm_vm_create(sm_client *c, const char *image, const struct sm_vm_create_opts *opts,

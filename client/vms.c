@@ -97,6 +97,8 @@ static json_t *create_body(const char *key, const char *source, const struct sm_
 		json_object_set_new(b, "vcpus", json_integer(o->vcpus));
 	if (o->memory_mib)
 		json_object_set_new(b, "memory", json_integer(o->memory_mib));
+	if (o->storage_mib)
+		json_object_set_new(b, "storage_mib", json_integer(o->storage_mib));
 	if (o->auto_remove)
 		json_object_set_new(b, "auto_remove", json_true());
 	if (o->mounts && o->n_mounts) {

@@ -7,6 +7,7 @@
  *     "kernel": "/usr/share/supermachine/vmlinuz",
  *     "initrd": "/usr/share/supermachine/initramfs.cpio",
  *     "default_vcpus": 1, "default_memory_mib": 512,
+ *     "default_storage_mib": 8192, "max_storage_mib": 1048576,
  *     "insecure_registries": ["registry.lan:5000"],
  *     "limits": { "max_body_bytes": 1048576, "max_upload_bytes": 8589934592,
  *                 "max_connections": 256, "connection_timeout_s": 300 },
@@ -15,6 +16,10 @@
  *     "pools": { "busybox": { "min": 1, "max": 4, "idle_timeout": 300,
  *                             "vcpus": 1, "memory": 512 } } }
  *
+ * "default_storage_mib" is the size of a VM's writable layer when POST
+ * /v1/vms gives no "storage_mib" (a sparse file: only what the guest
+ * writes takes host disk space), "max_storage_mib" the most it may ask
+ * for; both 64 to 16777216 (16 TiB), the default at most the maximum.
  * "bake": false boots every VM of an image instead of restoring it from
  * the image's bake (daemon/vms/bakes.h). "pools" are warm pools
  * (daemon/pool/pool.h), checked here as PUT /v1/pools/{image} checks its
@@ -155,6 +160,8 @@ int config_defaults(struct sm_config *c, const char *argv0_dir, char *err, size_
 	memset(c, 0, sizeof *c);
 	c->default_vcpus = 1;
 	c->default_memory_mib = 512;
+	c->default_storage_mib = CONFIG_DEFAULT_STORAGE_MIB;
+	c->max_storage_mib = CONFIG_MAX_STORAGE_MIB;
 	c->max_body_bytes = 1 << 20;
 	c->max_upload_bytes = (size_t)8 << 30;
 	c->max_connections = 256;
@@ -371,6 +378,14 @@ static int load_key(struct sm_config *c, const char *key, json_t *v, char *err, 
 		c->default_vcpus = (int)n;
 		return 0;
 	}
+	if (!strcmp(key, "default_storage_mib") || !strcmp(key, "max_storage_mib")) {
+		if (get_uint(v, key, CONFIG_STORAGE_LIMIT_MIB, &n, err, errlen) ||
+		    n < CONFIG_MIN_STORAGE_MIB)
+			return cfg_err(err, errlen, "\"%s\": expected %u to %u (MiB)", key,
+				       CONFIG_MIN_STORAGE_MIB, CONFIG_STORAGE_LIMIT_MIB);
+		*(key[0] == 'd' ? &c->default_storage_mib : &c->max_storage_mib) = (unsigned)n;
+		return 0;
+	}
 	if (!strcmp(key, "default_memory_mib")) {
 		if (get_uint(v, key, 1 << 20, &n, err, errlen) || n < 16)
 			return cfg_err(err, errlen, "\"%s\": expected 16 to %d", key, 1 << 20);
@@ -403,6 +418,10 @@ int config_load_file(struct sm_config *c, const char *path, char *err, size_t er
 		}
 	}
 	json_decref(root);
+	if (rc == 0 && c->default_storage_mib > c->max_storage_mib)
+		rc = cfg_err(err, errlen, "%s: \"default_storage_mib\" (%u) is more than "
+			     "\"max_storage_mib\" (%u)", path, c->default_storage_mib,
+			     c->max_storage_mib);
 	if (rc == 0)
 		rc = config_set_str(&c->config_file, path, err, errlen);
 	return rc;

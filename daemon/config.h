@@ -14,6 +14,11 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#define CONFIG_DEFAULT_STORAGE_MIB 8192u      /* 8 GiB, sparse */
+#define CONFIG_MAX_STORAGE_MIB (1u << 20)     /* 1 TiB */
+#define CONFIG_MIN_STORAGE_MIB 64u            /* upper_disk.h's least */
+#define CONFIG_STORAGE_LIMIT_MIB (1u << 24)   /* 16 TiB: what the file may say */
+
 struct sm_config {
 	char *socket_path;        /* where the API listens */
 	char *data_dir;           /* the image store and VM state */
@@ -23,6 +28,9 @@ struct sm_config {
 	char *config_file;        /* the file that was read, or NULL */
 	int default_vcpus;
 	unsigned default_memory_mib;
+	/* A VM's writable layer (a sparse ext4 disk file of its own): its size
+	 * when a request gives none, and the most a request may ask for. */
+	unsigned default_storage_mib, max_storage_mib;
 	char **insecure_registries; /* NULL-terminated "host[:port]" list */
 	size_t n_insecure;
 	size_t max_body_bytes;    /* JSON request bodies */

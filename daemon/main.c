@@ -271,6 +271,8 @@ static int serve(const struct sm_config *c, struct sm_listener *l, struct sm_sto
 		.kernel = c->kernel, .initrd = c->initrd,
 		.insecure_registries = (const char *const *)c->insecure_registries,
 		.default_vcpus = c->default_vcpus, .default_memory_mib = c->default_memory_mib,
+		.default_storage_mib = c->default_storage_mib,
+		.max_storage_mib = c->max_storage_mib,
 		.max_body_bytes = c->max_body_bytes, .max_upload_bytes = c->max_upload_bytes,
 		.max_connections = c->max_connections,
 		.connection_timeout_s = c->connection_timeout_s, .store = st,

@@ -27,6 +27,8 @@
  *                   all are stacked under the overlay (sm.root is ignored)
  *   sm.vol=vdX:rw|ro:/path  (repeatable, up to 4) mount ext4 disk vdX at
  *                   /path once the root is switched (named volumes)
+ *   sm.upper=vdX    the overlay's upper (the VM's writable layer) is the
+ *                   ext4 file system on /dev/vdX; without it, a tmpfs
  *   sm.debug        log each boot step and module on the console
  *
  * Power off uses ACPI when the kernel has it, else a reset (a minimal kernel
@@ -134,7 +136,7 @@ static void boot_steps(const struct init_opts *o, bool *on_disk)
 	const char *dev = o->layers ? "/dev/vda" : root_device(o);
 	*on_disk = false;
 	if (dev[0]) {
-		if (rootfs_switch(dev, o->layers, err, sizeof(err)))
+		if (rootfs_switch(dev, o->layers, o->upper, err, sizeof(err)))
 			fprintf(stderr, TAG "root %s: %s; staying in the initramfs\n", dev, err);
 		else
 			*on_disk = true;

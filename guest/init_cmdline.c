@@ -48,6 +48,14 @@ static int apply_word(const char *w, size_t n, struct init_opts *o)
 		o->debug = true;
 	else if (!strcmp(word, "sm.root") && val && *val && strlen(val) < sizeof(o->root))
 		strcpy(o->root, val);
+	else if (!strcmp(word, "sm.upper") && val) {
+		/* a disk name: vd + letters, nothing that could climb out of /dev */
+		size_t len = strlen(val);
+		if (len < 3 || len >= sizeof(o->upper) || strncmp(val, "vd", 2) ||
+		    strspn(val + 2, "abcdefghijklmnopqrstuvwxyz") != len - 2)
+			return -1;
+		strcpy(o->upper, val);
+	}
 	else if (!strcmp(word, "sm.port") && val && *val) {
 		char *end;
 		unsigned long p = strtoul(val, &end, 10);

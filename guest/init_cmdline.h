@@ -31,6 +31,8 @@ struct init_opts {
 			    first, stacked under overlayfs; 0 = one root disk */
 	struct init_volume vols[INIT_MAX_VOLUMES]; /* sm.vol=, in order */
 	uint32_t n_vols;
+	char upper[16];  /* sm.upper=vdX: the overlay's upper is the ext4 on
+			    /dev/vdX; "" = a tmpfs */
 };
 
 /* Fills *o from a command line; unknown words are ignored (they belong to

@@ -1,10 +1,14 @@
-/* init_rootfs.c - the image's root: read-only disk + tmpfs upper, overlaid.
+/* init_rootfs.c - the image's root: read-only disks + a writable upper, overlaid.
  *
  * Layout while still in the initramfs:
  *   /sm/lower  the disk (erofs, else ext4), read-only; or, with sm.layers=N,
  *              /sm/lower/0..N-1 the layer disks /dev/vda.. (lowest first),
  *              given to overlayfs topmost first (lowerdir=N-1:...:0)
- *   /sm/rw     tmpfs holding upper/ and work/
+ *   /sm/rw     the writable layer holding upper/ and work/: with
+ *              sm.upper=vdX the VM's own ext4 disk /dev/vdX (its size is
+ *              the VM's storage: a full disk is ENOSPC in the guest), else
+ *              a tmpfs in guest RAM (the VMM's run mode, older snapshots).
+ *              A restored VM finds upper/ and work/ there already.
  *   /sm/root   overlay(lower, upper) -> becomes "/"
  * /proc, /sys and /dev are moved into the new root, which then replaces the
  * initramfs with MS_MOVE + chroot (pivot_root cannot leave an initramfs).
@@ -63,14 +67,32 @@ static int mount_lowers(const char *dev, unsigned layers, char *lowerdir, size_t
 	return 0;
 }
 
-static int mount_overlay(const char *lowerdir, char *err, size_t errlen)
+/* /sm/rw: the ext4 on /dev/<upper>, or a tmpfs. */
+static int mount_rw(const char *upper, char *err, size_t errlen)
+{
+	char dev[32];
+	if (!upper[0]) {
+		if (mount("tmpfs", "/sm/rw", "tmpfs", 0, "mode=0755"))
+			return fail(err, errlen, "mount tmpfs on", "/sm/rw");
+		return 0;
+	}
+	snprintf(dev, sizeof(dev), "/dev/%s", upper);
+	/* noatime: reads never write; the inode tables are zeroed already
+	 * (a sparse template), nothing for a lazy init thread to do */
+	if (mount(dev, "/sm/rw", "ext4", MS_NOATIME, "noinit_itable"))
+		return fail(err, errlen, "mount ext4 (the writable layer)", dev);
+	return 0;
+}
+
+static int mount_overlay(const char *lowerdir, const char *upper, char *err, size_t errlen)
 {
 	char opts[1024];
 	mkdir("/sm/rw", 0755);
 	mkdir("/sm/root", 0755);
-	if (mount("tmpfs", "/sm/rw", "tmpfs", 0, "mode=0755"))
-		return fail(err, errlen, "mount tmpfs on", "/sm/rw");
-	if (mkdir("/sm/rw/upper", 0755) || mkdir("/sm/rw/work", 0755))
+	if (mount_rw(upper, err, errlen))
+		return -1;
+	if ((mkdir("/sm/rw/upper", 0755) && errno != EEXIST) ||
+	    (mkdir("/sm/rw/work", 0755) && errno != EEXIST))
 		return fail(err, errlen, "mkdir", "/sm/rw/upper|work");
 	snprintf(opts, sizeof(opts), "lowerdir=%s,upperdir=/sm/rw/upper,workdir=/sm/rw/work",
 		 lowerdir);
@@ -127,11 +149,12 @@ static void free_initramfs(void)
 	delete_tree(fd, st.st_dev);
 }
 
-int rootfs_switch(const char *dev, unsigned layers, char *err, size_t errlen)
+int rootfs_switch(const char *dev, unsigned layers, const char *upper, char *err,
+		  size_t errlen)
 {
 	char lowerdir[512];
 	if (mount_lowers(dev, layers, lowerdir, sizeof(lowerdir), err, errlen) ||
-	    mount_overlay(lowerdir, err, errlen) ||
+	    mount_overlay(lowerdir, upper, err, errlen) ||
 	    move_into("/dev", "/sm/root/dev", err, errlen) ||
 	    move_into("/proc", "/sm/root/proc", err, errlen) ||
 	    move_into("/sys", "/sm/root/sys", err, errlen))

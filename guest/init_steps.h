@@ -32,11 +32,13 @@ void sys_power_off(void);        /* sync + power off (or reset without ACPI) */
  * fails is reported in err (the last failure) and the rest still load. */
 int modules_load(int *loaded, int verbose, char *err, size_t errlen);
 
-/* Mounts dev (erofs or ext4, read-only) under an overlay with a tmpfs
- * upper and makes it the root; /proc, /sys, /dev move along. With
- * layers > 0, dev is ignored: /dev/vda.. are that many image layers,
- * lowest first, all stacked as the overlay's lower dirs. */
-int rootfs_switch(const char *dev, unsigned layers, char *err, size_t errlen);
+/* Mounts dev (erofs or ext4, read-only) under an overlay and makes it the
+ * root; /proc, /sys, /dev move along. With layers > 0, dev is ignored:
+ * /dev/vda.. are that many image layers, lowest first, all stacked as the
+ * overlay's lower dirs. The upper is the ext4 on /dev/<upper> ("vdb"...),
+ * or a tmpfs when upper is "". */
+int rootfs_switch(const char *dev, unsigned layers, const char *upper, char *err,
+		  size_t errlen);
 
 struct sm_sync_req;
 /* Credits req's entropy to the kernel and reseeds its RNG, sets

@@ -26,6 +26,7 @@ struct api_config {
 	const char *const *insecure_registries; /* NULL-terminated */
 	int default_vcpus;
 	unsigned default_memory_mib;
+	unsigned default_storage_mib, max_storage_mib; /* writable layers (MiB) */
 	size_t max_body_bytes;
 	size_t max_upload_bytes;
 	unsigned max_connections;

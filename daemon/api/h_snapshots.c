@@ -84,7 +84,7 @@ static const char *pick(json_t *b, json_t *snap, const char *field)
 	return s && *s ? s : NULL;
 }
 
-/* The request's vcpus/memory, when given, must be the snapshot's. */
+/* The request's vcpus/memory/storage_mib, when given, must be the snapshot's. */
 static int check_size(struct api_req *r, json_t *b, json_t *snap, const char *name)
 {
 	json_t *vc = json_object_get(b, "vcpus"), *mem = json_object_get(b, "memory");
@@ -100,6 +100,21 @@ static int check_size(struct api_req *r, json_t *b, json_t *snap, const char *na
 		reply_error(r, MHD_HTTP_BAD_REQUEST, "invalid_field",
 			    "field \"memory\": snapshot %s has %lld MiB of memory, and a VM restored "
 			    "from it has as much", name, (long long)smem);
+		return -1;
+	}
+	json_t *sto = json_object_get(b, "storage_mib");
+	json_int_t ssto = json_integer_value(json_object_get(snap, "storage_mib"));
+	if (sto && json_integer_value(sto) != ssto && !ssto) {
+		reply_error(r, MHD_HTTP_BAD_REQUEST, "invalid_field",
+			    "field \"storage_mib\": snapshot %s has no writable layer disk (it was "
+			    "taken before them: its files are in its memory)", name);
+		return -1;
+	}
+	if (sto && json_integer_value(sto) != ssto) {
+		reply_error(r, MHD_HTTP_BAD_REQUEST, "invalid_field",
+			    "field \"storage_mib\": snapshot %s has a writable layer of %lld MiB, "
+			    "and a VM restored from it has the same (its files are in it)", name,
+			    (long long)ssto);
 		return -1;
 	}
 	return 0;

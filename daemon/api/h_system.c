@@ -53,10 +53,12 @@ void h_info(struct api_req *r)
 	if (query_check(r, no_query))
 		return;
 	json_t *info = json_pack(
-		"{s:s,s:s,s:s,s:o,s:{s:i,s:i},s:o,s:o,s:I,s:I}",
+		"{s:s,s:s,s:s,s:o,s:{s:i,s:i,s:i,s:i},s:o,s:o,s:I,s:I}",
 		"version", SM_VERSION, "socket", c->socket_path, "data_dir", c->data_dir,
 		"kvm", kvm_probe_status(r->srv->probe),
 		"defaults", "vcpus", c->default_vcpus, "memory_mib", (int)c->default_memory_mib,
+		"storage_mib", (int)c->default_storage_mib,
+		"max_storage_mib", (int)c->max_storage_mib,
 		"limits", limits_json(c),
 		"insecure_registries", strings_json(c->insecure_registries),
 		"uptime_s", (json_int_t)(time(NULL) - r->srv->started),

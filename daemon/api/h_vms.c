@@ -26,6 +26,7 @@
 #include "daemon/api/vms_req.h"
 #include "daemon/pool/pool.h"
 #include "daemon/store/store.h"
+#include "daemon/vms/upper_disk.h"
 #include "daemon/vms/vms.h"
 
 #define ERRLEN 1024
@@ -64,6 +65,14 @@ static int check_create_body(struct api_req *r, json_t *b)
 			    "field \"vcpus\" must be 1 to %d", MAX_VCPUS);
 		return -1;
 	}
+	n = json_integer_value(json_object_get(b, "storage_mib"));
+	unsigned max_storage = r->srv->cfg.max_storage_mib;
+	if (json_object_get(b, "storage_mib") && (n < UPPER_MIN_MIB || n > max_storage)) {
+		reply_error(r, MHD_HTTP_BAD_REQUEST, "invalid_field",
+			    "field \"storage_mib\" (the writable layer, MiB) must be %u to %u",
+			    UPPER_MIN_MIB, max_storage);
+		return -1;
+	}
 	n = json_integer_value(json_object_get(b, "memory"));
 	if (json_object_get(b, "memory") && (n < MIN_MEMORY_MIB || n > MAX_MEMORY_MIB)) {
 		reply_error(r, MHD_HTTP_BAD_REQUEST, "invalid_field",
@@ -100,6 +109,7 @@ static void create_vm(struct api_req *r, json_t *b, const struct sm_image_config
 		.vcpus = vc ? (int)json_integer_value(vc) : r->srv->cfg.default_vcpus,
 		.memory_mib = mem ? (unsigned)json_integer_value(mem)
 				  : r->srv->cfg.default_memory_mib,
+		.storage_mib = (unsigned)json_integer_value(json_object_get(b, "storage_mib")),
 		.env = env, .cmd = cmd,
 		.workdir = jin_str(b, "workdir"), .user = jin_str(b, "user"),
 		.labels = json_object_get(b, "labels"), .auto_remove = jin_bool(b, "auto_remove"),
@@ -131,7 +141,8 @@ void h_vms_create(struct api_req *r)
 	static const struct jin_field fields[] = {
 		{ "image", JIN_STRING, false }, { "from_snapshot", JIN_STRING, false },
 		{ "vcpus", JIN_UINT, false },
-		{ "memory", JIN_UINT, false }, { "env", JIN_STRINGS, false },
+		{ "memory", JIN_UINT, false }, { "storage_mib", JIN_UINT, false },
+		{ "env", JIN_STRINGS, false },
 		{ "cmd", JIN_STRINGS, false }, { "workdir", JIN_STRING, false },
 		{ "user", JIN_STRING, false }, { "labels", JIN_OBJECT, false },
 		{ "auto_remove", JIN_BOOL, false }, { "mounts", JIN_ARRAY, false },

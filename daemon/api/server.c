@@ -199,6 +199,7 @@ static int open_vms(struct api_server *srv, char *err, size_t errlen)
 		.data_dir = srv->cfg.data_dir, .vmm_path = srv->cfg.vmm_path,
 		.kernel = srv->cfg.kernel, .initrd = srv->cfg.initrd,
 		.boot_timeout_s = VM_BOOT_TIMEOUT_S, .bake = srv->cfg.bake,
+		.default_storage_mib = srv->cfg.default_storage_mib,
 		.shared_folders = srv->cfg.shared_folders,
 		.on_event = publish_vm_event, .ud = srv,
 	};

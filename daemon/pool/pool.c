@@ -606,6 +606,10 @@ int pools_remove(struct pools *p, const char *key, json_t **out)
 
 static struct pool *match_locked(struct pools *p, const struct vm_spec *spec)
 {
+	/* A pool's VMs have the default writable layer (their bake's). */
+	struct vm_spec dflt = { .storage_mib = 0 };
+	if (vms_storage_mib(p->cfg.vms, spec) != vms_storage_mib(p->cfg.vms, &dflt))
+		return NULL;
 	for (struct pool *q = p->list; q; q = q->next) {
 		int vcpus;
 		unsigned mem;

@@ -1,7 +1,7 @@
 /* mkfs_ext4.h - format a sparse file as ext4 with e2fsprogs' mke2fs.
  *
- * Used for volumes (with a journal: they persist) and may serve any other
- * disk the daemon makes. The file is created (it must not exist), sized
+ * Used for volumes (with a journal: they persist) and for the templates of
+ * the VMs' writable layers (daemon/vms/upper_disk.c, without one). The file is created (it must not exist), sized
  * sparse to size_mib and formatted with the root directory owned by 0:0
  * and no blocks reserved for root; lazy inode table and journal init keep
  * what is written to the host small. mke2fs's own message ends up in err.

@@ -25,6 +25,7 @@
 
 #include <fcntl.h>
 #include <linux/capability.h>
+#include <linux/fs.h>
 #include <linux/kvm.h>
 #include <sched.h>
 #include <seccomp.h>
@@ -66,6 +67,11 @@ static const int any_args[] = {
 	SCMP_SYS(clock_gettime), SCMP_SYS(clock_nanosleep),
 	/* virtio-rng */
 	SCMP_SYS(getrandom),
+	/* a snapshot's copy of the read-write disk (file_copy.c) into the
+	 * file the daemon sent: its extents (lseek SEEK_DATA/SEEK_HOLE),
+	 * copy_file_range, else pread/pwrite; ftruncate sizes it (FICLONE is
+	 * an ioctl: add_restricted) */
+	SCMP_SYS(lseek), SCMP_SYS(copy_file_range), SCMP_SYS(pread64), SCMP_SYS(ftruncate),
 	/* run mode's agent client makes a wake-up pipe per connection */
 	SCMP_SYS(pipe2),
 };
@@ -74,15 +80,16 @@ static const int any_args[] = {
  * on descriptors beneath the shared roots (Landlock, where the kernel has
  * it, keeps every path inside them): lookups and reopens (openat2, openat
  * of /proc/self/fd/N), attributes, directory listing, creating, linking,
- * renaming and removing entries, I/O beyond what disks use, xattrs. */
+ * renaming and removing entries, I/O beyond what disks use (lseek, pread,
+ * ftruncate and copy_file_range are any_args' already), xattrs. */
 static const int file_server_calls[] = {
 	SCMP_SYS(openat), SCMP_SYS(openat2), SCMP_SYS(newfstatat), SCMP_SYS(fstat),
-	SCMP_SYS(statx), SCMP_SYS(fstatfs), SCMP_SYS(getdents64), SCMP_SYS(lseek),
+	SCMP_SYS(statx), SCMP_SYS(fstatfs), SCMP_SYS(getdents64),
 	SCMP_SYS(readlinkat), SCMP_SYS(faccessat), SCMP_SYS(faccessat2),
 	SCMP_SYS(mkdirat), SCMP_SYS(mknodat), SCMP_SYS(symlinkat), SCMP_SYS(linkat),
 	SCMP_SYS(unlinkat), SCMP_SYS(renameat), SCMP_SYS(renameat2), SCMP_SYS(fchmod),
 	SCMP_SYS(fchmodat), SCMP_SYS(fchown), SCMP_SYS(fchownat), SCMP_SYS(utimensat),
-	SCMP_SYS(ftruncate), SCMP_SYS(pread64), SCMP_SYS(fsync), SCMP_SYS(copy_file_range),
+	SCMP_SYS(fsync),
 	SCMP_SYS(fgetxattr), SCMP_SYS(fsetxattr), SCMP_SYS(flistxattr),
 	SCMP_SYS(fremovexattr),
 	/* FS_SEAL (fs_bind.c) narrows Landlock to the bound folders, on
@@ -101,7 +108,7 @@ static const int file_server_calls[] = {
  * (sigaltstack, pthread_getattr_np's sched_getaffinity). */
 static const int sanitizer_any_args[] = {
 	SCMP_SYS(ptrace), SCMP_SYS(wait4), SCMP_SYS(prctl), SCMP_SYS(getdents),
-	SCMP_SYS(lseek), SCMP_SYS(kill), SCMP_SYS(sigaltstack),
+	SCMP_SYS(kill), SCMP_SYS(sigaltstack),
 	SCMP_SYS(getppid), SCMP_SYS(sched_yield), SCMP_SYS(sched_getaffinity),
 };
 #endif
@@ -132,6 +139,9 @@ static int add_restricted(scmp_filter_ctx ctx)
 	/* KVM_RUN, register access, irq lines: every KVM ioctl is type 0xAE */
 	r = r ?: add(ctx, SCMP_SYS(ioctl), 1, (struct scmp_arg_cmp[]){
 		     SCMP_A1(SCMP_CMP_MASKED_EQ, kvm_type, (uint64_t)KVMIO << _IOC_TYPESHIFT) });
+	/* a snapshot's reflink of the read-write disk (file_copy.c) */
+	r = r ?: add(ctx, SCMP_SYS(ioctl), 1,
+		     (struct scmp_arg_cmp[]){ SCMP_A1(SCMP_CMP_EQ, (uint64_t)FICLONE) });
 	static const int fcntl_cmds[] = { F_GETFD, F_SETFD, F_GETFL, F_SETFL };
 	for (unsigned i = 0; i < sizeof(fcntl_cmds) / sizeof(fcntl_cmds[0]); i++)
 		r = r ?: add(ctx, SCMP_SYS(fcntl), 1,

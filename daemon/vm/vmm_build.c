@@ -88,7 +88,7 @@ void vmm_free(struct vmm *m)
 	vm_destroy(&m->vm);
 }
 
-int vmm_snapshot(void *ctx, int state_fd, int mem_fd, char *msg, size_t len)
+int vmm_snapshot(void *ctx, int state_fd, int mem_fd, int disk_fd, char *msg, size_t len)
 {
 	struct vmm *m = ctx;
 	struct vm_err err = { "" };
@@ -97,13 +97,20 @@ int vmm_snapshot(void *ctx, int state_fd, int mem_fd, char *msg, size_t len)
 		snprintf(msg, len, "no kernel digests: this VM cannot be snapshotted");
 		return -1;
 	}
-	if (vm_snapshot_save(&m->vm, &m->devs, &m->ids, state_fd, mem_fd, &st, &err) < 0) {
+	struct snap_files files = { .state_fd = state_fd, .mem_fd = mem_fd, .disk_fd = disk_fd };
+	if (vm_snapshot_save(&m->vm, &m->devs, &m->ids, &files, &st, &err) < 0) {
 		snprintf(msg, len, "%s", err.msg);
 		return -1;
 	}
-	snprintf(msg, len, "state %llu bytes, memory %llu MiB written, paused %lld us",
-		 (unsigned long long)st.state_bytes,
-		 (unsigned long long)(st.mem_bytes_written >> 20), (long long)st.paused_us);
+	int n = snprintf(msg, len, "state %llu bytes, memory %llu MiB written, ",
+			 (unsigned long long)st.state_bytes,
+			 (unsigned long long)(st.mem_bytes_written >> 20));
+	if (disk_fd >= 0 && n > 0 && (size_t)n < len)
+		n += snprintf(msg + n, len - n, "disk by %s (%llu KiB of data, %lld us), ",
+			      fc_how_name(st.disk_how), (unsigned long long)(st.disk_bytes >> 10),
+			      (long long)st.disk_us);
+	if (n > 0 && (size_t)n < len)
+		snprintf(msg + n, len - n, "paused %lld us", (long long)st.paused_us);
 	return 0;
 }
 

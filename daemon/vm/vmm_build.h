@@ -39,7 +39,7 @@ int vmm_build(struct vmm *m, struct options *o, struct vm_err *err);
 void vmm_free(struct vmm *m);
 
 /* worker_snapshot_fn (worker_channel.h); ctx is the struct vmm. */
-int vmm_snapshot(void *ctx, int state_fd, int mem_fd, char *msg, size_t len);
+int vmm_snapshot(void *ctx, int state_fd, int mem_fd, int disk_fd, char *msg, size_t len);
 
 /* The restore's breakdown on stderr (--stats). */
 void vmm_print_restore_stats(const struct vmm *m);

@@ -40,17 +40,19 @@ static int send_msg(int fd, uint32_t type, int32_t value, const char *text)
 	return n == (ssize_t)sizeof(m) ? 0 : -1;
 }
 
-/* One packet and up to two fds that came with it (-1 where none). */
-static ssize_t recv_msg(int fd, struct worker_msg *m, int fds[2])
+#define WORKER_MAX_FDS 3
+
+/* One packet and up to three fds that came with it (-1 where none). */
+static ssize_t recv_msg(int fd, struct worker_msg *m, int fds[WORKER_MAX_FDS])
 {
 	union {
 		struct cmsghdr h;
-		char buf[CMSG_SPACE(2 * sizeof(int))];
+		char buf[CMSG_SPACE(WORKER_MAX_FDS * sizeof(int))];
 	} ctl;
 	struct iovec iov = { .iov_base = m, .iov_len = sizeof(*m) };
 	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf,
 			     .msg_controllen = sizeof(ctl.buf) };
-	fds[0] = fds[1] = -1;
+	fds[0] = fds[1] = fds[2] = -1;
 	ssize_t n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
 	for (struct cmsghdr *c = n >= 0 ? CMSG_FIRSTHDR(&mh) : NULL; c; c = CMSG_NXTHDR(&mh, c)) {
 		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
@@ -59,7 +61,7 @@ static ssize_t recv_msg(int fd, struct worker_msg *m, int fds[2])
 		for (size_t i = 0; i < k; i++) {
 			int f;
 			memcpy(&f, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
-			if (i < 2 && fds[i] < 0)
+			if (i < WORKER_MAX_FDS && fds[i] < 0)
 				fds[i] = f;
 			else
 				close(f);
@@ -70,12 +72,13 @@ static ssize_t recv_msg(int fd, struct worker_msg *m, int fds[2])
 
 /* The request's descriptors are closed before its answer goes out, so
  * the daemon never sees an answer while one is still open here. */
-static void close_fds(int fds[2])
+static void close_fds(int fds[WORKER_MAX_FDS])
 {
-	for (int i = 0; i < 2; i++)
+	for (int i = 0; i < WORKER_MAX_FDS; i++) {
 		if (fds[i] >= 0)
 			close(fds[i]);
-	fds[0] = fds[1] = -1;
+		fds[i] = -1;
+	}
 }
 
 static void answer(struct worker_channel *ch, uint32_t type, int rc, const char *msg)
@@ -85,7 +88,7 @@ static void answer(struct worker_channel *ch, uint32_t type, int rc, const char 
 			strerror(errno));
 }
 
-static void serve_snapshot(struct worker_channel *ch, int fds[2])
+static void serve_snapshot(struct worker_channel *ch, int fds[WORKER_MAX_FDS])
 {
 	char msg[sizeof(((struct worker_msg *)0)->text)] = "";
 	int rc = -1;
@@ -94,14 +97,15 @@ static void serve_snapshot(struct worker_channel *ch, int fds[2])
 	else if (!ch->snapshot)
 		snprintf(msg, sizeof(msg), "this VM cannot be snapshotted");
 	else
-		rc = ch->snapshot(ch->ctx, fds[0], fds[1], msg, sizeof(msg));
+		rc = ch->snapshot(ch->ctx, fds[0], fds[1], fds[2], msg, sizeof(msg));
 	close_fds(fds);
 	answer(ch, WORKER_SNAPSHOT_DONE, rc, msg);
 }
 
 
 
-static void serve_bind(struct worker_channel *ch, const struct worker_msg *m, int fds[2])
+static void serve_bind(struct worker_channel *ch, const struct worker_msg *m,
+		       int fds[WORKER_MAX_FDS])
 {
 	char msg[sizeof(m->text)] = "";
 	int rc = -1;
@@ -121,7 +125,7 @@ static void serve_bind(struct worker_channel *ch, const struct worker_msg *m, in
 	answer(ch, WORKER_FS_BIND_DONE, rc, msg);
 }
 
-static void serve_seal(struct worker_channel *ch, int fds[2])
+static void serve_seal(struct worker_channel *ch, int fds[WORKER_MAX_FDS])
 {
 	close_fds(fds);
 	char msg[sizeof(((struct worker_msg *)0)->text)] = "";
@@ -135,7 +139,8 @@ static void serve_seal(struct worker_channel *ch, int fds[2])
 }
 
 /* A request that is answered and leaves the channel open; true if m was. */
-static bool serve_request(struct worker_channel *ch, const struct worker_msg *m, int fds[2])
+static bool serve_request(struct worker_channel *ch, const struct worker_msg *m,
+			  int fds[WORKER_MAX_FDS])
 {
 	if (m->type == WORKER_SNAPSHOT)
 		serve_snapshot(ch, fds);
@@ -153,7 +158,7 @@ static void *channel_thread(void *arg)
 	struct worker_channel *ch = arg;
 	for (;;) {
 		struct worker_msg m;
-		int fds[2];
+		int fds[WORKER_MAX_FDS];
 		ssize_t n = recv_msg(ch->fd, &m, fds);
 		bool served = n == (ssize_t)sizeof(m) && !atomic_load(&ch->done) &&
 			      serve_request(ch, &m, fds);

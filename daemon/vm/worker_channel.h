@@ -17,9 +17,11 @@
 
 struct worker_channel;
 
-/* Save the VM into state_fd and mem_fd (which the callback must not
- * close); 0 with a summary in msg, or -1 with the reason in msg. */
-typedef int (*worker_snapshot_fn)(void *ctx, int state_fd, int mem_fd, char *msg, size_t len);
+/* Save the VM into state_fd and mem_fd, and its read-write disk into
+ * disk_fd unless it is -1 (the callback closes none of them); 0 with a
+ * summary in msg, or -1 with the reason in msg. */
+typedef int (*worker_snapshot_fn)(void *ctx, int state_fd, int mem_fd, int disk_fd, char *msg,
+				  size_t len);
 
 /* NULL with err filled when the READY message cannot be sent. snapshot
  * may be NULL: SNAPSHOT requests are then refused; binder likewise, for

@@ -20,8 +20,12 @@
  *                             through the guest agent first)
  *                     SNAPSHOT  save the VM into the two files whose fds
  *                             come with the packet (SCM_RIGHTS: state file,
- *                             then memory file; both new and empty); the
- *                             VM pauses for the save and keeps running
+ *                             then memory file; both new and empty), and
+ *                             when a third fd comes, a copy of the VM's
+ *                             one read-write disk into it (a reflink, else
+ *                             its data extents), made during the same
+ *                             pause; the VM pauses for the save and keeps
+ *                             running
  *                     FS_BIND  serve the folder whose directory fd comes
  *                             with the packet (SCM_RIGHTS, one fd) on idle
  *                             virtio-fs slot (value & WORKER_FS_SLOT_MASK)
@@ -39,7 +43,7 @@
 
 #include <stdint.h>
 
-#define WORKER_PROTO_VERSION 4
+#define WORKER_PROTO_VERSION 5
 
 enum worker_msg_type {
 	WORKER_READY = 1,

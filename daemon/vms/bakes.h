@@ -2,7 +2,8 @@
  *
  * With baking on (vms_config.bake), vms_create() of an image does not
  * boot it: it restores the image's bake. A bake is a snapshot per key -
- * image id, vCPUs, memory, and the SHA-256 of the guest kernel, of the
+ * image id, vCPUs, memory, the writable layer's size (its upper.img is
+ * the bake's, copied per VM), and the SHA-256 of the guest kernel, of the
  * initramfs (the guest agent lives in it, so this covers the agent's
  * version) and of the VMM binary, all three hashed once when the daemon
  * starts - named "_bake-" + 32 hex digits of the SHA-256 of the key, a
@@ -42,10 +43,10 @@ struct vms;
 /* Whether name is a bake's. */
 bool vms_bake_name_is(const char *name);
 
-/* The bake name of (image_id, vcpus, memory_mib) with this daemon's
- * kernel, initramfs and VMM. */
+/* The bake name of (image_id, vcpus, memory_mib, storage_mib) with this
+ * daemon's kernel, initramfs and VMM. */
 void vms_bake_name(struct vms *v, const char *image_id, int vcpus, unsigned memory_mib,
-		   char out[SNAP_NAME_MAX + 1]);
+		   unsigned storage_mib, char out[SNAP_NAME_MAX + 1]);
 
 /* Removes the bakes of image_id (it has left the store); bakes VMs are
  * being restored from stay (and go at the next collection). Returns how

@@ -50,6 +50,13 @@ int vms_open(const struct vms_config *cfg, struct vms **out, char *err, size_t e
 		vms_close(v);
 		return -1;
 	}
+	int n = snprintf(v->templates_dir, sizeof v->templates_dir, "%s/upper-templates",
+			 v->data_dir ? v->data_dir : "");
+	if (n < 0 || (size_t)n >= sizeof v->templates_dir) {
+		snprintf(err, errlen, "%s/upper-templates: path too long", v->data_dir);
+		vms_close(v);
+		return -1;
+	}
 	if (bake_digests(v, err, errlen) < 0 || db_open(v, err, errlen) < 0 ||
 	    db_load_previous(v, err, errlen) < 0 || snaps_open(v, err, errlen) < 0) {
 		vms_close(v);
@@ -274,7 +281,7 @@ static void start_watcher(struct vms *v, struct vm_rec *r)
 /* Boots (or restores) a registered VM until its agent answers. */
 static int start(struct vms *v, struct vm_rec *r, char *err, size_t errlen)
 {
-	if (boot_start(v, r, err, errlen) < 0) {
+	if (upper_prepare(v, r, err, errlen) < 0 || boot_start(v, r, err, errlen) < 0) {
 		pthread_mutex_lock(&v->mu);
 		r->state = VM_EXITED;
 		r->exited = time(NULL);
@@ -371,6 +378,16 @@ int vms_create(struct vms *v, const struct vm_spec *spec, struct vm_rec **out,
 		return -1;
 	}
 	r->fs_slots = r->from_snapshot ? snap_fs_slots(v, r->from_snapshot) : VM_MAX_MOUNTS;
+	/* A restored VM's layer is its snapshot's (bakes are made per size). */
+	r->storage_mib = r->from_snapshot ? snap_storage_mib(v, r->from_snapshot)
+					  : vms_storage_mib(v, &s);
+	if (!baked && r->from_snapshot && s.storage_mib && s.storage_mib != r->storage_mib) {
+		snprintf(err, errlen, "snapshot %s has a writable layer of %u MiB; its VMs cannot "
+			 "have %u MiB", r->from_snapshot, r->storage_mib, s.storage_mib);
+		vms_snapshot_release(v, r->from_snapshot);
+		rec_free(r);
+		return -1;
+	}
 	int reg = register_rec(v, r, err, errlen);   /* -2: a volume is held */
 	if (reg < 0) {
 		if (r->from_snapshot)

@@ -15,8 +15,10 @@
  * drops; a removed VM is freed when its last user lets go.
  *
  * Each VM has a directory DATA/vms/ID holding console.log (the guest's
- * serial console), vmm.log (the worker's own output) and vsock.sock (the
- * hybrid vsock socket of the guest agent). Rows of a small SQLite table
+ * serial console), vmm.log (the worker's own output), vsock.sock (the
+ * hybrid vsock socket of the guest agent) and upper.img, the sparse disk
+ * of its writable layer (upper_disk.h: storage_mib MiB, the guest's
+ * overlay upper; gone with the VM). Rows of a small SQLite table
  * (DATA/vms.db) let a restarted daemon find the previous run's VMs: they
  * are marked gone and their directories removed.
  *
@@ -50,6 +52,9 @@ struct vms_config {
 	const char *initrd;           /* our initramfs */
 	unsigned boot_timeout_s;      /* until the agent answers */
 	bool bake;                    /* restore image VMs from bakes (bakes.h) */
+	/* The writable layer's size when a spec gives none (upper_disk.h):
+	 * MiB of a sparse disk file per VM. */
+	unsigned default_storage_mib;
 	/* The folders mounts may share (NULL-terminated, or NULL): a warm
 	 * pool's VMs may bind folders beneath them when handed out. */
 	const char *const *shared_folders;
@@ -97,6 +102,10 @@ struct vm_spec {
 	const struct sm_image_config *image_cfg; /* from the store (copied) */
 	int vcpus;
 	unsigned memory_mib;
+	/* The writable layer's size in MiB (a sparse ext4 disk of its own,
+	 * upper_disk.h); 0: the daemon's default. A restore from a snapshot
+	 * takes the snapshot's (0 or that). */
+	unsigned storage_mib;
 	const char *const *env;       /* "K=V" overrides, NULL-terminated or NULL */
 	const char *workdir, *user;   /* NULL: the image's */
 	const char *const *cmd;       /* replaces the image's cmd; NULL: keep */
@@ -216,6 +225,8 @@ size_t vms_using_image(struct vms *v, const char *image_id);
 /* Whether a VM (not removed yet, running or not) holds volume name: true
  * with its id in id (len bytes). */
 bool vms_volume_user(struct vms *v, const char *name, char *id, size_t len);
+/* spec's storage_mib, or the daemon's default for 0. */
+unsigned vms_storage_mib(struct vms *v, const struct vm_spec *spec);
 
 /* Counts per state of the user's VMs, for /metrics. */
 void vms_count(struct vms *v, size_t counts[VM_GONE + 1]);

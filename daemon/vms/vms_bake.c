@@ -54,12 +54,13 @@ int bake_digests(struct vms *v, char *err, size_t errlen)
 }
 
 void vms_bake_name(struct vms *v, const char *image_id, int vcpus, unsigned memory_mib,
-		   char out[SNAP_NAME_MAX + 1])
+		   unsigned storage_mib, char out[SNAP_NAME_MAX + 1])
 {
 	char key[1024], digest[SM_DIGEST_LEN];
-	int n = snprintf(key, sizeof key, "supermachine bake 1\nimage %s\nvcpus %d\nmemory %u\n"
-			 "kernel %s\ninitrd %s\nvmm %s\n", image_id, vcpus, memory_mib,
-			 v->kernel_digest, v->initrd_digest, v->vmm_digest);
+	int n = snprintf(key, sizeof key, "supermachine bake 2\nimage %s\nvcpus %d\nmemory %u\n"
+			 "storage %u\nkernel %s\ninitrd %s\nvmm %s\n", image_id, vcpus,
+			 memory_mib, storage_mib, v->kernel_digest, v->initrd_digest,
+			 v->vmm_digest);
 	sm_sha256_buf(key, n > 0 && (size_t)n < sizeof key ? (size_t)n : strlen(key), digest);
 	snprintf(out, SNAP_NAME_MAX + 1, "%s%.32s", BAKE_PREFIX, sm_digest_hex(digest));
 }
@@ -67,7 +68,7 @@ void vms_bake_name(struct vms *v, const char *image_id, int vcpus, unsigned memo
 bool bake_current_locked(struct vms *v, const struct vm_snap *s)
 {
 	char want[SNAP_NAME_MAX + 1];
-	vms_bake_name(v, s->image_id, s->vcpus, s->memory_mib, want);
+	vms_bake_name(v, s->image_id, s->vcpus, s->memory_mib, s->storage_mib, want);
 	return !strcmp(want, s->name);
 }
 
@@ -137,7 +138,7 @@ static int bake_run(struct vms *v, const struct vm_spec *spec, const char *name,
 {
 	struct vm_spec s = { .image = spec->image, .image_cfg = spec->image_cfg,
 			     .vcpus = spec->vcpus, .memory_mib = spec->memory_mib,
-			     .kind = VM_KIND_BAKE };
+			     .storage_mib = vms_storage_mib(v, spec), .kind = VM_KIND_BAKE };
 	struct vm_rec *r = NULL;
 	char id[32] = "", e[1024] = "", dst[PATH_MAX + 64];
 	long t0 = mono_ms();
@@ -200,7 +201,8 @@ static void job_unlink_locked(struct vms *v, struct bake_job *job)
 int bake_acquire(struct vms *v, const struct vm_spec *spec, char name[SNAP_NAME_MAX + 1],
 		 char *dir, size_t dirlen, char *err, size_t errlen)
 {
-	vms_bake_name(v, spec->image_cfg->manifest_digest, spec->vcpus, spec->memory_mib, name);
+	vms_bake_name(v, spec->image_cfg->manifest_digest, spec->vcpus, spec->memory_mib,
+		      vms_storage_mib(v, spec), name);
 	pthread_mutex_lock(&v->mu);
 	for (;;) {
 		struct bake_job *job = job_find_locked(v, name);

@@ -3,7 +3,10 @@
  * The VMM gets the kernel, our initramfs, "sm.layers=N" on the kernel
  * command line and one read-only disk per image layer, lowest first (the
  * guest's init stacks them: guest/init_rootfs.c), plus the hybrid vsock
- * socket and the console log in the VM's directory. The VM counts as
+ * socket and the console log in the VM's directory. A VM with a writable
+ * layer disk (upper.img, vms_upper.c) gets it read-write after the layers,
+ * named on the command line (sm.upper=vdX: the disk after the layers),
+ * which the guest mounts as its overlay's upper. The VM counts as
  * running once the agent answers a ping through that socket.
  *
  * A VM restored from a snapshot gets --restore DIR instead of a command
@@ -49,14 +52,14 @@ static void on_exit_hook(void *ud, const struct worker_exit *ex)
 
 int boot_start(struct vms *v, struct vm_rec *r, char *err, size_t errlen)
 {
-	size_t nl = r->cfg->n_layers;
-	if (nl == 0 || nl > MAX_LAYERS) {
-		snprintf(err, errlen, "image has %zu layers; a VM takes 1 to %d", nl, MAX_LAYERS);
+	size_t nl = r->cfg->n_layers, max = MAX_LAYERS - (r->storage_mib ? 1 : 0);
+	if (nl == 0 || nl > max) {
+		snprintf(err, errlen, "image has %zu layers; a VM takes 1 to %zu", nl, max);
 		return -1;
 	}
-	if (nl + r->n_volumes > MAX_LAYERS) {
+	if (nl + (r->storage_mib ? 1 : 0) + r->n_volumes > MAX_LAYERS) {
 		snprintf(err, errlen, "image has %zu layers and the VM %zu volumes; a VM takes "
-			 "%d disks", nl, r->n_volumes, MAX_LAYERS);
+			 "%d disks (its writable layer is one)", nl, r->n_volumes, MAX_LAYERS);
 		return -1;
 	}
 	char cmdline[128 + VM_MAX_VOLUMES * 280], vols[VM_MAX_VOLUMES * 280], vcpus[16], mem[16];
@@ -65,8 +68,13 @@ int boot_start(struct vms *v, struct vm_rec *r, char *err, size_t errlen)
 	char fs[VM_MAX_MOUNTS + MOUNTS_MAX_ALLOW + VM_MAX_MOUNTS][PATH_MAX + 8];
 	const char *argv[64];
 	size_t a = 0;
-	volumes_cmdline(r, (unsigned)nl, vols, sizeof vols);   /* their disks follow the layers' */
-	snprintf(cmdline, sizeof cmdline, "console=ttyS0 quiet sm.layers=%zu%s", nl, vols);
+	snprintf(cmdline, sizeof cmdline, "console=ttyS0 quiet sm.layers=%zu", nl);
+	if (r->storage_mib)   /* the disk after the layers' */
+		snprintf(cmdline + strlen(cmdline), sizeof cmdline - strlen(cmdline),
+			 " sm.upper=vd%c", (char)('a' + nl));
+	/* The volumes' disks follow the layers' and the upper's. */
+	volumes_cmdline(r, (unsigned)nl + (r->storage_mib ? 1 : 0), vols, sizeof vols);
+	snprintf(cmdline + strlen(cmdline), sizeof cmdline - strlen(cmdline), "%s", vols);
 	snprintf(vcpus, sizeof vcpus, "%d", r->vcpus);
 	snprintf(mem, sizeof mem, "%u", r->memory_mib);
 	snprintf(vmmlog, sizeof vmmlog, "%s/vmm.log", r->dir);
@@ -90,6 +98,10 @@ int boot_start(struct vms *v, struct vm_rec *r, char *err, size_t errlen)
 		snprintf(disks[i], sizeof disks[i], "%s,ro", r->cfg->layers[i]);
 		argv[a++] = "--disk";
 		argv[a++] = disks[i];
+	}
+	if (r->storage_mib) {
+		argv[a++] = "--disk";
+		argv[a++] = r->upper;
 	}
 	volumes_vmm_args(r, vol_disks, argv, &a);
 	mounts_vmm_args(v, r, fs, argv, &a);

@@ -11,6 +11,7 @@
 #include "daemon/store/store.h"
 #include "daemon/vms/bakes.h"
 #include "daemon/vms/snapshots.h"
+#include "daemon/vms/upper_disk.h"
 #include "daemon/vms/vms.h"
 #include "daemon/vms/worker.h"
 
@@ -29,6 +30,7 @@ struct vms {
 	size_t n_snaps, cap_snaps;
 	char snaps_dir[PATH_MAX - 128]; /* DATA/snapshots (room for NAME and more) */
 	char bakes_dir[PATH_MAX - 128]; /* DATA/bakes: the bakes' files */
+	char templates_dir[PATH_MAX - 128]; /* DATA/upper-templates (upper_disk.h) */
 	/* What a bake's key holds besides the image and size (vms_bake.c):
 	 * digests of the kernel, initramfs and VMM, hashed at vms_open. */
 	char kernel_digest[SM_DIGEST_LEN], initrd_digest[SM_DIGEST_LEN];
@@ -45,6 +47,8 @@ struct vm_snap {
 	char *source_vm, *image, *image_id;
 	int vcpus;
 	unsigned memory_mib;
+	unsigned storage_mib;      /* its upper.img's size; 0: none (older snapshots) */
+	uint64_t upper_disk_bytes; /* what upper.img takes on disk */
 	char **env;                /* the source VM's overrides, NULL-terminated */
 	char **cmd;                /* NULL: the image's */
 	char *workdir, *user;
@@ -64,6 +68,7 @@ struct vm_rec {
 	char *image, *image_id;
 	int vcpus;
 	unsigned memory_mib;
+	unsigned storage_mib;      /* upper.img's size; 0: no disk (tmpfs upper) */
 	json_t *labels;            /* object */
 	char **env;                /* overrides, NULL-terminated */
 	char **cmd;                /* NULL: the image's */
@@ -86,6 +91,7 @@ struct vm_rec {
 	char dir[PATH_MAX];
 	char vsock[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	char console[PATH_MAX + 16];
+	char upper[PATH_MAX + 16]; /* DATA/vms/ID/upper.img */
 	char boot_log_path[PATH_MAX + 16];
 	struct worker *w;
 	int pid;
@@ -152,6 +158,12 @@ void mounts_vmm_args(struct vms *v, const struct vm_rec *r,
 int mounts_attach(struct vm_rec *r, struct agent_client *c, char *err, size_t errlen);
 /* The snapshot's fs_slots (0 when unknown); takes mu. */
 int snap_fs_slots(struct vms *v, const char *name);
+
+/* vms_upper.c: r's upper.img, from the template or from its snapshot
+ * (restore_dir); nothing when r->storage_mib is 0. 0, or -1 with err. */
+int upper_prepare(struct vms *v, struct vm_rec *r, char *err, size_t errlen);
+/* The snapshot's storage_mib (0: none, or no such snapshot); takes mu. */
+unsigned snap_storage_mib(struct vms *v, const char *name);
 
 /* vms_boot.c */
 int boot_start(struct vms *v, struct vm_rec *r, char *err, size_t errlen);

@@ -90,6 +90,7 @@ struct vm_rec *rec_new(struct vms *v, const struct vm_spec *spec, char *err, siz
 	r->outcome = -1;
 	r->vcpus = spec->vcpus;
 	r->memory_mib = spec->memory_mib;
+	r->storage_mib = spec->storage_mib;
 	r->auto_remove = spec->auto_remove;
 	r->kind = spec->kind;
 	r->created = time(NULL);
@@ -155,6 +156,7 @@ int rec_paths(struct vm_rec *r, char *err, size_t errlen)
 	int m = snprintf(r->vsock, sizeof r->vsock, "%s/vsock.sock", r->dir);
 	snprintf(r->console, sizeof r->console, "%s/console.log", r->dir);
 	snprintf(r->boot_log_path, sizeof r->boot_log_path, "%s/boot.log", r->dir);
+	snprintf(r->upper, sizeof r->upper, "%s/" UPPER_DISK_NAME, r->dir);
 	if (n < 0 || (size_t)n >= sizeof r->dir || m < 0 || (size_t)m >= sizeof r->vsock) {
 		snprintf(err, errlen, "VM socket path %s/vsock.sock is longer than a Unix socket "
 			 "path may be (%zu bytes): use a shorter data dir", r->dir,
@@ -194,6 +196,7 @@ json_t *rec_json_locked(struct vm_rec *r)
 		"started", time_to_json(r->started), "exited", time_to_json(r->exited));
 	if (!j)
 		return NULL;
+	json_object_set_new(j, "storage_mib", json_integer(r->storage_mib));
 	json_object_set_new(j, "from_snapshot", r->from_snapshot ? json_string(r->from_snapshot)
 								 : json_null());
 	json_t *mounts = json_array();
@@ -286,6 +289,7 @@ struct vm_rec *rec_from_json(struct vms *v, json_t *j)
 	r->labels = json_is_object(labels) ? json_deep_copy(labels) : json_object();
 	r->vcpus = (int)json_integer_value(json_object_get(j, "vcpus"));
 	r->memory_mib = (unsigned)json_integer_value(json_object_get(j, "memory_mib"));
+	r->storage_mib = (unsigned)json_integer_value(json_object_get(j, "storage_mib"));
 	r->created = time_from_json(j, "created");
 	r->started = time_from_json(j, "started");
 	r->exited = time_from_json(j, "exited");

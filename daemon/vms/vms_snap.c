@@ -99,7 +99,7 @@ static const char *kind_locked(const struct vm_snap *s)
 json_t *snap_json_locked(struct vms *v, const struct vm_snap *s)
 {
 	bool bake = vms_bake_name_is(s->name);
-	return json_pack("{s:s,s:s,s:s,s:s,s:i,s:I,s:o,s:o,s:s,s:s,s:o,s:s,s:I,s:I,s:I,s:b,s:I,"
+	json_t *j = json_pack("{s:s,s:s,s:s,s:s,s:i,s:I,s:o,s:o,s:s,s:s,s:o,s:s,s:I,s:I,s:I,s:b,s:I,"
 			 "s:s,s:b}",
 		"name", s->name, "vm", s->source_vm, "image", s->image, "image_id", s->image_id,
 		"vcpus", s->vcpus, "memory_mib", (json_int_t)s->memory_mib,
@@ -110,6 +110,12 @@ json_t *snap_json_locked(struct vms *v, const struct vm_snap *s)
 		"memory_disk_bytes", (json_int_t)s->memory_disk_bytes,
 		"temporary", s->temporary, "vms", (json_int_t)users_locked(v, s->name),
 		"kind", kind_locked(s), "stale", bake && !bake_current_locked(v, s));
+	if (j) {
+		json_object_set_new(j, "storage_mib", json_integer(s->storage_mib));
+		json_object_set_new(j, "upper_disk_bytes",
+				    json_integer((json_int_t)s->upper_disk_bytes));
+	}
+	return j;
 }
 
 json_t *vms_snapshot_json(struct vms *v, const char *name)
@@ -261,7 +267,8 @@ static bool file_exists(const char *dir, const char *name)
 /* A row from the table: kept when its files are there. */
 static int load_one(struct vms *v, struct vm_snap *s)
 {
-	if (!file_exists(s->dir, "vm.state") || !file_exists(s->dir, "vm.mem")) {
+	if (!file_exists(s->dir, "vm.state") || !file_exists(s->dir, "vm.mem") ||
+	    (s->storage_mib && !file_exists(s->dir, UPPER_DISK_NAME))) {
 		fprintf(stderr, "supermachined: snapshot %s: %s is missing or incomplete; "
 			"forgetting it\n", s->name, s->dir);
 		snap_db_delete(v, s->name);
@@ -376,6 +383,7 @@ struct vm_snap *snap_new_locked(struct vm_rec *r, const char *name, bool tempora
 	s->image_id = strdup(r->image_id);
 	s->vcpus = r->vcpus;
 	s->memory_mib = r->memory_mib;
+	s->storage_mib = r->storage_mib;
 	s->env = strv_dup((const char *const *)r->env);
 	s->cmd = r->cmd ? strv_dup((const char *const *)r->cmd) : NULL;
 	s->workdir = strdup(r->workdir);

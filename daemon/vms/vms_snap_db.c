@@ -32,6 +32,12 @@ static const char schema[] =
  * rows from before have none. */
 static const char add_fs_slots[] =
 	"ALTER TABLE snapshots ADD COLUMN fs_slots INTEGER NOT NULL DEFAULT 0";
+/* Added later: the writable layer disk (upper.img) and what it takes on
+ * disk; rows from before have none (0: their VMs keep a tmpfs upper). */
+static const char add_storage[] =
+	"ALTER TABLE snapshots ADD COLUMN storage_mib INTEGER NOT NULL DEFAULT 0";
+static const char add_upper_bytes[] =
+	"ALTER TABLE snapshots ADD COLUMN upper_disk_bytes INTEGER NOT NULL DEFAULT 0";
 
 static int fail(struct vms *v, const char *what, char *err, size_t errlen)
 {
@@ -46,6 +52,12 @@ int snap_db_open(struct vms *v, char *err, size_t errlen)
 	if (sqlite3_exec(v->db, add_fs_slots, NULL, NULL, NULL) != SQLITE_OK &&
 	    !strstr(sqlite3_errmsg(v->db), "duplicate column"))
 		return fail(v, "snapshots schema (fs_slots)", err, errlen);
+	if (sqlite3_exec(v->db, add_storage, NULL, NULL, NULL) != SQLITE_OK &&
+	    !strstr(sqlite3_errmsg(v->db), "duplicate column"))
+		return fail(v, "snapshots schema (storage_mib)", err, errlen);
+	if (sqlite3_exec(v->db, add_upper_bytes, NULL, NULL, NULL) != SQLITE_OK &&
+	    !strstr(sqlite3_errmsg(v->db), "duplicate column"))
+		return fail(v, "snapshots schema (upper_disk_bytes)", err, errlen);
 	return 0;
 }
 
@@ -68,8 +80,9 @@ int snap_db_insert(struct vms *v, const struct vm_snap *s, char *err, size_t err
 	}
 	if (sqlite3_prepare_v2(v->db, "INSERT INTO snapshots (name, source_vm, image, image_id, "
 			       "vcpus, memory_mib, env, cmd, workdir, user, created, state_bytes, "
-			       "memory_bytes, memory_disk_bytes, temporary, fs_slots) VALUES "
-			       "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", -1, &st,
+			       "memory_bytes, memory_disk_bytes, temporary, fs_slots, storage_mib, "
+			       "upper_disk_bytes) VALUES "
+			       "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", -1, &st,
 			       NULL) != SQLITE_OK) {
 		fail(v, "saving a snapshot", err, errlen);
 		goto out;
@@ -93,6 +106,8 @@ int snap_db_insert(struct vms *v, const struct vm_snap *s, char *err, size_t err
 	sqlite3_bind_int64(st, 14, (sqlite3_int64)s->memory_disk_bytes);
 	sqlite3_bind_int(st, 15, s->temporary);
 	sqlite3_bind_int(st, 16, s->fs_slots);
+	sqlite3_bind_int64(st, 17, s->storage_mib);
+	sqlite3_bind_int64(st, 18, (sqlite3_int64)s->upper_disk_bytes);
 	if (sqlite3_step(st) == SQLITE_DONE)
 		rc = 0;
 	else
@@ -169,6 +184,8 @@ static struct vm_snap *row_snap(struct vms *v, sqlite3_stmt *st)
 	s->memory_disk_bytes = (uint64_t)sqlite3_column_int64(st, 13);
 	s->temporary = sqlite3_column_int(st, 14) != 0;
 	s->fs_slots = sqlite3_column_int(st, 15);
+	s->storage_mib = (unsigned)sqlite3_column_int64(st, 16);
+	s->upper_disk_bytes = (uint64_t)sqlite3_column_int64(st, 17);
 	s->ready = true;
 	if (bad || !s->source_vm || !s->image || !s->image_id || !s->workdir || !s->user) {
 		strv_free(s->env);
@@ -190,7 +207,8 @@ int snap_db_load(struct vms *v, int (*add)(struct vms *v, struct vm_snap *s), ch
 	sqlite3_stmt *st;
 	if (sqlite3_prepare_v2(v->db, "SELECT name, source_vm, image, image_id, vcpus, "
 			       "memory_mib, env, cmd, workdir, user, created, state_bytes, "
-			       "memory_bytes, memory_disk_bytes, temporary, fs_slots FROM snapshots "
+			       "memory_bytes, memory_disk_bytes, temporary, fs_slots, storage_mib, "
+			       "upper_disk_bytes FROM snapshots "
 			       "ORDER BY created, name", -1, &st, NULL) != SQLITE_OK)
 		return fail(v, "reading snapshots", err, errlen);
 	int rc = 0;

@@ -3,9 +3,12 @@
  * 1. Under the mutex: the VM must be running and the name free; a record
  *    (not ready) holds the name meanwhile.
  * 2. Without it: a temporary directory DATA/snapshots/.tmp-NAME-XXXXXX
- *    gets two new files, vm.state and vm.mem, which go to the VMM over its
- *    control channel (worker_snapshot); the VM pauses while it writes them
- *    and runs on. Then both are synced and made read-only, the directory
+ *    gets two new files, vm.state and vm.mem, and a third, upper.img, when
+ *    the VM has a writable layer disk; they go to the VMM over its control
+ *    channel (worker_snapshot); the VM pauses while it writes them (the
+ *    disk copied in the same pause: a reflink, else its data extents, so
+ *    the guest's page cache in vm.mem and the disk agree) and runs on.
+ *    Then all are synced and made read-only, the directory
  *    is synced and renamed to DATA/snapshots/NAME, and DATA/snapshots is
  *    synced: a row never points at a half-written snapshot.
  * 3. Under the mutex: the row is written and the snapshot is ready (or,
@@ -90,8 +93,8 @@ static int write_files(struct vms *v, struct vm_rec *r, struct worker *w, struct
 		       char *err, size_t errlen)
 {
 	char tmp[PATH_MAX], msg[256];
-	int sfd = -1, mfd = -1, dfd = -1, rc = -1, e = EIO;
-	struct stat sst, mst;
+	int sfd = -1, mfd = -1, ufd = -1, dfd = -1, rc = -1, e = EIO;
+	struct stat sst, mst, ust = { 0 };
 	/* Beside s->dir: DATA/snapshots, or DATA/bakes for a bake. */
 	const char *parent = vms_bake_name_is(s->name) ? v->bakes_dir : v->snaps_dir;
 	snprintf(tmp, sizeof tmp, "%s/.tmp-%s-XXXXXX", parent, s->name);
@@ -106,17 +109,20 @@ static int write_files(struct vms *v, struct vm_rec *r, struct worker *w, struct
 		sfd = openat(dfd, "vm.state", O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0640);
 	if (sfd >= 0)
 		mfd = openat(dfd, "vm.mem", O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0640);
-	if (mfd < 0) {
+	if (mfd >= 0 && s->storage_mib)
+		ufd = openat(dfd, UPPER_DISK_NAME, O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC, 0640);
+	if (mfd < 0 || (s->storage_mib && ufd < 0)) {
 		snprintf(err, errlen, "snapshot %s: creating its files in %s: %s", s->name, tmp,
 			 strerror(errno));
 		goto out;
 	}
-	if (worker_snapshot(w, sfd, mfd, SNAP_TIMEOUT_MS, msg, sizeof msg) < 0) {
+	if (worker_snapshot(w, sfd, mfd, ufd, SNAP_TIMEOUT_MS, msg, sizeof msg) < 0) {
 		e = save_errno(r, msg);
 		snprintf(err, errlen, "snapshot %s of VM %s: %s", s->name, r->id, msg);
 		goto out;
 	}
-	if (seal(sfd, &sst) < 0 || seal(mfd, &mst) < 0 || fsync(dfd) < 0) {
+	if (seal(sfd, &sst) < 0 || seal(mfd, &mst) < 0 || (ufd >= 0 && seal(ufd, &ust) < 0) ||
+	    fsync(dfd) < 0) {
 		snprintf(err, errlen, "snapshot %s: syncing %s: %s", s->name, tmp, strerror(errno));
 		goto out;
 	}
@@ -129,12 +135,15 @@ static int write_files(struct vms *v, struct vm_rec *r, struct worker *w, struct
 	s->state_bytes = (uint64_t)sst.st_size;
 	s->memory_bytes = (uint64_t)mst.st_size;
 	s->memory_disk_bytes = (uint64_t)mst.st_blocks * 512;
+	s->upper_disk_bytes = (uint64_t)ust.st_blocks * 512;
 	rc = 0;
 out:
 	if (sfd >= 0)
 		close(sfd);
 	if (mfd >= 0)
 		close(mfd);
+	if (ufd >= 0)
+		close(ufd);
 	if (dfd >= 0)
 		close(dfd);
 	if (rc < 0) {

@@ -292,7 +292,7 @@ static int send_request(int fd, uint32_t type, int32_t value, const int *fds, in
 	struct worker_msg m = { .type = type, .value = value };
 	union {
 		struct cmsghdr h;
-		char buf[CMSG_SPACE(2 * sizeof(int))];
+		char buf[CMSG_SPACE(3 * sizeof(int))];
 	} ctl;
 	memset(&ctl, 0, sizeof ctl);
 	struct iovec iov = { .iov_base = &m, .iov_len = sizeof m };
@@ -350,12 +350,12 @@ static int worker_request(struct worker *w, uint32_t type, int32_t value, const 
 	return rc;
 }
 
-int worker_snapshot(struct worker *w, int state_fd, int mem_fd, int timeout_ms, char *msg,
-		    size_t len)
+int worker_snapshot(struct worker *w, int state_fd, int mem_fd, int disk_fd, int timeout_ms,
+		    char *msg, size_t len)
 {
-	int fds[2] = { state_fd, mem_fd };
-	return worker_request(w, WORKER_SNAPSHOT, 0, fds, 2, WORKER_SNAPSHOT_DONE, "snapshot",
-			      timeout_ms, msg, len);
+	int fds[3] = { state_fd, mem_fd, disk_fd };
+	return worker_request(w, WORKER_SNAPSHOT, 0, fds, disk_fd >= 0 ? 3 : 2,
+			      WORKER_SNAPSHOT_DONE, "snapshot", timeout_ms, msg, len);
 }
 
 int worker_bind_fs(struct worker *w, int slot, int dirfd, bool readonly, int timeout_ms,

@@ -44,10 +44,12 @@ pid_t worker_pid(const struct worker *w);
 int worker_stop(struct worker *w);
 
 /* Asks the VMM to save its VM into state_fd and mem_fd (new, empty files;
- * daemon/vm/snapshot/snapshot.h) and waits up to timeout_ms for the answer.
- * The VM keeps running. 0 with the VMM's summary in msg, or -1 with why. */
-int worker_snapshot(struct worker *w, int state_fd, int mem_fd, int timeout_ms, char *msg,
-		    size_t len);
+ * daemon/vm/snapshot/snapshot.h) and, when disk_fd >= 0, a copy of its
+ * read-write disk into disk_fd (made while the VM is paused), and waits up
+ * to timeout_ms for the answer. The VM keeps running. 0 with the VMM's
+ * summary in msg, or -1 with why. */
+int worker_snapshot(struct worker *w, int state_fd, int mem_fd, int disk_fd, int timeout_ms,
+		    char *msg, size_t len);
 
 /* Asks the VMM to serve the folder open at dirfd on its idle virtio-fs
  * slot `slot` (FS_BIND, daemon/vm/fs_bind.h; dirfd stays the caller's)

@@ -3,10 +3,10 @@
 # daemon/vms/vms_snap_db.c and vms_bake.c write them (a snapshot row named
 # _bake-<hex>, files in DATA/bakes/NAME): start-up keeps them, GET
 # /v1/snapshots lists them with "kind": "bake" and "stale" (the key's
-# digests are those /v1/info's "bake" shows, with the image id, vCPUs and
-# memory), the CLI hides them unless -a; POST /v1/system/gc removes stale
-# bakes and bakes of images no longer in the store but keeps a current one;
-# deleting the image removes its bake (row and files); `supermachined
+# digests are those /v1/info's "bake" shows, with the image id, vCPUs,
+# memory and the writable layer's size), the CLI hides them unless -a;
+# POST /v1/system/gc removes stale bakes and bakes of images no longer in
+# the store but keeps a current one; deleting the image removes its bake (row and files); `supermachined
 # --no-bake` and the config's "bake": false turn baking off. Baking itself
 # is the vm suite's (tests/vm/pool).
 . "$(dirname "$0")/lib.sh"
@@ -26,16 +26,17 @@ python3 - "$WORK/data/vms.db" "$bb_id" "$WORK/digests.json" > "$WORK/names" <<'P
 import hashlib, json, sqlite3, sys
 db = sqlite3.connect(sys.argv[1])
 d = json.load(open(sys.argv[3]))
-def name(image_id, vcpus, mem):
-    key = "supermachine bake 1\nimage %s\nvcpus %d\nmemory %d\nkernel %s\ninitrd %s\nvmm %s\n" % (
-        image_id, vcpus, mem, d["kernel"], d["initrd"], d["vmm"])
+def name(image_id, vcpus, mem, storage=8192):
+    key = ("supermachine bake 2\nimage %s\nvcpus %d\nmemory %d\nstorage %d\nkernel %s\n"
+           "initrd %s\nvmm %s\n") % (image_id, vcpus, mem, storage, d["kernel"], d["initrd"],
+                                     d["vmm"])
     return "_bake-" + hashlib.sha256(key.encode()).hexdigest()[:32]
 def snap(n, image_id, vcpus=1, mem=512):
     db.execute("INSERT INTO snapshots (name, source_vm, image, image_id, vcpus, memory_mib, env, cmd, "
-               "workdir, user, created, state_bytes, memory_bytes, memory_disk_bytes, temporary) "
-               "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+               "workdir, user, created, state_bytes, memory_bytes, memory_disk_bytes, temporary, "
+               "storage_mib, upper_disk_bytes) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                (n, "0123456789abcdef", "busybox", image_id, vcpus, mem, "[]", None, "", "",
-                1800000000, 4096, mem << 20, 8192, 0))
+                1800000000, 4096, mem << 20, 8192, 0, 8192, 4 << 20))
     print(n)
 current = name(sys.argv[2], 1, 512)
 snap(current, sys.argv[2])                                   # kept by gc
@@ -49,6 +50,7 @@ for s in "$current" "$stale" "$orphan" .tmp-half-Ab12Cd _bake-ffffffffffffffffff
 	mkdir -p "$bakes/$s"
 	echo state > "$bakes/$s/vm.state"
 	truncate -s 512M "$bakes/$s/vm.mem"
+	truncate -s 8G "$bakes/$s/upper.img"
 done
 echo boot > "$bakes/$current/console.log"
 echo failed > "$bakes/.failed-$stale.console.log"

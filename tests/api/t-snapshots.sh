@@ -118,7 +118,8 @@ jbody '.name == "seeded" and .vm == "0123456789abcdef" and .image == "busybox" a
 	.vcpus == 1 and .memory_mib == 256 and .env == ["A=1","B=2"] and .cmd == ["sleep","60"] and
 	.workdir == "/tmp" and .user == "nobody" and .created == "2027-01-15T08:00:00Z" and
 	.memory_bytes == 268435456 and .memory_disk_bytes == 8192 and .state_bytes == 4096 and
-	.temporary == false and .vms == 0 and (.path | endswith("/snapshots/seeded"))' |
+	.temporary == false and .vms == 0 and (.path | endswith("/snapshots/seeded")) and
+	.storage_mib == 0 and .upper_disk_bytes == 0' |
 	grep -qx true || fail "seeded: $(body)"
 req GET /v1/snapshots/_fork-0123456789abcdef-00000002
 jbody '.temporary == true and .vms == 1' | grep -qx true || fail "fork snapshot: $(body)"
@@ -128,6 +129,8 @@ req POST /v1/vms -d '{"from_snapshot":"seeded","vcpus":2}'
 expect_status 400 invalid_field 'snapshot seeded has 1 vCPUs'
 req POST /v1/vms -d '{"from_snapshot":"seeded","memory":512}'
 expect_status 400 invalid_field 'snapshot seeded has 256 MiB'
+req POST /v1/vms -d '{"from_snapshot":"seeded","storage_mib":8192}'
+expect_status 400 invalid_field 'snapshot seeded has no writable layer disk'
 req POST /v1/vms -d '{"from_snapshot":"lost"}'
 expect_status 409 conflict "is no longer in the store"
 req POST /v1/vms -d '{"from_snapshot":"seeded","vcpus":1,"memory":256,"env":["A=3"]}'

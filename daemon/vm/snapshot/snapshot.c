@@ -6,6 +6,7 @@
 #include "daemon/vm/snapshot/snap_mem.h"
 #include "daemon/vm/snapshot/snap_vcpu.h"
 #include "daemon/vm/vcpu.h"
+#include "daemon/vm/virtio/blk.h"
 
 #include <string.h>
 #include <time.h>
@@ -76,9 +77,36 @@ static int save_state(struct vm *vm, struct virtio_devices *d, struct snap_write
 	return virtio_devices_save(d, w, err);
 }
 
-int vm_snapshot_save(struct vm *vm, struct virtio_devices *d, const struct snap_ids *ids,
-		     int state_fd, int mem_fd, struct snap_save_stats *st, struct vm_err *err)
+/* The one read-write disk into fd (devices locked, VM paused). */
+static int save_disk(struct virtio_devices *d, int fd, struct snap_save_stats *st,
+		     struct vm_err *err)
 {
+	const struct virtio_blk *rw = NULL;
+	int n = 0;
+	for (int i = 0; i < d->nblk; i++)
+		if (!d->blk[i]->disk.readonly) {
+			rw = d->blk[i];
+			n++;
+		}
+	if (n != 1)
+		return vm_errf(err, "a copy of the read-write disk was asked for, and the VM has %d",
+			       n);
+	char why[256];
+	struct fc_stats fs;
+	int64_t t0 = now_us();
+	if (fc_copy_fd(rw->disk.fd, fd, rw->disk.sectors * BLK_SECTOR, &fs, why, sizeof why) < 0)
+		return vm_errf(err, "copying disk %s: %s", rw->path, why);
+	st->disk_how = fs.how;
+	st->disk_bytes = fs.data_bytes;
+	st->disk_us = now_us() - t0;
+	return 0;
+}
+
+int vm_snapshot_save(struct vm *vm, struct virtio_devices *d, const struct snap_ids *ids,
+		     const struct snap_files *files, struct snap_save_stats *st,
+		     struct vm_err *err)
+{
+	int state_fd = files->state_fd, mem_fd = files->mem_fd;
 	struct snap_header h = { .vcpus = (uint32_t)vm->nvcpus, .mem_bytes = vm->cfg.mem_bytes };
 	memcpy(h.kernel_digest, ids->kernel, SNAP_DIGEST_BYTES);
 	memcpy(h.initrd_digest, ids->initrd, SNAP_DIGEST_BYTES);
@@ -93,6 +121,8 @@ int vm_snapshot_save(struct vm *vm, struct virtio_devices *d, const struct snap_
 	int rc = save_state(vm, d, &w, err);
 	if (rc == 0)
 		rc = snap_mem_save(&vm->mem, mem_fd, &st->mem_bytes_written, err);
+	if (rc == 0 && files->disk_fd >= 0)
+		rc = save_disk(d, files->disk_fd, st, err);
 	if (rc == 0)
 		rc = snap_file_finish(&w, state_fd, err);
 	st->state_bytes = w.len;

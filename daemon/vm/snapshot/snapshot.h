@@ -22,6 +22,7 @@
 
 #include <stdint.h>
 
+#include "common/file_copy/file_copy.h"
 #include "daemon/vm/snapshot/snap_file.h"
 #include "daemon/vm/virtio/devices.h"
 #include "daemon/vm/vm.h"
@@ -40,10 +41,22 @@ int snap_ids_compute(const char *kernel, const char *initrd, const char *kernel_
 struct snap_save_stats {
 	uint64_t state_bytes, mem_bytes_written;
 	int64_t paused_us;      /* the vCPUs did not run for this long */
+	enum fc_how disk_how;   /* the read-write disk's copy, when asked for */
+	uint64_t disk_bytes;    /* data bytes it copied (0 for a reflink) */
+	int64_t disk_us;
+};
+
+/* Where a save goes: new, empty files the caller opened. disk_fd, when
+ * not -1, gets a copy of the VM's one read-write disk (file_copy.h),
+ * made during the pause, so the guest's page cache in the memory file and
+ * the disk are one consistent pair; -1 when the VM has none to save. */
+struct snap_files {
+	int state_fd, mem_fd, disk_fd;
 };
 
 int vm_snapshot_save(struct vm *vm, struct virtio_devices *d, const struct snap_ids *ids,
-		     int state_fd, int mem_fd, struct snap_save_stats *st, struct vm_err *err);
+		     const struct snap_files *files, struct snap_save_stats *st,
+		     struct vm_err *err);
 
 /* Microseconds spent in each restore step (bench/restore). */
 struct snap_restore_stats {

@@ -4,6 +4,7 @@
 #include "agent_proto.h"
 
 #include <check.h>
+#include <stdio.h>
 #include <string.h>
 #include "../check_main.h"
 
@@ -23,6 +24,18 @@ START_TEST(keys)
 	ck_assert_int_eq(init_parse_cmdline("sm.layers=0", &o), -1);
 	ck_assert_int_eq(init_parse_cmdline("sm.layers=17", &o), -1);
 	ck_assert_uint_eq(o.layers, 0);
+	ck_assert_str_eq(o.upper, "");
+	ck_assert_int_eq(init_parse_cmdline("sm.layers=2 sm.upper=vdc", &o), 0);
+	ck_assert_str_eq(o.upper, "vdc");
+	ck_assert_int_eq(init_parse_cmdline("sm.upper=vdaa", &o), 0);
+	ck_assert_str_eq(o.upper, "vdaa");
+	/* only a virtio disk's name: nothing that leaves /dev */
+	const char *bad[] = { "sm.upper=", "sm.upper=vd", "sm.upper=sda", "sm.upper=vd1",
+			      "sm.upper=vdb/../x", "sm.upper=../vda", "sm.upper=vdabcdefghijklmnop" };
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		ck_assert_int_eq(init_parse_cmdline(bad[i], &o), -1);
+		ck_assert_str_eq(o.upper, "");
+	}
 }
 END_TEST
 

@@ -2,12 +2,18 @@
  *
  * Requests are built as a driver would (header, data, status byte) on a
  * fake ring, popped with the real vq_pop() and handled by blk_request();
- * the file is then checked with pread.
+ * the file is then checked with pread. A sparse disk on a host file system
+ * that runs out of space (a 256 KiB tmpfs in a mount namespace of the
+ * test's own) answers the guest's writes with IOERR, never a crash.
  */
 #include <check.h>
+#include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -259,6 +265,68 @@ START_TEST(open_errors)
 }
 END_TEST
 
+/* A mount namespace of our own (as root; else in a user namespace that
+ * maps us to root), so a small tmpfs can be mounted. 0 or -1. */
+static int own_mount_ns(void)
+{
+	uid_t uid = getuid();
+	gid_t gid = getgid();
+	if (unshare(CLONE_NEWNS) < 0) {
+		char map[64];
+		if (unshare(CLONE_NEWUSER | CLONE_NEWNS) < 0)
+			return -1;
+		int fd = open("/proc/self/setgroups", O_WRONLY);
+		if (fd >= 0) {
+			ck_assert_int_eq(write(fd, "deny", 4), 4);
+			close(fd);
+		}
+		snprintf(map, sizeof map, "0 %u 1", (unsigned)uid);
+		fd = open("/proc/self/uid_map", O_WRONLY);
+		ck_assert_int_eq(write(fd, map, strlen(map)), (ssize_t)strlen(map));
+		close(fd);
+		snprintf(map, sizeof map, "0 %u 1", (unsigned)gid);
+		fd = open("/proc/self/gid_map", O_WRONLY);
+		ck_assert_int_eq(write(fd, map, strlen(map)), (ssize_t)strlen(map));
+		close(fd);
+	}
+	return mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL);
+}
+
+/* The host file system under a sparse disk fills up: the guest's writes
+ * get IOERR (the VMM runs on), and reads still work. */
+START_TEST(host_enospc_is_ioerr)
+{
+	char dir[] = "/tmp/sm-blk-full-XXXXXX", img[64];
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	ck_assert_msg(own_mount_ns() == 0, "no mount namespace: %s", strerror(errno));
+	ck_assert_msg(mount("tmpfs", dir, "tmpfs", 0, "size=256k") == 0, "mount: %s",
+		      strerror(errno));
+	snprintf(img, sizeof img, "%s/disk.img", dir);
+	int fd = open(img, O_RDWR | O_CREAT | O_EXCL, 0600);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(ftruncate(fd, 4 << 20), 0);   /* 4 MiB, sparse, on 256 KiB */
+	close(fd);
+	struct vm_err err = { { 0 } };
+	struct blk_disk full;
+	ck_assert_msg(blk_disk_open(&full, img, false, &err) == 0, "%s", err.msg);
+	blk_disk_close(&disk);
+	disk = full;
+	int ok = 0, ioerr = 0;
+	for (uint64_t sector = 0; sector < 2048; sector += 128) {   /* 16 x 64 KiB */
+		uint64_t data;
+		uint8_t s = submit(VIRTIO_BLK_T_OUT, sector, &data, 65536, true, NULL);
+		ok += s == VIRTIO_BLK_S_OK;
+		ioerr += s == VIRTIO_BLK_S_IOERR;
+	}
+	ck_assert_int_gt(ok, 0);
+	ck_assert_int_gt(ioerr, 0);
+	ck_assert_int_eq(ok + ioerr, 16);
+	ck_assert_uint_eq(submit(VIRTIO_BLK_T_IN, 0, NULL, 4096, false, NULL), VIRTIO_BLK_S_OK);
+	umount2(dir, MNT_DETACH);
+	rmdir(dir);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("virtio-blk");
@@ -275,6 +343,11 @@ static Suite *suite(void)
 	tcase_add_test(t, config_space);
 	tcase_add_test(t, open_errors);
 	suite_add_tcase(s, t);
+	/* Its own process (CK_FORK): the mount namespace dies with it. */
+	TCase *full = tcase_create("host full");
+	tcase_add_checked_fixture(full, setup, teardown);
+	tcase_add_test(full, host_enospc_is_ioerr);
+	suite_add_tcase(s, full);
 	return s;
 }
 
