@@ -29,7 +29,13 @@ static const struct {
 	const char *details;   /* for `supermachine COMMAND --help`, or NULL */
 } commands[] = {
 	{ "pull", cmd_pull, "pull [--platform OS/ARCH] IMAGE   pull an image from its registry", NULL },
-	{ "import", cmd_import, "import [--tag TAG] PATH           import an OCI layout or docker-save tar", NULL },
+	{ "import", cmd_import, "import [--tag NAME[:REF]] [--ref REF] [--platform OS/ARCH] PATH\n"
+	  "                                    import an OCI layout or docker-save tar",
+	  "An OCI layout holding several images: the one whose ref (its\n"
+	  "org.opencontainers.image.ref.name) is REF (--ref, or the REF of --tag),\n"
+	  "then the one for the platform (default linux/amd64). Without --tag an\n"
+	  "image is named by the layout's own name for it, or for a bare ref R as\n"
+	  "FILE:R (FILE: the layout's file name without .tar)." },
 	{ "images", cmd_images, "images [-q]                       list images", NULL },
 	{ "rmi", cmd_rmi, "rmi [-f] IMAGE...                 remove images", NULL },
 	{ "run", cmd_run, "run [--rm] [-e K=V] [-w DIR] [-u USER] [--cpus N] [--memory M] [-i] [-t]\n"

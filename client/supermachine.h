@@ -151,6 +151,11 @@ struct sm_image_import_opts {
 				    0: the daemon reads path itself */
 	sm_progress_fn progress;
 	void *progress_ud;
+	const char *ref;         /* OCI layout: the image with this ref
+				    (org.opencontainers.image.ref.name);
+				    NULL: the REF of tag NAME:REF narrows */
+	const char *platform;    /* "os/arch[/variant]"; NULL: linux/amd64
+				    when a layout holds several images */
 };
 /* path: an OCI layout directory, a tar of one, or a `docker save` tar. */
 int sm_image_import(sm_client *c, const char *path, const struct sm_image_import_opts *opts,
