@@ -38,13 +38,17 @@ static const struct {
 	  "FILE:R (FILE: the layout's file name without .tar)." },
 	{ "images", cmd_images, "images [-q]                       list images", NULL },
 	{ "rmi", cmd_rmi, "rmi [-f] IMAGE...                 remove images", NULL },
-	{ "run", cmd_run, "run [--rm] [-e K=V] [-w DIR] [-u USER] [--cpus N] [--memory M] [-i] [-t]\n"
+	{ "run", cmd_run, "run [-d] [--rm] [-e K=V] [-w DIR] [-u USER] [--cpus N] [--memory M] [-i] [-t]\n"
 	  "      [-v HOST:GUEST[:ro]] [--label K=V] [--timeout S] IMAGE|--from SNAPSHOT\n"
-	  "      [-- CMD...]                   run a command in a new VM (--rm: remove it after)",
+	  "      [-- CMD...]                   run a command in a new VM (--rm: remove it after;\n"
+	  "                                    -d: detached, print the VM id)",
 	  "A new VM boots IMAGE, or is restored from SNAPSHOT (--from: its memory,\n"
 	  "processes and files as they were when it was taken; its env, cmd, workdir\n"
 	  "and user unless given here; --cpus/--memory must be the snapshot's). CMD\n"
 	  "replaces the VM's cmd; the exit status is CMD's (128+N for signal N).\n"
+	  "-d starts it as the VM's main process, detached: the daemon keeps its\n"
+	  "stdout and stderr (logs), its end (wait), and stops the VM (--rm:\n"
+	  "removes it) when it ends.\n"
 	  MOUNT_HELP },
 	{ "create", cmd_create, "create [run's VM options] IMAGE|--from SNAPSHOT [-- CMD...]\n"
 	  "                                    boot (or restore) a VM, print its id",
@@ -85,7 +89,13 @@ static const struct {
 	  "--vcpus and --memory default to the daemon's defaults. `pool rm`\n"
 	  "removes the ready VMs; VMs already handed out run on." },
 	{ "gc", cmd_gc, "gc                                remove unused blobs, layers and bakes", NULL },
-	{ "logs", cmd_logs, "logs [-f] VM                      a VM's console (-f: follow)", NULL },
+	{ "logs", cmd_logs, "logs [-f] [--console] VM          a VM's main process output (-f: follow)",
+	  "Prints what the main process of a VM started by run -d wrote: its stdout\n"
+	  "to stdout, its stderr to stderr (-f: until it ends). --console, or a VM\n"
+	  "without a main process: the VM's serial console (-f: until the VM exits)." },
+	{ "wait", cmd_wait, "wait VM...                        wait for main processes, print exit codes",
+	  "Blocks until the main process of each VM (run -d) has ended and prints\n"
+	  "its exit code (128+N for signal N). The VM stops when it ends." },
 	{ "cp", cmd_cp, "cp SRC DST                        copy a file or folder host<->VM\n"
 	  "                                    (VM:/path; a folder lands inside DST; - is stdio)", NULL },
 	{ "info", cmd_info, "info                              daemon and KVM status", NULL },

@@ -351,6 +351,17 @@ int sm_exec_signal(sm_client *c, const char *vm, const char *exec_id, int signo)
 int sm_exec_tty(sm_client *c, const char *vm, const char *const *argv,
 		const struct sm_exec_opts *opts, unsigned short rows, unsigned short cols,
 		int in_fd, int out_fd, struct sm_exec_result *result);
+/* A VM's main process (`run -d`): its command (entrypoint + cmd) started
+ * detached, its output kept by the daemon; the VM stops when it ends.
+ * *exec_id (may be NULL; free it) is for sm_exec_signal. */
+int sm_vm_main_start(sm_client *c, const char *vm, char **exec_id);
+/* Blocks until the main process ends: its exit_code and signal. */
+int sm_vm_wait(sm_client *c, const char *vm, struct sm_exec_result *result);
+/* Its kept output through opts->on_output (NULL: into result); follow:
+ * until it ends. *ended (may be NULL): it has ended (result has how). */
+int sm_vm_main_logs(sm_client *c, const char *vm, int follow, const struct sm_exec_opts *opts,
+		    struct sm_exec_result *result, int *ended);
+
 /* A running pty exec's new window size (another handle than sm_exec_tty's). */
 int sm_exec_resize(sm_client *c, const char *vm, const char *exec_id, unsigned short rows,
 		   unsigned short cols);
