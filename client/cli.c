@@ -96,6 +96,10 @@ static const struct {
 	{ "wait", cmd_wait, "wait VM...                        wait for main processes, print exit codes",
 	  "Blocks until the main process of each VM (run -d) has ended and prints\n"
 	  "its exit code (128+N for signal N). The VM stops when it ends." },
+	{ "stats", cmd_stats, "stats [VM...]                     CPU, memory, disk and I/O of running VMs",
+	  "One reading per VM (no VM: every running one): its VMM's CPU time and\n"
+	  "resident memory, the space its directory takes, its storage reads and\n"
+	  "writes." },
 	{ "cp", cmd_cp, "cp SRC DST                        copy a file or folder host<->VM\n"
 	  "                                    (VM:/path; a folder lands inside DST; - is stdio)", NULL },
 	{ "info", cmd_info, "info                              daemon and KVM status", NULL },

@@ -1,15 +1,17 @@
-/* cli_logs.c - logs and wait: what a VM's main process (run -d) wrote,
- * and its end.
+/* cli_logs.c - logs, wait and stats: what a VM's main process (run -d)
+ * wrote, its end, and what a VM uses.
  *
  * `logs VM` prints the main process's stdout to our stdout and its stderr
  * to our stderr (-f: until it ends); a VM without one (create, an attached
  * run) shows its serial console as --console does.
  * `wait VM` blocks until the main process ends and prints its exit code
  * (128+N for signal N); our own status is 0, as docker's.
+ * `stats [VM...]` prints one reading per VM (no VM: every running one).
  */
 #include "client/cli.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static int write_out(const char *buf, size_t n, void *ud)
@@ -78,5 +80,58 @@ int cmd_wait(struct cli *cli, int argc, char **argv)
 			printf("%d\n", sm_exec_status(&res));
 		fflush(stdout);
 	}
+	return rc;
+}
+
+static void stats_row(struct table *t, const char *id, const struct sm_vm_stats *s)
+{
+	char cpu[32], mem[16], disk[16], rd[16], wr[16];
+	snprintf(cpu, sizeof cpu, "%.2f s", s->cpu_seconds);
+	fmt_size(mem, sizeof mem, (uint64_t)(s->memory_bytes > 0 ? s->memory_bytes : 0));
+	fmt_size(disk, sizeof disk, (uint64_t)(s->disk_bytes > 0 ? s->disk_bytes : 0));
+	fmt_size(rd, sizeof rd, (uint64_t)(s->disk_read_bytes > 0 ? s->disk_read_bytes : 0));
+	fmt_size(wr, sizeof wr, (uint64_t)(s->disk_write_bytes > 0 ? s->disk_write_bytes : 0));
+	const char *row[] = { id, cpu, mem, disk, rd, wr };
+	table_row(t, row);
+}
+
+/* stats [VM...]: one reading of each (no VM: every running one). */
+int cmd_stats(struct cli *cli, int argc, char **argv)
+{
+	int at = leading_options(cli, argc, argv, NULL);
+	if (at < 0)
+		return 2;
+	struct sm_vm *list = NULL;
+	size_t n = 0;
+	if (at == argc) {
+		int st = sm_vm_list(cli->c, 0, NULL, &list, &n);
+		if (st != SM_OK)
+			return cli_error(cli, st, "listing VMs");
+	}
+	static const char *const head[] = { "VM ID", "CPU", "MEMORY", "DISK", "READ", "WRITE" };
+	struct table *t = cli->json ? NULL : table_new(6, head);
+	int rc = 0, printed = 0;
+	size_t count = at == argc ? n : (size_t)(argc - at);
+	if (cli->json)
+		printf("[");
+	for (size_t i = 0; i < count; i++) {
+		const char *id = at == argc ? list[i].id : argv[at + (int)i];
+		struct sm_vm_stats s;
+		int st = sm_vm_stats(cli->c, id, &s);
+		if (st != SM_OK) {
+			rc = cli_error(cli, st, id);
+			continue;
+		}
+		if (cli->json)
+			printf("%s%s", printed++ ? "," : "", s.json);
+		else
+			stats_row(t, id, &s);
+		free(s.json);
+	}
+	if (cli->json)
+		printf("]\n");
+	else
+		table_print_free(t);
+	sm_vm_list_free(list, n);
 	return rc;
 }

@@ -233,6 +233,16 @@ int sm_vm_restore(sm_client *c, const char *snapshot, const struct sm_vm_create_
  * with sm_vm_list_free). */
 int sm_vm_fork(sm_client *c, const char *vm, int count, struct sm_vm **out, size_t *n);
 
+/* What a running VM uses now (GET /v1/vms/{id}/stats); -1: not known. */
+struct sm_vm_stats {
+	double cpu_seconds;          /* its VMM's user + system time */
+	int64_t memory_bytes;        /* its VMM's resident set */
+	int64_t disk_bytes;          /* its directory (writable layer, logs) */
+	int64_t disk_read_bytes, disk_write_bytes;   /* its VMM's storage I/O */
+	char *json;                  /* free() it */
+};
+int sm_vm_stats(sm_client *c, const char *id, struct sm_vm_stats *out);
+
 /* Raw bytes of a body (console logs, files); non-zero stops. */
 typedef int (*sm_bytes_fn)(const char *buf, size_t n, void *ud);
 /* The VM's console; follow: keep going until the VM exits. */

@@ -50,6 +50,9 @@ void h_vms_logs_main(struct api_req *r, struct vm_rec *vm, bool follow);
 void h_vms_main(struct api_req *r);
 void h_vms_wait(struct api_req *r);
 
+/* h_vms_stats.c */
+void h_vms_stats(struct api_req *r);
+
 /* h_vms_exec.c */
 void h_vms_exec(struct api_req *r);
 void h_vms_exec_signal(struct api_req *r);

@@ -30,6 +30,7 @@ const struct route api_routes[] = {
 	{ "GET",    "/v1/vms/{id}/logs",   BODY_NONE, h_vms_logs },
 	{ "POST",   "/v1/vms/{id}/main",   BODY_NONE, h_vms_main },
 	{ "POST",   "/v1/vms/{id}/wait",   BODY_NONE, h_vms_wait },
+	{ "GET",    "/v1/vms/{id}/stats",  BODY_NONE, h_vms_stats },
 	{ "POST",   "/v1/vms/{id}/exec",   BODY_JSON, h_vms_exec },
 	{ "POST",   "/v1/vms/{id}/exec/tty", BODY_JSON, h_vms_exec_tty },
 	{ "POST",   "/v1/vms/{id}/exec/{exec}/signal", BODY_JSON, h_vms_exec_signal },

@@ -84,6 +84,10 @@ req POST /v1/vms/abcd/main
 expect_status 404 not_found
 req POST /v1/vms/abcd/wait
 expect_status 404 not_found
+req GET /v1/vms/abcd/stats
+expect_status 404 not_found
+req GET '/v1/vms/abcd/stats?all=1'
+expect_status 400 invalid_query
 req POST /v1/vms/abcd/exec -d '{"argv":["true"]}'
 expect_status 404 not_found
 req POST /v1/vms/abcd/exec/0011223344556677/signal -d '{"signal":2}'
@@ -196,6 +200,9 @@ req POST /v1/vms/be9c400000000001/wait
 expect_status 409 no_main_process
 req GET '/v1/vms/be9c400000000001/logs?source=main'
 expect_status 409 no_main_process
+req GET /v1/vms/be9c400000000001/stats
+expect_status 409 vm_not_running
+[ "$("$CLI" --json stats)" = "[]" ] || fail "stats of no running VM: $("$CLI" --json stats)"
 req GET /v1/vms/be9c400000000001
 jbody 'has("main") | not' | grep -qx true || fail "a main field without a main process: $(body)"
 st=0; "$CLI" wait be9c400000000001 > "$WORK/out" 2>&1 || st=$?
