@@ -32,13 +32,20 @@ static const struct {
 	const char *details;   /* for `supermachine COMMAND --help`, or NULL */
 } commands[] = {
 	{ "pull", cmd_pull, "pull [--platform OS/ARCH] IMAGE   pull an image from its registry", NULL },
-	{ "import", cmd_import, "import [--tag TAG] PATH           import an OCI layout or docker-save tar", NULL },
+	{ "import", cmd_import, "import [--tag NAME[:REF]] [--ref REF] [--platform OS/ARCH] PATH\n"
+	  "                                    import an OCI layout or docker-save tar",
+	  "An OCI layout holding several images: the one whose ref (its\n"
+	  "org.opencontainers.image.ref.name) is REF (--ref, or the REF of --tag),\n"
+	  "then the one for the platform (default linux/amd64). Without --tag an\n"
+	  "image is named by the layout's own name for it, or for a bare ref R as\n"
+	  "FILE:R (FILE: the layout's file name without .tar)." },
 	{ "images", cmd_images, "images [-q]                       list images", NULL },
 	{ "rmi", cmd_rmi, "rmi [-f] IMAGE...                 remove images", NULL },
-	{ "run", cmd_run, "run [--rm] [-e K=V] [-w DIR] [-u USER] [--cpus N] [--memory M] [-i] [-t]\n"
+	{ "run", cmd_run, "run [-d] [--rm] [-e K=V] [-w DIR] [-u USER] [--cpus N] [--memory M] [-i] [-t]\n"
 	  "      [--storage SIZE] [-v HOST|NAME:GUEST[:ro]] [--label K=V] [--timeout S]\n"
 	  "      IMAGE|--from SNAPSHOT\n"
-	  "      [-- CMD...]                   run a command in a new VM (--rm: remove it after)",
+	  "      [-- CMD...]                   run a command in a new VM (--rm: remove it after;\n"
+	  "                                    -d: detached, print the VM id)",
 	  "A new VM boots IMAGE, or is restored from SNAPSHOT (--from: its memory,\n"
 	  "processes and files as they were when it was taken; its env, cmd, workdir\n"
 	  "and user unless given here; --cpus/--memory/--storage must be the\n"
@@ -46,6 +53,9 @@ static const struct {
 	  "for signal N). --storage: the VM's writable layer, a sparse disk of its\n"
 	  "own (MiB, or 512m, 10g, 1t; default: the daemon's, see `info`); writing\n"
 	  "past it is \"No space left on device\" in the VM.\n"
+	  "-d starts it as the VM's main process, detached: the daemon keeps its\n"
+	  "stdout and stderr (logs), its end (wait), and stops the VM (--rm:\n"
+	  "removes it) when it ends.\n"
 	  MOUNT_HELP },
 	{ "create", cmd_create, "create [run's VM options] IMAGE|--from SNAPSHOT [-- CMD...]\n"
 	  "                                    boot (or restore) a VM, print its id",
@@ -95,7 +105,17 @@ static const struct {
 	  "NAME: letters, digits, '_', '.', '-' (up to 64, beginning with a letter\n"
 	  "or digit)." },
 	{ "gc", cmd_gc, "gc                                remove unused blobs, layers and bakes", NULL },
-	{ "logs", cmd_logs, "logs [-f] VM                      a VM's console (-f: follow)", NULL },
+	{ "logs", cmd_logs, "logs [-f] [--console] VM          a VM's main process output (-f: follow)",
+	  "Prints what the main process of a VM started by run -d wrote: its stdout\n"
+	  "to stdout, its stderr to stderr (-f: until it ends). --console, or a VM\n"
+	  "without a main process: the VM's serial console (-f: until the VM exits)." },
+	{ "wait", cmd_wait, "wait VM...                        wait for main processes, print exit codes",
+	  "Blocks until the main process of each VM (run -d) has ended and prints\n"
+	  "its exit code (128+N for signal N). The VM stops when it ends." },
+	{ "stats", cmd_stats, "stats [VM...]                     CPU, memory, disk and I/O of running VMs",
+	  "One reading per VM (no VM: every running one): its VMM's CPU time and\n"
+	  "resident memory, the space its directory takes, its storage reads and\n"
+	  "writes." },
 	{ "cp", cmd_cp, "cp SRC DST                        copy a file or folder host<->VM\n"
 	  "                                    (VM:/path; a folder lands inside DST; - is stdio)", NULL },
 	{ "info", cmd_info, "info                              daemon and KVM status", NULL },

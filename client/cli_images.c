@@ -6,12 +6,18 @@
 #include <string.h>
 #include <sys/stat.h>
 
-enum { OPT_JSON = 256, OPT_PLATFORM, OPT_TAG };
+enum { OPT_JSON = 256, OPT_PLATFORM, OPT_TAG, OPT_REF };
+
+struct image_flags {
+	const char *platform, *tag, *ref;
+	bool quiet, force;
+};
 
 static const struct option pull_opts[] = {
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "platform", required_argument, NULL, OPT_PLATFORM },
 	{ "tag", required_argument, NULL, OPT_TAG },
+	{ "ref", required_argument, NULL, OPT_REF },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "force", no_argument, NULL, 'f' },
 	{ NULL, 0, NULL, 0 },
@@ -19,7 +25,7 @@ static const struct option pull_opts[] = {
 
 /* Shared option loop: fills the ones a command allows, rejects others. */
 static int parse(struct cli *cli, int argc, char **argv, const char *allowed,
-		 const char **platform, const char **tag, bool *quiet, bool *force)
+		 struct image_flags *f)
 {
 	int opt;
 	optind = 1;
@@ -29,17 +35,19 @@ static int parse(struct cli *cli, int argc, char **argv, const char *allowed,
 			continue;
 		}
 		const char *name = opt == OPT_PLATFORM ? "platform" : opt == OPT_TAG ? "tag"
-				   : opt == 'q' ? "q" : opt == 'f' ? "f" : NULL;
+				   : opt == OPT_REF ? "ref" : opt == 'q' ? "q" : opt == 'f' ? "f" : NULL;
 		if (!name || !strstr(allowed, name))
 			return cli_usage_error("%s: unknown option (try --help)", argv[0]);
 		if (opt == OPT_PLATFORM)
-			*platform = optarg;
+			f->platform = optarg;
 		else if (opt == OPT_TAG)
-			*tag = optarg;
+			f->tag = optarg;
+		else if (opt == OPT_REF)
+			f->ref = optarg;
 		else if (opt == 'q')
-			*quiet = true;
+			f->quiet = true;
 		else
-			*force = true;
+			f->force = true;
 	}
 	return 0;
 }
@@ -55,15 +63,14 @@ static void print_image_done(struct cli *cli, const char *verb, const struct sm_
 
 int cmd_pull(struct cli *cli, int argc, char **argv)
 {
-	const char *platform = NULL, *tag = NULL;
-	bool quiet = false, force = false;
+	struct image_flags f = { 0 };
 	struct sm_image img;
-	if (parse(cli, argc, argv, "platform", &platform, &tag, &quiet, &force))
+	if (parse(cli, argc, argv, "platform", &f))
 		return 2;
 	if (optind != argc - 1)
 		return cli_usage_error("usage: supermachine pull [--platform OS/ARCH] IMAGE");
 	struct progress *p = cli->json ? NULL : progress_new(cli->tty, stdout);
-	struct sm_image_pull_opts o = { .platform = platform,
+	struct sm_image_pull_opts o = { .platform = f.platform,
 					.progress = p ? progress_cb : NULL, .progress_ud = p };
 	int st = sm_image_pull(cli->c, argv[optind], &o, &img);
 	progress_finish(p);
@@ -76,21 +83,22 @@ int cmd_pull(struct cli *cli, int argc, char **argv)
 
 int cmd_import(struct cli *cli, int argc, char **argv)
 {
-	const char *platform = NULL, *tag = NULL;
-	bool quiet = false, force = false;
+	struct image_flags f = { 0 };
 	struct sm_image img;
 	struct stat st;
-	if (parse(cli, argc, argv, "tag", &platform, &tag, &quiet, &force))
+	if (parse(cli, argc, argv, "platform tag ref", &f))
 		return 2;
 	if (optind != argc - 1)
-		return cli_usage_error("usage: supermachine import [--tag TAG] PATH");
+		return cli_usage_error("usage: supermachine import [--tag NAME[:REF]] [--ref REF] "
+				       "[--platform OS/ARCH] PATH");
 	const char *path = argv[optind];
 	if (stat(path, &st) < 0)
 		return cli_usage_error("%s: no such file or directory", path);
 	struct progress *p = cli->json ? NULL : progress_new(cli->tty, stdout);
 	/* A tar is sent over the socket, so the daemon need not see the
 	 * caller's files; a layout directory is read by the daemon. */
-	struct sm_image_import_opts o = { .tag = tag, .upload = S_ISREG(st.st_mode),
+	struct sm_image_import_opts o = { .tag = f.tag, .ref = f.ref, .platform = f.platform,
+					  .upload = S_ISREG(st.st_mode),
 					  .progress = p ? progress_cb : NULL, .progress_ud = p };
 	int rc = sm_image_import(cli->c, path, &o, &img);
 	progress_finish(p);
@@ -118,11 +126,10 @@ static void image_rows(struct table *t, const struct sm_image *img)
 
 int cmd_images(struct cli *cli, int argc, char **argv)
 {
-	const char *platform = NULL, *tag = NULL;
-	bool quiet = false, force = false;
+	struct image_flags f = { 0 };
 	struct sm_image *list;
 	size_t n;
-	if (parse(cli, argc, argv, "q", &platform, &tag, &quiet, &force))
+	if (parse(cli, argc, argv, "q", &f))
 		return 2;
 	if (optind != argc)
 		return cli_usage_error("usage: supermachine images [-q] [--json]");
@@ -131,7 +138,7 @@ int cmd_images(struct cli *cli, int argc, char **argv)
 		return cli_error(cli, st, "listing images");
 	if (cli->json) {
 		print_json_array(&list->json, n, sizeof *list);
-	} else if (quiet) {
+	} else if (f.quiet) {
 		for (size_t i = 0; i < n; i++)
 			printf("%s\n", short_id(list[i].id));
 	} else {
@@ -147,13 +154,12 @@ int cmd_images(struct cli *cli, int argc, char **argv)
 
 int cmd_rmi(struct cli *cli, int argc, char **argv)
 {
-	const char *platform = NULL, *tag = NULL;
-	bool quiet = false, force = false;
-	if (parse(cli, argc, argv, "f", &platform, &tag, &quiet, &force))
+	struct image_flags f = { 0 };
+	if (parse(cli, argc, argv, "f", &f))
 		return 2;
 	if (optind >= argc)
 		return cli_usage_error("usage: supermachine rmi [-f] IMAGE...");
-	struct sm_image_remove_opts o = { .force = force };
+	struct sm_image_remove_opts o = { .force = f.force };
 	int rc = 0;
 	for (int i = optind; i < argc; i++) {
 		int st = sm_image_remove(cli->c, argv[i], &o);

@@ -12,7 +12,8 @@
  * from a snapshot instead of booting an image. -v HOST:GUEST[:ro] (run,
  * create) shares a host folder; a relative HOST is resolved against our
  * cwd before it goes to the daemon, which checks it against its shared
- * folders.
+ * folders. run -d starts the VM's command as its main process, detached
+ * (the daemon keeps its output: `logs`, `wait`), and prints the VM's id.
  */
 #include "client/cli.h"
 
@@ -40,7 +41,7 @@ struct run_args {
 	const char *workdir, *user;
 	int vcpus;
 	unsigned memory_mib, storage_mib, timeout_s;
-	bool rm, interactive, tty;
+	bool rm, interactive, tty, detach;
 	char **cmd;                /* after the image / VM, NULL-terminated */
 	const char *target;        /* image (run, create) or VM (exec) */
 	const char *from;          /* --from: a snapshot instead of an image */
@@ -65,6 +66,7 @@ static const struct option run_opts[] = {
 	{ "user", required_argument, NULL, 'u' },
 	{ "interactive", no_argument, NULL, 'i' },
 	{ "tty", no_argument, NULL, 't' },
+	{ "detach", no_argument, NULL, 'd' },
 	{ "cpus", required_argument, NULL, OPT_CPUS },
 	{ "memory", required_argument, NULL, OPT_MEMORY },
 	{ "storage", required_argument, NULL, OPT_STORAGE },
@@ -179,6 +181,7 @@ static int parse_opt(struct cli *cli, int opt, struct run_args *a)
 	case 'u': a->user = optarg; return 0;
 	case 'i': a->interactive = true; return 0;
 	case 't': a->tty = true; return 0;
+	case 'd': a->detach = true; return 0;
 	case OPT_RM: a->rm = true; return 0;
 	case OPT_JSON: cli->json = true; return 0;
 	case OPT_FROM: a->from = optarg; return 0;
@@ -225,7 +228,7 @@ static int parse_run(struct cli *cli, int argc, char **argv, const char *allowed
 	int opt;
 	memset(a, 0, sizeof *a);
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "+e:w:u:v:it", run_opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+e:w:u:v:itd", run_opts, NULL)) != -1) {
 		if (opt == '?' || !option_allowed(opt, allowed))
 			return cli_usage_error("%s: unknown option (try --help)", argv[0]);
 		int rc = parse_opt(cli, opt, a);
@@ -408,16 +411,40 @@ static int create(struct cli *cli, const struct run_args *a, struct sm_vm *vm)
 	return st == SM_OK ? 0 : cli_error(cli, st, a->target);
 }
 
+/* run -d: the VM's command becomes its main process, kept running by the
+ * daemon (its output for `logs`, its end for `wait`); prints the VM. */
+static int run_detached(struct cli *cli, struct run_args *a)
+{
+	struct sm_vm vm;
+	int rc = create(cli, a, &vm);
+	free_mounts(a);
+	if (rc)
+		return rc;
+	int st = sm_vm_main_start(cli->c, vm.id, NULL);
+	if (st != SM_OK) {
+		rc = cli_error(cli, st, vm.id);
+		sm_vm_remove(cli->c, vm.id, 1);
+	} else {
+		printf("%s\n", cli->json ? vm.json : vm.id);
+	}
+	sm_vm_free(&vm);
+	return rc;
+}
+
 int cmd_run(struct cli *cli, int argc, char **argv)
 {
 	struct run_args a;
 	struct sm_vm vm;
-	int rc = parse_run(cli, argc, argv, "e w u i t v cpus memory storage rm label timeout json from",
-			   &a);
+	int rc = parse_run(cli, argc, argv, "e w u i t d v cpus memory storage rm label timeout json "
+			   "from detach", &a);
+	if (!rc && a.detach && (a.interactive || a.tty || a.timeout_s))
+		rc = cli_usage_error("run: -d cannot be used with -i, -t or --timeout");
 	if (rc) {
 		free_mounts(&a);
 		return rc;
 	}
+	if (a.detach)
+		return run_detached(cli, &a);
 	start_forwarding(cli);
 	rc = create(cli, &a, &vm);
 	free_mounts(&a);

@@ -1,5 +1,5 @@
-/* cli_vms.c - ps, stop, rm, logs and cp: the commands that look at or
- * manage VMs without running anything in them. */
+/* cli_vms.c - ps, stop, rm and cp: the commands that look at or manage
+ * VMs without running anything in them (logs and wait: cli_logs.c). */
 #include "client/cli.h"
 
 #include <errno.h>
@@ -77,24 +77,6 @@ int cmd_rm(struct cli *cli, int argc, char **argv)
 	if (at < 0)
 		return 2;
 	return act_on_each(cli, argv + at, argc - at, "rm: missing VM", remove_vm, &force);
-}
-
-static int write_out(const char *buf, size_t n, void *ud)
-{
-	(void)ud;
-	return fwrite(buf, 1, n, stdout) != n || fflush(stdout) != 0;
-}
-
-int cmd_logs(struct cli *cli, int argc, char **argv)
-{
-	bool follow = false;
-	int at = flags(cli, argc, argv, "-f", "--follow", &follow);
-	if (at < 0)
-		return 2;
-	if (at + 1 != argc)
-		return cli_usage_error("logs: expected one VM");
-	int st = sm_vm_logs(cli->c, argv[at], follow, write_out, NULL);
-	return st == SM_OK ? 0 : cli_error(cli, st, argv[at]);
 }
 
 /* "VM:/path" -> vm, path (split in place); NULL path for a host path. */

@@ -1,6 +1,8 @@
 /* exec.c - run commands in VMs: sm_exec reads the daemon's NDJSON exec
  * stream (start, stdout/stderr chunks in base64, exit or error), and
- * sm_run is the common case on top: create, exec, remove. */
+ * sm_run is the common case on top: create, exec, remove. A VM's main
+ * process (run -d) is started, waited for, and its kept output read in
+ * the same NDJSON form (sm_vm_main_start, sm_vm_wait, sm_vm_main_logs). */
 #include "client/client_int.h"
 
 #include <stdlib.h>
@@ -220,6 +222,56 @@ int sm_run(sm_client *c, const char *image, const char *const *argv,
 		}
 	}
 	sm_vm_free(&vm);
+	if (st != SM_OK)
+		sm_exec_result_free(result);
+	return st;
+}
+
+int sm_vm_main_start(sm_client *c, const char *vm, char **exec_id)
+{
+	json_t *j = NULL;
+	if (!c || !vm || !*vm || strchr(vm, '/'))
+		return SM_E_INVALID;
+	int st = http_json(c, "POST", http_escape_path("/v1/vms/", vm, "/main"), NULL, &j);
+	if (st == SM_OK && exec_id) {
+		const char *id = json_string_value(json_object_get(j, "exec_id"));
+		*exec_id = strdup(id ? id : "");
+	}
+	json_decref(j);
+	return st;
+}
+
+int sm_vm_wait(sm_client *c, const char *vm, struct sm_exec_result *result)
+{
+	json_t *j = NULL;
+	if (!c || !vm || !*vm || !result || strchr(vm, '/'))
+		return SM_E_INVALID;
+	memset(result, 0, sizeof *result);
+	int st = http_json(c, "POST", http_escape_path("/v1/vms/", vm, "/wait"), NULL, &j);
+	if (st == SM_OK) {
+		result->exit_code = (int)json_integer_value(json_object_get(j, "exit_code"));
+		result->signal = (int)json_integer_value(json_object_get(j, "signal"));
+	}
+	json_decref(j);
+	return st;
+}
+
+int sm_vm_main_logs(sm_client *c, const char *vm, int follow, const struct sm_exec_opts *opts,
+		    struct sm_exec_result *result, int *ended)
+{
+	if (!c || !vm || !*vm || !result || strchr(vm, '/'))
+		return SM_E_INVALID;
+	memset(result, 0, sizeof *result);
+	char *path = http_escape_path("/v1/vms/", vm, follow ? "/logs?source=main&follow=1"
+							    : "/logs?source=main");
+	if (!path)
+		return sm_fail(c, SM_E_NOMEM, "out of memory");
+	struct exec_state x = { .c = c, .o = opts, .res = result };
+	struct http_call call = { .method = "GET", .path = path, .on_line = on_line, .ud = &x };
+	int st = http_call(c, &call, NULL);
+	free(path);
+	if (ended)
+		*ended = x.got_exit;
 	if (st != SM_OK)
 		sm_exec_result_free(result);
 	return st;

@@ -136,6 +136,26 @@ int sm_image_pull(sm_client *c, const char *ref, const struct sm_image_pull_opts
 	return st;
 }
 
+/* "/v1/images/import?filename=F[&tag=T][&ref=R][&platform=P]". */
+static char *import_query(const char *path, const struct sm_image_import_opts *o)
+{
+	const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+	const char *keys[] = { "&tag=", "&ref=", "&platform=" };
+	const char *vals[] = { o->tag, o->ref, o->platform };
+	char *q = http_escape_path("/v1/images/import?filename=", base, "");
+	for (size_t i = 0; q && i < 3; i++) {
+		if (!vals[i])
+			continue;
+		char *prefix = malloc(strlen(q) + strlen(keys[i]) + 1);
+		if (prefix)
+			sprintf(prefix, "%s%s", q, keys[i]);
+		free(q);
+		q = prefix ? http_escape_path(prefix, vals[i], "") : NULL;
+		free(prefix);
+	}
+	return q;
+}
+
 static int import_upload(sm_client *c, const char *path, const struct sm_image_import_opts *o,
 			 struct job *jb, struct sm_image *out)
 {
@@ -148,8 +168,7 @@ static int import_upload(sm_client *c, const char *path, const struct sm_image_i
 		return sm_fail(c, SM_E_INVALID, "%s: %s (uploads must be tar files)", path,
 			       strerror(e));
 	}
-	char *qpath = o->tag ? http_escape_path("/v1/images/import?tag=", o->tag, "")
-			     : strdup("/v1/images/import");
+	char *qpath = import_query(path, o);
 	struct http_call call = { .method = "POST", .path = qpath,
 				  .content_type = "application/x-tar",
 				  .upload = f, .upload_len = (long)st.st_size };
@@ -165,7 +184,8 @@ static int import_path(sm_client *c, const char *path, const struct sm_image_imp
 	char abs[PATH_MAX];
 	if (!realpath(path, abs))
 		return sm_fail(c, SM_E_INVALID, "%s: %s", path, strerror(errno));
-	json_t *body = json_pack("{s:s,s:s*}", "path", abs, "tag", o->tag);
+	json_t *body = json_pack("{s:s,s:s*,s:s*,s:s*}", "path", abs, "tag", o->tag, "ref", o->ref,
+				 "platform", o->platform);
 	char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
 	json_decref(body);
 	if (!text)

@@ -151,6 +151,11 @@ struct sm_image_import_opts {
 				    0: the daemon reads path itself */
 	sm_progress_fn progress;
 	void *progress_ud;
+	const char *ref;         /* OCI layout: the image with this ref
+				    (org.opencontainers.image.ref.name);
+				    NULL: the REF of tag NAME:REF narrows */
+	const char *platform;    /* "os/arch[/variant]"; NULL: linux/amd64
+				    when a layout holds several images */
 };
 /* path: an OCI layout directory, a tar of one, or a `docker save` tar. */
 int sm_image_import(sm_client *c, const char *path, const struct sm_image_import_opts *opts,
@@ -241,6 +246,16 @@ int sm_vm_restore(sm_client *c, const char *snapshot, const struct sm_vm_create_
  * of them) and restores count (1-16) VMs from it; *out gets them (free
  * with sm_vm_list_free). */
 int sm_vm_fork(sm_client *c, const char *vm, int count, struct sm_vm **out, size_t *n);
+
+/* What a running VM uses now (GET /v1/vms/{id}/stats); -1: not known. */
+struct sm_vm_stats {
+	double cpu_seconds;          /* its VMM's user + system time */
+	int64_t memory_bytes;        /* its VMM's resident set */
+	int64_t disk_bytes;          /* its directory (writable layer, logs) */
+	int64_t disk_read_bytes, disk_write_bytes;   /* its VMM's storage I/O */
+	char *json;                  /* free() it */
+};
+int sm_vm_stats(sm_client *c, const char *id, struct sm_vm_stats *out);
 
 /* Raw bytes of a body (console logs, files); non-zero stops. */
 typedef int (*sm_bytes_fn)(const char *buf, size_t n, void *ud);
@@ -381,6 +396,17 @@ int sm_exec_signal(sm_client *c, const char *vm, const char *exec_id, int signo)
 int sm_exec_tty(sm_client *c, const char *vm, const char *const *argv,
 		const struct sm_exec_opts *opts, unsigned short rows, unsigned short cols,
 		int in_fd, int out_fd, struct sm_exec_result *result);
+/* A VM's main process (`run -d`): its command (entrypoint + cmd) started
+ * detached, its output kept by the daemon; the VM stops when it ends.
+ * *exec_id (may be NULL; free it) is for sm_exec_signal. */
+int sm_vm_main_start(sm_client *c, const char *vm, char **exec_id);
+/* Blocks until the main process ends: its exit_code and signal. */
+int sm_vm_wait(sm_client *c, const char *vm, struct sm_exec_result *result);
+/* Its kept output through opts->on_output (NULL: into result); follow:
+ * until it ends. *ended (may be NULL): it has ended (result has how). */
+int sm_vm_main_logs(sm_client *c, const char *vm, int follow, const struct sm_exec_opts *opts,
+		    struct sm_exec_result *result, int *ended);
+
 /* A running pty exec's new window size (another handle than sm_exec_tty's). */
 int sm_exec_resize(sm_client *c, const char *vm, const char *exec_id, unsigned short rows,
 		   unsigned short cols);

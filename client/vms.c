@@ -285,3 +285,24 @@ int sm_file_read(sm_client *c, const char *vm, const char *path, void **data, si
 	*len = g.len;
 	return SM_OK;
 }
+
+int sm_vm_stats(sm_client *c, const char *id, struct sm_vm_stats *out)
+{
+	json_t *j = NULL;
+	if (!out)
+		return SM_E_INVALID;
+	memset(out, 0, sizeof *out);
+	int st = vm_call(c, "GET", id, "/stats", &j);
+	if (st == SM_OK) {
+		out->cpu_seconds = json_number_value(json_object_get(j, "cpu_seconds"));
+		out->memory_bytes = (int64_t)json_integer_value(json_object_get(j, "memory_bytes"));
+		out->disk_bytes = (int64_t)json_integer_value(json_object_get(j, "disk_bytes"));
+		out->disk_read_bytes =
+			(int64_t)json_integer_value(json_object_get(j, "disk_read_bytes"));
+		out->disk_write_bytes =
+			(int64_t)json_integer_value(json_object_get(j, "disk_write_bytes"));
+		out->json = json_dumps(j, JSON_COMPACT);
+	}
+	json_decref(j);
+	return st;
+}

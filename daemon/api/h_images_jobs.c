@@ -51,6 +51,8 @@ struct image_job {
 	char *ref;           /* pull: canonical reference; import: tag or NULL */
 	char *path;          /* import: file or directory */
 	bool path_is_upload; /* import: ours to delete */
+	char *import_ref;    /* import: the layout ref to take, or NULL */
+	char *source_name;   /* import: an upload's file name, or NULL */
 	char *os, *arch, *variant, *username, *password;
 	pthread_mutex_t mu;  /* progress arrives from download threads */
 	struct seen_blob seen[MAX_BLOBS];
@@ -65,6 +67,8 @@ static void job_free(struct image_job *j)
 	pthread_mutex_destroy(&j->mu);
 	free(j->ref);
 	free(j->path);
+	free(j->import_ref);
+	free(j->source_name);
 	free(j->os);
 	free(j->username);
 	free(j->password);
@@ -155,6 +159,7 @@ static void *job_main(void *arg)
 		.insecure = srv->cfg.insecure_registries,
 		.username = j->username, .password = j->password,
 		.progress = on_progress, .progress_ud = j,
+		.ref = j->import_ref, .source_name = j->source_name,
 		.cancel = &srv->stopping,
 	};
 	int rc = j->is_import
@@ -271,6 +276,8 @@ static struct image_job *import_from_json(struct api_req *r)
 	static const struct jin_field fields[] = {
 		{ "path", JIN_STRING, true },
 		{ "tag", JIN_STRING, false },
+		{ "ref", JIN_STRING, false },
+		{ "platform", JIN_STRING, false },
 		{ NULL, 0, false },
 	};
 	static const char *const no_query[] = { NULL };
@@ -291,6 +298,11 @@ static struct image_job *import_from_json(struct api_req *r)
 	else if ((j = job_new(r, true))) {
 		j->path = strdup(path);
 		j->ref = dup_or_null(jin_str(body, "tag"));
+		j->import_ref = dup_or_null(jin_str(body, "ref"));
+		if (set_platform(r, j, jin_str(body, "platform")) < 0) {
+			job_free(j);
+			j = NULL;
+		}
 	}
 	json_decref(body);
 	return j;
@@ -299,7 +311,7 @@ static struct image_job *import_from_json(struct api_req *r)
 /* Import from an uploaded tar (the body, already in a file). */
 static struct image_job *import_from_upload(struct api_req *r)
 {
-	static const char *const allowed[] = { "tag", NULL };
+	static const char *const allowed[] = { "tag", "ref", "platform", "filename", NULL };
 	if (query_check(r, allowed))
 		return NULL;
 	if (r->body_len == 0) {
@@ -313,7 +325,24 @@ static struct image_job *import_from_upload(struct api_req *r)
 	j->path_is_upload = true;
 	r->upload_path = NULL;
 	j->ref = dup_or_null(req_query(r, "tag"));
+	j->import_ref = dup_or_null(req_query(r, "ref"));
+	j->source_name = dup_or_null(req_query(r, "filename"));
+	if (set_platform(r, j, req_query(r, "platform")) < 0) {
+		job_free(j);
+		return NULL;
+	}
 	return j;
+}
+
+/* A layout ref: 1-255 printable characters (the OCI spec's ref.name
+ * grammar is looser than a tag's, so no more is asked). */
+static bool ref_ok(const char *ref)
+{
+	size_t n = strlen(ref);
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)ref[i] < 0x21 || ref[i] == 0x7f)
+			return false;
+	return n > 0 && n < 256;
 }
 
 void h_images_import(struct api_req *r)
@@ -321,6 +350,12 @@ void h_images_import(struct api_req *r)
 	struct image_job *j = r->body_is_tar ? import_from_upload(r) : import_from_json(r);
 	if (!j)
 		return;
+	if (j->import_ref && !ref_ok(j->import_ref)) {
+		reply_error(r, MHD_HTTP_BAD_REQUEST, "invalid_field",
+			    "ref must be 1-255 printable characters without spaces");
+		job_free(j);
+		return;
+	}
 	if (j->ref) {
 		struct sm_ref ref;
 		char err[ERRLEN];

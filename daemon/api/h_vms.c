@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "daemon/api/handlers.h"
+#include "daemon/api/main_proc.h"
 #include "daemon/api/json_in.h"
 #include "daemon/api/query.h"
 #include "daemon/api/reply.h"
@@ -290,7 +291,12 @@ void h_vms_inspect(struct api_req *r)
 	struct vm_rec *vm = req_vm(r);
 	if (!vm)
 		return;
-	reply_json(r, MHD_HTTP_OK, vm_json(vm));
+	json_t *o = vm_json(vm), *main = main_json(vm_id(vm));
+	if (o && main)
+		json_object_set_new(o, "main", main);
+	else
+		json_decref(main);
+	reply_json(r, MHD_HTTP_OK, o);
 	vm_put(vm);
 }
 

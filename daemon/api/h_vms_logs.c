@@ -1,5 +1,6 @@
-/* h_vms_logs.c - GET /v1/vms/{id}/logs[?follow=1]: the VM's serial
- * console (kernel messages and init's lines), as text/plain.
+/* h_vms_logs.c - GET /v1/vms/{id}/logs[?follow=1][&source=console]: the
+ * VM's serial console (kernel messages and init's lines), as text/plain;
+ * source=main is the main process's output (h_vms_logs_main.c).
  *
  * Without follow the body is the log as it is now. With follow the body
  * stays open and grows with the log (checked every FOLLOW_POLL_MS) until
@@ -83,13 +84,23 @@ static void follow_free(void *cls)
 
 void h_vms_logs(struct api_req *r)
 {
-	static const char *const allowed[] = { "follow", NULL };
+	static const char *const allowed[] = { "follow", "source", NULL };
 	bool follow;
 	if (query_check(r, allowed) || query_bool(r, "follow", &follow))
 		return;
+	const char *source = req_query(r, "source");
+	if (source && strcmp(source, "console") && strcmp(source, "main")) {
+		reply_error(r, MHD_HTTP_BAD_REQUEST, "invalid_query",
+			    "query \"source\" must be \"console\" or \"main\"");
+		return;
+	}
 	struct vm_rec *vm = req_vm(r);
 	if (!vm)
 		return;
+	if (source && !strcmp(source, "main")) {
+		h_vms_logs_main(r, vm, follow);
+		return;
+	}
 	int fd = open(vm_console_path(vm), O_RDONLY | O_CLOEXEC);
 	const char *boot = vm_boot_log_path(vm);
 	int boot_fd = boot ? open(boot, O_RDONLY | O_CLOEXEC) : -1;

@@ -48,6 +48,16 @@ void h_volumes_delete(struct api_req *r);
 
 /* h_vms_logs.c */
 void h_vms_logs(struct api_req *r);
+/* h_vms_logs_main.c: source=main (takes the reference to vm) */
+struct vm_rec;
+void h_vms_logs_main(struct api_req *r, struct vm_rec *vm, bool follow);
+
+/* h_vms_main.c */
+void h_vms_main(struct api_req *r);
+void h_vms_wait(struct api_req *r);
+
+/* h_vms_stats.c */
+void h_vms_stats(struct api_req *r);
 
 /* h_vms_exec.c */
 void h_vms_exec(struct api_req *r);

@@ -13,12 +13,14 @@
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -205,7 +207,7 @@ static int rm_entry(const char *p, const struct stat *sb, int flag, struct FTW *
 	return 0;
 }
 
-static int import_dir(struct sm_store *st, const char *dir, const char *tag,
+static int import_dir(struct sm_store *st, const char *dir, const char *tag, const char *source,
 		      const struct sm_pull_opts *o, char *id_out, char *err, size_t errlen);
 
 /* Extraction needs a cwd; run it in a child so the daemon's cwd and its
@@ -252,19 +254,58 @@ static int import_tar(struct sm_store *st, const char *path, const char *tag,
 		return sm_err(err, errlen, "mkdtemp %s: %s", tmp, strerror(errno));
 	int rc = extract_in_child(path, tmp, err, errlen);
 	if (rc == 0)
-		rc = import_dir(st, tmp, tag, o, id_out, err, errlen);
+		rc = import_dir(st, tmp, tag, o->source_name ? o->source_name : path, o, id_out,
+				err, errlen);
 	nftw(tmp, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 	return rc;
 }
 
-/* The name to tag with: the caller's, else one found in the archive. */
-static int pick_name(const char *tag, const char *found, char *out, size_t len,
-		     char *err, size_t errlen)
+/* A repository name from a file name: "My App.tar.gz" -> "my-app". */
+static void name_from_source(const char *source, char *out, size_t len)
+{
+	static const char *const exts[] = { ".tar.gz", ".tar.zst", ".tar", ".tgz", ".oci", NULL };
+	size_t n = strlen(source), k = 0;
+
+	while (n > 1 && source[n - 1] == '/')
+		n--;
+	const char *base = source + n;
+	while (base > source && base[-1] != '/')
+		base--;
+	n -= (size_t)(base - source);
+	for (const char *const *e = exts; *e; e++)
+		if (n > strlen(*e) && !strncasecmp(base + n - strlen(*e), *e, strlen(*e))) {
+			n -= strlen(*e);
+			break;
+		}
+	for (size_t i = 0; i < n && k + 1 < len; i++) {
+		char c = (char)tolower((unsigned char)base[i]);
+		if (!isalnum((unsigned char)c) && c != '.' && c != '_' && c != '-')
+			c = '-';
+		if (k || isalnum((unsigned char)c))
+			out[k++] = c;
+	}
+	out[k] = '\0';
+}
+
+/* The name to tag with: the caller's, else one found in the archive, else
+ * for a bare ref the source's file name with the ref as tag (a name that
+ * does not parse leaves the image untagged). */
+static int pick_name(const char *tag, const struct sm_found *f, const char *source,
+		     char *out, size_t len, char *err, size_t errlen)
 {
 	struct sm_ref r;
-	const char *n = tag && *tag ? tag : found;
+	char made[700], base[256];
+	const char *n = tag && *tag ? tag : f->name;
 
 	out[0] = '\0';
+	if ((!n || !*n) && *f->ref) {
+		name_from_source(source, base, sizeof base);
+		snprintf(made, sizeof made, "%s:%s", base, f->ref);
+		if (*base && sm_ref_parse(made, &r, err, errlen) == 0 && r.tag[0])
+			sm_ref_name(&r, out, len);
+		err[0] = '\0';
+		return 0;
+	}
 	if (!n || !*n)
 		return 0;
 	if (sm_ref_parse(n, &r, err, errlen) < 0)
@@ -282,7 +323,7 @@ static int exists_in(const char *dir, const char *name)
 	return access(p, F_OK) == 0;
 }
 
-static int import_dir(struct sm_store *st, const char *dir, const char *tag,
+static int import_dir(struct sm_store *st, const char *dir, const char *tag, const char *source,
 		      const struct sm_pull_opts *o, char *id_out, char *err, size_t errlen)
 {
 	struct sm_file_source src = { .root = dir };
@@ -298,7 +339,7 @@ static int import_dir(struct sm_store *st, const char *dir, const char *tag,
 		rc = sm_err(err, errlen, "neither an OCI image layout (index.json) nor a "
 			    "docker save archive (manifest.json)");
 	if (rc == 0)
-		rc = pick_name(tag, f.name, name, sizeof name, err, errlen);
+		rc = pick_name(tag, &f, source, name, sizeof name, err, errlen);
 	if (rc == 0) {
 		struct sm_ingest in = {
 			.manifest_digest = f.digest, .manifest_mt = f.media_type,
@@ -330,7 +371,8 @@ int sm_store_import(struct sm_store *st, const char *path, const char *tag,
 		return sm_err(err, errlen, "import %s: %s", path, strerror(errno));
 	sm_begin_work(st);
 	if (S_ISDIR(sb.st_mode))
-		rc = import_dir(st, path, tag, o, id_out, err, errlen);
+		rc = import_dir(st, path, tag, o->source_name ? o->source_name : path, o, id_out,
+				err, errlen);
 	else if (S_ISREG(sb.st_mode))
 		rc = import_tar(st, path, tag, o, id_out, err, errlen);
 	else

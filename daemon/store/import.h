@@ -36,9 +36,23 @@ struct sm_found {
 	char digest[SM_DIGEST_LEN];
 	struct sm_manifest m;
 	char name[512];          /* a reference found in the archive, or "" */
+	char ref[256];           /* OCI: the image's bare ref ("latest"), or "" */
 };
 
-/* want (may be NULL): the caller's name; picks the entry so annotated. */
+/* One image an OCI layout holds (nested indexes flattened). */
+#define SM_OCI_MAX_IMAGES 256
+struct sm_oci_image {
+	struct sm_desc d;        /* its manifest */
+	char ref[256];           /* org.opencontainers.image.ref.name, or its index's */
+	char name[512];          /* a full reference found for it, or "" */
+	char os[32], arch[32], variant[32];  /* "" when not known */
+};
+
+/* Which of img[n] to import (see import_oci_pick.c); tag may be NULL. */
+int sm_oci_pick(const struct sm_oci_image *img, size_t n, const struct sm_pull_opts *o,
+		const char *tag, size_t *pick, char *err, size_t errlen);
+
+/* want (may be NULL): the caller's NAME:REF; its REF narrows the choice. */
 int sm_import_oci(const char *dir, const struct sm_pull_opts *o, const char *want,
 		  struct sm_found *f, char *err, size_t errlen);
 int sm_import_docker(const char *dir, const char *want, struct sm_file_source *src,

@@ -103,18 +103,22 @@ static const char *norm_arch(const char *a)
 	return a;
 }
 
-/* 2: exact variant, 1: acceptable, 0: no match. */
-static int platform_score(json_t *p, const char *os, const char *arch, const char *variant)
+int sm_platform_score(const char *pos, const char *parch, const char *pvar,
+		      const char *os, const char *arch, const char *variant)
 {
-	const char *pos = json_string_value(json_object_get(p, "os"));
-	const char *parch = norm_arch(json_string_value(json_object_get(p, "architecture")));
-	const char *pvar = json_string_value(json_object_get(p, "variant"));
-
+	parch = norm_arch(parch);
 	if (!pos || !parch || strcmp(pos, os) || strcmp(parch, norm_arch(arch)))
 		return 0;
 	if (variant && *variant)
 		return pvar && !strcmp(pvar, variant) ? 2 : 0;
 	return pvar && *pvar ? 1 : 2;
+}
+
+static int platform_score(json_t *p, const char *os, const char *arch, const char *variant)
+{
+	return sm_platform_score(json_string_value(json_object_get(p, "os")),
+				 json_string_value(json_object_get(p, "architecture")),
+				 json_string_value(json_object_get(p, "variant")), os, arch, variant);
 }
 
 static void list_platforms(json_t *arr, char *buf, size_t len)

@@ -51,6 +51,11 @@ int sm_index_select(const char *body, size_t len, const char *os,
 		    const char *arch, const char *variant, struct sm_desc *out,
 		    char *err, size_t errlen);
 
+/* How well a platform (pos/parch/pvar, any may be NULL) fits the wanted
+ * one: 2 exact, 1 acceptable (a variant where none was asked), 0 not. */
+int sm_platform_score(const char *pos, const char *parch, const char *pvar,
+		      const char *os, const char *arch, const char *variant);
+
 int sm_manifest_parse(const char *body, size_t len, struct sm_manifest *m,
 		      char *err, size_t errlen);
 void sm_manifest_free(struct sm_manifest *m);

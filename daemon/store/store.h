@@ -46,6 +46,13 @@ struct sm_pull_opts {
 	unsigned retry_delay_ms;          /* first backoff delay (500) */
 	sm_progress_fn progress;
 	void *progress_ud;
+	const char *ref;                  /* import: take the layout's image
+					     with this ref (its org.opencontainers
+					     .image.ref.name); NULL: see
+					     import_oci_pick.c */
+	const char *source_name;          /* import: the file name a default
+					     image name is made from (NULL:
+					     the path's last component) */
 	const volatile int *cancel;       /* when *cancel becomes non-zero the
 					     pull stops soon and fails with
 					     "cancelled"; partial blobs stay
@@ -88,7 +95,9 @@ int sm_store_pull(struct sm_store *st, const char *ref, const struct sm_pull_opt
 
 /* Import an OCI image layout directory, a tar of one, or a `docker save`
  * tar. tag (may be NULL) names the image; otherwise names found in the
- * archive are used. opts: only platform, parallel and progress apply. */
+ * archive are used, or for an OCI image with a bare ref ("latest") the
+ * source's file name with the ref as tag ("app.tar" -> "app:latest").
+ * opts: only platform, ref, source_name, parallel and progress apply. */
 int sm_store_import(struct sm_store *st, const char *path, const char *tag,
 		    const struct sm_pull_opts *opts, char *id_out, char *err, size_t errlen);
 

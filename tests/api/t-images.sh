@@ -109,4 +109,48 @@ jq -s -e 'map(.type) == ["image.pulled","image.imported","image.imported",
 jq -s -e --arg id "$id" '.[0].id == $id and (.[1].seq > .[0].seq)' "$WORK/events" \
 	> /dev/null || fail "event fields: $(cat "$WORK/events")"
 
+note "a layout of two images without platforms: chosen by ref, refused with the refs listed"
+mkdir -p "$WORK/pair"
+rootfs "$WORK/px" px
+lx=$(make_layer "$WORK/pair" "$WORK/px" gzip)
+set -- $(make_manifest "$WORK/pair" amd64 "" "$lx"); hx=$1; sx=$2
+rootfs "$WORK/py" py
+set -- $(make_manifest "$WORK/pair" amd64 "" "$(make_layer "$WORK/pair" "$WORK/py" gzip)"); hy=$1; sy=$2
+printf '{"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:%s","size":%s,"annotations":{"org.opencontainers.image.ref.name":"x"}},{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:%s","size":%s,"annotations":{"org.opencontainers.image.ref.name":"y"}}]}' \
+	"$hx" "$sx" "$hy" "$sy" > "$WORK/pair/index.json"
+req POST /v1/images/import -d "{\"path\": \"$WORK/pair\"}"
+tail -1 "$WORK/body" | jq -e '.type == "error" and .error.code == "import_failed" and
+	(.error.message | contains("2 images in the layout fit: x (linux/amd64), y (linux/amd64)"))' \
+	> /dev/null || fail "two images without a ref: $(body)"
+req POST /v1/images/import -d "{\"path\": \"$WORK/pair\", \"ref\": \"y\", \"platform\": \"linux/amd64\"}"
+tail -1 "$WORK/body" | jq -e --arg id "sha256:$hy" '.image.id == $id and .image.tags == ["docker.io/library/pair:y"]' \
+	> /dev/null || fail "ref y: $(body)"
+tar -C "$WORK/pair" -cf "$WORK/pair.tar" .
+SUPERMACHINE_SOCKET="$SOCK" "$CLI" import --ref x "$WORK/pair.tar" > "$WORK/out" || fail "cli --ref: $(cat "$WORK/out")"
+grep -q "^imported sha256:$hx docker.io/library/pair:x$" "$WORK/out" || fail "cli --ref x: $(cat "$WORK/out")"
+SUPERMACHINE_SOCKET="$SOCK" "$CLI" import --tag local/pair:y "$WORK/pair.tar" > "$WORK/out" || fail "cli --tag: $(cat "$WORK/out")"
+grep -q "^imported sha256:$hy " "$WORK/out" || fail "cli --tag NAME:y: $(cat "$WORK/out")"
+req GET /v1/images/local/pair:y
+expect_status 200
+if SUPERMACHINE_SOCKET="$SOCK" "$CLI" import --ref nope "$WORK/pair.tar" > "$WORK/out" 2>&1; then
+	fail "cli --ref nope succeeded"
+fi
+grep -q 'no image with ref "nope" in the layout (it holds: x (linux/amd64), y (linux/amd64))' "$WORK/out" ||
+	fail "cli --ref nope: $(cat "$WORK/out")"
+
+note "bad import options are refused before anything runs"
+req POST /v1/images/import -d "{\"path\": \"$WORK/pair\", \"ref\": \"a b\"}"
+expect_status 400 invalid_field
+req POST /v1/images/import -d "{\"path\": \"$WORK/pair\", \"ref\": \"\"}"
+expect_status 400 invalid_field
+req POST /v1/images/import -d "{\"path\": \"$WORK/pair\", \"platform\": \"linux\"}"
+expect_status 400 invalid_field
+req POST /v1/images/import -d "{\"path\": \"$WORK/pair\", \"ref\": 3}"
+expect_status 400
+req POST '/v1/images/import?platform=amd64' -H 'Content-Type: application/x-tar' --data-binary @"$WORK/pair.tar"
+expect_status 400 invalid_field
+req POST '/v1/images/import?bogus=1' -H 'Content-Type: application/x-tar' --data-binary @"$WORK/pair.tar"
+expect_status 400
+[ -z "$(ls "$WORK/data/uploads")" ] || fail "refused upload left behind: $(ls "$WORK/data/uploads")"
+
 stop_daemon

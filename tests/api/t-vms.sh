@@ -74,7 +74,8 @@ expect_status 400 invalid_query
 
 note "unknown VMs"
 for p in /v1/vms/0123456789abcdef /v1/vms/abcd /v1/vms/abcd/logs \
-	'/v1/vms/abcd/logs?follow=1' '/v1/vms/abcd/files?path=/etc/hostname'; do
+	'/v1/vms/abcd/logs?follow=1' '/v1/vms/abcd/logs?source=main&follow=1' \
+	'/v1/vms/abcd/logs?source=console' '/v1/vms/abcd/files?path=/etc/hostname'; do
 	req GET "$p"
 	expect_status 404 not_found "no such VM"
 done
@@ -86,6 +87,14 @@ req DELETE '/v1/vms/abcd?force=1'
 expect_status 404 not_found
 req POST /v1/vms/abcd/stop
 expect_status 404 not_found
+req POST /v1/vms/abcd/main
+expect_status 404 not_found
+req POST /v1/vms/abcd/wait
+expect_status 404 not_found
+req GET /v1/vms/abcd/stats
+expect_status 404 not_found
+req GET '/v1/vms/abcd/stats?all=1'
+expect_status 400 invalid_query
 req POST /v1/vms/abcd/exec -d '{"argv":["true"]}'
 expect_status 404 not_found
 req POST /v1/vms/abcd/exec/0011223344556677/signal -d '{"signal":2}'
@@ -116,6 +125,12 @@ done
 req PUT '/v1/vms/abcd/files?path=/tmp/x&mode=999' --data-binary 'data'
 expect_status 400 invalid_query "octal"
 req GET '/v1/vms/abcd/logs?follow=maybe'
+expect_status 400 invalid_query
+req GET '/v1/vms/abcd/logs?source=mian'
+expect_status 400 invalid_query '"console" or "main"'
+req POST '/v1/vms/abcd/main?argv=sh'
+expect_status 400 invalid_query
+req POST '/v1/vms/abcd/wait?timeout=1'
 expect_status 400 invalid_query
 
 note "the pty exec and resize routes"
@@ -185,6 +200,21 @@ req GET '/v1/vms?state=running'
 [ "$(jbody '.vms | length')" = 0 ] || fail "running list: $(body)"
 req GET /v1/vms/be9c4000
 expect_status 400 ambiguous
+note "a VM that is not running has no main process to start, wait for or read"
+req POST /v1/vms/be9c400000000001/main
+expect_status 409 vm_not_running
+req POST /v1/vms/be9c400000000001/wait
+expect_status 409 no_main_process
+req GET '/v1/vms/be9c400000000001/logs?source=main'
+expect_status 409 no_main_process
+req GET /v1/vms/be9c400000000001/stats
+expect_status 409 vm_not_running
+[ "$("$CLI" --json stats)" = "[]" ] || fail "stats of no running VM: $("$CLI" --json stats)"
+req GET /v1/vms/be9c400000000001
+jbody 'has("main") | not' | grep -qx true || fail "a main field without a main process: $(body)"
+st=0; "$CLI" wait be9c400000000001 > "$WORK/out" 2>&1 || st=$?
+[ "$st" = 1 ] && grep -q "has no main process" "$WORK/out" || fail "cli wait: $st $(cat "$WORK/out")"
+"$CLI" logs be9c400000000001 > "$WORK/out" 2>&1 || fail "cli logs falls back to the console: $(cat "$WORK/out")"
 req DELETE /v1/vms/be9c400000000002
 expect_status 200
 [ "$("$CLI" --json ps -a | jq -r '[.[].id] | join(",")')" = be9c400000000000,be9c400000000001 ] ||

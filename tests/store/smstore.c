@@ -8,7 +8,7 @@
  *                        [--retries N] [--delay MS] [--ca-file PEM] [--progress]
  *                        [--cancel-after MS]
  *   smstore DIR pullall REF... (concurrent pulls, one thread each)
- *   smstore DIR import PATH [NAME] [--platform ...]
+ *   smstore DIR import PATH [NAME] [--platform ...] [--ref REF]
  *   smstore DIR ls | inspect NAME | rm NAME | gc | fsck
  */
 #include "store.h"
@@ -79,7 +79,9 @@ static int parse_opts(int argc, char **argv, struct sm_pull_opts *o, const char 
 			o->os = strtok(plat, "/");
 			o->arch = strtok(NULL, "/");
 			o->variant = strtok(NULL, "/");
-		} else if (!strcmp(a, "--parallel"))
+		} else if (!strcmp(a, "--ref"))
+			o->ref = v;
+		else if (!strcmp(a, "--parallel"))
 			o->parallel = atoi(v);
 		else if (!strcmp(a, "--retries"))
 			o->retries = atoi(v);

@@ -33,7 +33,62 @@ jq --arg d "sha256:$1" --argjson s "$2" '.manifests += [{"mediaType":"applicatio
 	"$WORK/ab/index.json" > "$WORK/ab/index.new" && mv "$WORK/ab/index.new" "$WORK/ab/index.json"
 [ "$(sm import "$WORK/ab" local/ab:b)" = "sha256:$1" ] || fail "tag b not picked"
 [ "$(sm import "$WORK/ab" local/ab:v1)" != "sha256:$1" ] || fail "tag v1 not picked"
-expect_fail "no image for platform" sm import "$WORK/ab" local/ab:other
+expect_fail "2 images in the layout fit: v1 (linux/amd64), b (linux/amd64); choose one" \
+	sm import "$WORK/ab" local/ab:other
+
+note "umoci's layout with three images (refs a, b, c; no platforms): chosen by ref"
+umoci init --layout "$WORK/multi" && umoci new --image "$WORK/multi:a"
+umoci unpack $UMOCI_ROOTLESS --image "$WORK/multi:a" "$WORK/mbundle" > /dev/null
+rootfs "$WORK/mbundle/rootfs" multi
+umoci repack $UMOCI_ROOTLESS --image "$WORK/multi:a" "$WORK/mbundle" > /dev/null
+umoci tag --image "$WORK/multi:a" b && umoci tag --image "$WORK/multi:a" c
+for r in a b c; do umoci config --image "$WORK/multi:$r" --config.cmd "/bin/$r"; done
+jq -e '[.manifests[] | select(.platform)] == []' "$WORK/multi/index.json" > /dev/null ||
+	fail "umoci wrote platforms: $(cat "$WORK/multi/index.json")"
+expect_fail "3 images in the layout fit: a (linux/amd64), b (linux/amd64), c (linux/amd64); choose one by its ref" \
+	sm import "$WORK/multi"
+expect_fail 'no image with ref "zz" in the layout (it holds: a (linux/amd64), b (linux/amd64), c (linux/amd64))' \
+	sm import "$WORK/multi" --ref zz
+sm import "$WORK/multi" --ref b > /dev/null
+sm inspect multi:b | grep -qx "cmd=/bin/b" || fail "--ref b: not named multi:b from the layout's name"
+sm import "$WORK/multi" local/m:c > /dev/null
+sm inspect local/m:c | grep -qx "cmd=/bin/c" || fail "the REF of NAME:REF did not pick c"
+sm import "$WORK/multi" local/m:v9 --ref a > /dev/null
+sm inspect local/m:v9 | grep -qx "cmd=/bin/a" || fail "--ref a with another tag"
+tar -C "$WORK/multi" -cf "$WORK/Multi Layout.tar" .
+sm import "$WORK/Multi Layout.tar" --ref c > /dev/null
+sm inspect multi-layout:c | grep -qx "cmd=/bin/c" || fail "tar name not used: $(sm ls)"
+
+note "a layout with two platforms and no refs: the platform chooses (from the configs)"
+mkdir -p "$WORK/plat"
+rootfs "$WORK/p1" p1
+l=$(make_layer "$WORK/plat" "$WORK/p1" gzip)
+set -- $(make_manifest "$WORK/plat" amd64 "" "$l"); pa=$1; sa=$2
+set -- $(make_manifest "$WORK/plat" arm64 v8 "$l"); pr=$1; sr=$2
+printf '{"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:%s","size":%s},{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:%s","size":%s}]}' \
+	"$pr" "$sr" "$pa" "$sa" > "$WORK/plat/index.json"
+[ "$(sm import "$WORK/plat" local/plat:1)" = "sha256:$pa" ] || fail "amd64 not chosen"
+[ "$(sm import "$WORK/plat" local/plat:2 --platform linux/arm64)" = "sha256:$pr" ] || fail "arm64 not chosen"
+expect_fail "no image for platform linux/s390x in the layout (available: no ref (linux/arm64/v8), no ref (linux/amd64))" \
+	sm import "$WORK/plat" local/plat:3 --platform linux/s390x
+
+note "a ref naming a nested index of two platforms, beside another ref"
+idx=$(printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:%s","size":%s,"platform":{"os":"linux","architecture":"arm64","variant":"v8"}},{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:%s","size":%s,"platform":{"os":"linux","architecture":"amd64"}}]}' \
+	"$pr" "$sr" "$pa" "$sa")
+printf '%s' "$idx" > "$WORK/nested.tmp"
+ni=$(add_blob "$WORK/plat" "$WORK/nested.tmp")
+rootfs "$WORK/p2" p2
+set -- $(make_manifest "$WORK/plat" amd64 "" "$(make_layer "$WORK/plat" "$WORK/p2" gzip)"); po=$1
+printf '{"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.index.v1+json","digest":"sha256:%s","size":%s,"annotations":{"org.opencontainers.image.ref.name":"both"}},{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:%s","size":%s,"annotations":{"org.opencontainers.image.ref.name":"other"}}]}' \
+	"$ni" "${#idx}" "$po" "$2" > "$WORK/plat/index.json"
+[ "$(sm import "$WORK/plat" --ref both)" = "sha256:$pa" ] || fail "ref both: amd64 not chosen"
+sm inspect plat:both > /dev/null || fail "not named plat:both"
+[ "$(sm import "$WORK/plat" local/p:both --platform linux/arm64)" = "sha256:$pr" ] || fail "ref both: arm64"
+[ "$(sm import "$WORK/plat" --ref other)" = "sha256:$po" ] || fail "ref other"
+expect_fail "2 images in the layout fit: both (linux/amd64), other (linux/amd64); choose one" \
+	sm import "$WORK/plat"
+expect_fail "no image for platform linux/amd64/v9 in the layout (available: both (linux/arm64/v8), both (linux/amd64), other (linux/amd64))" \
+	sm import "$WORK/plat" --platform linux/amd64/v9
 
 note "docker save tar"
 mkdir -p "$WORK/ds/0a1b" "$WORK/dsrc"
