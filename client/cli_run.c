@@ -8,7 +8,8 @@
  * its own. -i sends our stdin (read to EOF first) as the command's input.
  * -t (usually -it) runs the command on a guest pty instead: our terminal
  * goes raw, keys (Ctrl-C included) go to the guest as bytes, and SIGWINCH
- * resizes the guest's pty. --from SNAPSHOT (run, create) restores the VM
+ * resizes the guest's pty. A command the guest cannot find or run is
+ * reported in docker's words with docker's status (127, 126). --from SNAPSHOT (run, create) restores the VM
  * from a snapshot instead of booting an image. -v HOST:GUEST[:ro] (run,
  * create) shares a host folder; a relative HOST is resolved against our
  * cwd before it goes to the daemon, which checks it against its shared
@@ -298,6 +299,19 @@ static char *read_stdin(size_t *len)
 	return NULL;
 }
 
+/* An exec that failed: docker's words and status (127: the command was
+ * not found, 126: it cannot be run), else the daemon's message and 1. */
+static int exec_error(struct cli *cli, int st)
+{
+	const char *code = sm_errcode(cli->c);
+	int status = !strcmp(code, "command_not_found") ? 127
+		   : !strcmp(code, "command_not_executable") ? 126 : 0;
+	if (!status)
+		return cli_error(cli, st, "exec");
+	fprintf(stderr, "supermachine: %s\n", sm_errmsg(cli->c));
+	return status;
+}
+
 /* -t: cmd on a guest pty, our terminal raw meanwhile. */
 static int exec_tty(struct cli *cli, const char *vm, char **cmd, struct sm_exec_opts *eo)
 {
@@ -316,7 +330,7 @@ static int exec_tty(struct cli *cli, const char *vm, char **cmd, struct sm_exec_
 	if (is_tty)
 		tcsetattr(STDIN_FILENO, TCSADRAIN, &saved);
 	if (st != SM_OK)
-		return cli_error(cli, st, "exec");
+		return exec_error(cli, st);
 	return sm_exec_status(&res);
 }
 
@@ -347,7 +361,7 @@ static int exec_in(struct cli *cli, const char *vm, char **cmd, const struct run
 	int st = sm_exec(cli->c, vm, (const char *const *)cmd, &eo, &res);
 	free(in);
 	if (st != SM_OK)
-		return cli_error(cli, st, "exec");
+		return exec_error(cli, st);
 	int code = sm_exec_status(&res);
 	sm_exec_result_free(&res);
 	return code;

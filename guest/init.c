@@ -132,6 +132,8 @@ static void boot_steps(const struct init_opts *o, bool *on_disk)
 			fprintf(stderr, TAG "root %s: %s; staying in the initramfs\n", dev, err);
 		else
 			*on_disk = true;
+		if (*on_disk)
+			etc_files_boot();
 	}
 }
 
