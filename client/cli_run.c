@@ -36,7 +36,7 @@ struct run_args {
 	const char *env[MAX_ENV + 1];
 	const char *labels[MAX_LABELS + 1];
 	size_t n_env, n_labels;
-	const char *workdir, *user;
+	const char *workdir, *user, *hostname;
 	int vcpus;
 	unsigned memory_mib, timeout_s;
 	bool rm, interactive, tty;
@@ -54,7 +54,8 @@ static struct {
 	const char *socket;
 } fwd = { .mu = PTHREAD_MUTEX_INITIALIZER };
 
-enum { OPT_CPUS = 256, OPT_MEMORY, OPT_RM, OPT_LABEL, OPT_TIMEOUT, OPT_JSON, OPT_FROM };
+enum { OPT_CPUS = 256, OPT_MEMORY, OPT_RM, OPT_LABEL, OPT_TIMEOUT, OPT_JSON, OPT_FROM,
+       OPT_HOSTNAME };
 static const struct option run_opts[] = {
 	{ "env", required_argument, NULL, 'e' },
 	{ "workdir", required_argument, NULL, 'w' },
@@ -69,6 +70,7 @@ static const struct option run_opts[] = {
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "from", required_argument, NULL, OPT_FROM },
 	{ "volume", required_argument, NULL, 'v' },
+	{ "hostname", required_argument, NULL, OPT_HOSTNAME },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -145,6 +147,7 @@ static int parse_opt(struct cli *cli, int opt, struct run_args *a)
 	case OPT_RM: a->rm = true; return 0;
 	case OPT_JSON: cli->json = true; return 0;
 	case OPT_FROM: a->from = optarg; return 0;
+	case OPT_HOSTNAME: a->hostname = optarg; return 0;
 	case 'v': return volume(optarg, a) ? 2 : 0;
 	case OPT_CPUS:
 		if (cli_number("--cpus", optarg, 1, 64, &n))
@@ -374,6 +377,7 @@ static int create(struct cli *cli, const struct run_args *a, struct sm_vm *vm)
 		.cmd = (const char *const *)a->cmd, .labels = a->n_labels ? a->labels : NULL,
 		.vcpus = a->vcpus, .memory_mib = a->memory_mib, .auto_remove = a->rm,
 		.mounts = a->n_mounts ? a->mounts : NULL, .n_mounts = a->n_mounts,
+		.hostname = a->hostname,
 	};
 	int st = a->from ? sm_vm_restore(cli->c, a->from, &o, vm)
 			 : sm_vm_create(cli->c, a->target, &o, vm);
@@ -384,7 +388,7 @@ int cmd_run(struct cli *cli, int argc, char **argv)
 {
 	struct run_args a;
 	struct sm_vm vm;
-	int rc = parse_run(cli, argc, argv, "e w u i t v cpus memory rm label timeout json from",
+	int rc = parse_run(cli, argc, argv, "e w u i t v cpus memory rm label timeout json from hostname",
 			   &a);
 	if (rc) {
 		free_mounts(&a);
@@ -408,7 +412,7 @@ int cmd_create(struct cli *cli, int argc, char **argv)
 {
 	struct run_args a;
 	struct sm_vm vm;
-	int rc = parse_run(cli, argc, argv, "e w u v cpus memory rm label json from", &a);
+	int rc = parse_run(cli, argc, argv, "e w u v cpus memory rm label json from hostname", &a);
 	if (!rc)
 		rc = create(cli, &a, &vm);
 	free_mounts(&a);

@@ -206,6 +206,7 @@ struct sm_vm_create_opts {
 	 * boot); such a VM cannot be snapshotted or forked. */
 	const struct sm_mount *mounts;
 	size_t n_mounts;
+	const char *hostname;        /* NULL: the VM's short id */
 };
 /* Boots a VM of an image in the store; returns once its guest is up. */
 int sm_vm_create(sm_client *c, const char *image, const struct sm_vm_create_opts *opts,
