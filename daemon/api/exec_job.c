@@ -61,6 +61,7 @@ void exec_job_unref(struct exec_job *j)
 	free(j->env);
 	free(j->cwd);
 	free(j->home);
+	free(j->hostname);
 	json_decref(j->body);
 	pthread_mutex_destroy(&j->mu);
 	free(j);
@@ -205,26 +206,22 @@ struct exec_job *exec_job_open(struct api_req *r, json_t *body)
 	return job_new(r, vm, body);
 }
 
-/* HOME of the user unless the env has one (docker's runtime does so). */
-static int add_home(struct exec_job *j, const char *home)
+/* key=value unless the env has key (docker sets HOSTNAME, and its
+ * runtime HOME, so); *kv keeps the string. */
+static int add_default(struct exec_job *j, const char *key, const char *value, char **kv)
 {
-	size_t n = 0;
+	size_t n = 0, k = strlen(key);
 	for (; j->env[n]; n++)
-		if (!strncmp(j->env[n], "HOME=", 5))
+		if (!strncmp(j->env[n], key, k) && j->env[n][k] == '=')
 			return 0;
 	const char **env = realloc(j->env, (n + 2) * sizeof *env);
-	char *kv = malloc(strlen(home) + 6);
-	if (!env || !kv) {
-		free(kv);
-		if (env)
-			j->env = env;
+	if (env)
+		j->env = env;
+	if (!env || !(*kv = malloc(k + strlen(value) + 2)))
 		return -1;
-	}
-	sprintf(kv, "HOME=%s", home);
-	env[n] = kv;
+	sprintf(*kv, "%s=%s", key, value);
+	env[n] = *kv;
 	env[n + 1] = NULL;
-	j->env = env;
-	j->home = kv;
 	return 0;
 }
 
@@ -265,7 +262,8 @@ int exec_job_prepare(struct api_req *r, struct exec_job *j)
 	j->gid = u.gid;
 	j->ngroups = u.ngroups;
 	memcpy(j->groups, u.groups, sizeof j->groups);
-	if (add_home(j, u.home) < 0) {
+	if (add_default(j, "HOME", u.home, &j->home) < 0 ||
+	    add_default(j, "HOSTNAME", vm_hostname(j->vm), &j->hostname) < 0) {
 		reply_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "out of memory");
 		return -1;
 	}

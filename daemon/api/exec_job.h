@@ -30,7 +30,7 @@ struct exec_job {
 	const char **argv, **env;
 	json_t *body;              /* owns the strings argv/env point into */
 	char *cwd;
-	char *home;                /* "HOME=…" added to env, or NULL */
+	char *home, *hostname;     /* "HOME=…", "HOSTNAME=…" added to env, or NULL */
 	uint32_t uid, gid, timeout_ms;
 	uint32_t groups[SM_USER_MAX_GROUPS]; /* supplementary */
 	uint32_t ngroups;
