@@ -125,8 +125,8 @@ int resolve_user(struct agent_client *c, const char *user, struct guest_user *u,
 					  sizeof login);
 	free(passwd);
 	if (!found && !numeric) {
-		snprintf(err, errlen, "unable to find user %s: no matching entries in the "
-			 "guest's /etc/passwd", spec);
+		snprintf(err, errlen, "unable to find user %s: no user \"%s\" in the guest's "
+			 "/etc/passwd", spec, spec);
 		return -1;
 	}
 	bool want_groups = found && !group;
@@ -138,8 +138,8 @@ int resolve_user(struct agent_client *c, const char *user, struct guest_user *u,
 				   want_groups ? login : NULL, u) : -1;
 	free(text);
 	if (named_group && rc < 0) {
-		snprintf(err, errlen, "unable to find group %s: no matching entries in the "
-			 "guest's /etc/group", group);
+		snprintf(err, errlen, "unable to find group %s: no group \"%s\" in the guest's "
+			 "/etc/group", group, group);
 		return -1;
 	}
 	return 0;
