@@ -43,16 +43,21 @@ static const struct {
 	{ "rmi", cmd_rmi, "rmi [-f] IMAGE...                 remove images", NULL },
 	{ "run", cmd_run, "run [-d] [--rm] [-e K=V] [-w DIR] [-u USER] [--cpus N] [--memory M] [-i] [-t]\n"
 	  "      [--storage SIZE] [-v HOST|NAME:GUEST[:ro]] [--label K=V] [--timeout S]\n"
-	  "      IMAGE|--from SNAPSHOT\n"
+	  "      [--hostname NAME] IMAGE|--from SNAPSHOT\n"
 	  "      [-- CMD...]                   run a command in a new VM (--rm: remove it after;\n"
 	  "                                    -d: detached, print the VM id)",
 	  "A new VM boots IMAGE, or is restored from SNAPSHOT (--from: its memory,\n"
 	  "processes and files as they were when it was taken; its env, cmd, workdir\n"
 	  "and user unless given here; --cpus/--memory/--storage must be the\n"
 	  "snapshot's). CMD replaces the VM's cmd; the exit status is CMD's (128+N\n"
-	  "for signal N). --storage: the VM's writable layer, a sparse disk of its\n"
-	  "own (MiB, or 512m, 10g, 1t; default: the daemon's, see `info`); writing\n"
-	  "past it is \"No space left on device\" in the VM.\n"
+	  "for signal N), or docker's 127 (CMD not found) and 126 (CMD cannot be run).\n"
+	  "-e K=V over the image's env; -w DIR the working folder (made if missing);\n"
+	  "-u USER|UID[:GROUP|GID] as in the guest's /etc/passwd and /etc/group;\n"
+	  "-i send our stdin; -t on a pty (-it for a shell); --timeout S kill CMD\n"
+	  "after S seconds; --hostname NAME (RFC 1123; default: the VM's short id).\n"
+	  "--storage: the VM's writable layer, a sparse disk of its own (MiB, or\n"
+	  "512m, 10g, 1t; default: the daemon's, see `info`); writing past it is\n"
+	  "\"No space left on device\" in the VM.\n"
 	  "-d starts it as the VM's main process, detached: the daemon keeps its\n"
 	  "stdout and stderr (logs), its end (wait), and stops the VM (--rm:\n"
 	  "removes it) when it ends.\n"
@@ -60,9 +65,13 @@ static const struct {
 	{ "create", cmd_create, "create [run's VM options] IMAGE|--from SNAPSHOT [-- CMD...]\n"
 	  "                                    boot (or restore) a VM, print its id",
 	  "Takes run's VM options (-e, -w, -u, --cpus, --memory, --storage, --rm,\n"
-	  "--label, -v, --from) and prints the new VM's id (--json: the VM).\n" MOUNT_HELP },
+	  "--label, -v, --from, --hostname) and prints the new VM's id (--json: the VM).\n"
+	  MOUNT_HELP },
 	{ "exec", cmd_exec, "exec [-e K=V] [-w DIR] [-u USER] [-i] [-t] VM -- CMD...  run a command in a VM\n"
-	  "                                    (-t: on a pty; -it for a shell)", NULL },
+	  "                                    (-t: on a pty; -it for a shell)",
+	  "-e K=V over the VM's env; -w DIR the working folder; -u USER|UID[:GROUP|GID];\n"
+	  "-i send our stdin; -t on a pty; --timeout S. The exit status is CMD's, or\n"
+	  "docker's 127 (CMD not found) and 126 (CMD cannot be run)." },
 	{ "ps", cmd_ps, "ps [-a]                           list running VMs (-a: all)", NULL },
 	{ "stop", cmd_stop, "stop VM...                        power VMs off", NULL },
 	{ "rm", cmd_rm, "rm [-f] VM...                     remove VMs (-f: even running ones)", NULL },
@@ -124,7 +133,8 @@ static const struct {
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 
-/* `supermachine COMMAND --help` (or -h first). */
+/* `supermachine COMMAND --help` (or -h), wherever among its options
+ * (asks_for_help), on stdout. */
 static void command_usage(size_t i)
 {
 	printf("usage: supermachine [--socket PATH] [--json] %s\n", commands[i].help);
@@ -196,7 +206,11 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < N_COMMANDS; i++) {
 		if (strcmp(argv[at], commands[i].name) != 0)
 			continue;
-		if (at + 1 < argc && (!strcmp(argv[at + 1], "--help") || !strcmp(argv[at + 1], "-h"))) {
+		static const char *const cmd_lines[] = { "run", "create", "exec" };
+		bool cmd_line = false;
+		for (size_t k = 0; k < sizeof cmd_lines / sizeof cmd_lines[0]; k++)
+			cmd_line |= !strcmp(argv[at], cmd_lines[k]);
+		if (asks_for_help(argc - at, argv + at, cmd_line)) {
 			command_usage(i);
 			return 0;
 		}

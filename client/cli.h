@@ -60,6 +60,12 @@ struct leading_opts {
 /* o NULL: only --json. The index of the first operand, or -1 after a
  * usage error. */
 int leading_options(struct cli *cli, int argc, char **argv, const struct leading_opts *o);
+/* Whether a command's arguments (argv[0] = its name) ask for its help:
+ * "--help" or "-h" among its options, anywhere before "--". With
+ * cmd_line (run, create, exec: a command line follows the target), the
+ * first operand ends the options, so `run IMAGE ls --help` is ls's. The
+ * values of value options (cli_args.c's list) are skipped. */
+bool asks_for_help(int argc, char **argv, bool cmd_line);
 /* s as a number from lo to hi into *out, else a usage error ("WHAT S:
  * expected a number from LO to HI") and non-zero. */
 int cli_number(const char *what, const char *s, long lo, long hi, long *out);

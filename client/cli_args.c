@@ -51,6 +51,34 @@ int leading_options(struct cli *cli, int argc, char **argv, const struct leading
 	return i;
 }
 
+/* Options of any command that take their value as the next argument. */
+static const char *const value_options[] = {
+	"-e", "--env", "-w", "--workdir", "-u", "--user", "-v", "--volume", "--cpus",
+	"--memory", "--label", "--timeout", "--from", "--hostname", "--platform", "--tag",
+	"--type", "-n", "--min", "--max", "--idle-timeout", "--vcpus", NULL,
+};
+
+static bool takes_value(const char *opt)
+{
+	for (size_t i = 0; value_options[i]; i++)
+		if (!strcmp(opt, value_options[i]))
+			return true;
+	return false;
+}
+
+bool asks_for_help(int argc, char **argv, bool cmd_line)
+{
+	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++) {
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
+			return true;
+		if (argv[i][0] == '-' && argv[i][1])
+			i += takes_value(argv[i]);
+		else if (cmd_line)
+			return false;
+	}
+	return false;
+}
+
 int cli_number(const char *what, const char *s, long lo, long hi, long *out)
 {
 	char *end;

@@ -8,7 +8,8 @@
  * its own. -i sends our stdin (read to EOF first) as the command's input.
  * -t (usually -it) runs the command on a guest pty instead: our terminal
  * goes raw, keys (Ctrl-C included) go to the guest as bytes, and SIGWINCH
- * resizes the guest's pty. --from SNAPSHOT (run, create) restores the VM
+ * resizes the guest's pty. A command the guest cannot find or run is
+ * reported in docker's words with docker's status (127, 126). --from SNAPSHOT (run, create) restores the VM
  * from a snapshot instead of booting an image. -v HOST:GUEST[:ro] (run,
  * create) shares a host folder; a relative HOST is resolved against our
  * cwd before it goes to the daemon, which checks it against its shared
@@ -38,7 +39,7 @@ struct run_args {
 	const char *env[MAX_ENV + 1];
 	const char *labels[MAX_LABELS + 1];
 	size_t n_env, n_labels;
-	const char *workdir, *user;
+	const char *workdir, *user, *hostname;
 	int vcpus;
 	unsigned memory_mib, storage_mib, timeout_s;
 	bool rm, interactive, tty, detach;
@@ -59,7 +60,7 @@ static struct {
 } fwd = { .mu = PTHREAD_MUTEX_INITIALIZER };
 
 enum { OPT_CPUS = 256, OPT_MEMORY, OPT_STORAGE, OPT_RM, OPT_LABEL, OPT_TIMEOUT, OPT_JSON,
-       OPT_FROM };
+       OPT_FROM, OPT_HOSTNAME };
 static const struct option run_opts[] = {
 	{ "env", required_argument, NULL, 'e' },
 	{ "workdir", required_argument, NULL, 'w' },
@@ -76,6 +77,7 @@ static const struct option run_opts[] = {
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "from", required_argument, NULL, OPT_FROM },
 	{ "volume", required_argument, NULL, 'v' },
+	{ "hostname", required_argument, NULL, OPT_HOSTNAME },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -185,6 +187,7 @@ static int parse_opt(struct cli *cli, int opt, struct run_args *a)
 	case OPT_RM: a->rm = true; return 0;
 	case OPT_JSON: cli->json = true; return 0;
 	case OPT_FROM: a->from = optarg; return 0;
+	case OPT_HOSTNAME: a->hostname = optarg; return 0;
 	case 'v': return volume(optarg, a) ? 2 : 0;
 	case OPT_CPUS:
 		if (cli_number("--cpus", optarg, 1, 64, &n))
@@ -341,6 +344,19 @@ static char *read_stdin(size_t *len)
 	return NULL;
 }
 
+/* An exec that failed: docker's words and status (127: the command was
+ * not found, 126: it cannot be run), else the daemon's message and 1. */
+static int exec_error(struct cli *cli, int st)
+{
+	const char *code = sm_errcode(cli->c);
+	int status = !strcmp(code, "command_not_found") ? 127
+		   : !strcmp(code, "command_not_executable") ? 126 : 0;
+	if (!status)
+		return cli_error(cli, st, "exec");
+	fprintf(stderr, "supermachine: %s\n", sm_errmsg(cli->c));
+	return status;
+}
+
 /* -t: cmd on a guest pty, our terminal raw meanwhile. */
 static int exec_tty(struct cli *cli, const char *vm, char **cmd, struct sm_exec_opts *eo)
 {
@@ -359,7 +375,7 @@ static int exec_tty(struct cli *cli, const char *vm, char **cmd, struct sm_exec_
 	if (is_tty)
 		tcsetattr(STDIN_FILENO, TCSADRAIN, &saved);
 	if (st != SM_OK)
-		return cli_error(cli, st, "exec");
+		return exec_error(cli, st);
 	return sm_exec_status(&res);
 }
 
@@ -390,7 +406,7 @@ static int exec_in(struct cli *cli, const char *vm, char **cmd, const struct run
 	int st = sm_exec(cli->c, vm, (const char *const *)cmd, &eo, &res);
 	free(in);
 	if (st != SM_OK)
-		return cli_error(cli, st, "exec");
+		return exec_error(cli, st);
 	int code = sm_exec_status(&res);
 	sm_exec_result_free(&res);
 	return code;
@@ -405,6 +421,7 @@ static int create(struct cli *cli, const struct run_args *a, struct sm_vm *vm)
 		.storage_mib = a->storage_mib,
 		.mounts = a->n_mounts ? a->mounts : NULL, .n_mounts = a->n_mounts,
 		.volumes = a->n_volumes ? a->volumes : NULL, .n_volumes = a->n_volumes,
+		.hostname = a->hostname,
 	};
 	int st = a->from ? sm_vm_restore(cli->c, a->from, &o, vm)
 			 : sm_vm_create(cli->c, a->target, &o, vm);
@@ -436,7 +453,7 @@ int cmd_run(struct cli *cli, int argc, char **argv)
 	struct run_args a;
 	struct sm_vm vm;
 	int rc = parse_run(cli, argc, argv, "e w u i t d v cpus memory storage rm label timeout json "
-			   "from detach", &a);
+			   "from detach hostname", &a);
 	if (!rc && a.detach && (a.interactive || a.tty || a.timeout_s))
 		rc = cli_usage_error("run: -d cannot be used with -i, -t or --timeout");
 	if (rc) {
@@ -463,8 +480,8 @@ int cmd_create(struct cli *cli, int argc, char **argv)
 {
 	struct run_args a;
 	struct sm_vm vm;
-	int rc = parse_run(cli, argc, argv, "e w u v cpus memory storage rm label json from",
-		       &a);
+	int rc = parse_run(cli, argc, argv, "e w u v cpus memory storage rm label json from hostname",
+			   &a);
 	if (!rc)
 		rc = create(cli, &a, &vm);
 	free_mounts(&a);

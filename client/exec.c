@@ -59,12 +59,13 @@ static int on_output(struct exec_state *x, int fd, json_t *line)
 {
 	const char *data = json_string_value(json_object_get(line, "data"));
 	if (!data)
-		return SM_E_PROTOCOL;
+		return sm_fail(x->c, SM_E_PROTOCOL, "exec output without data");
 	unsigned char *bytes = malloc(strlen(data) / 4 * 3 + 3);
 	size_t n;
 	if (!bytes)
-		return SM_E_NOMEM;
-	int rc = b64_decode(data, bytes, &n) < 0 ? SM_E_PROTOCOL : 0;
+		return sm_fail(x->c, SM_E_NOMEM, "out of memory");
+	int rc = b64_decode(data, bytes, &n) < 0
+		? sm_fail(x->c, SM_E_PROTOCOL, "exec output that is not base64") : 0;
 	if (!rc && x->o && x->o->on_output)
 		x->o->on_output(fd, (const char *)bytes, n, x->o->ud);
 	else if (!rc)
@@ -78,7 +79,7 @@ static int on_line(json_t *line, void *ud)
 	struct exec_state *x = ud;
 	const char *type = json_string_value(json_object_get(line, "type"));
 	if (!type)
-		return SM_E_PROTOCOL;
+		return sm_fail(x->c, SM_E_PROTOCOL, "an exec event without a type");
 	if (!strcmp(type, "stdout") || !strcmp(type, "stderr"))
 		return on_output(x, type[3] == 'o' ? 1 : 2, line);
 	if (!strcmp(type, "start")) {
@@ -101,8 +102,8 @@ static int on_line(json_t *line, void *ud)
 		json_t *e = json_object_get(line, "error");
 		const char *code = json_string_value(json_object_get(e, "code"));
 		const char *msg = json_string_value(json_object_get(e, "message"));
+		sm_fail(x->c, SM_E_FAILED, "%s", msg ? msg : "exec failed (no message)");
 		snprintf(x->c->errcode, sizeof x->c->errcode, "%s", code ? code : "");
-		sm_fail(x->c, SM_E_FAILED, "%s", msg ? msg : "exec failed");
 		return SM_E_FAILED;
 	}
 	return 0;   /* a line type of a later version */

@@ -22,7 +22,10 @@ struct exchange {
 	char *buf;
 	size_t len, cap;
 	bool streaming;   /* 200 + on_line: lines go to the callback */
-	int stop;         /* SM_E_STOPPED / SM_E_PROTOCOL / SM_E_NOMEM */
+	int stop;         /* SM_E_STOPPED / SM_E_PROTOCOL / SM_E_NOMEM, or the
+			     status a line callback stopped with */
+	bool bad_line;    /* stop: a line was not JSON */
+	bool cb_stop;     /* stop: the callback's own (its message is set) */
 };
 
 static int grow(struct exchange *x, size_t more)
@@ -50,12 +53,16 @@ static int drain_lines(struct exchange *x)
 		size_t n = (size_t)(nl - (x->buf + start));
 		if (n > 0) {
 			json_t *line = json_loadb(x->buf + start, n, 0, NULL);
-			if (!line)
+			if (!line) {
+				x->bad_line = true;
 				return SM_E_PROTOCOL;
+			}
 			int stop = x->call->on_line(line, x->call->ud);
 			json_decref(line);
-			if (stop)
+			if (stop) {
+				x->cb_stop = stop != SM_E_STOPPED && stop != SM_E_NOMEM;
 				return stop;
+			}
 		}
 		start += n + 1;
 	}
@@ -172,9 +179,12 @@ static int finish(struct exchange *x, CURLcode rc, json_t **answer)
 	curl_easy_getinfo(x->curl, CURLINFO_RESPONSE_CODE, &http);
 	if (x->stop == SM_E_STOPPED)
 		return sm_fail(c, SM_E_STOPPED, "stopped by the callback");
+	if (x->cb_stop)   /* the callback said why (an error event, ...) */
+		return c->errmsg[0] ? x->stop : sm_fail(c, x->stop, "%s", sm_strerror(x->stop));
 	if (x->stop)
 		return sm_fail(c, x->stop, x->stop == SM_E_NOMEM ? "out of memory"
-			       : "supermachined sent a line that is not JSON");
+			       : x->bad_line ? "supermachined sent a line that is not JSON"
+			       : "stopped");
 	if (rc != CURLE_OK)
 		return transport_error(c, rc);
 	if (http < 200 || http > 299)

@@ -225,6 +225,7 @@ struct sm_vm_create_opts {
 	/* Added later: the writable layer's size in MiB (a sparse disk of its
 	 * own); 0: the daemon's default (a snapshot's VMs: the snapshot's). */
 	unsigned storage_mib;
+	const char *hostname;        /* NULL: the VM's short id */
 };
 /* Boots a VM of an image in the store; returns once its guest is up. */
 int sm_vm_create(sm_client *c, const char *image, const struct sm_vm_create_opts *opts,

@@ -140,7 +140,10 @@ static int frames(sm_client *c, struct conn *k, int out_fd, struct sm_exec_resul
 					json_object_get(j, "duration_ms"));
 			}
 			const char *msg = json_string_value(json_object_get(j, "message"));
+			const char *code = json_string_value(json_object_get(j, "code"));
 			int st = type == 'x' ? 1 : sm_fail(c, SM_E_FAILED, "%s", msg ? msg : "exec failed");
+			if (type == 'e')
+				snprintf(c->errcode, sizeof c->errcode, "%s", code ? code : "");
 			json_decref(j);
 			return st;
 		}

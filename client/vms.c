@@ -93,6 +93,8 @@ static json_t *create_body(const char *key, const char *source, const struct sm_
 		json_object_set_new(b, "workdir", json_string(o->workdir));
 	if (o->user)
 		json_object_set_new(b, "user", json_string(o->user));
+	if (o->hostname)
+		json_object_set_new(b, "hostname", json_string(o->hostname));
 	if (o->vcpus)
 		json_object_set_new(b, "vcpus", json_integer(o->vcpus));
 	if (o->memory_mib)

@@ -279,6 +279,13 @@ void exec_start(struct conn *c, uint32_t id, const void *payload, size_t len)
 	}
 	struct exec *e = exec_new(c, id);
 	int rc = e ? spawn_process(&req, &sr, err, sizeof(err)) : -ENOMEM;
+	if (rc && e && sr.fail_kind && c->version >= 5) {
+		if (sm_exec_failed_encode(&c->out, id, sr.fail_kind, err))
+			c->dead = true;
+		free(e);
+		sm_exec_req_free(&req);
+		return;
+	}
 	if (rc) {
 		conn_error(c, id, -rc, "%s", e ? err : "out of memory");
 		free(e);

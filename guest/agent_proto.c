@@ -52,6 +52,7 @@ const char *sm_msg_type_name(uint16_t type)
 	case SM_MSG_SIGNAL: return "SIGNAL";
 	case SM_MSG_RESIZE: return "RESIZE";
 	case SM_MSG_EXIT: return "EXIT";
+	case SM_MSG_EXEC_FAILED: return "EXEC_FAILED";
 	case SM_MSG_WRITE: return "WRITE";
 	case SM_MSG_READ: return "READ";
 	case SM_MSG_INFO: return "INFO";

@@ -12,8 +12,9 @@
  *
  * Versions: the host's HELLO names the version it speaks; the agent takes
  * SM_AGENT_MIN_VERSION..SM_AGENT_VERSION and answers with the same one.
- * Version 2 added SYNC, version 3 MOUNT_FS, version 4 FS_EVENTS; everything else is as in
- * version 1. The host offers its newest version; an agent refusing it
+ * Version 2 added SYNC, version 3 MOUNT_FS, version 4 FS_EVENTS, version 5
+ * EXEC_FAILED and EXEC's flags SM_EXEC_MKCWD and SM_EXEC_GROUPS;
+ * everything else is as in version 1. The host offers its newest version; an agent refusing it
  * (ERROR EPROTONOSUPPORT, id 0) is older, and agent_client_connect then
  * connects again offering the one before.
  *
@@ -36,7 +37,19 @@
  *   EXEC     h->g  u32 flags, u32 uid, u32 gid, u32 timeout_ms (0 = none),
  *                  u16 rows, u16 cols, str cwd ("" = /), u32 argc,
  *                  str argv[argc], u32 envc, str env[envc]  ("K=V")
- *                  -> STARTED (u32 pid) or ERROR (exec failed; no EXIT)
+ *                  [u32 ngroups, u32 gid[ngroups]: only with SM_EXEC_GROUPS]
+ *                  -> STARTED (u32 pid) or ERROR (exec failed; no EXIT),
+ *                  or (version 5) EXEC_FAILED when the command itself
+ *                  could not be found or run. argv[0] is looked up in
+ *                  the env's PATH as docker does (agent_lookup.h).
+ *                  SM_EXEC_MKCWD: cwd is created (0755, root) when missing,
+ *                  as docker creates WORKDIR. SM_EXEC_GROUPS: the
+ *                  supplementary groups (at most SM_EXEC_MAX_GROUPS;
+ *                  without it the process has none). Both version 5.
+ *   EXEC_FAILED g->h u32 kind (SM_EXEC_NOT_FOUND, SM_EXEC_NOT_EXECUTABLE),
+ *                  str message (docker's words: 'exec: "x": executable
+ *                  file not found in $PATH'); no EXIT follows. Version 5;
+ *                  older connections get ERROR with the same message.
  *   STDIN    h->g  bytes; an empty STDIN closes the process's stdin
  *   STDOUT   g->h  bytes as produced (with a pty: all terminal output)
  *   STDERR   g->h  bytes as produced
@@ -96,7 +109,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SM_AGENT_VERSION      4
+#define SM_AGENT_VERSION      5
 #define SM_AGENT_MIN_VERSION  1
 #define SM_AGENT_PORT         1024u
 #define SM_AGENT_HDR_SIZE     12u
@@ -118,6 +131,7 @@ enum sm_msg_type {
 	SM_MSG_SIGNAL = 15,
 	SM_MSG_RESIZE = 16,
 	SM_MSG_EXIT = 17,
+	SM_MSG_EXEC_FAILED = 18,
 	SM_MSG_WRITE = 20,
 	SM_MSG_READ = 21,
 	SM_MSG_INFO = 22,
@@ -131,7 +145,14 @@ enum sm_msg_type {
 /* EXEC flags */
 #define SM_EXEC_STDIN  0x1u /* stdin is a pipe fed by STDIN frames (else /dev/null) */
 #define SM_EXEC_PTY    0x2u /* run on a new pty; stdin/stdout are the terminal */
-#define SM_EXEC_FLAGS  (SM_EXEC_STDIN | SM_EXEC_PTY)
+#define SM_EXEC_MKCWD  0x4u /* create cwd when missing (version 5) */
+#define SM_EXEC_GROUPS 0x8u /* supplementary groups follow env (version 5) */
+#define SM_EXEC_FLAGS  (SM_EXEC_STDIN | SM_EXEC_PTY | SM_EXEC_MKCWD | SM_EXEC_GROUPS)
+#define SM_EXEC_MAX_GROUPS 64
+
+/* EXEC_FAILED kinds, and the exit statuses docker gives them */
+#define SM_EXEC_NOT_FOUND      1u /* 127 */
+#define SM_EXEC_NOT_EXECUTABLE 2u /* 126 */
 
 /* EXIT flags */
 #define SM_EXIT_TIMED_OUT 0x1u
@@ -217,6 +238,8 @@ struct sm_exec_req {
 	uint32_t argc, envc;
 	char **argv; /* argc entries + NULL */
 	char **env;  /* envc entries + NULL */
+	uint32_t ngroups;  /* with SM_EXEC_GROUPS */
+	uint32_t *groups;
 };
 
 int sm_exec_req_encode(struct sm_wbuf *b, uint32_t id, const struct sm_exec_req *req);
@@ -308,6 +331,9 @@ struct sm_hello {
 int sm_hello_encode(struct sm_wbuf *b, const struct sm_hello *h, bool from_guest);
 int sm_hello_decode(const void *p, size_t len, struct sm_hello *h, bool from_guest);
 int sm_exit_encode(struct sm_wbuf *b, uint32_t id, const struct sm_exit_msg *e);
+int sm_exec_failed_encode(struct sm_wbuf *b, uint32_t id, uint32_t kind, const char *msg);
+/* *msg is a malloc'ed copy; the kind must be one of SM_EXEC_NOT_*. */
+int sm_exec_failed_decode(const void *p, size_t len, uint32_t *kind, char **msg);
 int sm_exit_decode(const void *p, size_t len, struct sm_exit_msg *e);
 int sm_error_encode(struct sm_wbuf *b, uint32_t id, int32_t err, const char *msg);
 /* *msg is a malloc'ed copy. */

@@ -24,6 +24,7 @@ void sm_exec_req_free(struct sm_exec_req *req)
 	free(req->cwd);
 	free_strv(req->argv, req->argc);
 	free_strv(req->env, req->envc);
+	free(req->groups);
 	memset(req, 0, sizeof(*req));
 }
 
@@ -43,6 +44,13 @@ int sm_exec_req_encode(struct sm_wbuf *b, uint32_t id, const struct sm_exec_req 
 	sm_put_u32(b, req->envc);
 	for (uint32_t i = 0; i < req->envc; i++)
 		sm_put_str(b, req->env[i]);
+	if (req->flags & SM_EXEC_GROUPS) {
+		if (req->ngroups > SM_EXEC_MAX_GROUPS)
+			b->err = true;
+		sm_put_u32(b, req->ngroups);
+		for (uint32_t i = 0; i < req->ngroups && i < SM_EXEC_MAX_GROUPS; i++)
+			sm_put_u32(b, req->groups[i]);
+	}
 	return sm_frame_end(b, f);
 }
 
@@ -55,6 +63,23 @@ static int get_strv(struct sm_rbuf *r, uint32_t n, char ***out)
 	*out = v;
 	for (uint32_t i = 0; i < n; i++)
 		if (sm_get_str(r, &v[i]))
+			return -1;
+	return 0;
+}
+
+static int get_groups(struct sm_rbuf *r, struct sm_exec_req *req, const char **why)
+{
+	if (sm_get_u32(r, &req->ngroups))
+		return -1;
+	if (req->ngroups > SM_EXEC_MAX_GROUPS) {
+		*why = "EXEC ngroups out of range";
+		return -1;
+	}
+	req->groups = calloc(req->ngroups + 1, sizeof(*req->groups));
+	if (!req->groups)
+		return -1;
+	for (uint32_t i = 0; i < req->ngroups; i++)
+		if (sm_get_u32(r, &req->groups[i]))
 			return -1;
 	return 0;
 }
@@ -82,13 +107,15 @@ static int exec_req_body(struct sm_rbuf *r, struct sm_exec_req *req, const char 
 		return -1;
 	}
 	req->envc = envc;
-	if (get_strv(r, envc, &req->env) || sm_rbuf_done(r))
+	if (get_strv(r, envc, &req->env))
 		return -1;
 	if (req->flags & ~SM_EXEC_FLAGS) {
 		*why = "unknown EXEC flags";
 		return -1;
 	}
-	return 0;
+	if ((req->flags & SM_EXEC_GROUPS) && get_groups(r, req, why))
+		return -1;
+	return sm_rbuf_done(r);
 }
 
 int sm_exec_req_decode(const void *payload, size_t len, struct sm_exec_req *req,
@@ -152,6 +179,29 @@ int sm_exit_decode(const void *p, size_t len, struct sm_exit_msg *e)
 	sm_get_i32(&r, &e->signal);
 	sm_get_u32(&r, &e->flags);
 	return sm_rbuf_done(&r);
+}
+
+int sm_exec_failed_encode(struct sm_wbuf *b, uint32_t id, uint32_t kind, const char *msg)
+{
+	size_t f = sm_frame_begin(b, SM_MSG_EXEC_FAILED, id);
+	sm_put_u32(b, kind);
+	sm_put_str(b, msg);
+	return sm_frame_end(b, f);
+}
+
+int sm_exec_failed_decode(const void *p, size_t len, uint32_t *kind, char **msg)
+{
+	struct sm_rbuf r;
+	*msg = NULL;
+	sm_rbuf_init(&r, p, len);
+	sm_get_u32(&r, kind);
+	sm_get_str(&r, msg);
+	if (sm_rbuf_done(&r) == 0 &&
+	    (*kind == SM_EXEC_NOT_FOUND || *kind == SM_EXEC_NOT_EXECUTABLE))
+		return 0;
+	free(*msg);
+	*msg = NULL;
+	return -1;
 }
 
 int sm_error_encode(struct sm_wbuf *b, uint32_t id, int32_t err, const char *msg)

@@ -1,6 +1,7 @@
 /* agent_spawn.c - fork/exec of one request with pipes or a pty.
  * See agent_spawn.h. */
 #include "agent_spawn.h"
+#include "agent_lookup.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -9,16 +10,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <limits.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
 
 extern char **environ;
 
-/* Child-to-parent failure report. */
+/* Child-to-parent failure report; kind: SM_EXEC_NOT_* when the command
+ * itself could not be found or run (what is then docker's message). */
 struct child_fail {
 	int err;
+	unsigned kind;
 	char what[240];
 };
 
@@ -29,13 +34,28 @@ struct child_io {
 	int report;
 };
 
+static void child_report(int report, const struct child_fail *f)
+{
+	ssize_t n = write(report, f, sizeof(*f));
+	(void)n;
+	_exit(f->kind == SM_EXEC_NOT_EXECUTABLE ? 126 : 127);
+}
+
 static void child_die(int report, int err, const char *what, const char *arg)
 {
 	struct child_fail f = { .err = err };
 	snprintf(f.what, sizeof(f.what), "%s %s", what, arg ? arg : "");
-	ssize_t n = write(report, &f, sizeof(f));
-	(void)n;
-	_exit(127);
+	child_report(report, &f);
+}
+
+/* The command could not be found or run: docker's message. */
+static void child_cmd_failed(int report, int err, int kind, const char *msg)
+{
+	struct child_fail f = { .err = err, .kind = (unsigned)kind };
+	snprintf(f.what, sizeof(f.what), "%s", msg);
+	if (!kind)
+		snprintf(f.what, sizeof(f.what), "exec %.200s", msg);
+	child_report(report, &f);
 }
 
 static void child_stdio(const struct child_io *io)
@@ -53,14 +73,50 @@ static void child_stdio(const struct child_io *io)
 
 static void child_ids(const struct sm_exec_req *req, int report)
 {
-	if (getuid() == req->uid && getgid() == req->gid)
+	if (getuid() == req->uid && getgid() == req->gid && !req->ngroups)
 		return;
-	if (setgroups(0, NULL) && errno != EPERM)
+	gid_t groups[SM_EXEC_MAX_GROUPS];
+	for (uint32_t i = 0; i < req->ngroups && i < SM_EXEC_MAX_GROUPS; i++)
+		groups[i] = req->groups[i];
+	if (setgroups(req->ngroups, groups) && errno != EPERM)
 		child_die(report, errno, "setgroups", NULL);
 	if (setgid(req->gid))
 		child_die(report, errno, "setgid", NULL);
 	if (setuid(req->uid))
 		child_die(report, errno, "setuid", NULL);
+}
+
+/* mkdir -p, 0755 (WORKDIR, as docker creates it). */
+static int mkdir_p(const char *path)
+{
+	char p[PATH_MAX];
+	if (snprintf(p, sizeof p, "%s", path) >= (int)sizeof p)
+		return errno = ENAMETOOLONG, -1;
+	for (char *s = p + 1;; s++) {
+		if (*s && *s != '/')
+			continue;
+		char c = *s;
+		*s = 0;
+		if (mkdir(p, 0755) && errno != EEXIST)
+			return -1;
+		if (!(*s = c))
+			return 0;
+	}
+}
+
+/* argv[0] looked up as docker does (agent_lookup.h), then execve. */
+static __attribute__((noreturn)) void child_exec(const struct sm_exec_req *req, int report)
+{
+	char path[PATH_MAX], msg[sizeof(((struct child_fail *)0)->what)];
+	int kind = command_lookup(req->argv[0], env_path(req->env), path, sizeof path, msg,
+				  sizeof msg);
+	if (kind)
+		child_cmd_failed(report, kind == SM_EXEC_NOT_FOUND ? ENOENT : EACCES, kind, msg);
+	execve(path, req->argv, req->env);
+	int err = errno;
+	kind = command_exec_failure(req->argv[0], err, msg, sizeof msg);
+	child_cmd_failed(report, err, kind, kind ? msg : req->argv[0]);
+	_exit(127);
 }
 
 static __attribute__((noreturn)) void child_run(const struct sm_exec_req *req,
@@ -76,13 +132,12 @@ static __attribute__((noreturn)) void child_run(const struct sm_exec_req *req,
 		child_die(io->report, errno, "TIOCSCTTY", NULL);
 	child_stdio(io);
 	const char *cwd = req->cwd && req->cwd[0] ? req->cwd : "/";
+	if ((req->flags & SM_EXEC_MKCWD) && mkdir_p(cwd))
+		child_die(io->report, errno, "mkdir", cwd);
 	if (chdir(cwd))
 		child_die(io->report, errno, "chdir", cwd);
 	child_ids(req, io->report);
-	environ = req->env;
-	execvp(req->argv[0], req->argv);
-	child_die(io->report, errno, "exec", req->argv[0]);
-	_exit(127);
+	child_exec(req, io->report);
 }
 
 static void close_fd(int *fd)
@@ -174,7 +229,7 @@ static int parent_fds(struct chans *ch, struct spawn_result *res)
 }
 
 /* Reads the child's failure report; 0 if exec succeeded (EOF). */
-static int wait_exec(int report, pid_t pid, char *err, size_t errlen)
+static int wait_exec(int report, pid_t pid, char *err, size_t errlen, unsigned *kind)
 {
 	struct child_fail f;
 	ssize_t n;
@@ -186,7 +241,11 @@ static int wait_exec(int report, pid_t pid, char *err, size_t errlen)
 	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
 		;
 	f.what[sizeof(f.what) - 1] = 0;
-	snprintf(err, errlen, "%s: %s", f.what, strerror(f.err));
+	*kind = f.kind;
+	if (f.kind)
+		snprintf(err, errlen, "%s", f.what);
+	else
+		snprintf(err, errlen, "%s: %s", f.what, strerror(f.err));
 	return -(f.err ? f.err : EIO);
 }
 
@@ -198,6 +257,7 @@ int spawn_process(const struct sm_exec_req *req, struct spawn_result *res,
 	const char *step;
 	res->pid = -1;
 	res->out_fd = res->err_fd = res->in_fd = -1;
+	res->fail_kind = 0;
 	if (make_chans(req, &ch, &step) || (step = "pipe", pipe2(report, O_CLOEXEC)) ||
 	    (step = "fork", (res->pid = fork()) < 0)) {
 		rc = -errno;
@@ -211,7 +271,7 @@ int spawn_process(const struct sm_exec_req *req, struct spawn_result *res,
 		child_run(req, &io);
 	}
 	close_fd(&report[1]);
-	rc = wait_exec(report[0], res->pid, err, errlen);
+	rc = wait_exec(report[0], res->pid, err, errlen, &res->fail_kind);
 	if (rc == 0 && parent_fds(&ch, res)) {
 		rc = -errno;
 		snprintf(err, errlen, "stdio setup: %s", strerror(errno));

@@ -2,8 +2,9 @@
  *
  * Creates the pipes (or a pty), forks, and in the child sets up a new
  * session (so a timeout can kill the whole process group), stdio, cwd,
- * gid/uid and environment, then execvp()s. Failures in the child up to and
- * including execvp are reported back through a close-on-exec pipe, so the
+ * gid/uid, supplementary groups and environment, then looks the command up
+ * as docker does (agent_lookup.h) and execve()s it. Failures in the child up to and
+ * including execve are reported back through a close-on-exec pipe, so the
  * caller learns "exec foo: No such file or directory" synchronously.
  */
 #ifndef SM_AGENT_SPAWN_H
@@ -19,6 +20,8 @@ struct spawn_result {
 	int out_fd; /* stdout read end, or the pty master */
 	int err_fd; /* stderr read end, -1 with a pty */
 	int in_fd;  /* stdin write end, a dup of the pty master, or -1 */
+	unsigned fail_kind; /* on failure: SM_EXEC_NOT_* when the command itself
+			     * could not be found or run (err: docker's words) */
 };
 
 /* 0 and *res filled (parent fds non-blocking, close-on-exec), or -errno

@@ -140,6 +140,8 @@ static void boot_steps(const struct init_opts *o, bool *on_disk)
 			fprintf(stderr, TAG "root %s: %s; staying in the initramfs\n", dev, err);
 		else
 			*on_disk = true;
+		if (*on_disk)
+			etc_files_boot();
 	}
 	if (*on_disk && volumes_mount(o, err, sizeof(err))) {
 		/* Never run with a volume's path in the overlay instead: the VM

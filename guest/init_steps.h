@@ -7,6 +7,7 @@
  * init_mount.c    the agent's MOUNT_FS: mkdir -p, mount a virtio-fs share
  * init_fsev.c     the agent's FS_EVENTS: host changes to our guest kernel
  * init_volumes.c  named volumes (sm.vol=): ext4 disks mounted in the root
+ * init_etc.c      /etc/hosts, /etc/resolv.conf, /etc/hostname (docker's)
  * Each step returns 0 or -1 with a message in err (init.c prints it);
  * sys_sync and sys_mount_fs return an errno value instead (the agent
  * sends it back).
@@ -39,6 +40,14 @@ int modules_load(int *loaded, int verbose, char *err, size_t errlen);
  * or a tmpfs when upper is "". */
 int rootfs_switch(const char *dev, unsigned layers, const char *upper, char *err,
 		  size_t errlen);
+
+/* Once the image's root is mounted: /etc/hosts and /etc/resolv.conf
+ * unless the image has its own (failures are logged, not fatal). */
+void etc_files_boot(void);
+/* After the hostname changed (SYNC): /etc/hostname, and /etc/hosts when
+ * it is ours. 0, or an errno with what failed in err. Nothing without an
+ * image root. */
+int etc_hostname_set(const char *hostname, char *err, size_t errlen);
 
 struct sm_sync_req;
 /* Credits req's entropy to the kernel and reseeds its RNG, sets

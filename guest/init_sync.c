@@ -8,7 +8,8 @@
  *             crng draws on it now rather than at its next timed reseed
  *             (the VM generation ID's reseed may not have happened yet)
  *   clock     clock_settime(CLOCK_REALTIME)
- *   hostname  sethostname, when the request carries one
+ *   hostname  sethostname, when the request carries one, and the /etc
+ *             files that name it (init_etc.c)
  * Every step is tried even when an earlier one failed; the message names
  * each failure and the first one's errno is returned.
  */
@@ -69,5 +70,10 @@ int sys_sync(const struct sm_sync_req *req, char *err, size_t errlen)
 		failed(&first, errno, err, errlen, "clock_settime");
 	if (req->hostname[0] && sethostname(req->hostname, strlen(req->hostname)) < 0)
 		failed(&first, errno, err, errlen, "sethostname");
+	else if (req->hostname[0]) {
+		char step[128];
+		if ((e = etc_hostname_set(req->hostname, step, sizeof step)))
+			failed(&first, e, err, errlen, step);
+	}
 	return first;
 }

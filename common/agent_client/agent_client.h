@@ -47,6 +47,10 @@ struct agent_exec_spec {
 	const char *const *env;    /* NULL = empty environment */
 	const char *cwd;           /* NULL = "/" */
 	uint32_t uid, gid;
+	const uint32_t *groups;    /* supplementary groups (agents of protocol
+				      5 on; older ones run with none) */
+	uint32_t ngroups;          /* at most SM_EXEC_MAX_GROUPS */
+	bool mkcwd;                /* create cwd if missing (protocol 5 on) */
 	uint32_t timeout_ms;       /* 0 = none; enforced by the agent */
 	bool pty;
 	uint16_t rows, cols;       /* pty window size */
@@ -71,6 +75,11 @@ struct agent_exec_result {
  * failed). */
 int agent_client_exec(struct agent_client *c, const struct agent_exec_spec *spec,
 		      const struct agent_exec_io *io, struct agent_exec_result *res);
+/* After agent_client_exec returned -1: SM_EXEC_NOT_FOUND or
+ * SM_EXEC_NOT_EXECUTABLE when the agent said the command itself could not
+ * be found or run (agent_client_error() is then docker's message alone),
+ * else 0. An agent before protocol 5 always gives 0. */
+uint32_t agent_client_exec_failure(const struct agent_client *c);
 /* While agent_client_exec runs (any thread): signal the process
  * (signo | SM_SIGNAL_GROUP for its group) or resize its pty. */
 int agent_client_signal(struct agent_client *c, uint32_t signo);

@@ -2,7 +2,10 @@
  *
  * Sends EXEC, then forwards spec->stdin_fd as STDIN frames (an empty one at
  * its EOF) while delivering STDOUT/STDERR to the callbacks, until EXIT.
- * An ERROR for the exec means it never started.
+ * An ERROR for the exec means it never started; so does EXEC_FAILED
+ * (protocol 5: the command was not found or cannot be run), whose kind
+ * agent_client_exec_failure() tells. Groups and SM_EXEC_MKCWD are sent
+ * only to agents of protocol 5 on (older ones refuse unknown flags).
  */
 #include "agent_client_int.h"
 
@@ -21,12 +24,16 @@ static size_t count(const char *const *v)
 
 static int send_exec(struct agent_client *c, uint32_t id, const struct agent_exec_spec *s)
 {
+	bool v5 = c->hello.version >= 5;
 	struct sm_exec_req req = {
-		.flags = (s->pty ? SM_EXEC_PTY : 0) | (s->stdin_fd >= 0 ? SM_EXEC_STDIN : 0),
+		.flags = (s->pty ? SM_EXEC_PTY : 0) | (s->stdin_fd >= 0 ? SM_EXEC_STDIN : 0) |
+			 (v5 && s->mkcwd ? SM_EXEC_MKCWD : 0) |
+			 (v5 && s->ngroups ? SM_EXEC_GROUPS : 0),
 		.uid = s->uid, .gid = s->gid, .timeout_ms = s->timeout_ms,
 		.rows = s->rows, .cols = s->cols, .cwd = (char *)(s->cwd ? s->cwd : ""),
 		.argc = (uint32_t)count(s->argv), .argv = (char **)s->argv,
 		.envc = (uint32_t)count(s->env), .env = (char **)s->env,
+		.ngroups = v5 ? s->ngroups : 0, .groups = (uint32_t *)s->groups,
 	};
 	if (req.argc == 0) {
 		ac_set_err(c, "exec: empty argv");
@@ -89,6 +96,18 @@ static int on_frame(struct agent_client *c, const struct sm_hdr *h, const uint8_
 	case SM_MSG_ERROR:
 		ac_take_error(c, h, p, cmd);
 		return -1;
+	case SM_MSG_EXEC_FAILED: {
+		char *msg = NULL;
+		uint32_t kind = 0;
+		if (sm_exec_failed_decode(p, h->len, &kind, &msg)) {
+			ac_set_err(c, "exec %s: malformed EXEC_FAILED", cmd);
+			return -1;
+		}
+		ac_set_err(c, "%s", msg);
+		c->exec_failure = kind;
+		free(msg);
+		return -1;
+	}
 	}
 	ac_set_err(c, "exec %s: unexpected %s", cmd, sm_msg_type_name(h->type));
 	return -1;
@@ -101,6 +120,7 @@ int agent_client_exec(struct agent_client *c, const struct agent_exec_spec *spec
 	bool in_open = spec->stdin_fd >= 0;
 	int rc = 0;
 	memset(res, 0, sizeof(*res));
+	c->exec_failure = 0;
 	if (send_exec(c, id, spec))
 		return -1;
 	while (rc == 0) {
@@ -118,4 +138,9 @@ int agent_client_exec(struct agent_client *c, const struct agent_exec_spec *spec
 	c->exec_id = 0;
 	pthread_mutex_unlock(&c->mu);
 	return rc > 0 ? 0 : -1;
+}
+
+uint32_t agent_client_exec_failure(const struct agent_client *c)
+{
+	return c->exec_failure;
 }

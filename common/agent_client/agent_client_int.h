@@ -26,6 +26,7 @@ struct agent_client {
 	struct sm_hello hello;
 	char err[512];
 	int32_t agent_errno; /* errno of the last ERROR taken, 0 if none */
+	uint32_t exec_failure; /* the last exec's EXEC_FAILED kind, 0 if none */
 };
 
 enum { EV_FRAME = 1, EV_INPUT = 2 };

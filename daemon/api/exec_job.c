@@ -60,6 +60,8 @@ void exec_job_unref(struct exec_job *j)
 	free(j->argv);
 	free(j->env);
 	free(j->cwd);
+	free(j->home);
+	free(j->hostname);
 	json_decref(j->body);
 	pthread_mutex_destroy(&j->mu);
 	free(j);
@@ -204,6 +206,25 @@ struct exec_job *exec_job_open(struct api_req *r, json_t *body)
 	return job_new(r, vm, body);
 }
 
+/* key=value unless the env has key (docker sets HOSTNAME, and its
+ * runtime HOME, so); *kv keeps the string. */
+static int add_default(struct exec_job *j, const char *key, const char *value, char **kv)
+{
+	size_t n = 0, k = strlen(key);
+	for (; j->env[n]; n++)
+		if (!strncmp(j->env[n], key, k) && j->env[n][k] == '=')
+			return 0;
+	const char **env = realloc(j->env, (n + 2) * sizeof *env);
+	if (env)
+		j->env = env;
+	if (!env || !(*kv = malloc(k + strlen(value) + 2)))
+		return -1;
+	sprintf(*kv, "%s=%s", key, value);
+	env[n] = *kv;
+	env[n + 1] = NULL;
+	return 0;
+}
+
 /* argv, env, cwd and ids for the job; 0, or -1 after replying. */
 int exec_job_prepare(struct api_req *r, struct exec_job *j)
 {
@@ -218,6 +239,7 @@ int exec_job_prepare(struct api_req *r, struct exec_job *j)
 	}
 	j->env = merged_env(j->vm, json_object_get(b, "env"));
 	const char *cwd = jin_str(b, "cwd") ? jin_str(b, "cwd") : vm_workdir(j->vm);
+	j->mkcwd = !jin_str(b, "cwd");   /* the VM's WORKDIR is made, as docker does */
 	j->cwd = strdup(cwd[0] ? cwd : "/");
 	if (!j->env || !j->cwd) {
 		reply_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "out of memory");
@@ -231,10 +253,29 @@ int exec_job_prepare(struct api_req *r, struct exec_job *j)
 		return -1;
 	}
 	const char *user = jin_str(b, "user") ? jin_str(b, "user") : vm_user(j->vm);
-	if (resolve_user(j->c, user, &j->uid, &j->gid, err, sizeof err) < 0) {
+	struct guest_user u;
+	if (resolve_user(j->c, user, &u, err, sizeof err) < 0) {
 		reply_error(r, MHD_HTTP_UNPROCESSABLE_CONTENT, "unknown_user", "%s", err);
+		return -1;
+	}
+	j->uid = u.uid;
+	j->gid = u.gid;
+	j->ngroups = u.ngroups;
+	memcpy(j->groups, u.groups, sizeof j->groups);
+	if (add_default(j, "HOME", u.home, &j->home) < 0 ||
+	    add_default(j, "HOSTNAME", vm_hostname(j->vm), &j->hostname) < 0) {
+		reply_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "out of memory");
 		return -1;
 	}
 	j->timeout_ms = (uint32_t)json_integer_value(json_object_get(b, "timeout")) * 1000u;
 	return 0;
+}
+
+json_t *exec_job_error(struct exec_job *j)
+{
+	uint32_t kind = agent_client_exec_failure(j->c);
+	const char *code = kind == SM_EXEC_NOT_FOUND ? "command_not_found"
+			 : kind == SM_EXEC_NOT_EXECUTABLE ? "command_not_executable"
+			 : "exec_failed";
+	return error_obj(code, agent_client_error(j->c));
 }

@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "daemon/api/server.h"
+#include "daemon/api/vms_req.h"
 
 struct agent_client;
 struct stream;
@@ -29,7 +30,11 @@ struct exec_job {
 	const char **argv, **env;
 	json_t *body;              /* owns the strings argv/env point into */
 	char *cwd;
+	char *home, *hostname;     /* "HOME=…", "HOSTNAME=…" added to env, or NULL */
 	uint32_t uid, gid, timeout_ms;
+	uint32_t groups[SM_USER_MAX_GROUPS]; /* supplementary */
+	uint32_t ngroups;
+	bool mkcwd;                /* cwd is the VM's workdir: made if missing */
 	uint16_t rows, cols;       /* pty form */
 	int stdin_fd;
 	struct timespec t0;
@@ -63,5 +68,10 @@ int exec_job_with(struct vm_rec *vm, const char *id,
 		  int (*fn)(struct exec_job *j, void *arg), void *arg);
 
 double exec_job_seconds(const struct exec_job *j);
+
+/* The error object ({"code","message"}) of an exec that failed: the code
+ * "command_not_found" (docker's 127) or "command_not_executable" (126)
+ * when the agent said so, else "exec_failed". */
+json_t *exec_job_error(struct exec_job *j);
 
 #endif

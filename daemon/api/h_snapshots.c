@@ -170,6 +170,7 @@ static int restore_prepare(struct api_req *r, const char *name, json_t *b, struc
 		.workdir = pick(b, x->snap, "workdir"), .user = pick(b, x->snap, "user"),
 		.labels = json_object_get(b, "labels"), .auto_remove = jin_bool(b, "auto_remove"),
 		.from_snapshot = json_string_value(json_object_get(x->snap, "name")),
+		.hostname = jin_str(b, "hostname"),
 	};
 	return 0;
 fail:

@@ -35,13 +35,45 @@
 #define MIN_MEMORY_MIB 64
 #define MAX_MEMORY_MIB (1u << 20)
 
-/* Checks what the field list cannot: "K=V" strings, string labels, ranges.
- * 0, or -1 after replying 400. */
+/* NULL when s is a hostname as RFC 1123 has them (dot-separated labels
+ * of 1-63 letters, digits and '-', not beginning or ending with '-'), at
+ * most 64 bytes (the kernel's limit); else what is wrong. */
+static const char *hostname_problem(const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > 64)
+		return "must be 1 to 64 characters";
+	for (const char *l = s;; ) {
+		size_t k = strcspn(l, ".");
+		if (k == 0)
+			return "has an empty label (a leading, trailing or double '.')";
+		if (k > 63)
+			return "has a label longer than 63 characters";
+		if (l[0] == '-' || l[k - 1] == '-')
+			return "has a label beginning or ending with '-'";
+		for (size_t i = 0; i < k; i++)
+			if (!((l[i] >= 'a' && l[i] <= 'z') || (l[i] >= 'A' && l[i] <= 'Z') ||
+			      (l[i] >= '0' && l[i] <= '9') || l[i] == '-'))
+				return "may hold only letters, digits, '-' and '.'";
+		if (!l[k])
+			return NULL;
+		l += k + 1;
+	}
+}
+
+/* Checks what the field list cannot: "K=V" strings, string labels, ranges,
+ * the hostname. 0, or -1 after replying 400. */
 static int check_create_body(struct api_req *r, json_t *b)
 {
 	size_t i;
 	json_t *v;
 	const char *k;
+	const char *host = jin_str(b, "hostname"), *why = host ? hostname_problem(host) : NULL;
+	if (why) {
+		reply_error(r, MHD_HTTP_BAD_REQUEST, "invalid_field",
+			    "field \"hostname\": \"%s\" is not a valid hostname: it %s", host, why);
+		return -1;
+	}
 	json_array_foreach(json_object_get(b, "env"), i, v)
 		if (!strchr(json_string_value(v), '=') || json_string_value(v)[0] == '=') {
 			reply_error(r, MHD_HTTP_BAD_REQUEST, "invalid_field",
@@ -115,6 +147,7 @@ static void create_vm(struct api_req *r, json_t *b, const struct sm_image_config
 		.workdir = jin_str(b, "workdir"), .user = jin_str(b, "user"),
 		.labels = json_object_get(b, "labels"), .auto_remove = jin_bool(b, "auto_remove"),
 		.mounts = mounts, .n_mounts = n_mounts, .volumes = vols, .n_volumes = n_vols,
+		.hostname = jin_str(b, "hostname"),
 	};
 	struct vm_rec *vm;
 	char id[32] = "", err[ERRLEN] = "";
@@ -147,7 +180,7 @@ void h_vms_create(struct api_req *r)
 		{ "cmd", JIN_STRINGS, false }, { "workdir", JIN_STRING, false },
 		{ "user", JIN_STRING, false }, { "labels", JIN_OBJECT, false },
 		{ "auto_remove", JIN_BOOL, false }, { "mounts", JIN_ARRAY, false },
-		{ "volumes", JIN_ARRAY, false }, { NULL },
+		{ "volumes", JIN_ARRAY, false }, { "hostname", JIN_STRING, false }, { NULL },
 	};
 	json_t *b = json_in_body(r, fields);
 	if (!b)

@@ -7,8 +7,10 @@
  *   {"type":"start","exec_id":"…","pid":N}
  *   {"type":"stdout"|"stderr","data":"<base64>"}   (as the guest writes)
  *   {"type":"exit","code":C,"signal":S,"timed_out":B,"duration_ms":D}
- * or, if the agent connection fails midway, a last
- *   {"type":"error","error":{"code":"exec_failed","message":"…"}}.
+ * or, if the command cannot start or the agent connection fails midway,
+ * a last {"type":"error","error":{"code":"…","message":"…"}}: the code
+ * command_not_found or command_not_executable (docker's 127 and 126, its
+ * message) when the agent says so, else exec_failed.
  * A client that hangs up kills the command's process group. While it runs,
  * the signal route forwards a signal to it (the CLI's Ctrl-C), and the
  * resize route sets a pty exec's window size. The checks, preparation and
@@ -74,6 +76,7 @@ static void *exec_thread(void *arg)
 	struct exec_job *j = arg;
 	struct agent_exec_spec spec = {
 		.argv = j->argv, .env = j->env, .cwd = j->cwd, .uid = j->uid, .gid = j->gid,
+		.groups = j->groups, .ngroups = j->ngroups, .mkcwd = j->mkcwd,
 		.timeout_ms = j->timeout_ms, .stdin_fd = j->stdin_fd,
 	};
 	struct agent_exec_io io = { .on_stdout = on_stdout, .on_stderr = on_stderr,
@@ -89,8 +92,7 @@ static void *exec_thread(void *arg)
 		? json_pack("{s:s,s:i,s:i,s:b,s:I}", "type", "exit", "code", res.exit_code,
 			    "signal", res.signal, "timed_out", res.timed_out, "duration_ms",
 			    (json_int_t)(secs * 1000))
-		: json_pack("{s:s,s:o}", "type", "error",
-			    "error", error_json("exec_failed", agent_client_error(j->c)));
+		: json_pack("{s:s,s:o}", "type", "error", "error", exec_job_error(j));
 	stream_push_final(j->s, line);
 	json_decref(line);
 	stream_end(j->s);
@@ -121,7 +123,7 @@ static void start_job(struct api_req *r, struct exec_job *j)
 	if (pthread_create(&t, NULL, exec_thread, j) != 0) {
 		exec_job_unregister(j);
 		json_t *e = json_pack("{s:s,s:o}", "type", "error",
-				      "error", error_json("internal", "no thread for the exec"));
+				      "error", error_obj("internal", "no thread for the exec"));
 		stream_push_final(j->s, e);
 		json_decref(e);
 		stream_end(j->s);

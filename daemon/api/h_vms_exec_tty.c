@@ -10,7 +10,8 @@
  *   daemon -> client  frames: one type byte, a 4-byte big-endian length,
  *                     the payload: 'o' output bytes, then one 'x' with the
  *                     exit as JSON ({"code","signal","timed_out",
- *                     "duration_ms"}) or 'e' with an error object; then
+ *                     "duration_ms"}) or 'e' with an error object
+ *                     ({"code","message"}, codes as the NDJSON form's); then
  *                     the daemon closes.
  * A pump thread copies the socket into a pipe the agent client forwards
  * as the pty's input; the exec's own thread writes the frames. Resizing
@@ -116,7 +117,7 @@ static void finish(struct tty *t, int rc, const struct agent_exec_result *res)
 	json_t *end = rc == 0
 		? json_pack("{s:i,s:i,s:b,s:I}", "code", res->exit_code, "signal", res->signal,
 			    "timed_out", res->timed_out, "duration_ms", (json_int_t)(secs * 1000))
-		: error_json("exec_failed", agent_client_error(j->c));
+		: exec_job_error(j);
 	char *text = end ? json_dumps(end, JSON_COMPACT) : NULL;
 	if (text)
 		send_frame(j->sock, rc == 0 ? 'x' : 'e', text, strlen(text));
@@ -132,6 +133,7 @@ static void *tty_thread(void *arg)
 	struct exec_job *j = t->j;
 	struct agent_exec_spec spec = {
 		.argv = j->argv, .env = j->env, .cwd = j->cwd, .uid = j->uid, .gid = j->gid,
+		.groups = j->groups, .ngroups = j->ngroups, .mkcwd = j->mkcwd,
 		.timeout_ms = j->timeout_ms, .stdin_fd = j->stdin_fd, .pty = true,
 		.rows = j->rows, .cols = j->cols,
 	};
@@ -178,7 +180,7 @@ static void upgraded(void *cls, struct MHD_Connection *conn, void *req_cls,
 			return;
 		}
 	}
-	json_t *e = error_json("internal", "no pipe or thread for the terminal");
+	json_t *e = error_obj("internal", "no pipe or thread for the terminal");
 	char *text = json_dumps(e, JSON_COMPACT);
 	if (text)
 		send_frame(sock, 'e', text, strlen(text));

@@ -85,9 +85,14 @@ void reply_json(struct api_req *r, unsigned status, json_t *body)
 	queue(r, status, json_response(body));
 }
 
+json_t *error_obj(const char *code, const char *message)
+{
+	return json_pack("{s:s,s:s}", "code", code, "message", message);
+}
+
 json_t *error_json(const char *code, const char *message)
 {
-	return json_pack("{s:{s:s,s:s}}", "error", "code", code, "message", message);
+	return json_pack("{s:o}", "error", error_obj(code, message));
 }
 
 void reply_error(struct api_req *r, unsigned status, const char *code, const char *fmt, ...)

@@ -34,7 +34,10 @@ void reply_response(struct api_req *r, unsigned status, struct MHD_Response *res
 /* 405 with the Allow header. */
 void reply_bad_method(struct api_req *r, const char *allow);
 
-/* {"error":{...}} as a JSON value, for error events inside streams. */
+/* {"error":{...}} as a JSON value (an error answer's body). */
 json_t *error_json(const char *code, const char *message);
+/* {"code":…,"message":…}: the error object itself, for the "error" of a
+ * stream's {"type":"error","error":{…}} event. */
+json_t *error_obj(const char *code, const char *message);
 
 #endif

@@ -18,7 +18,6 @@
 #include "daemon/vms/vms.h"
 
 #define PROBE_WAIT_MS 120000
-#define PASSWD_MAX (4u << 20)
 
 struct vm_rec *req_vm(struct api_req *r)
 {
@@ -115,78 +114,6 @@ int b64_decode(const char *s, unsigned char **out, size_t *n)
 	size_t pad = (len && s[len - 1] == '=') + (len > 1 && s[len - 2] == '=');
 	*out = buf;
 	*n = (size_t)got - pad;
-	return 0;
-}
-
-static bool parse_id(const char *s, uint32_t *out)
-{
-	char *end;
-	errno = 0;
-	unsigned long v = strtoul(s, &end, 10);
-	if (!*s || *end || errno || v > 0xfffffffful)
-		return false;
-	*out = (uint32_t)v;
-	return true;
-}
-
-/* Finds name in a passwd/group file: field 3 is the id, field 4 (passwd)
- * the primary group. */
-static int lookup(struct agent_client *c, const char *file, const char *name, uint32_t *id,
-		  uint32_t *gid, char *err, size_t errlen)
-{
-	void *data;
-	size_t len;
-	if (agent_client_read_file(c, file, PASSWD_MAX, &data, &len, NULL, 10000) < 0) {
-		snprintf(err, errlen, "user %s: reading %s in the guest: %s", name, file,
-			 agent_client_error(c));
-		return -1;
-	}
-	char *text = realloc(data, len + 1);
-	if (!text) {
-		free(data);
-		return snprintf(err, errlen, "out of memory"), -1;
-	}
-	text[len] = 0;
-	int rc = -1;
-	for (char *save, *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		char *f[4] = { 0 }, *p = line;
-		for (int i = 0; i < 4 && p; i++) {
-			f[i] = p;
-			p = strchr(p, ':');
-			if (p)
-				*p++ = 0;
-		}
-		if (f[0] && f[2] && !strcmp(f[0], name) && parse_id(f[2], id)) {
-			rc = 0;
-			if (gid && !(f[3] && parse_id(f[3], gid)))
-				*gid = *id;
-			break;
-		}
-	}
-	free(text);
-	if (rc < 0)
-		snprintf(err, errlen, "no %s \"%s\" in the guest's %s",
-			 gid ? "user" : "group", name, file);
-	return rc;
-}
-
-int resolve_user(struct agent_client *c, const char *user, uint32_t *uid, uint32_t *gid,
-		 char *err, size_t errlen)
-{
-	char u[256];
-	*uid = *gid = 0;
-	if (!user || !*user)
-		return 0;
-	snprintf(u, sizeof u, "%s", user);
-	char *g = strchr(u, ':');
-	if (g)
-		*g++ = 0;
-	if (parse_id(u, uid))
-		*gid = *uid;
-	else if (lookup(c, "/etc/passwd", u, uid, gid, err, errlen) < 0)
-		return -1;
-	if (g && !parse_id(g, gid) && lookup(c, "/etc/group", g, gid, NULL, err, errlen) < 0)
-		return -1;
 	return 0;
 }
 

@@ -37,9 +37,21 @@ char *b64_encode(const void *p, size_t n);
 /* malloc'd bytes in *out, length in *n; -1 if s is not base64. */
 int b64_decode(const char *s, unsigned char **out, size_t *n);
 
-/* "", "uid", "uid:gid", "name" or "name:group" (names looked up in the
- * guest's /etc/passwd and /etc/group through c). 0, or -1 with err. */
-int resolve_user(struct agent_client *c, const char *user, uint32_t *uid, uint32_t *gid,
+/* A USER as docker (runc) resolves it in the guest's /etc/passwd and
+ * /etc/group (read through c): "", "uid", "uid:gid", "name", "name:group",
+ * "uid:group", "name:gid". The user (by name, or by uid when passwd has
+ * it) gives the gid and home, and, without an explicit group, the
+ * supplementary groups are those of /etc/group listing its name. A name
+ * that is not there is an error; a uid that is not is used as it is,
+ * with gid 0 and home "/". */
+#define SM_USER_MAX_GROUPS 64
+struct guest_user {
+	uint32_t uid, gid;
+	uint32_t groups[SM_USER_MAX_GROUPS];
+	uint32_t ngroups;
+	char home[256];
+};
+int resolve_user(struct agent_client *c, const char *user, struct guest_user *u,
 		 char *err, size_t errlen);
 
 /* POST /v1/vms "mounts" (NULL: none): every item {host_path, guest_path,

@@ -17,6 +17,7 @@
 
 #define STOP_CLEAN_MS 10000   /* guest powers off after the agent's SHUTDOWN */
 #define STOP_HARD_MS 5000     /* VMM stops after STOP */
+#define ADOPT_SYNC_MS 10000   /* a pool VM takes the hostname it is given */
 
 const char *vm_state_name(enum vm_state s)
 {
@@ -438,6 +439,27 @@ static int adopt_mounts(struct vms *v, struct vm_rec *r, const struct vm_spec *s
 	return 0;
 }
 
+/* A pool VM given a hostname of its own: the agent sets it (SYNC, with
+ * its /etc files) before the VM is handed over. 0, or -1 with err. */
+static int adopt_hostname(struct vm_rec *r, const char *hostname, char *err, size_t errlen)
+{
+	char cerr[512];
+	struct agent_client *c = agent_client_connect(r->vsock, SM_AGENT_PORT, ADOPT_SYNC_MS,
+						      cerr, sizeof cerr);
+	int rc = c ? agent_client_sync(c, hostname, ADOPT_SYNC_MS) : -1;
+	if (rc < 0)
+		snprintf(err, errlen, "pool VM %s did not take its hostname %s: %s", r->id,
+			 hostname, c ? agent_client_error(c) : cerr);
+	agent_client_close(c);
+	if (rc == 0) {
+		pthread_mutex_lock(&r->v->mu);
+		snprintf(r->hostname, sizeof r->hostname, "%s", hostname);
+		rec_changed(r);
+		pthread_mutex_unlock(&r->v->mu);
+	}
+	return rc;
+}
+
 int vms_adopt(struct vms *v, struct vm_rec *r, const struct vm_spec *spec, char *err,
 	      size_t errlen)
 {
@@ -448,6 +470,8 @@ int vms_adopt(struct vms *v, struct vm_rec *r, const struct vm_spec *spec, char 
 		fprintf(stderr, "supermachined: pool VM %s: %s\n", r->id, err);
 		return -2;
 	}
+	if (spec->hostname && adopt_hostname(r, spec->hostname, err, errlen) < 0)
+		return -2;
 	char *image = strdup(spec->image), *workdir = strdup(spec->workdir ? spec->workdir : "");
 	char *user = strdup(spec->user ? spec->user : "");
 	char **env = strv_dup(spec->env), **cmd = spec->cmd ? strv_dup(spec->cmd) : NULL;

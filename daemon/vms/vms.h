@@ -128,6 +128,9 @@ struct vm_spec {
 	 * read-write here. */
 	const struct vm_volume *volumes;
 	size_t n_volumes;
+	/* The guest's hostname (an RFC 1123 name the API checked, at most 64
+	 * bytes); NULL: its short id, the first 12 digits of its id. */
+	const char *hostname;
 };
 
 enum vm_state { VM_STARTING, VM_RUNNING, VM_STOPPING, VM_EXITED, VM_GONE };
@@ -197,6 +200,8 @@ const char *vm_boot_log_path(const struct vm_rec *r);
 const struct sm_image_config *vm_image_config(const struct vm_rec *r);
 const char *vm_workdir(const struct vm_rec *r);  /* "" when unset */
 const char *vm_user(const struct vm_rec *r);     /* "" when unset */
+/* Its hostname: the one it was given, else its short id. */
+const char *vm_hostname(const struct vm_rec *r);
 /* The VM's default command: entrypoint + (the VM's cmd, else the
  * image's); NULL-terminated, caller frees the array only. NULL when empty
  * (or out of memory). */

@@ -16,7 +16,8 @@
  * hashed both when it started and passes them, so no restore hashes them
  * again). Once its agent answers it is synced:
  * fresh random bytes, the host's time and its own hostname, so clones of
- * one snapshot neither share RNG state nor a name.
+ * one snapshot neither share RNG state nor a name. A booted VM is synced
+ * too: that is how it gets its hostname (and the guest its /etc/hosts).
  *
  * Named volumes are disks after the layers' (vms_volumes.c), with an
  * "sm.vol=" word each on the command line; such VMs always boot.
@@ -38,7 +39,6 @@
 #define MAX_LAYERS 8   /* virtio disks the VMM attaches (VIRTIO_MAX_DISKS) */
 #define AGENT_TRY_MS 2000
 #define SYNC_MS 30000
-#define HOSTNAME_LEN 12   /* a restored VM's hostname: its short id */
 
 static void on_ready(void *ud)
 {
@@ -133,18 +133,19 @@ static long mono_ms(void)
 	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000;
 }
 
-/* A restored guest's entropy, clock and hostname: 0, or -2 with err (a
- * guest whose agent answers but cannot be synced is not started). */
-static int sync_restored(struct vm_rec *r, struct agent_client *c, char *err, size_t errlen)
+/* A guest's entropy, clock and hostname: 0, or -2 with err (a guest whose
+ * agent answers but cannot be synced is not started). */
+static int sync_guest(struct vm_rec *r, struct agent_client *c, char *err, size_t errlen)
 {
-	char host[HOSTNAME_LEN + 1];
-	memcpy(host, r->id, HOSTNAME_LEN);
-	host[HOSTNAME_LEN] = 0;
-	if (agent_client_sync(c, host, SYNC_MS) == 0)
+	if (agent_client_sync(c, r->hostname, SYNC_MS) == 0)
 		return 0;
-	snprintf(err, errlen, "the guest restored from snapshot %s did not take its new "
-		 "entropy, time and hostname: %s (console: %s)", r->from_snapshot,
-		 agent_client_error(c), r->console);
+	if (r->restore_dir)
+		snprintf(err, errlen, "the guest restored from snapshot %s did not take its new "
+			 "entropy, time and hostname: %s (console: %s)", r->from_snapshot,
+			 agent_client_error(c), r->console);
+	else
+		snprintf(err, errlen, "the guest did not take its hostname: %s (console: %s)",
+			 agent_client_error(c), r->console);
 	return -2;
 }
 
@@ -164,8 +165,7 @@ int boot_wait_agent(struct vms *v, struct vm_rec *r, char *err, size_t errlen)
 							      cerr, sizeof cerr);
 		if (c) {
 			/* A restored guest's first request is its sync. */
-			int rc = r->restore_dir ? sync_restored(r, c, err, errlen)
-					       : agent_client_ping(c, AGENT_TRY_MS);
+			int rc = sync_guest(r, c, err, errlen);
 			if (rc == 0 && r->n_mounts && mounts_attach(r, c, err, errlen) < 0)
 				rc = -2;
 			agent_client_close(c);

@@ -73,6 +73,7 @@ struct vm_rec {
 	char **env;                /* overrides, NULL-terminated */
 	char **cmd;                /* NULL: the image's */
 	char *workdir, *user;      /* "" when not overridden */
+	char hostname[65];         /* the guest's (given, else the short id) */
 	bool auto_remove;
 	enum vm_kind kind;         /* not VM_KIND_USER: hidden (vms.h) */
 	bool boot_log;             /* DATA/vms/ID/boot.log: its bake's boot */

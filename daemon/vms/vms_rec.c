@@ -102,6 +102,8 @@ struct vm_rec *rec_new(struct vms *v, const struct vm_spec *spec, char *err, siz
 	r->cfg = config_copy(spec->image_cfg);
 	if (spec->cmd && !(r->cmd = strv_copy((char *const *)spec->cmd, strv_len(spec->cmd))))
 		goto oom;
+	snprintf(r->hostname, sizeof r->hostname, "%.*s", spec->hostname ? 64 : 12,
+		 spec->hostname ? spec->hostname : r->id);
 	if (spec->from_snapshot && !(r->from_snapshot = strdup(spec->from_snapshot)))
 		goto oom;
 	for (size_t i = 0; i < spec->n_mounts && i < VM_MAX_MOUNTS; i++) {
@@ -199,6 +201,7 @@ json_t *rec_json_locked(struct vm_rec *r)
 	json_object_set_new(j, "storage_mib", json_integer(r->storage_mib));
 	json_object_set_new(j, "from_snapshot", r->from_snapshot ? json_string(r->from_snapshot)
 								 : json_null());
+	json_object_set_new(j, "hostname", json_string(r->hostname));
 	json_t *mounts = json_array();
 	for (size_t i = 0; mounts && i < r->n_mounts; i++)
 		json_array_append_new(mounts, json_pack("{s:s,s:s,s:b,s:b}",
@@ -266,6 +269,8 @@ struct vm_rec *rec_from_json(struct vms *v, json_t *j)
 	r->image_id = jstr_dup(j, "image_id");
 	r->workdir = jstr_dup(j, "workdir");
 	r->user = jstr_dup(j, "user");
+	const char *host = json_string_value(json_object_get(j, "hostname"));
+	snprintf(r->hostname, sizeof r->hostname, "%.*s", host ? 64 : 12, host ? host : id);
 	const char *snap = json_string_value(json_object_get(j, "from_snapshot"));
 	r->from_snapshot = snap ? strdup(snap) : NULL;
 	r->env = calloc(1, sizeof(char *));
@@ -347,6 +352,8 @@ const char *vm_boot_log_path(const struct vm_rec *r)
 	pthread_mutex_unlock(&r->v->mu);
 	return has ? r->boot_log_path : NULL;
 }
+
+const char *vm_hostname(const struct vm_rec *r) { return r->hostname; }
 
 const char *vm_workdir(const struct vm_rec *r)
 {

@@ -178,6 +178,7 @@ void run_cmd(struct run *r, const char *const *argv, int stdin_fd, uint32_t time
 	r->rc = agent_client_exec(c, &spec, &io, &r->res);
 	if (r->rc)
 		snprintf(r->error, sizeof(r->error), "%s", agent_client_error(c));
+	r->failure = r->rc ? agent_client_exec_failure(c) : 0;
 	agent_client_close(c);
 }
 

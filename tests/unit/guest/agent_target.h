@@ -35,6 +35,7 @@ struct run {
 	struct buf out, err;
 	struct agent_exec_result res;
 	int rc;              /* agent_client_exec's return */
+	uint32_t failure;    /* agent_client_exec_failure when rc != 0 */
 	char error[512];     /* agent_client_error when rc != 0 */
 };
 

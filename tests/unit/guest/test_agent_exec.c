@@ -4,7 +4,8 @@
  * (vm suite, SM_AGENT_TARGET set by tests/vm/agent/run-agent-tests): exit
  * codes, signals, separate stdout/stderr, 50 MiB of output (16 MiB in a
  * VM), 64 MiB to a reader that stalls, 10 MiB of stdin, timeouts, signals to a running
- * process, a pty, cwd/env/uid, 8 concurrent execs, file write/read
+ * process, a pty, cwd/env/uid, a missing cwd made, supplementary groups,
+ * commands that cannot start (docker's messages), 8 concurrent execs, file write/read
  * round trips (8 MiB read back repeatedly), and a client killed in the
  * middle of a stream.
  */
@@ -81,13 +82,27 @@ START_TEST(stdout_stderr_separate)
 }
 END_TEST
 
-START_TEST(missing_command_fails)
+/* A command that cannot start: EXEC_FAILED with its kind and docker's
+ * message (agent_lookup.h). */
+static void expect_failure(const char *cmd, uint32_t kind, const char *msg)
 {
 	struct run r;
-	run_cmd(&r, ARGV("/no/such/program"), -1, 0);
+	run_cmd(&r, ARGV(cmd), -1, 0);
 	ck_assert_int_eq(r.rc, -1);
-	ck_assert_msg(strstr(r.error, "No such file"), "error: %s", r.error);
+	ck_assert_str_eq(r.error, msg);
+	ck_assert_uint_eq(r.failure, kind);
 	run_free(&r);
+}
+
+START_TEST(missing_command_fails)
+{
+	expect_failure("/no/such/program", SM_EXEC_NOT_FOUND,
+		       "exec: \"/no/such/program\": stat /no/such/program: no such file or directory");
+	expect_failure("no-such-command", SM_EXEC_NOT_FOUND,
+		       "exec: \"no-such-command\": executable file not found in $PATH");
+	expect_failure("/proc/self/status", SM_EXEC_NOT_EXECUTABLE,
+		       "exec: \"/proc/self/status\": permission denied");
+	expect_failure("/proc", SM_EXEC_NOT_EXECUTABLE, "exec: \"/proc\": is a directory");
 }
 END_TEST
 
@@ -350,6 +365,35 @@ START_TEST(cwd_env_uid)
 }
 END_TEST
 
+/* SM_EXEC_MKCWD makes a missing cwd (docker's WORKDIR); supplementary
+ * groups (root only: natively a user cannot set them). */
+START_TEST(mkcwd_and_groups)
+{
+	struct agent_client *c = target_connect();
+	struct buf out = { 0 };
+	char cwd[64], expect[160];
+	bool root = getuid() == 0 || target_is_vm();
+	const uint32_t groups[] = { 4, 27 };
+	snprintf(cwd, sizeof(cwd), "/tmp/sm-mkcwd-%d/a/b", (int)getpid());
+	const char *const env[] = { "PATH=/usr/bin:/bin", NULL };
+	struct agent_exec_spec spec = {
+		.argv = ARGV("sh", "-c", "pwd; id -G"), .env = env, .cwd = cwd, .mkcwd = true,
+		.uid = root ? 65534 : getuid(), .gid = root ? 65534 : getgid(),
+		.groups = root ? groups : NULL, .ngroups = root ? 2 : 0, .stdin_fd = -1 };
+	struct agent_exec_io io = { .on_stdout = buf_collect, .opaque = &out };
+	struct agent_exec_result res;
+	ck_assert_msg(agent_client_exec(c, &spec, &io, &res) == 0, "%s", agent_client_error(c));
+	if (root)
+		snprintf(expect, sizeof(expect), "%s\n65534 4 27\n", cwd);
+	else
+		snprintf(expect, sizeof(expect), "%s\n", cwd);
+	ck_assert_msg(!strncmp(out.data ? out.data : "", expect, strlen(expect)), "got %s",
+		      out.data ? out.data : "");
+	free(out.data);
+	agent_client_close(c);
+}
+END_TEST
+
 START_TEST(pty_window_size)
 {
 	struct agent_client *c = target_connect();
@@ -473,6 +517,7 @@ static Suite *suite(void)
 	tcase_add_test(t, timeout_kills_sleep);
 	tcase_add_test(t, signal_running_process);
 	tcase_add_test(t, cwd_env_uid);
+	tcase_add_test(t, mkcwd_and_groups);
 	tcase_add_test(t, pty_window_size);
 	tcase_add_test(t, eight_concurrent_execs);
 	tcase_add_test(t, file_round_trip);

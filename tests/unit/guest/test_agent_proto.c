@@ -49,6 +49,52 @@ START_TEST(exec_round_trip)
 }
 END_TEST
 
+/* Version 5: supplementary groups after env (SM_EXEC_GROUPS), at most
+ * SM_EXEC_MAX_GROUPS; EXEC_FAILED with its two kinds only. */
+START_TEST(exec_v5_fields)
+{
+	uint32_t groups[SM_EXEC_MAX_GROUPS + 1] = { 10, 2000 };
+	struct sm_exec_req req = { .flags = SM_EXEC_GROUPS | SM_EXEC_MKCWD, .cwd = "/srv/w",
+				   .argc = 3, .argv = (char **)argv3, .envc = 1,
+				   .env = (char **)env1, .ngroups = 2, .groups = groups };
+	struct sm_wbuf b = { 0 };
+	struct sm_exec_req r;
+	const char *why = NULL;
+	ck_assert_int_eq(sm_exec_req_encode(&b, 3, &req), 0);
+	ck_assert_int_eq(sm_exec_req_decode(b.data + SM_AGENT_HDR_SIZE,
+					    b.len - SM_AGENT_HDR_SIZE, &r, &why), 0);
+	ck_assert_uint_eq(r.flags, SM_EXEC_GROUPS | SM_EXEC_MKCWD);
+	ck_assert_uint_eq(r.ngroups, 2);
+	ck_assert_uint_eq(r.groups[1], 2000);
+	sm_exec_req_free(&r);
+	/* without the flag the groups would be trailing bytes */
+	b.data[SM_AGENT_HDR_SIZE] &= (uint8_t)~SM_EXEC_GROUPS;
+	ck_assert_int_eq(sm_exec_req_decode(b.data + SM_AGENT_HDR_SIZE,
+					    b.len - SM_AGENT_HDR_SIZE, &r, &why), -1);
+	sm_wbuf_free(&b);
+	req.ngroups = SM_EXEC_MAX_GROUPS + 1;
+	ck_assert_int_eq(sm_exec_req_encode(&b, 3, &req), -1);
+	sm_wbuf_free(&b);
+
+	uint32_t kind;
+	char *msg;
+	struct sm_wbuf f = { 0 };
+	ck_assert_int_eq(sm_exec_failed_encode(&f, 4, SM_EXEC_NOT_FOUND, "exec: \"x\": nope"), 0);
+	ck_assert_int_eq(sm_exec_failed_decode(f.data + SM_AGENT_HDR_SIZE,
+					       f.len - SM_AGENT_HDR_SIZE, &kind, &msg), 0);
+	ck_assert_uint_eq(kind, SM_EXEC_NOT_FOUND);
+	ck_assert_str_eq(msg, "exec: \"x\": nope");
+	free(msg);
+	sm_wbuf_free(&f);
+	ck_assert_int_eq(sm_exec_failed_encode(&f, 4, 7, "bad kind"), 0);
+	ck_assert_int_eq(sm_exec_failed_decode(f.data + SM_AGENT_HDR_SIZE,
+					       f.len - SM_AGENT_HDR_SIZE, &kind, &msg), -1);
+	ck_assert_ptr_null(msg);
+	sm_wbuf_free(&f);
+	ck_assert_str_eq(sm_msg_type_name(SM_MSG_EXEC_FAILED), "EXEC_FAILED");
+}
+END_TEST
+
 /* Every strict prefix of an EXEC payload is refused. */
 START_TEST(exec_truncated_payloads)
 {
@@ -245,6 +291,7 @@ int main(void)
 	tcase_add_test(t, exec_round_trip);
 	tcase_add_test(t, exec_truncated_payloads);
 	tcase_add_test(t, exec_bad_fields);
+	tcase_add_test(t, exec_v5_fields);
 	tcase_add_test(t, string_with_nul_refused);
 	tcase_add_test(t, header_checks);
 	tcase_add_test(t, oversized_frame_not_built);
