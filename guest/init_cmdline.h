@@ -9,7 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define INIT_MAX_LAYERS 16
+#define INIT_MAX_LAYERS 127 /* partitions of the one layers disk (blk_composite.h) */
 
 struct init_opts {
 	bool poweroff;   /* sm.poweroff: power off right after the ready line */
@@ -17,8 +17,9 @@ struct init_opts {
 	bool debug;      /* sm.debug: log each step on the console */
 	char root[64];   /* sm.root=DEV|none; "" = /dev/vda if present */
 	uint32_t port;   /* sm.port=N: agent vsock port */
-	uint32_t layers; /* sm.layers=N: /dev/vda.. are N image layers, lowest
-			    first, stacked under overlayfs; 0 = one root disk */
+	uint32_t layers; /* sm.layers=N: /dev/vda1..vdaN are N image layers,
+			    lowest first, stacked under overlayfs; 0 = one
+			    root disk */
 };
 
 /* Fills *o from a command line; unknown words are ignored (they belong to

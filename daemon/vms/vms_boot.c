@@ -1,9 +1,10 @@
 /* vms_boot.c - start a VM's worker and wait for its guest agent.
  *
  * The VMM gets the kernel, our initramfs, "sm.layers=N" on the kernel
- * command line and one read-only disk per image layer, lowest first (the
- * guest's init stacks them: guest/init_rootfs.c), plus the hybrid vsock
- * socket and the console log in the VM's directory. The VM counts as
+ * command line and the image's layers, lowest first, as --layer PATH: one
+ * read-only disk with a partition per layer (daemon/vm/virtio/
+ * blk_composite.h; the guest's init stacks them: guest/init_rootfs.c),
+ * plus the hybrid vsock socket and the console log in the VM's directory. The VM counts as
  * running once the agent answers a ping through that socket.
  *
  * A VM restored from a snapshot gets --restore DIR instead of a command
@@ -29,7 +30,9 @@
 #include <string.h>
 #include <time.h>
 
-#define MAX_LAYERS 8   /* virtio disks the VMM attaches (VIRTIO_MAX_DISKS) */
+#define MAX_LAYERS 127 /* partitions of the VMM's layers disk (BLK_MAX_LAYERS) */
+/* The fixed options (at most 14 words), the mounts' and two per layer. */
+#define ARGV_MAX (64 + 2 * MAX_LAYERS)
 #define AGENT_TRY_MS 2000
 #define SYNC_MS 30000
 #define HOSTNAME_LEN 12   /* a restored VM's hostname: its short id */
@@ -52,9 +55,8 @@ int boot_start(struct vms *v, struct vm_rec *r, char *err, size_t errlen)
 		return -1;
 	}
 	char cmdline[128], vcpus[16], mem[16], vmmlog[PATH_MAX + 16];
-	char disks[MAX_LAYERS][PATH_MAX + 4];
 	char fs[VM_MAX_MOUNTS + MOUNTS_MAX_ALLOW + VM_MAX_MOUNTS][PATH_MAX + 8];
-	const char *argv[64];
+	const char *argv[ARGV_MAX];
 	size_t a = 0;
 	snprintf(cmdline, sizeof cmdline, "console=ttyS0 quiet sm.layers=%zu", nl);
 	snprintf(vcpus, sizeof vcpus, "%d", r->vcpus);
@@ -77,9 +79,8 @@ int boot_start(struct vms *v, struct vm_rec *r, char *err, size_t errlen)
 	argv[a++] = "--console-log"; argv[a++] = r->console;
 	argv[a++] = "--vsock"; argv[a++] = r->vsock;
 	for (size_t i = 0; i < nl; i++) {
-		snprintf(disks[i], sizeof disks[i], "%s,ro", r->cfg->layers[i]);
-		argv[a++] = "--disk";
-		argv[a++] = disks[i];
+		argv[a++] = "--layer";
+		argv[a++] = r->cfg->layers[i];
 	}
 	mounts_vmm_args(v, r, fs, argv, &a);
 	argv[a] = NULL;
