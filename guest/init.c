@@ -23,12 +23,13 @@
  *   sm.root=DEV     root disk (default /dev/vda); sm.root=none stays in
  *                   the initramfs even when a disk is attached
  *   sm.port=N       agent vsock port (default 1024)
- *   sm.layers=N     /dev/vda.. are N image layers (erofs), lowest first:
- *                   all are stacked under the overlay (sm.root is ignored)
- *   sm.vol=vdX:rw|ro:/path  (repeatable, up to 4) mount ext4 disk vdX at
- *                   /path once the root is switched (named volumes)
+ *   sm.layers=N     the partitions /dev/vda1..vdaN are N image layers
+ *                   (erofs), lowest first, N <= 127: all are stacked under
+ *                   the overlay (sm.root is ignored)
  *   sm.upper=vdX    the overlay's upper (the VM's writable layer) is the
  *                   ext4 file system on /dev/vdX; without it, a tmpfs
+ *   sm.vol=vdX:rw|ro:/path  (repeatable, up to 4) mount ext4 disk vdX at
+ *                   /path once the root is switched (named volumes)
  *   sm.debug        log each boot step and module on the console
  *
  * Power off uses ACPI when the kernel has it, else a reset (a minimal kernel

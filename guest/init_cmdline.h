@@ -9,7 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define INIT_MAX_LAYERS 16
+#define INIT_MAX_LAYERS 127 /* partitions of the one layers disk (blk_composite.h) */
 
 #define INIT_MAX_VOLUMES 4
 #define INIT_VOLUME_PATH_MAX 257
@@ -27,8 +27,9 @@ struct init_opts {
 	bool debug;      /* sm.debug: log each step on the console */
 	char root[64];   /* sm.root=DEV|none; "" = /dev/vda if present */
 	uint32_t port;   /* sm.port=N: agent vsock port */
-	uint32_t layers; /* sm.layers=N: /dev/vda.. are N image layers, lowest
-			    first, stacked under overlayfs; 0 = one root disk */
+	uint32_t layers; /* sm.layers=N: /dev/vda1..vdaN are N image layers,
+			    lowest first, stacked under overlayfs; 0 = one
+			    root disk */
 	struct init_volume vols[INIT_MAX_VOLUMES]; /* sm.vol=, in order */
 	uint32_t n_vols;
 	char upper[16];  /* sm.upper=vdX: the overlay's upper is the ext4 on

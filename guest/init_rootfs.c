@@ -2,8 +2,10 @@
  *
  * Layout while still in the initramfs:
  *   /sm/lower  the disk (erofs, else ext4), read-only; or, with sm.layers=N,
- *              /sm/lower/0..N-1 the layer disks /dev/vda.. (lowest first),
- *              given to overlayfs topmost first (lowerdir=N-1:...:0)
+ *   /sm/l/0..N-1 the layers: partitions /dev/vda1..vdaN of the one layers
+ *              disk (lowest first; devtmpfs names those past 15 too), given
+ *              to overlayfs topmost first (lowerdir=/sm/l/N-1:...:/sm/l/0:
+ *              127 layers take about 1.2 KiB of mount(2)'s 4 KiB of options)
  *   /sm/rw     the writable layer holding upper/ and work/: with
  *              sm.upper=vdX the VM's own ext4 disk /dev/vdX (its size is
  *              the VM's storage: a full disk is ENOSPC in the guest), else
@@ -26,6 +28,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* lowerdir of INIT_MAX_LAYERS dirs "/sm/l/N" (at most 10 bytes each with
+ * the colon), well inside mount(2)'s one page of options. */
+#define LOWERDIR_MAX 2048
+
 static int fail(char *err, size_t errlen, const char *what, const char *arg)
 {
 	snprintf(err, errlen, "%s %s: %s", what, arg, strerror(errno));
@@ -36,7 +42,6 @@ static int mount_lower(const char *dev, const char *dir, char *err, size_t errle
 {
 	static const char *const types[] = { "erofs", "ext4" };
 	mkdir("/sm", 0755);
-	mkdir("/sm/lower", 0755);
 	mkdir(dir, 0755);
 	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++)
 		if (mount(dev, dir, types[i], MS_RDONLY, NULL) == 0)
@@ -52,17 +57,23 @@ static int mount_lowers(const char *dev, unsigned layers, char *lowerdir, size_t
 		snprintf(lowerdir, len, "/sm/lower");
 		return mount_lower(dev, "/sm/lower", err, errlen);
 	}
-	lowerdir[0] = 0;
+	size_t used = 0;
+	mkdir("/sm", 0755);
+	mkdir("/sm/l", 0755);
 	for (unsigned i = 0; i < layers; i++) {
-		char disk[32], dir[32];
-		snprintf(disk, sizeof(disk), "/dev/vd%c", 'a' + i);
-		snprintf(dir, sizeof(dir), "/sm/lower/%u", i);
-		if (mount_lower(disk, dir, err, errlen))
+		char part[48], dir[32];
+		snprintf(part, sizeof(part), "%s%u", dev, i + 1);
+		snprintf(dir, sizeof(dir), "/sm/l/%u", i);
+		if (mount_lower(part, dir, err, errlen))
 			return -1;
 	}
 	for (unsigned i = layers; i-- > 0;) {
-		size_t used = strlen(lowerdir);
-		snprintf(lowerdir + used, len - used, "%s/sm/lower/%u", used ? ":" : "", i);
+		int n = snprintf(lowerdir + used, len - used, "%s/sm/l/%u", used ? ":" : "", i);
+		if (n < 0 || (size_t)n >= len - used) {
+			snprintf(err, errlen, "%u layers: the overlay's lowerdir is too long", layers);
+			return -1;
+		}
+		used += (size_t)n;
 	}
 	return 0;
 }
@@ -86,7 +97,7 @@ static int mount_rw(const char *upper, char *err, size_t errlen)
 
 static int mount_overlay(const char *lowerdir, const char *upper, char *err, size_t errlen)
 {
-	char opts[1024];
+	char opts[LOWERDIR_MAX + 128];
 	mkdir("/sm/rw", 0755);
 	mkdir("/sm/root", 0755);
 	if (mount_rw(upper, err, errlen))
@@ -152,7 +163,7 @@ static void free_initramfs(void)
 int rootfs_switch(const char *dev, unsigned layers, const char *upper, char *err,
 		  size_t errlen)
 {
-	char lowerdir[512];
+	char lowerdir[LOWERDIR_MAX];
 	if (mount_lowers(dev, layers, lowerdir, sizeof(lowerdir), err, errlen) ||
 	    mount_overlay(lowerdir, upper, err, errlen) ||
 	    move_into("/dev", "/sm/root/dev", err, errlen) ||

@@ -2,12 +2,13 @@
 #include "options.h"
 
 #include <getopt.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 enum { OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_VCPUS, OPT_MEM, OPT_CONSOLE,
        OPT_CONSOLE_LOG, OPT_TIMEOUT, OPT_STATS, OPT_PROBE, OPT_HELP,
-       OPT_DISK, OPT_VSOCK, OPT_CID, OPT_FS, OPT_FS_ALLOW, OPT_CONTROL_FD, OPT_AGENT_TIMEOUT, OPT_NO_JAIL,
+       OPT_DISK, OPT_LAYER, OPT_VSOCK, OPT_CID, OPT_FS, OPT_FS_ALLOW, OPT_CONTROL_FD, OPT_AGENT_TIMEOUT, OPT_NO_JAIL,
        OPT_RESTORE, OPT_KERNEL_DIGEST, OPT_INITRD_DIGEST };
 
 static const struct option longopts[] = {
@@ -23,6 +24,7 @@ static const struct option longopts[] = {
 	{ "probe", no_argument, NULL, OPT_PROBE },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ "disk", required_argument, NULL, OPT_DISK },
+	{ "layer", required_argument, NULL, OPT_LAYER },
 	{ "vsock", required_argument, NULL, OPT_VSOCK },
 	{ "cid", required_argument, NULL, OPT_CID },
 	{ "fs", required_argument, NULL, OPT_FS },
@@ -41,7 +43,8 @@ const char *options_usage(void)
 	return "usage: supermachine-vmm --kernel BZIMAGE [--initrd FILE] [--cmdline STRING]\n"
 	       "                        [--vcpus N] [--mem MiB] [--console] [--console-log FILE]\n"
 	       "                        [--timeout SEC] [--stats] [--no-jail]\n"
-	       "                        [--disk PATH[,ro]]... [--vsock UDS_PATH [--cid N]]\n"
+	       "                        [--layer PATH]... [--disk PATH[,ro]]...\n"
+	       "                        [--vsock UDS_PATH [--cid N]]\n"
 	       "                        [--fs TAG[=FOLDER[,ro]]]... [--fs-allow FOLDER[,ro]]...\n"
 	       "                        [--control-fd N] [--restore DIR]\n"
 	       "       supermachine-vmm --kernel BZIMAGE --initrd FILE --disk ROOTFS [options]\n"
@@ -49,6 +52,9 @@ const char *options_usage(void)
 	       "       supermachine-vmm --probe\n"
 	       "exit status: 0 poweroff, 1 error, 2 usage, 3 reboot, 4 triple fault, 5 panic,\n"
 	       "             6 KVM internal error, 7 timeout, 8 halted forever\n"
+	       "--layer PATH: an image layer (erofs), lowest first, up to 127: together one\n"
+	       "  read-only disk (vda, before any --disk) with a GPT partition per layer\n"
+	       "  (vda1 the lowest); the default command line then adds sm.layers=N\n"
 	       "--no-jail: for debugging only: run the guest without the sandbox (by default\n"
 	       "  the VMM drops all capabilities, sets no_new_privs and a seccomp allowlist\n"
 	       "  that kills it on any other system call once the VM is set up)\n"
@@ -102,6 +108,7 @@ static int parse_one(int c, const char *arg, struct options *o, struct vm_err *e
 	case OPT_HELP: o->help = true; return 0;
 	/* virtio devices (virtio/devices.h); rng is always attached */
 	case OPT_DISK: return virtio_opts_add_disk(&o->dev, arg, err);
+	case OPT_LAYER: return virtio_opts_add_layer(&o->dev, arg, err);
 	case OPT_VSOCK: o->dev.vsock_path = arg; return 0;
 	case OPT_CID: return virtio_opts_set_cid(&o->dev, arg, err);
 	case OPT_FS: return virtio_opts_add_fs(&o->dev, arg, err);
@@ -162,8 +169,14 @@ int options_parse(int argc, char **argv, struct options *o, struct vm_err *err)
 			return vm_errf(err, "no command after --");
 		o->run_argv = argv + optind;
 	}
-	if (!o->vm.cmdline)
+	if (!o->vm.cmdline) {
 		o->vm.cmdline = o->run_argv ? OPTIONS_RUN_CMDLINE : OPTIONS_DEFAULT_CMDLINE;
+		if (o->dev.nlayers) { /* the guest's init stacks the layers */
+			snprintf(o->layers_cmdline, sizeof(o->layers_cmdline), "%s sm.layers=%d",
+				 o->vm.cmdline, o->dev.nlayers);
+			o->vm.cmdline = o->layers_cmdline;
+		}
+	}
 	if (!o->probe && !o->help && !o->vm.kernel)
 		return vm_errf(err, "--kernel is required");
 	if (o->run_argv && o->restore_dir)

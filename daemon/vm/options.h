@@ -3,7 +3,8 @@
  *   supermachine-vmm --kernel K [--initrd I] [--cmdline S] [--vcpus N]
  *                    [--mem MiB] [--console] [--console-log F]
  *                    [--timeout SEC] [--stats] [--no-jail]
- *                    [--disk PATH[,ro]]... [--vsock PATH [--cid N]]
+ *                    [--layer PATH]... [--disk PATH[,ro]]...
+ *                    [--vsock PATH [--cid N]]
  *                    [--fs TAG[=FOLDER[,ro]]]... [--fs-allow FOLDER[,ro]]...
  *                    [--control-fd N]   (supermachined's worker channel)
  *                    [--agent-timeout SEC] [-- CMD ARGS...]   (run mode)
@@ -32,7 +33,8 @@
 
 struct options {
 	struct vm_config vm;
-	struct virtio_opts dev; /* --disk, --vsock, --cid (virtio/devices.h) */
+	struct virtio_opts dev; /* --layer, --disk, --vsock, --cid (virtio/devices.h) */
+	char layers_cmdline[64]; /* the default command line + " sm.layers=N" */
 	int control_fd;          /* --control-fd: worker_proto.h; -1 = none */
 	char **run_argv;         /* after `--` (points into argv); NULL = no run mode */
 	double agent_timeout_sec; /* run mode: how long the guest may take to boot */

@@ -1,8 +1,9 @@
 /* vms.h - the daemon's VMs: one record per VM, one worker per running VM.
  *
  * A VM is created from an image already in the store: its layers (erofs
- * files) become read-only virtio-blk disks that the guest stacks under an
- * overlay (sm.layers=N), and a supermachine-vmm worker (worker.h) runs it.
+ * files, 1 to 127) become the partitions of one read-only virtio-blk disk
+ * that the guest stacks under an overlay (sm.layers=N), and a
+ * supermachine-vmm worker (worker.h) runs it.
  * vms_create() returns once the guest agent answers on the VM's vsock
  * socket (state "running"), or with the reason it never did. A VM may
  * instead be restored from a snapshot (snapshots.h): the VMM starts with

@@ -1,12 +1,13 @@
 /* vms_boot.c - start a VM's worker and wait for its guest agent.
  *
  * The VMM gets the kernel, our initramfs, "sm.layers=N" on the kernel
- * command line and one read-only disk per image layer, lowest first (the
- * guest's init stacks them: guest/init_rootfs.c), plus the hybrid vsock
- * socket and the console log in the VM's directory. A VM with a writable
- * layer disk (upper.img, vms_upper.c) gets it read-write after the layers,
- * named on the command line (sm.upper=vdX: the disk after the layers),
- * which the guest mounts as its overlay's upper. The VM counts as
+ * command line and the image's layers, lowest first, as --layer PATH: one
+ * read-only disk with a partition per layer (daemon/vm/virtio/
+ * blk_composite.h; the guest's init stacks them: guest/init_rootfs.c),
+ * plus the hybrid vsock socket and the console log in the VM's directory.
+ * A VM with a writable layer disk (upper.img, vms_upper.c) gets it
+ * read-write as the next disk (sm.upper=vdb), which the guest mounts as
+ * its overlay's upper. The VM counts as
  * running once the agent answers a ping through that socket.
  *
  * A VM restored from a snapshot gets --restore DIR instead of a command
@@ -36,7 +37,9 @@
 #include <string.h>
 #include <time.h>
 
-#define MAX_LAYERS 8   /* virtio disks the VMM attaches (VIRTIO_MAX_DISKS) */
+#define MAX_LAYERS 127 /* partitions of the VMM's layers disk (BLK_MAX_LAYERS) */
+/* The fixed options (at most 14 words), the mounts' and two per layer. */
+#define ARGV_MAX (64 + 2 * MAX_LAYERS)
 #define AGENT_TRY_MS 2000
 #define SYNC_MS 30000
 
@@ -52,28 +55,23 @@ static void on_exit_hook(void *ud, const struct worker_exit *ex)
 
 int boot_start(struct vms *v, struct vm_rec *r, char *err, size_t errlen)
 {
-	size_t nl = r->cfg->n_layers, max = MAX_LAYERS - (r->storage_mib ? 1 : 0);
-	if (nl == 0 || nl > max) {
-		snprintf(err, errlen, "image has %zu layers; a VM takes 1 to %zu", nl, max);
-		return -1;
-	}
-	if (nl + (r->storage_mib ? 1 : 0) + r->n_volumes > MAX_LAYERS) {
-		snprintf(err, errlen, "image has %zu layers and the VM %zu volumes; a VM takes "
-			 "%d disks (its writable layer is one)", nl, r->n_volumes, MAX_LAYERS);
+	size_t nl = r->cfg->n_layers;
+	if (nl == 0 || nl > MAX_LAYERS) {
+		snprintf(err, errlen, "image has %zu layers; a VM takes 1 to %d", nl, MAX_LAYERS);
 		return -1;
 	}
 	char cmdline[128 + VM_MAX_VOLUMES * 280], vols[VM_MAX_VOLUMES * 280], vcpus[16], mem[16];
 	char vmmlog[PATH_MAX + 16];
-	char disks[MAX_LAYERS][PATH_MAX + 4], vol_disks[VM_MAX_VOLUMES][PATH_MAX + 4];
+	char vol_disks[VM_MAX_VOLUMES][PATH_MAX + 4];
 	char fs[VM_MAX_MOUNTS + MOUNTS_MAX_ALLOW + VM_MAX_MOUNTS][PATH_MAX + 8];
-	const char *argv[64];
+	const char *argv[ARGV_MAX];
 	size_t a = 0;
 	snprintf(cmdline, sizeof cmdline, "console=ttyS0 quiet sm.layers=%zu", nl);
-	if (r->storage_mib)   /* the disk after the layers' */
+	if (r->storage_mib)   /* the disk after the layers' one (vda) */
 		snprintf(cmdline + strlen(cmdline), sizeof cmdline - strlen(cmdline),
-			 " sm.upper=vd%c", (char)('a' + nl));
+			 " sm.upper=vdb");
 	/* The volumes' disks follow the layers' and the upper's. */
-	volumes_cmdline(r, (unsigned)nl + (r->storage_mib ? 1 : 0), vols, sizeof vols);
+	volumes_cmdline(r, 1 + (r->storage_mib ? 1 : 0), vols, sizeof vols);
 	snprintf(cmdline + strlen(cmdline), sizeof cmdline - strlen(cmdline), "%s", vols);
 	snprintf(vcpus, sizeof vcpus, "%d", r->vcpus);
 	snprintf(mem, sizeof mem, "%u", r->memory_mib);
@@ -95,9 +93,8 @@ int boot_start(struct vms *v, struct vm_rec *r, char *err, size_t errlen)
 	argv[a++] = "--console-log"; argv[a++] = r->console;
 	argv[a++] = "--vsock"; argv[a++] = r->vsock;
 	for (size_t i = 0; i < nl; i++) {
-		snprintf(disks[i], sizeof disks[i], "%s,ro", r->cfg->layers[i]);
-		argv[a++] = "--disk";
-		argv[a++] = disks[i];
+		argv[a++] = "--layer";
+		argv[a++] = r->cfg->layers[i];
 	}
 	if (r->storage_mib) {
 		argv[a++] = "--disk";

@@ -18,7 +18,7 @@
 #include <unistd.h>
 
 #define CONTROL_FD 3
-#define MAX_ARGS 64
+#define MAX_ARGS 512 /* a sanity bound: vms_boot.c passes up to ~320 (two per layer) */
 
 struct worker {
 	char **argv;               /* full argv for execv */

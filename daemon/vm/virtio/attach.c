@@ -8,6 +8,7 @@
 
 #include "daemon/fs/fuse/fuse_server.h"
 
+#include "daemon/vm/virtio/blk_composite.h"
 #include "daemon/vm/virtio/mmio_loop.h"
 
 /* Slot, bus window, irqfd, ioeventfds and kick watches for transport t. */
@@ -29,6 +30,21 @@ static int plug(struct vm *vm, struct virtio_mmio *t, struct vm_err *err)
 	return virtio_mmio_watch_kicks(t, vm->loop, err);
 }
 
+/* The device around an open disk; frees it all on failure. what names the
+ * disk (its path) in messages and snapshots. */
+static struct virtio_blk *blk_plug(struct vm *vm, struct virtio_blk *b, const char *what,
+				   struct vm_err *err)
+{
+	virtio_blk_init(b, &vm->mem);
+	snprintf(b->path, sizeof(b->path), "%s", what);
+	if (plug(vm, &b->t, err) < 0) {
+		vm_err_prefix(err, "disk %s", what);
+		virtio_blk_free(vm, b);
+		return NULL;
+	}
+	return b;
+}
+
 struct virtio_blk *virtio_blk_create(struct vm *vm, const char *path, bool readonly,
 				     struct vm_err *err)
 {
@@ -41,14 +57,24 @@ struct virtio_blk *virtio_blk_create(struct vm *vm, const char *path, bool reado
 		free(b);
 		return NULL;
 	}
-	virtio_blk_init(b, &vm->mem);
-	snprintf(b->path, sizeof(b->path), "%s", path);
-	if (plug(vm, &b->t, err) < 0) {
-		vm_err_prefix(err, "disk %s", path);
-		virtio_blk_free(vm, b);
+	return blk_plug(vm, b, path, err);
+}
+
+struct virtio_blk *virtio_blk_create_layers(struct vm *vm, const char *const *paths, int n,
+					    struct vm_err *err)
+{
+	char what[PATH_MAX];
+	struct virtio_blk *b = calloc(1, sizeof(*b));
+	if (!b) {
+		vm_errno(err, "virtio-blk");
 		return NULL;
 	}
-	return b;
+	if (blk_composite_open(&b->disk, paths, n, err) < 0) {
+		free(b);
+		return NULL;
+	}
+	snprintf(what, sizeof(what), "of %d layers (top %s)", n, paths[n - 1]);
+	return blk_plug(vm, b, what, err);
 }
 
 void virtio_blk_free(struct vm *vm, struct virtio_blk *b)

@@ -23,6 +23,9 @@
 /* A disk backed by the file (or block device) at path; NULL with err. */
 struct virtio_blk *virtio_blk_create(struct vm *vm, const char *path, bool readonly,
 				     struct vm_err *err);
+/* One read-only disk of n layer files, a partition each (blk_composite.h). */
+struct virtio_blk *virtio_blk_create_layers(struct vm *vm, const char *const *paths, int n,
+					    struct vm_err *err);
 /* vsock with guest CID cid (>= 3), host side at the Unix socket uds_path. */
 struct virtio_vsock *virtio_vsock_create(struct vm *vm, uint64_t cid, const char *uds_path,
 					 struct vm_err *err);

@@ -1,4 +1,5 @@
-/* blk.c - virtio-blk requests against a host file, and the device around them.
+/* blk.c - virtio-blk requests against a disk's backing, the "file" backing
+ * (one host file), and the device around them.
  *
  * A request chain is: readable {u32 type, u32 reserved, u64 sector}, then
  * readable data (OUT, DISCARD, WRITE_ZEROES) or writable data (IN, GET_ID),
@@ -6,7 +7,7 @@
  * assumed: the readable and writable parts are each treated as one byte
  * stream. Every request is bounded by the disk capacity before any I/O.
  * I/O is synchronous on the device thread (pread/pwrite go to the page
- * cache; FLUSH is fdatasync).
+ * cache; FLUSH is fdatasync). Other backings: blk_composite.c.
  */
 #include "daemon/vm/virtio/blk.h"
 
@@ -32,6 +33,67 @@ struct blk_range { /* virtio_blk_discard_write_zeroes */
 };
 #define BLK_RANGE_F_UNMAP 1
 
+/* --- the "file" backing: one host file or block device --- */
+
+static int file_read(const struct blk_disk *d, struct iovec *iov, int n, uint64_t off)
+{
+	return blk_full_io(d->fd, iov, n, off, false);
+}
+
+static int file_write(const struct blk_disk *d, struct iovec *iov, int n, uint64_t off)
+{
+	return blk_full_io(d->fd, iov, n, off, true);
+}
+
+static int file_flush(const struct blk_disk *d)
+{
+	return fdatasync(d->fd);
+}
+
+/* Zero [off, off+len) by writing zeros (when fallocate cannot). */
+static int write_zeros(int fd, off_t off, uint64_t len)
+{
+	static const uint8_t zero[64 * 1024];
+	while (len > 0) {
+		size_t n = len < sizeof(zero) ? len : sizeof(zero);
+		ssize_t r = pwrite(fd, zero, n, off);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return -1;
+		off += r;
+		len -= r;
+	}
+	return 0;
+}
+
+static int file_zero(const struct blk_disk *d, uint64_t off, uint64_t len, enum blk_zero_how how)
+{
+	if (how == BLK_DISCARD) { /* a hint: no hole punching support is fine */
+		if (fallocate(d->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)off,
+			      (off_t)len) < 0 && errno != EOPNOTSUPP)
+			return -1;
+		return 0;
+	}
+	int mode = how == BLK_ZERO_UNMAP ? FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE
+					 : FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE;
+	if (fallocate(d->fd, mode, (off_t)off, (off_t)len) == 0)
+		return 0;
+	return errno == EOPNOTSUPP ? write_zeros(d->fd, (off_t)off, len) : -1;
+}
+
+static void file_close(struct blk_disk *d)
+{
+	if (d->fd >= 0)
+		close(d->fd);
+	d->fd = -1;
+}
+
+static const struct blk_backing file_backing = {
+	.kind = "file", .read = file_read, .write = file_write, .flush = file_flush,
+	.zero = file_zero, .close = file_close,
+};
+
 int blk_disk_open(struct blk_disk *d, const char *path, bool readonly, struct vm_err *err)
 {
 	struct stat st;
@@ -40,6 +102,7 @@ int blk_disk_open(struct blk_disk *d, const char *path, bool readonly, struct vm
 	d->fd = open(path, (readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC);
 	if (d->fd < 0)
 		return vm_errno(err, "disk %s", path);
+	d->backing = &file_backing;
 	if (fstat(d->fd, &st) < 0) {
 		vm_errno(err, "disk %s: stat", path);
 		blk_disk_close(d);
@@ -64,22 +127,16 @@ int blk_disk_open(struct blk_disk *d, const char *path, bool readonly, struct vm
 
 void blk_disk_close(struct blk_disk *d)
 {
-	if (d->fd >= 0)
-		close(d->fd);
+	if (d->backing)
+		d->backing->close(d);
+	d->backing = NULL;
 	d->fd = -1;
 }
 
-/* Is [sector, sector + bytes/512) inside the disk? bytes is sector-aligned. */
-static bool in_range(const struct blk_disk *d, uint64_t sector, uint64_t bytes)
-{
-	return sector <= d->sectors && bytes / BLK_SECTOR <= d->sectors - sector;
-}
-
-/* preadv/pwritev all of iov at off, retrying short transfers. */
-static int full_io(int fd, struct iovec *iov, int n, off_t off, bool write)
+int blk_full_io(int fd, struct iovec *iov, int n, uint64_t off, bool write)
 {
 	while (n > 0) {
-		ssize_t r = write ? pwritev(fd, iov, n, off) : preadv(fd, iov, n, off);
+		ssize_t r = write ? pwritev(fd, iov, n, (off_t)off) : preadv(fd, iov, n, (off_t)off);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r <= 0)
@@ -97,13 +154,21 @@ static int full_io(int fd, struct iovec *iov, int n, off_t off, bool write)
 	return 0;
 }
 
+/* --- requests --- */
+
+/* Is [sector, sector + bytes/512) inside the disk? bytes is sector-aligned. */
+static bool in_range(const struct blk_disk *d, uint64_t sector, uint64_t bytes)
+{
+	return sector <= d->sectors && bytes / BLK_SECTOR <= d->sectors - sector;
+}
+
 static uint8_t do_rw(const struct blk_disk *d, const struct vq_chain *c, uint64_t sector,
 		     bool write)
 {
 	uint64_t len = write ? c->read_len - sizeof(struct blk_hdr) : c->write_len - 1;
 	struct iovec iov[VQ_MAX_SIZE];
 
-	if (write && d->readonly)
+	if (write && (d->readonly || !d->backing->write))
 		return VIRTIO_BLK_S_IOERR;
 	/* Data only in the direction the type says, whole sectors, on the disk. */
 	if ((write ? c->write_len != 1 : c->read_len != sizeof(struct blk_hdr)) ||
@@ -111,7 +176,8 @@ static uint8_t do_rw(const struct blk_disk *d, const struct vq_chain *c, uint64_
 		return VIRTIO_BLK_S_IOERR;
 	int n = write ? vq_chain_iov(c, false, sizeof(struct blk_hdr), len, iov, VQ_MAX_SIZE)
 		      : vq_chain_iov(c, true, 0, len, iov, VQ_MAX_SIZE);
-	if (full_io(d->fd, iov, n, (off_t)(sector * BLK_SECTOR), write) < 0)
+	uint64_t off = sector * BLK_SECTOR;
+	if ((write ? d->backing->write(d, iov, n, off) : d->backing->read(d, iov, n, off)) < 0)
 		return VIRTIO_BLK_S_IOERR;
 	return VIRTIO_BLK_S_OK;
 }
@@ -123,39 +189,12 @@ static uint8_t do_get_id(const struct blk_disk *d, const struct vq_chain *c)
 	return VIRTIO_BLK_S_OK;
 }
 
-/* Zero [off, off+len) by writing zeros (when fallocate cannot). */
-static int write_zeros(int fd, off_t off, uint64_t len)
-{
-	static const uint8_t zero[64 * 1024];
-	while (len > 0) {
-		size_t n = len < sizeof(zero) ? len : sizeof(zero);
-		ssize_t r = pwrite(fd, zero, n, off);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return -1;
-		off += r;
-		len -= r;
-	}
-	return 0;
-}
-
 static int apply_range(const struct blk_disk *d, const struct blk_range *r, bool zeroes)
 {
-	off_t off = (off_t)(r->sector * BLK_SECTOR);
-	off_t len = (off_t)r->num_sectors * BLK_SECTOR;
-
-	if (!zeroes) { /* discard is a hint: no hole punching support is fine */
-		if (fallocate(d->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, off, len) < 0 &&
-		    errno != EOPNOTSUPP)
-			return -1;
-		return 0;
-	}
-	int mode = (r->flags & BLK_RANGE_F_UNMAP) ? FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE
-						  : FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE;
-	if (fallocate(d->fd, mode, off, len) == 0)
-		return 0;
-	return errno == EOPNOTSUPP ? write_zeros(d->fd, off, len) : -1;
+	enum blk_zero_how how = !zeroes ? BLK_DISCARD :
+				(r->flags & BLK_RANGE_F_UNMAP) ? BLK_ZERO_UNMAP : BLK_ZERO;
+	return d->backing->zero(d, r->sector * BLK_SECTOR, (uint64_t)r->num_sectors * BLK_SECTOR,
+				how);
 }
 
 static uint8_t do_ranges(const struct blk_disk *d, const struct vq_chain *c, bool zeroes)
@@ -163,7 +202,7 @@ static uint8_t do_ranges(const struct blk_disk *d, const struct vq_chain *c, boo
 	uint64_t bytes = c->read_len - sizeof(struct blk_hdr);
 	uint32_t allowed = zeroes ? BLK_RANGE_F_UNMAP : 0;
 
-	if (d->readonly)
+	if (d->readonly || !d->backing->zero)
 		return VIRTIO_BLK_S_UNSUPP; /* not offered on read-only disks */
 	if (bytes == 0 || bytes % sizeof(struct blk_range) ||
 	    bytes / sizeof(struct blk_range) > BLK_MAX_DISCARD_SEG)
@@ -191,7 +230,8 @@ static uint8_t dispatch(const struct blk_disk *d, const struct vq_chain *c,
 	case VIRTIO_BLK_T_IN: return do_rw(d, c, h->sector, false);
 	case VIRTIO_BLK_T_OUT: return do_rw(d, c, h->sector, true);
 	case VIRTIO_BLK_T_FLUSH:
-		return d->readonly || fdatasync(d->fd) == 0 ? VIRTIO_BLK_S_OK : VIRTIO_BLK_S_IOERR;
+		return d->readonly || !d->backing->flush || d->backing->flush(d) == 0
+			       ? VIRTIO_BLK_S_OK : VIRTIO_BLK_S_IOERR;
 	case VIRTIO_BLK_T_GET_ID: return do_get_id(d, c);
 	case VIRTIO_BLK_T_DISCARD: return do_ranges(d, c, false);
 	case VIRTIO_BLK_T_WRITE_ZEROES: return do_ranges(d, c, true);
@@ -224,7 +264,7 @@ uint64_t blk_features(const struct blk_disk *d)
 		     (1ULL << VIRTIO_BLK_F_FLUSH);
 	if (d->readonly)
 		f |= 1ULL << VIRTIO_BLK_F_RO;
-	else
+	else if (d->backing && d->backing->zero)
 		f |= (1ULL << VIRTIO_BLK_F_DISCARD) | (1ULL << VIRTIO_BLK_F_WRITE_ZEROES);
 	return f;
 }

@@ -1,8 +1,11 @@
-/* blk.h - virtio-blk (device id 2): a guest disk backed by a host file.
+/* blk.h - virtio-blk (device id 2): a guest disk backed by host files.
  *
- * struct blk_disk is the backing file; blk_request() handles one request
- * chain against it and is independent of the transport, so unit tests run
- * it against a temp file and a buffer standing in for guest RAM.
+ * struct blk_disk is the disk as the guest sees it (size, mode, id) over a
+ * backing that stores its bytes: one host file (blk_disk_open) or a
+ * read-only composite of image layers behind a synthesized partition table
+ * (blk_composite.h). blk_request() handles one request chain against it
+ * and is independent of the transport, so unit tests run it against temp
+ * files and a buffer standing in for guest RAM.
  * struct virtio_blk is the device: transport + disk + config space.
  * virtio_blk_create() (attach.c) puts one on a VM.
  */
@@ -13,6 +16,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/uio.h>
 
 #include "daemon/vm/virtio/mmio.h"
 #include "daemon/vm/vm_err.h"
@@ -43,8 +47,27 @@
 #define BLK_MAX_DISCARD_SEG     16
 #define BLK_MAX_DISCARD_SECTORS (1u << 22) /* 2 GiB per range */
 
+struct blk_disk;
+
+/* What a backing does with bytes. blk.c checks every request first (whole
+ * sectors, inside the disk, writes only to a read-write disk), so offsets
+ * and lengths are in range. Each returns 0 or -1 (the request fails). */
+enum blk_zero_how { BLK_DISCARD, BLK_ZERO, BLK_ZERO_UNMAP };
+struct blk_backing {
+	const char *kind; /* "file", "layers" (messages, snapshots) */
+	/* Fill / store iov[0..n) at byte off; iov may be modified. */
+	int (*read)(const struct blk_disk *d, struct iovec *iov, int n, uint64_t off);
+	int (*write)(const struct blk_disk *d, struct iovec *iov, int n, uint64_t off);
+	int (*flush)(const struct blk_disk *d);
+	/* Discard (a hint) or zero [off, off + len). */
+	int (*zero)(const struct blk_disk *d, uint64_t off, uint64_t len, enum blk_zero_how how);
+	void (*close)(struct blk_disk *d);
+};
+
 struct blk_disk {
-	int fd;
+	const struct blk_backing *backing; /* NULL: closed */
+	int fd;          /* the "file" backing's file, else -1 */
+	void *priv;      /* other backings' own state */
 	bool readonly;
 	uint64_t sectors; /* capacity in 512-byte sectors */
 	char id[BLK_ID_BYTES];
@@ -52,7 +75,11 @@ struct blk_disk {
 
 /* Open path (O_RDONLY or O_RDWR) into d; 0 or -1 with a message in err. */
 int blk_disk_open(struct blk_disk *d, const char *path, bool readonly, struct vm_err *err);
+/* Close whatever backing d has (safe on a closed or zeroed disk). */
 void blk_disk_close(struct blk_disk *d);
+/* preadv/pwritev all of iov at off, retrying short transfers; -1 on an
+ * error or end of file. iov is consumed. */
+int blk_full_io(int fd, struct iovec *iov, int n, uint64_t off, bool write);
 
 /* Handle one request chain: does the I/O, writes the status byte (last
  * writable byte) and returns it, or BLK_NO_STATUS if there is no writable

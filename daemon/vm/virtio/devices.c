@@ -26,6 +26,16 @@ static bool split_mode(const char *arg, char *path, size_t cap, bool *readonly)
 	return true;
 }
 
+int virtio_opts_add_layer(struct virtio_opts *o, const char *arg, struct vm_err *err)
+{
+	if (o->nlayers >= BLK_MAX_LAYERS)
+		return vm_errf(err, "--layer: at most %d layers", BLK_MAX_LAYERS);
+	if (!arg[0])
+		return vm_errf(err, "--layer: want PATH");
+	o->layer[o->nlayers++] = arg;
+	return 0;
+}
+
 int virtio_opts_add_disk(struct virtio_opts *o, const char *arg, struct vm_err *err)
 {
 	if (o->ndisks >= VIRTIO_MAX_DISKS)
@@ -100,9 +110,15 @@ int virtio_devices_attach(struct vm *vm, const struct virtio_opts *o, struct vir
 			  struct vm_err *err)
 {
 	memset(d, 0, sizeof(*d));
+	if (o->nlayers) {
+		d->blk[0] = virtio_blk_create_layers(vm, o->layer, o->nlayers, err);
+		if (!d->blk[0])
+			goto fail;
+		d->nblk++;
+	}
 	for (int i = 0; i < o->ndisks; i++) {
-		d->blk[i] = virtio_blk_create(vm, o->disk[i].path, o->disk[i].readonly, err);
-		if (!d->blk[i])
+		d->blk[d->nblk] = virtio_blk_create(vm, o->disk[i].path, o->disk[i].readonly, err);
+		if (!d->blk[d->nblk])
 			goto fail;
 		d->nblk++;
 	}
@@ -216,7 +232,7 @@ void virtio_devices_unlock(struct virtio_devices *d)
  * vsock, fs), then each device's own section in that order. */
 #define DEVS_TAG     SNAP_TAG('V', 'D', 'E', 'V')
 #define DEVS_VERSION 1
-#define MAX_DEVS     (VIRTIO_MAX_DISKS + 2 + VIRTIO_MAX_FS)
+#define MAX_DEVS     (VIRTIO_MAX_DISKS + 1 + 2 + VIRTIO_MAX_FS)
 
 static int device_ids(const struct virtio_devices *d, uint32_t ids[MAX_DEVS])
 {

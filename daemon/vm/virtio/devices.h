@@ -1,11 +1,12 @@
 /* devices.h - the virtio devices of one supermachine-vmm run, from options.
  *
- * The option parser collects --disk PATH[,ro] (repeatable), --vsock PATH,
- * --cid N, --fs TAG[=FOLDER[,ro]] and --fs-allow FOLDER[,ro] (both
- * repeatable) into struct virtio_opts;
- * main.c attaches the lot after vm_create() (disks first, so they become
- * vda, vdb, ... in order; then rng, always; then vsock; then the virtio-fs
- * devices, in order) and frees them after vm_run().
+ * The option parser collects --layer PATH and --disk PATH[,ro] (both
+ * repeatable), --vsock PATH, --cid N, --fs TAG[=FOLDER[,ro]] and
+ * --fs-allow FOLDER[,ro] (both repeatable) into struct virtio_opts;
+ * main.c attaches the lot after vm_create() (disks first: the layers'
+ * composite disk if any, then the --disk ones, so they become vda, vdb, ...
+ * in order; then rng, always; then vsock; then the virtio-fs devices, in
+ * order) and frees them after vm_run().
  */
 #ifndef SM_VIRTIO_DEVICES_H
 #define SM_VIRTIO_DEVICES_H
@@ -15,6 +16,7 @@
 #include <stdint.h>
 
 #include "daemon/vm/virtio/attach.h"
+#include "daemon/vm/virtio/blk_composite.h"
 #include "daemon/vm/jail_files.h"
 #include "daemon/vm/virtio/fs.h"
 
@@ -37,6 +39,10 @@ struct virtio_fs_opt {
 };
 
 struct virtio_opts {
+	/* --layer: image layers, lowest first, one composite disk (points
+	 * into argv) */
+	const char *layer[BLK_MAX_LAYERS];
+	int nlayers;
 	struct virtio_disk_opt disk[VIRTIO_MAX_DISKS];
 	int ndisks;
 	struct virtio_fs_opt fs[VIRTIO_MAX_FS];
@@ -50,6 +56,8 @@ struct virtio_opts {
 	uint64_t cid;           /* 0: VIRTIO_DEFAULT_CID */
 };
 
+/* "--layer PATH" (kept as given, not copied); 0 or -1 with err. */
+int virtio_opts_add_layer(struct virtio_opts *o, const char *arg, struct vm_err *err);
 /* "--disk PATH[,ro|,rw]"; 0 or -1 with err. */
 int virtio_opts_add_disk(struct virtio_opts *o, const char *arg, struct vm_err *err);
 /* "--fs TAG[=FOLDER[,ro]]"; tags are unique; 0 or -1 with err. */
@@ -63,7 +71,7 @@ void virtio_opts_folders(const struct virtio_opts *o, struct jail_folders *f);
 int virtio_opts_set_cid(struct virtio_opts *o, const char *arg, struct vm_err *err);
 
 struct virtio_devices {
-	struct virtio_blk *blk[VIRTIO_MAX_DISKS];
+	struct virtio_blk *blk[VIRTIO_MAX_DISKS + 1]; /* the layers' disk first */
 	int nblk;
 	struct virtio_rng *rng;
 	struct virtio_vsock *vsock;

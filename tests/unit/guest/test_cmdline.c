@@ -22,7 +22,9 @@ START_TEST(keys)
 	ck_assert_int_eq(init_parse_cmdline("sm.layers=3", &o), 0);
 	ck_assert_uint_eq(o.layers, 3);
 	ck_assert_int_eq(init_parse_cmdline("sm.layers=0", &o), -1);
-	ck_assert_int_eq(init_parse_cmdline("sm.layers=17", &o), -1);
+	ck_assert_int_eq(init_parse_cmdline("sm.layers=127", &o), 0);
+	ck_assert_uint_eq(o.layers, 127);
+	ck_assert_int_eq(init_parse_cmdline("sm.layers=128", &o), -1);
 	ck_assert_uint_eq(o.layers, 0);
 	ck_assert_str_eq(o.upper, "");
 	ck_assert_int_eq(init_parse_cmdline("sm.layers=2 sm.upper=vdc", &o), 0);

@@ -102,7 +102,10 @@ void pc_reject_patch(const struct pc_dev *d, const uint8_t *buf, size_t len, siz
 void pc_reject_framing(const struct pc_dev *d, const uint8_t *buf, size_t len)
 {
 	pc_reject_patch(d, buf, len, 0, SNAP_TAG('N', 'O', 'P', 'E'), 4, "where");
-	pc_reject_patch(d, buf, len, PC_VERSION, 2, 4, "format version 2");
+	uint64_t next = pc_get(buf, PC_VERSION, 4) + 1; /* one past the current */
+	char want[40];
+	snprintf(want, sizeof(want), "format version %llu", (unsigned long long)next);
+	pc_reject_patch(d, buf, len, PC_VERSION, next, 4, want);
 	pc_reject_patch(d, buf, len, PC_VERSION, 0, 4, "format version 0");
 	pc_reject_patch(d, buf, len, PC_LEN, len - PC_HDR + 1, 4, "runs past the end");
 	/* One byte more inside the section: the device must notice it. */

@@ -150,8 +150,9 @@ START_TEST(rejects_damage)
 	pc_save(&from_a, &w);
 	pc_reject_cuts_and_framing(&into_b, w.buf, w.len);
 	pc_reject_patch(&into_b, w.buf, w.len, PC_HDR, 2, 1, "neither 0 nor 1"); /* readonly */
-	/* The transport section follows the identity (bool, u64, id, path). */
-	size_t t = PC_HDR + 1 + 8 + BLK_ID_BYTES + 4 + strlen(a.path);
+	/* The transport section follows the identity (bool, u64, id, path,
+	 * u32 layers: 0 for a file). */
+	size_t t = PC_HDR + 1 + 8 + BLK_ID_BYTES + 4 + strlen(a.path) + 4;
 	ck_assert_uint_eq(pc_get(w.buf, t, 4), SNAP_TAG('V', 'M', 'I', 'O'));
 	pc_reject_patch(&into_b, w.buf, w.len, t + PC_VQ(0) + PC_VQ_SIZE, 512, 2,
 			"virtio-blk: transport: queue 0: size 512");

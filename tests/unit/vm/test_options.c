@@ -193,6 +193,44 @@ START_TEST(console_log_and_panic)
 }
 END_TEST
 
+START_TEST(layers_option)
+{
+	struct options o;
+	struct vm_err err = { "" };
+	ck_assert_int_eq(parse(&o, &err, "--kernel", "k", "--layer", "l0", "--disk", "d,ro",
+			       "--layer", "l1", NULL), 0);
+	ck_assert_int_eq(o.dev.nlayers, 2);
+	ck_assert_str_eq(o.dev.layer[0], "l0");
+	ck_assert_str_eq(o.dev.layer[1], "l1");
+	ck_assert_int_eq(o.dev.ndisks, 1);
+	ck_assert_str_eq(o.vm.cmdline, OPTIONS_DEFAULT_CMDLINE " sm.layers=2");
+	ck_assert_int_eq(parse(&o, &err, "--kernel", "k", "--layer", "l0", "--", "true", NULL), 0);
+	ck_assert_str_eq(o.vm.cmdline, OPTIONS_RUN_CMDLINE " sm.layers=1");
+	ck_assert_int_eq(parse(&o, &err, "--kernel", "k", "--layer", "l0", "--cmdline", "x",
+			       NULL), 0);
+	ck_assert_str_eq(o.vm.cmdline, "x"); /* a given command line is kept as it is */
+	ck_assert_int_eq(parse(&o, &err, "--kernel", "k", "--layer", "", NULL), -1);
+	ck_assert_ptr_nonnull(strstr(err.msg, "--layer"));
+	/* 127 layers, not 128 */
+	static char *argv[4 + 2 * (BLK_MAX_LAYERS + 1)];
+	int argc = 0;
+	argv[argc++] = "supermachine-vmm";
+	argv[argc++] = "--kernel";
+	argv[argc++] = "k";
+	for (int i = 0; i < BLK_MAX_LAYERS; i++) {
+		argv[argc++] = "--layer";
+		argv[argc++] = "l";
+	}
+	ck_assert_int_eq(options_parse(argc, argv, &o, &err), 0);
+	ck_assert_int_eq(o.dev.nlayers, BLK_MAX_LAYERS);
+	ck_assert_str_eq(o.vm.cmdline, OPTIONS_DEFAULT_CMDLINE " sm.layers=127");
+	argv[argc++] = "--layer";
+	argv[argc++] = "l";
+	ck_assert_int_eq(options_parse(argc, argv, &o, &err), -1);
+	ck_assert_ptr_nonnull(strstr(err.msg, "at most 127 layers"));
+}
+END_TEST
+
 static Suite *options_suite(void)
 {
 	Suite *s = suite_create("options");
@@ -202,6 +240,7 @@ static Suite *options_suite(void)
 	tcase_add_test(t, fs_slots_and_allow);
 	tcase_add_test(t, bad_usage);
 	tcase_add_test(t, run_mode_command);
+	tcase_add_test(t, layers_option);
 	tcase_add_test(t, console_log_and_panic);
 	suite_add_tcase(s, t);
 	return s;
