@@ -153,6 +153,7 @@ static struct curl_slist *setup(struct exchange *x, char *url, size_t urllen)
 	}
 	if (call->upload) {
 		curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
+		curl_easy_setopt(h, CURLOPT_UPLOAD_BUFFERSIZE, STREAM_READ_SIZE);
 		curl_easy_setopt(h, CURLOPT_READDATA, call->upload);
 		curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)call->upload_len);
 		curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, call->method);
