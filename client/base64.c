@@ -3,6 +3,8 @@
  * two directions are here. */
 #include "client/client_int.h"
 
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,31 +29,45 @@ char *b64_encode(const void *data, size_t n)
 	return out;
 }
 
-static int value_of(char ch)
+/* 0-63 for the alphabet's characters, -1 for any other byte. */
+static signed char values[256];
+static pthread_once_t values_once = PTHREAD_ONCE_INIT;
+
+static void fill_values(void)
 {
-	const char *at = ch ? strchr(alphabet, ch) : NULL;
-	return at ? (int)(at - alphabet) : -1;
+	memset(values, -1, sizeof values);
+	for (int i = 0; i < 64; i++)
+		values[(unsigned char)alphabet[i]] = (signed char)i;
 }
 
-/* Decodes s into out (at least 3/4 of strlen(s) bytes); -1 if malformed. */
 int b64_decode(const char *s, unsigned char *out, size_t *n)
 {
-	size_t len = strlen(s), k = 0;
+	return b64_decode_n(s, strlen(s), out, n);
+}
+
+/* Decodes len characters of s into out (at least len / 4 * 3 bytes); -1
+ * if malformed ('=' only as the last one or two characters). */
+int b64_decode_n(const char *s, size_t len, unsigned char *out, size_t *n)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t k = 0, pad = 0;
+	pthread_once(&values_once, fill_values);
 	if (len % 4)
 		return -1;
+	if (len && u[len - 1] == '=')
+		pad = len > 1 && u[len - 2] == '=' ? 2 : 1;
 	for (size_t i = 0; i < len; i += 4) {
-		int v[4];
-		for (int j = 0; j < 4; j++) {
-			v[j] = s[i + j] == '=' && i + 4 == len && j >= 2 ? 0 : value_of(s[i + j]);
-			if (v[j] < 0)
-				return -1;
-		}
-		unsigned w = (unsigned)v[0] << 18 | (unsigned)v[1] << 12 | (unsigned)v[2] << 6 |
-			     (unsigned)v[3];
+		int v0 = values[u[i]], v1 = values[u[i + 1]];
+		bool last = i + 4 == len;
+		int v2 = last && pad == 2 ? 0 : values[u[i + 2]];
+		int v3 = last && pad ? 0 : values[u[i + 3]];
+		if ((v0 | v1 | v2 | v3) < 0)
+			return -1;
+		unsigned w = (unsigned)v0 << 18 | (unsigned)v1 << 12 | (unsigned)v2 << 6 | (unsigned)v3;
 		out[k++] = (unsigned char)(w >> 16);
-		if (s[i + 2] != '=')
+		if (!(last && pad == 2))
 			out[k++] = (unsigned char)(w >> 8);
-		if (s[i + 3] != '=')
+		if (!(last && pad))
 			out[k++] = (unsigned char)w;
 	}
 	*n = k;

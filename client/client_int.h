@@ -32,6 +32,9 @@ struct http_call {
 	FILE *upload;
 	long upload_len;
 	http_line_fn on_line;    /* NULL: a single JSON answer into *answer */
+	/* Optional, before on_line: a stream line as text (no '\n'); 1 when
+	 * it took the line, 0 to have it parsed for on_line, else an SM_E_*. */
+	int (*on_raw_line)(const char *p, size_t n, void *ud);
 	/* A 200 body as raw bytes (files, logs) instead; non-zero stops. */
 	int (*on_bytes)(const char *p, size_t n, void *ud);
 	void *ud;
@@ -90,6 +93,7 @@ int exec_post(sm_client *c, const char *vm, const char *exec_id, const char *rou
 /* base64.c */
 char *b64_encode(const void *data, size_t n);
 int b64_decode(const char *s, unsigned char *out, size_t *n);
+int b64_decode_n(const char *s, size_t len, unsigned char *out, size_t *n);
 
 /* json helpers (json_out.c) */
 char *jdup(json_t *obj, const char *key);

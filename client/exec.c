@@ -55,16 +55,14 @@ static int append(struct exec_state *x, int fd, const unsigned char *p, size_t n
 	return 0;
 }
 
-static int on_output(struct exec_state *x, int fd, json_t *line)
+/* Output bytes (decoded) to the caller's callback or the result. */
+static int deliver(struct exec_state *x, int fd, const char *b64, size_t len)
 {
-	const char *data = json_string_value(json_object_get(line, "data"));
-	if (!data)
-		return sm_fail(x->c, SM_E_PROTOCOL, "exec output without data");
-	unsigned char *bytes = malloc(strlen(data) / 4 * 3 + 3);
+	unsigned char *bytes = malloc(len / 4 * 3 + 3);
 	size_t n;
 	if (!bytes)
 		return sm_fail(x->c, SM_E_NOMEM, "out of memory");
-	int rc = b64_decode(data, bytes, &n) < 0
+	int rc = b64_decode_n(b64, len, bytes, &n) < 0
 		? sm_fail(x->c, SM_E_PROTOCOL, "exec output that is not base64") : 0;
 	if (!rc && x->o && x->o->on_output)
 		x->o->on_output(fd, (const char *)bytes, n, x->o->ud);
@@ -72,6 +70,32 @@ static int on_output(struct exec_state *x, int fd, json_t *line)
 		rc = append(x, fd, bytes, n);
 	free(bytes);
 	return rc;
+}
+
+static int on_output(struct exec_state *x, int fd, json_t *line)
+{
+	const char *data = json_string_value(json_object_get(line, "data"));
+	if (!data)
+		return sm_fail(x->c, SM_E_PROTOCOL, "exec output without data");
+	return deliver(x, fd, data, strlen(data));
+}
+
+/* The daemon writes output lines as {"type":"stdout","data":"B64"}
+ * exactly: those skip the JSON parser (most of the time for big output).
+ * Any other line, or one whose data is not plain base64, is parsed. */
+static int on_raw_line(const char *p, size_t n, void *ud)
+{
+	static const char pre[] = "{\"type\":\"std", mid[] = "\",\"data\":\"", end[] = "\"}";
+	const size_t lp = sizeof pre - 1, lm = sizeof mid - 1, le = sizeof end - 1;
+	if (n < lp + 3 + lm + le || memcmp(p, pre, lp) || memcmp(p + n - le, end, le) ||
+	    memcmp(p + lp + 3, mid, lm))
+		return 0;
+	int fd = !memcmp(p + lp, "out", 3) ? 1 : !memcmp(p + lp, "err", 3) ? 2 : 0;
+	const char *b64 = p + lp + 3 + lm;
+	size_t len = n - lp - 3 - lm - le;
+	if (!fd || memchr(b64, '"', len) || memchr(b64, '\\', len))
+		return 0;
+	return deliver(ud, fd, b64, len) == SM_OK ? 1 : 0;
 }
 
 static int on_line(json_t *line, void *ud)
@@ -157,7 +181,8 @@ int sm_exec(sm_client *c, const char *vm, const char *const *argv,
 	struct exec_state x = { .c = c, .o = opts, .res = result };
 	struct http_call call = { .method = "POST", .path = path,
 				  .content_type = "application/json", .body = text,
-				  .body_len = strlen(text), .on_line = on_line, .ud = &x };
+				  .body_len = strlen(text), .on_line = on_line,
+				  .on_raw_line = on_raw_line, .ud = &x };
 	int st = http_call(c, &call, NULL);
 	free(text);
 	free(path);

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #define MAX_ANSWER (64u << 20)
+#define STREAM_READ_SIZE (512L << 10)
 
 struct exchange {
 	sm_client *c;
@@ -21,6 +22,7 @@ struct exchange {
 	CURL *curl;
 	char *buf;
 	size_t len, cap;
+	size_t scanned;   /* bytes of buf already searched for '\n' */
 	bool streaming;   /* 200 + on_line: lines go to the callback */
 	int stop;         /* SM_E_STOPPED / SM_E_PROTOCOL / SM_E_NOMEM, or the
 			     status a line callback stopped with */
@@ -49,9 +51,14 @@ static int grow(struct exchange *x, size_t more)
 static int drain_lines(struct exchange *x)
 {
 	size_t start = 0;
-	for (char *nl; (nl = memchr(x->buf + start, '\n', x->len - start)); ) {
+	char *nl = memchr(x->buf + x->scanned, '\n', x->len - x->scanned);
+	for (; nl; nl = memchr(x->buf + start, '\n', x->len - start)) {
 		size_t n = (size_t)(nl - (x->buf + start));
-		if (n > 0) {
+		int raw = n > 0 && x->call->on_raw_line
+			? x->call->on_raw_line(x->buf + start, n, x->call->ud) : 0;
+		if (raw < 0)
+			return raw;
+		if (n > 0 && raw == 0) {
 			json_t *line = json_loadb(x->buf + start, n, 0, NULL);
 			if (!line) {
 				x->bad_line = true;
@@ -68,6 +75,7 @@ static int drain_lines(struct exchange *x)
 	}
 	memmove(x->buf, x->buf + start, x->len - start);
 	x->len -= start;
+	x->scanned = x->len;
 	return 0;
 }
 
@@ -142,6 +150,8 @@ static struct curl_slist *setup(struct exchange *x, char *url, size_t urllen)
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, x);
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	if (call->on_line || call->on_bytes)   /* big outputs: fewer, larger reads */
+		curl_easy_setopt(h, CURLOPT_BUFFERSIZE, STREAM_READ_SIZE);
 	hdr = curl_slist_append(hdr, "Expect:");
 	if (call->content_type) {
 		char ct[128];
@@ -150,6 +160,7 @@ static struct curl_slist *setup(struct exchange *x, char *url, size_t urllen)
 	}
 	if (call->upload) {
 		curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
+		curl_easy_setopt(h, CURLOPT_UPLOAD_BUFFERSIZE, STREAM_READ_SIZE);
 		curl_easy_setopt(h, CURLOPT_READDATA, call->upload);
 		curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)call->upload_len);
 		curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, call->method);

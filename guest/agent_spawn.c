@@ -162,6 +162,9 @@ static int open_pty(const struct sm_exec_req *req, int *master, int *slave)
 	return ioctl(*master, TIOCSWINSZ, &ws);
 }
 
+/* Best effort: the kernel's limit for unprivileged users is 1 MiB. */
+#define EXEC_PIPE_SIZE (1 << 20)
+
 /* Parent and child ends of the stdio channels. */
 struct chans {
 	int in[2], out[2], err[2], master, slave, devnull;
@@ -177,8 +180,14 @@ static int make_chans(const struct sm_exec_req *req, struct chans *ch,
 	*step = "pipe";
 	if (pipe2(ch->out, O_CLOEXEC) || pipe2(ch->err, O_CLOEXEC))
 		return -1;
-	if (req->flags & SM_EXEC_STDIN)
-		return pipe2(ch->in, O_CLOEXEC);
+	/* Big output moves in fewer wakeups of the command and the agent. */
+	fcntl(ch->out[0], F_SETPIPE_SZ, EXEC_PIPE_SIZE);
+	if (req->flags & SM_EXEC_STDIN) {
+		if (pipe2(ch->in, O_CLOEXEC))
+			return -1;
+		fcntl(ch->in[0], F_SETPIPE_SZ, EXEC_PIPE_SIZE);
+		return 0;
+	}
 	*step = "open /dev/null";
 	ch->devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	return ch->devnull < 0 ? -1 : 0;

@@ -81,6 +81,8 @@ static const char *root_device(const struct init_opts *o)
 	return stat(dev, &st) == 0 ? dev : "";
 }
 
+#define AGENT_VSOCK_BUF (1ull << 20)
+
 static int agent_listen(uint32_t port)
 {
 	struct sockaddr_vm addr = { .svm_family = AF_VSOCK, .svm_cid = VMADDR_CID_ANY,
@@ -90,6 +92,11 @@ static int agent_listen(uint32_t port)
 		fprintf(stderr, TAG "vsock socket: %s\n", strerror(errno));
 		return -1;
 	}
+	/* Accepted connections inherit it: the host may send this much ahead
+	 * of the agent's reads (the kernel's default is 256 KiB). Best effort. */
+	unsigned long long buf = AGENT_VSOCK_BUF;
+	setsockopt(fd, AF_VSOCK, SO_VM_SOCKETS_BUFFER_MAX_SIZE, &buf, sizeof(buf));
+	setsockopt(fd, AF_VSOCK, SO_VM_SOCKETS_BUFFER_SIZE, &buf, sizeof(buf));
 	if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) || listen(fd, 64)) {
 		fprintf(stderr, TAG "vsock port %u: %s\n", port, strerror(errno));
 		close(fd);

@@ -13,8 +13,8 @@
  *     vsock/pipe.
  * Then asks the agent to power the guest off and, once it has, ends with
  * one `result: NAME VALUE` line per figure compared across runs:
- * exec_first_ms, exec_warm_ms, exec_out_over_pipe (`head -c` stdout over the
- * host pipe), exec_in_over_pipe (stdin over the host pipe). A figure that
+ * exec_first_ms, exec_warm_ms, exec_vsock_out_over_pipe (`head -c` stdout
+ * over the host pipe), exec_vsock_in_over_pipe (stdin over the host pipe). A figure that
  * cannot be measured exits 1 before any result line.
  */
 #include "agent_client.h"
@@ -241,7 +241,7 @@ int main(int argc, char **argv)
 			die("figures", "a figure is not a positive number");
 	printf("result: exec_first_ms %.3f\n", f.first_ms);
 	printf("result: exec_warm_ms %.3f\n", f.warm_ms);
-	printf("result: exec_out_over_pipe %.6f\n", f.out_over_pipe);
-	printf("result: exec_in_over_pipe %.6f\n", f.in_over_pipe);
+	printf("result: exec_vsock_out_over_pipe %.6f\n", f.out_over_pipe);
+	printf("result: exec_vsock_in_over_pipe %.6f\n", f.in_over_pipe);
 	return 0;
 }

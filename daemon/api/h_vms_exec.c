@@ -19,6 +19,7 @@
 #include <microhttpd.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -36,14 +37,21 @@
 
 #define EXEC_MAX_PENDING (8u << 20)
 
+/* One output line, {"type":"stdout"|"stderr","data":"<base64>"}, written
+ * directly (the client's fast path reads exactly this shape). */
 static void push_chunk(struct exec_job *j, const char *type, const void *p, size_t n)
 {
-	char *b64 = b64_encode(p, n);
-	json_t *line = b64 ? json_pack("{s:s,s:s}", "type", type, "data", b64) : NULL;
-	if (!line || stream_push(j->s, line) < 0)
+	char *line = malloc(64 + 4 * ((n + 2) / 3));
+	int rc = -1;
+	if (line) {
+		size_t len = (size_t)sprintf(line, "{\"type\":\"%s\",\"data\":\"", type);
+		len += b64_encode_to(line + len, p, n);
+		memcpy(line + len, "\"}", 2);
+		rc = stream_push_line(j->s, line, len + 2);
+	}
+	if (rc < 0)
 		agent_client_signal(j->c, SIGKILL | SM_SIGNAL_GROUP);  /* reader gone */
-	json_decref(line);
-	free(b64);
+	free(line);
 }
 
 static void on_stdout(void *ud, const void *p, size_t n) { push_chunk(ud, "stdout", p, n); }

@@ -11,6 +11,10 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+/* The response's own buffer, filled by reader() and sent in one write:
+ * big exec output moves in 256 KiB sends, not 16 KiB ones. */
+#define STREAM_BLOCK (256 * 1024)
+
 struct stream {
 	pthread_mutex_t mu;
 	int refs;
@@ -232,7 +236,7 @@ struct MHD_Response *stream_response(struct stream *s, int conn_fd)
 	s->conn_fd = conn_fd;
 	__atomic_add_fetch(&open_responses, 1, __ATOMIC_RELEASE);
 	struct MHD_Response *resp =
-		MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16 * 1024, reader,
+		MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, STREAM_BLOCK, reader,
 						  stream_ref(s), response_freed);
 	if (!resp)
 		response_freed(s); /* as if it had been sent: on_close still runs */

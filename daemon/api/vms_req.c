@@ -90,6 +90,11 @@ const char **req_query_all(struct api_req *r, const char *name)
 	return q.v;
 }
 
+size_t b64_encode_to(char *out, const void *p, size_t n)
+{
+	return (size_t)EVP_EncodeBlock((unsigned char *)out, p, (int)n);
+}
+
 char *b64_encode(const void *p, size_t n)
 {
 	char *out = malloc(4 * ((n + 2) / 3) + 1);

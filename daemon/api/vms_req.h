@@ -34,6 +34,9 @@ const char **req_query_all(struct api_req *r, const char *name);
 
 /* malloc'd, NUL-terminated; NULL on out of memory. */
 char *b64_encode(const void *p, size_t n);
+/* Writes the base64 of p (4 * ((n + 2) / 3) characters and a NUL) to out;
+ * returns the characters written, without the NUL. */
+size_t b64_encode_to(char *out, const void *p, size_t n);
 /* malloc'd bytes in *out, length in *n; -1 if s is not base64. */
 int b64_decode(const char *s, unsigned char **out, size_t *n);
 
