@@ -47,7 +47,7 @@ static void push_chunk(struct exec_job *j, const char *type, const void *p, size
 		size_t len = (size_t)sprintf(line, "{\"type\":\"%s\",\"data\":\"", type);
 		len += b64_encode_to(line + len, p, n);
 		memcpy(line + len, "\"}", 2);
-		rc = stream_push_line(j->s, line, len + 2);
+		rc = stream_push_line_wait(j->s, line, len + 2);   /* held back: no loss */
 	}
 	if (rc < 0)
 		agent_client_signal(j->c, SIGKILL | SM_SIGNAL_GROUP);  /* reader gone */

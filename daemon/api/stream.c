@@ -24,6 +24,7 @@ struct stream {
 	char *buf;
 	size_t off, len, cap, max_pending;
 	bool ended, gone;
+	pthread_cond_t drained;  /* the reader took some: stream_push_line_wait */
 	stream_close_fn on_close;
 	void *on_close_ud;
 };
@@ -47,6 +48,7 @@ struct stream *stream_new(int shutdown_fd, size_t max_pending)
 		return NULL;
 	}
 	pthread_mutex_init(&s->mu, NULL);
+	pthread_cond_init(&s->drained, NULL);
 	s->refs = 1;
 	s->shutdown_fd = shutdown_fd;
 	s->conn_fd = -1;
@@ -70,6 +72,7 @@ void stream_unref(struct stream *s)
 	if (left)
 		return;
 	close(s->efd);
+	pthread_cond_destroy(&s->drained);
 	pthread_mutex_destroy(&s->mu);
 	free(s->buf);
 	free(s);
@@ -133,6 +136,20 @@ static int push(struct stream *s, json_t *value, bool capped)
 int stream_push_line(struct stream *s, const char *line, size_t len)
 {
 	return push_text(s, line, len, true);
+}
+
+int stream_push_line_wait(struct stream *s, const char *line, size_t len)
+{
+	pthread_mutex_lock(&s->mu);
+	/* A line alone may pass the bound: it must go some time. */
+	while (!s->gone && !s->ended && s->len > s->off &&
+	       s->len - s->off + len + 1 > s->max_pending)
+		pthread_cond_wait(&s->drained, &s->mu);
+	int rc = (s->gone || s->ended) ? -1 : append(s, line, len, false);
+	pthread_mutex_unlock(&s->mu);
+	if (rc == 0)
+		wake(s);
+	return rc;
 }
 
 int stream_push(struct stream *s, json_t *value)
@@ -203,6 +220,7 @@ static ssize_t reader(void *cls, uint64_t pos, char *out, size_t max)
 			size_t n = s->len - s->off < max ? s->len - s->off : max;
 			memcpy(out, s->buf + s->off, n);
 			s->off += n;
+			pthread_cond_broadcast(&s->drained);
 			pthread_mutex_unlock(&s->mu);
 			return (ssize_t)n;
 		}
@@ -225,6 +243,7 @@ static void response_freed(void *cls)
 	__atomic_sub_fetch(&open_responses, 1, __ATOMIC_RELEASE);
 	pthread_mutex_lock(&s->mu);
 	s->gone = true;
+	pthread_cond_broadcast(&s->drained);
 	pthread_mutex_unlock(&s->mu);
 	if (s->on_close)
 		s->on_close(s, s->on_close_ud);

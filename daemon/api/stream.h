@@ -34,6 +34,11 @@ int stream_push(struct stream *s, json_t *value);
 
 /* The same for a value already encoded as one line (no newline). */
 int stream_push_line(struct stream *s, const char *line, size_t len);
+/* The same, but while max_pending bytes wait for the reader it waits for
+ * the reader to take some (a producer that can be held back: an exec's
+ * output, whose guest process then blocks on its pipe); -1 once the
+ * reader is gone or the stream ended. */
+int stream_push_line_wait(struct stream *s, const char *line, size_t len);
 
 /* Like stream_push but ignores the cap (for a final error line). */
 int stream_push_final(struct stream *s, json_t *value);
