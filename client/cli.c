@@ -43,14 +43,18 @@ static const struct {
 	{ "rmi", cmd_rmi, "rmi [-f] IMAGE...                 remove images", NULL },
 	{ "run", cmd_run, "run [-d] [--rm] [-e K=V] [-w DIR] [-u USER] [--cpus N] [--memory M] [-i] [-t]\n"
 	  "      [--storage SIZE] [-v HOST|NAME:GUEST[:ro]] [--label K=V] [--timeout S]\n"
-	  "      [--hostname NAME] IMAGE|--from SNAPSHOT\n"
+	  "      [--hostname NAME] [--entrypoint CMD] IMAGE|--from SNAPSHOT\n"
 	  "      [-- CMD...]                   run a command in a new VM (--rm: remove it after;\n"
 	  "                                    -d: detached, print the VM id)",
 	  "A new VM boots IMAGE, or is restored from SNAPSHOT (--from: its memory,\n"
-	  "processes and files as they were when it was taken; its env, cmd, workdir\n"
-	  "and user unless given here; --cpus/--memory/--storage must be the\n"
-	  "snapshot's). CMD replaces the VM's cmd; the exit status is CMD's (128+N\n"
-	  "for signal N), or docker's 127 (CMD not found) and 126 (CMD cannot be run).\n"
+	  "processes and files as they were when it was taken; its env, cmd,\n"
+	  "entrypoint, workdir and user unless given here; --cpus/--memory/--storage\n"
+	  "must be the snapshot's). The command is the image's ENTRYPOINT + CMD;\n"
+	  "CMD... replaces its CMD. --entrypoint CMD replaces its ENTRYPOINT with CMD\n"
+	  "and drops its CMD (only CMD... given here follow), as docker does;\n"
+	  "--entrypoint \"\" clears it, so CMD... alone is the command. The exit\n"
+	  "status is the command's (128+N for signal N), or docker's 127 (not found)\n"
+	  "and 126 (cannot be run).\n"
 	  "-e K=V over the image's env; -w DIR the working folder (made if missing);\n"
 	  "-u USER|UID[:GROUP|GID] as in the guest's /etc/passwd and /etc/group;\n"
 	  "-i send our stdin; -t on a pty (-it for a shell); --timeout S kill CMD\n"
@@ -65,7 +69,9 @@ static const struct {
 	{ "create", cmd_create, "create [run's VM options] IMAGE|--from SNAPSHOT [-- CMD...]\n"
 	  "                                    boot (or restore) a VM, print its id",
 	  "Takes run's VM options (-e, -w, -u, --cpus, --memory, --storage, --rm,\n"
-	  "--label, -v, --from, --hostname) and prints the new VM's id (--json: the VM).\n"
+	  "--label, -v, --from, --hostname, --entrypoint) and prints the new VM's id\n"
+	  "(--json: the VM). CMD... and --entrypoint make the VM's command as for\n"
+	  "run (the API runs it for an exec without argv and as the main process).\n"
 	  MOUNT_HELP },
 	{ "exec", cmd_exec, "exec [-e K=V] [-w DIR] [-u USER] [-i] [-t] VM -- CMD...  run a command in a VM\n"
 	  "                                    (-t: on a pty; -it for a shell)",

@@ -15,6 +15,9 @@
  * cwd before it goes to the daemon, which checks it against its shared
  * folders. run -d starts the VM's command as its main process, detached
  * (the daemon keeps its output: `logs`, `wait`), and prints the VM's id.
+ * --entrypoint X (run, create) is docker's: X replaces the image's
+ * ENTRYPOINT and its CMD is dropped (only CMD... given here follows);
+ * --entrypoint "" clears it, so CMD... alone is the command.
  */
 #include "client/cli.h"
 
@@ -44,6 +47,9 @@ struct run_args {
 	unsigned memory_mib, storage_mib, timeout_s;
 	bool rm, interactive, tty, detach;
 	char **cmd;                /* after the image / VM, NULL-terminated */
+	/* --entrypoint X: {X, NULL}, or {NULL} for "" (none); used when set */
+	const char *entrypoint[2];
+	bool entrypoint_set;
 	const char *target;        /* image (run, create) or VM (exec) */
 	const char *from;          /* --from: a snapshot instead of an image */
 	struct sm_mount mounts[MAX_MOUNTS]; /* -v: host_path malloc'd (realpath) */
@@ -60,7 +66,7 @@ static struct {
 } fwd = { .mu = PTHREAD_MUTEX_INITIALIZER };
 
 enum { OPT_CPUS = 256, OPT_MEMORY, OPT_STORAGE, OPT_RM, OPT_LABEL, OPT_TIMEOUT, OPT_JSON,
-       OPT_FROM, OPT_HOSTNAME };
+       OPT_FROM, OPT_HOSTNAME, OPT_ENTRYPOINT };
 static const struct option run_opts[] = {
 	{ "env", required_argument, NULL, 'e' },
 	{ "workdir", required_argument, NULL, 'w' },
@@ -78,6 +84,7 @@ static const struct option run_opts[] = {
 	{ "from", required_argument, NULL, OPT_FROM },
 	{ "volume", required_argument, NULL, 'v' },
 	{ "hostname", required_argument, NULL, OPT_HOSTNAME },
+	{ "entrypoint", required_argument, NULL, OPT_ENTRYPOINT },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -188,6 +195,10 @@ static int parse_opt(struct cli *cli, int opt, struct run_args *a)
 	case OPT_JSON: cli->json = true; return 0;
 	case OPT_FROM: a->from = optarg; return 0;
 	case OPT_HOSTNAME: a->hostname = optarg; return 0;
+	case OPT_ENTRYPOINT:   /* one string, as docker's: "" clears it */
+		a->entrypoint[0] = optarg[0] ? optarg : NULL;
+		a->entrypoint_set = true;
+		return 0;
 	case 'v': return volume(optarg, a) ? 2 : 0;
 	case OPT_CPUS:
 		if (cli_number("--cpus", optarg, 1, 64, &n))
@@ -421,7 +432,7 @@ static int create(struct cli *cli, const struct run_args *a, struct sm_vm *vm)
 		.storage_mib = a->storage_mib,
 		.mounts = a->n_mounts ? a->mounts : NULL, .n_mounts = a->n_mounts,
 		.volumes = a->n_volumes ? a->volumes : NULL, .n_volumes = a->n_volumes,
-		.hostname = a->hostname,
+		.hostname = a->hostname, .entrypoint = a->entrypoint_set ? a->entrypoint : NULL,
 	};
 	int st = a->from ? sm_vm_restore(cli->c, a->from, &o, vm)
 			 : sm_vm_create(cli->c, a->target, &o, vm);
@@ -453,7 +464,7 @@ int cmd_run(struct cli *cli, int argc, char **argv)
 	struct run_args a;
 	struct sm_vm vm;
 	int rc = parse_run(cli, argc, argv, "e w u i t d v cpus memory storage rm label timeout json "
-			   "from detach hostname", &a);
+			   "from detach hostname entrypoint", &a);
 	if (!rc && a.detach && (a.interactive || a.tty || a.timeout_s))
 		rc = cli_usage_error("run: -d cannot be used with -i, -t or --timeout");
 	if (rc) {
@@ -480,8 +491,8 @@ int cmd_create(struct cli *cli, int argc, char **argv)
 {
 	struct run_args a;
 	struct sm_vm vm;
-	int rc = parse_run(cli, argc, argv, "e w u v cpus memory storage rm label json from hostname",
-			   &a);
+	int rc = parse_run(cli, argc, argv, "e w u v cpus memory storage rm label json from hostname "
+			   "entrypoint", &a);
 	if (!rc)
 		rc = create(cli, &a, &vm);
 	free_mounts(&a);

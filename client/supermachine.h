@@ -226,6 +226,11 @@ struct sm_vm_create_opts {
 	 * own); 0: the daemon's default (a snapshot's VMs: the snapshot's). */
 	unsigned storage_mib;
 	const char *hostname;        /* NULL: the VM's short id */
+	/* Added later: replaces the image's entrypoint and drops its cmd
+	 * (only cmd above follows it), as docker's --entrypoint does; an
+	 * empty array ({NULL}) clears it, so cmd alone is the command. NULL:
+	 * keep the image's (a snapshot's VMs: the snapshot's). */
+	const char *const *entrypoint;
 };
 /* Boots a VM of an image in the store; returns once its guest is up. */
 int sm_vm_create(sm_client *c, const char *image, const struct sm_vm_create_opts *opts,
@@ -239,8 +244,8 @@ int sm_vm_remove(sm_client *c, const char *id, int force);
 
 /* Restores a VM from a snapshot (see the snapshots below); returns once its
  * guest is up. opts: vcpus and memory_mib must be 0 or the snapshot's;
- * env is laid over the snapshot's, and cmd, workdir and user replace its
- * own when given; labels and auto_remove as for sm_vm_create. */
+ * env is laid over the snapshot's, and cmd, entrypoint, workdir and user
+ * replace its own when given (an entrypoint drops its cmd); labels and auto_remove as for sm_vm_create. */
 int sm_vm_restore(sm_client *c, const char *snapshot, const struct sm_vm_create_opts *opts,
 		  struct sm_vm *out);
 /* Snapshots a running VM (in a temporary snapshot, removed with the last

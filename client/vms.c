@@ -87,6 +87,8 @@ static json_t *create_body(const char *key, const char *source, const struct sm_
 		json_object_set_new(b, "env", strv_json(o->env));
 	if (o->cmd)
 		json_object_set_new(b, "cmd", strv_json(o->cmd));
+	if (o->entrypoint)
+		json_object_set_new(b, "entrypoint", strv_json(o->entrypoint));
 	if (o->labels)
 		json_object_set_new(b, "labels", labels_json(o->labels));
 	if (o->workdir)

@@ -234,7 +234,7 @@ int exec_job_prepare(struct api_req *r, struct exec_job *j)
 					     : vm_command(j->vm);
 	if (!j->argv) {
 		reply_error(r, MHD_HTTP_UNPROCESSABLE_CONTENT, "no_command",
-			    "no argv given and the VM's image has no entrypoint or cmd");
+			    "no argv given and the VM has no command (no entrypoint or cmd)");
 		return -1;
 	}
 	j->env = merged_env(j->vm, json_object_get(b, "env"));

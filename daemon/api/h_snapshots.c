@@ -6,8 +6,9 @@
  * A restored VM takes the snapshot's image (its layers looked up again in
  * the store by the image id: 409 when the image is gone), vCPUs and memory
  * (a request asking for others is a 400), and the snapshot's env, cmd,
- * workdir and user unless the request gives its own (env entries are laid
- * over the snapshot's by key). Labels and auto_remove are the request's.
+ * entrypoint, workdir and user unless the request gives its own (env
+ * entries are laid over the snapshot's by key; an entrypoint given drops
+ * the snapshot's cmd, as docker's --entrypoint drops an image's CMD). Labels and auto_remove are the request's.
  * Fork is a temporary snapshot (daemon/vms/snapshots.h) and count VMs
  * restored from it, started in parallel; the snapshot goes with the last
  * of them.
@@ -36,7 +37,7 @@ struct restore {
 	struct vm_spec spec;
 	json_t *snap;                  /* the snapshot's JSON */
 	struct sm_image_config *cfg;
-	const char **env, **cmd;
+	const char **env, **cmd, **entrypoint;
 };
 
 static void restore_free(struct restore *x)
@@ -46,6 +47,7 @@ static void restore_free(struct restore *x)
 		sm_image_config_free(x->cfg);
 	free(x->env);
 	free(x->cmd);
+	free(x->entrypoint);
 	memset(x, 0, sizeof *x);
 }
 
@@ -138,6 +140,22 @@ static struct sm_image_config *snapshot_image(struct api_req *r, const char *wha
 	return NULL;
 }
 
+/* x's env, cmd and entrypoint: the request's laid over the snapshot's
+ * env; its cmd, else the snapshot's; its entrypoint, else the
+ * snapshot's. An entrypoint given drops the snapshot's cmd, as docker's
+ * --entrypoint drops an image's CMD. 0, or -1 when out of memory. */
+static int restore_command(struct restore *x, json_t *b)
+{
+	json_t *cmd = json_object_get(b, "cmd"), *ep = json_object_get(b, "entrypoint");
+	json_t *scmd = json_object_get(x->snap, "cmd"), *sep = json_object_get(x->snap, "entrypoint");
+	json_t *use_cmd = cmd ? cmd : !ep && json_is_array(scmd) ? scmd : NULL;
+	json_t *use_ep = ep ? ep : json_is_array(sep) ? sep : NULL;
+	x->env = env_merge(json_object_get(x->snap, "env"), json_object_get(b, "env"));
+	x->cmd = jin_strv(use_cmd);
+	x->entrypoint = jin_strv(use_ep);
+	return !x->env || (use_cmd && !x->cmd) || (use_ep && !x->entrypoint) ? -1 : 0;
+}
+
 /* Fills x for a VM restored from snapshot name with the request's
  * overrides b. 0, or -1 after replying (404, 400, 409, 503). */
 static int restore_prepare(struct api_req *r, const char *name, json_t *b, struct restore *x)
@@ -152,13 +170,9 @@ static int restore_prepare(struct api_req *r, const char *name, json_t *b, struc
 	const char *image_id = json_string_value(json_object_get(x->snap, "image_id"));
 	snprintf(what, sizeof what, "snapshot %s", name);
 	if (check_size(r, b, x->snap, name) < 0 ||
-	    !(x->cfg = snapshot_image(r, what, image, image_id)) || req_kvm_usable(r) < 0)
+	    !(x->cfg = snapshot_image(r, what, image, image_id)))
 		goto fail;
-	json_t *cmd = json_object_get(b, "cmd");
-	x->env = env_merge(json_object_get(x->snap, "env"), json_object_get(b, "env"));
-	x->cmd = jin_strv(cmd ? cmd : json_is_array(json_object_get(x->snap, "cmd"))
-					? json_object_get(x->snap, "cmd") : NULL);
-	if (!x->env || (!x->cmd && json_is_array(json_object_get(x->snap, "cmd")))) {
+	if (restore_command(x, b) < 0) {
 		reply_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "out of memory");
 		goto fail;
 	}
@@ -166,12 +180,15 @@ static int restore_prepare(struct api_req *r, const char *name, json_t *b, struc
 		.image = image, .image_cfg = x->cfg,
 		.vcpus = (int)json_integer_value(json_object_get(x->snap, "vcpus")),
 		.memory_mib = (unsigned)json_integer_value(json_object_get(x->snap, "memory_mib")),
-		.env = x->env, .cmd = x->cmd,
+		.env = x->env, .cmd = x->cmd, .entrypoint = x->entrypoint,
 		.workdir = pick(b, x->snap, "workdir"), .user = pick(b, x->snap, "user"),
 		.labels = json_object_get(b, "labels"), .auto_remove = jin_bool(b, "auto_remove"),
 		.from_snapshot = json_string_value(json_object_get(x->snap, "name")),
 		.hostname = jin_str(b, "hostname"),
 	};
+	if (req_command_check(r, &x->spec, what, json_object_get(b, "entrypoint") != NULL) < 0 ||
+	    req_kvm_usable(r) < 0)
+		goto fail;
 	return 0;
 fail:
 	restore_free(x);

@@ -1,14 +1,18 @@
 /* h_vms.c - /v1/vms: create, list, inspect, stop and remove VMs.
  *
  * POST /v1/vms checks in this order, so each failure has one answer: the
- * body (400 naming the field), the image (404), the image's command (422
- * when neither the image nor the request gives one), KVM (503), and then
- * boots the VM, answering 201 once its guest agent is up (the boot is
- * slow under an emulated KVM host; the request simply waits). A warm pool
+ * body (400 naming the field), the image (404), the command (422 when
+ * the request's entrypoint and cmd merged with the image's leave none),
+ * KVM (503), and then boots the VM, answering 201 once its guest agent is
+ * up (the boot is slow under an emulated KVM host; the request simply
+ * waits). A warm pool
  * of the image and size (daemon/pool) hands over a ready VM when it has
  * one; otherwise the VM is restored from the image's bake (made first on
  * the image's first use), or booted when baking is off. A body with
  * "from_snapshot" instead of "image" goes on to h_snapshots.c once checked.
+ * "entrypoint" replaces the image's ENTRYPOINT and drops its CMD, as
+ * docker's --entrypoint does ([] clears it: "cmd" alone is the command);
+ * the merge is daemon/vms/vms_command.c's, here only its 422.
  * "mounts" (shared host folders, checked in vms_req.c as part of the body)
  * are bound to the idle virtio-fs slots of the VM, wherever it comes from
  * (pool, bake, boot); they cannot be given with "from_snapshot" (yet).
@@ -130,33 +134,17 @@ static struct sm_image_config *find_image(struct api_req *r, const char *name)
 	return NULL;
 }
 
-static void create_vm(struct api_req *r, json_t *b, const struct sm_image_config *cfg,
-		      const struct vm_mount *mounts, size_t n_mounts,
-		      const struct vm_volume *vols, size_t n_vols)
+/* A warm pool's VM when there is one for spec, else a new one; replies. */
+static void start_vm(struct api_req *r, const struct vm_spec *spec)
 {
-	const char **env = jin_strv(json_object_get(b, "env"));
-	const char **cmd = jin_strv(json_object_get(b, "cmd"));
-	json_t *vc = json_object_get(b, "vcpus"), *mem = json_object_get(b, "memory");
-	struct vm_spec spec = {
-		.image = jin_str(b, "image"), .image_cfg = cfg,
-		.vcpus = vc ? (int)json_integer_value(vc) : r->srv->cfg.default_vcpus,
-		.memory_mib = mem ? (unsigned)json_integer_value(mem)
-				  : r->srv->cfg.default_memory_mib,
-		.storage_mib = (unsigned)json_integer_value(json_object_get(b, "storage_mib")),
-		.env = env, .cmd = cmd,
-		.workdir = jin_str(b, "workdir"), .user = jin_str(b, "user"),
-		.labels = json_object_get(b, "labels"), .auto_remove = jin_bool(b, "auto_remove"),
-		.mounts = mounts, .n_mounts = n_mounts, .volumes = vols, .n_volumes = n_vols,
-		.hostname = jin_str(b, "hostname"),
-	};
 	struct vm_rec *vm;
 	char id[32] = "", err[ERRLEN] = "";
 	/* A pool's VM takes the mounts into its idle virtio-fs slots; volumes
 	 * need disks of their own, so a VM with them boots. */
-	int rc = n_vols ? 1 : pools_acquire(r->srv->pools, &spec, &vm, id, sizeof id, err,
-					    sizeof err);
+	int rc = spec->n_volumes ? 1 : pools_acquire(r->srv->pools, spec, &vm, id, sizeof id,
+						     err, sizeof err);
 	if (rc == 1)   /* no pool of this image and size */
-		rc = vms_create(r->srv->vms, &spec, &vm, id, sizeof id, err, sizeof err);
+		rc = vms_create(r->srv->vms, spec, &vm, id, sizeof id, err, sizeof err);
 	if (rc == -2) {
 		reply_error(r, MHD_HTTP_CONFLICT, "in_use", "%s", err);
 	} else if (rc < 0) {
@@ -166,8 +154,37 @@ static void create_vm(struct api_req *r, json_t *b, const struct sm_image_config
 		reply_json(r, MHD_HTTP_CREATED, vm_json(vm));
 		vm_put(vm);
 	}
+}
+
+/* The spec of the request; then its command (422) and KVM (503) before
+ * the VM starts. */
+static void create_vm(struct api_req *r, json_t *b, const struct sm_image_config *cfg,
+		      const struct vm_mount *mounts, size_t n_mounts,
+		      const struct vm_volume *vols, size_t n_vols)
+{
+	const char **env = jin_strv(json_object_get(b, "env"));
+	const char **cmd = jin_strv(json_object_get(b, "cmd"));
+	const char **ep = jin_strv(json_object_get(b, "entrypoint"));
+	json_t *vc = json_object_get(b, "vcpus"), *mem = json_object_get(b, "memory");
+	struct vm_spec spec = {
+		.image = jin_str(b, "image"), .image_cfg = cfg,
+		.vcpus = vc ? (int)json_integer_value(vc) : r->srv->cfg.default_vcpus,
+		.memory_mib = mem ? (unsigned)json_integer_value(mem)
+				  : r->srv->cfg.default_memory_mib,
+		.storage_mib = (unsigned)json_integer_value(json_object_get(b, "storage_mib")),
+		.env = env, .cmd = cmd, .entrypoint = ep,
+		.workdir = jin_str(b, "workdir"), .user = jin_str(b, "user"),
+		.labels = json_object_get(b, "labels"), .auto_remove = jin_bool(b, "auto_remove"),
+		.mounts = mounts, .n_mounts = n_mounts, .volumes = vols, .n_volumes = n_vols,
+		.hostname = jin_str(b, "hostname"),
+	};
+	char what[ERRLEN];
+	snprintf(what, sizeof what, "image %s", spec.image);
+	if (req_command_check(r, &spec, what, ep != NULL) == 0 && req_kvm_usable(r) == 0)
+		start_vm(r, &spec);
 	free(env);
 	free(cmd);
+	free(ep);
 }
 
 void h_vms_create(struct api_req *r)
@@ -177,7 +194,8 @@ void h_vms_create(struct api_req *r)
 		{ "vcpus", JIN_UINT, false },
 		{ "memory", JIN_UINT, false }, { "storage_mib", JIN_UINT, false },
 		{ "env", JIN_STRINGS, false },
-		{ "cmd", JIN_STRINGS, false }, { "workdir", JIN_STRING, false },
+		{ "cmd", JIN_STRINGS, false }, { "entrypoint", JIN_STRINGS, false },
+		{ "workdir", JIN_STRING, false },
 		{ "user", JIN_STRING, false }, { "labels", JIN_OBJECT, false },
 		{ "auto_remove", JIN_BOOL, false }, { "mounts", JIN_ARRAY, false },
 		{ "volumes", JIN_ARRAY, false }, { "hostname", JIN_STRING, false }, { NULL },
@@ -218,14 +236,6 @@ void h_vms_create(struct api_req *r)
 		goto out;
 	}
 	if (!(cfg = find_image(r, jin_str(b, "image"))))
-		goto out;
-	if (!cfg->n_entrypoint && !cfg->n_cmd && !json_object_get(b, "cmd")) {
-		reply_error(r, MHD_HTTP_UNPROCESSABLE_CONTENT, "no_command",
-			    "image %s has neither an entrypoint nor a cmd, and the request "
-			    "gives no \"cmd\"", jin_str(b, "image"));
-		goto out;
-	}
-	if (req_kvm_usable(r) < 0)
 		goto out;
 	create_vm(r, b, cfg, mounts, n_mounts, vols, n_vols);
 out:

@@ -91,7 +91,7 @@ static void *run_main(void *arg)
 	struct exec_job *j = p->j;
 	struct agent_exec_spec spec = {
 		.argv = j->argv, .env = j->env, .cwd = j->cwd, .uid = j->uid, .gid = j->gid,
-		.stdin_fd = -1,
+		.groups = j->groups, .ngroups = j->ngroups, .mkcwd = j->mkcwd, .stdin_fd = -1,
 	};
 	struct agent_exec_io io = { .on_stdout = on_stdout, .on_stderr = on_stderr, .opaque = p };
 	struct agent_exec_result res = { .exit_code = -1 };

@@ -61,6 +61,22 @@ int req_kvm_usable(struct api_req *r)
 	}
 }
 
+int req_command_check(struct api_req *r, const struct vm_spec *spec, const char *source,
+		      bool ep_given)
+{
+	if (vm_spec_has_command(spec))
+		return 0;
+	if (ep_given)
+		reply_error(r, MHD_HTTP_UNPROCESSABLE_CONTENT, "no_command",
+			    "no command: the request clears the entrypoint of %s (\"entrypoint\" "
+			    "empty) and gives no \"cmd\"", source);
+	else
+		reply_error(r, MHD_HTTP_UNPROCESSABLE_CONTENT, "no_command",
+			    "%s has neither an entrypoint nor a cmd, and the request gives no "
+			    "\"cmd\"", source);
+	return -1;
+}
+
 struct query_all {
 	const char *name;
 	const char **v;

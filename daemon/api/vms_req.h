@@ -1,5 +1,5 @@
 /* vms_req.h - what the VM handlers (h_vms*.c) share: finding the VM a
- * path names, the KVM gate, base64 (exec's stdin and output chunks) and
+ * path names, the KVM gate, the no-command check, base64 (exec's stdin and output chunks) and
  * turning a user name into ids inside the guest. */
 #ifndef SM_API_VMS_REQ_H
 #define SM_API_VMS_REQ_H
@@ -27,6 +27,14 @@ int req_vm_running(struct api_req *r, struct vm_rec *vm);
 /* 0 when KVM can run guests; -1 after replying 503 kvm_unavailable. Waits
  * for the first probe if it is still running. */
 int req_kvm_usable(struct api_req *r);
+
+/* 0 when a VM made from spec has a command (daemon/vms/vms_command.c:
+ * docker's merge of the request's entrypoint and cmd with the image's);
+ * else -1 after replying 422 no_command, naming source ("image NAME",
+ * "snapshot NAME") and whether the request gave the (empty) entrypoint. */
+struct vm_spec;
+int req_command_check(struct api_req *r, const struct vm_spec *spec, const char *source,
+		      bool ep_given);
 
 /* Every value of a repeatable query parameter: a malloc'd NULL-terminated
  * array (strings borrowed from the request), or NULL when there is none. */

@@ -460,6 +460,55 @@ static int adopt_hostname(struct vm_rec *r, const char *hostname, char *err, siz
 	return rc;
 }
 
+/* What a pool VM takes from the spec it is handed over by (vms_adopt). */
+struct adopted {
+	char *image, *workdir, *user;
+	char **env, **cmd, **entrypoint;
+	json_t *labels;
+};
+
+static void adopted_free(struct adopted *a)
+{
+	free(a->image);
+	free(a->workdir);
+	free(a->user);
+	strv_free(a->env);
+	strv_free(a->cmd);
+	strv_free(a->entrypoint);
+	json_decref(a->labels);
+}
+
+/* Copies of spec's settings; 0, or -1 out of memory. */
+static int adopted_from_spec(struct adopted *a, const struct vm_spec *spec)
+{
+	*a = (struct adopted){
+		.image = strdup(spec->image),
+		.workdir = strdup(spec->workdir ? spec->workdir : ""),
+		.user = strdup(spec->user ? spec->user : ""),
+		.env = strv_dup(spec->env),
+		.cmd = spec->cmd ? strv_dup(spec->cmd) : NULL,
+		.entrypoint = spec->entrypoint ? strv_dup(spec->entrypoint) : NULL,
+		.labels = spec->labels ? json_deep_copy(spec->labels) : json_object(),
+	};
+	return a->image && a->workdir && a->user && a->env && (!spec->cmd || a->cmd) &&
+	       (!spec->entrypoint || a->entrypoint) && a->labels ? 0 : -1;
+}
+
+/* Swaps a's settings into r (under mu); a then holds r's old ones. */
+static void adopted_swap_locked(struct adopted *a, struct vm_rec *r)
+{
+	struct adopted old = { r->image, r->workdir, r->user, r->env, r->cmd, r->entrypoint,
+			       r->labels };
+	r->image = a->image;
+	r->workdir = a->workdir;
+	r->user = a->user;
+	r->env = a->env;
+	r->cmd = a->cmd;
+	r->entrypoint = a->entrypoint;
+	r->labels = a->labels;
+	*a = old;
+}
+
 int vms_adopt(struct vms *v, struct vm_rec *r, const struct vm_spec *spec, char *err,
 	      size_t errlen)
 {
@@ -472,12 +521,9 @@ int vms_adopt(struct vms *v, struct vm_rec *r, const struct vm_spec *spec, char 
 	}
 	if (spec->hostname && adopt_hostname(r, spec->hostname, err, errlen) < 0)
 		return -2;
-	char *image = strdup(spec->image), *workdir = strdup(spec->workdir ? spec->workdir : "");
-	char *user = strdup(spec->user ? spec->user : "");
-	char **env = strv_dup(spec->env), **cmd = spec->cmd ? strv_dup(spec->cmd) : NULL;
-	json_t *labels = spec->labels ? json_deep_copy(spec->labels) : json_object();
+	struct adopted a;
 	int rc = -1;
-	if (!image || !workdir || !user || !env || (spec->cmd && !cmd) || !labels) {
+	if (adopted_from_spec(&a, spec) < 0) {
 		snprintf(err, errlen, "out of memory");
 		goto out;
 	}
@@ -488,13 +534,7 @@ int vms_adopt(struct vms *v, struct vm_rec *r, const struct vm_spec *spec, char 
 		pthread_mutex_unlock(&v->mu);
 		goto out;
 	}
-	/* Swap: the old values are freed below. */
-	char *t = r->image; r->image = image; image = t;
-	t = r->workdir; r->workdir = workdir; workdir = t;
-	t = r->user; r->user = user; user = t;
-	char **tv = r->env; r->env = env; env = tv;
-	tv = r->cmd; r->cmd = cmd; cmd = tv;
-	json_t *tl = r->labels; r->labels = labels; labels = tl;
+	adopted_swap_locked(&a, r);   /* the old values are freed below */
 	r->auto_remove = spec->auto_remove;
 	r->kind = VM_KIND_USER;
 	r->created = r->started = time(NULL);
@@ -502,12 +542,7 @@ int vms_adopt(struct vms *v, struct vm_rec *r, const struct vm_spec *spec, char 
 	pthread_mutex_unlock(&v->mu);
 	rc = 0;
 out:
-	free(image);
-	free(workdir);
-	free(user);
-	strv_free(env);
-	strv_free(cmd);
-	json_decref(labels);
+	adopted_free(&a);
 	if (rc == 0) {
 		start_watcher(v, r);
 		vms_publish(v, r, "vm.created");

@@ -110,6 +110,10 @@ struct vm_spec {
 	const char *const *env;       /* "K=V" overrides, NULL-terminated or NULL */
 	const char *workdir, *user;   /* NULL: the image's */
 	const char *const *cmd;       /* replaces the image's cmd; NULL: keep */
+	/* Replaces the image's entrypoint, and drops the image's cmd (only
+	 * cmd above follows it), as docker's --entrypoint does; empty (or
+	 * [""]): none, so cmd alone is the command. NULL: keep (vms_command.c). */
+	const char *const *entrypoint;
 	json_t *labels;               /* object of strings or NULL (borrowed) */
 	bool auto_remove;
 	/* Restore this snapshot (snapshots.h) instead of booting: vcpus and
@@ -155,10 +159,10 @@ int vms_create(struct vms *v, const struct vm_spec *spec, struct vm_rec **out,
 	       char *id_out, size_t idlen, char *err, size_t errlen);
 
 /* A running pool VM (VM_KIND_POOL) becomes the user's, as if created by
- * spec: its image name, env, cmd, workdir, user, labels, auto_remove and
- * mounts (spec's image_cfg, vcpus and memory_mib must be what it runs):
- * the folders are bound to its idle slots, its file access sealed to them
- * (none without mounts) and the agent mounts them. It is listed from
+ * spec: its image name, env, cmd, entrypoint, workdir, user, labels,
+ * auto_remove and mounts (spec's image_cfg, vcpus and memory_mib must be
+ * what it runs): the folders are bound to its idle slots, its file access
+ * sealed to them (none without mounts) and the agent mounts them. It is listed from
  * now on, saved, and announced (vm.created, vm.started). -1 with err when
  * it is not a running pool VM (it exited meanwhile: try another); -2 with
  * err when its folders could not be bound, sealed or mounted (the caller
@@ -203,10 +207,12 @@ const char *vm_workdir(const struct vm_rec *r);  /* "" when unset */
 const char *vm_user(const struct vm_rec *r);     /* "" when unset */
 /* Its hostname: the one it was given, else its short id. */
 const char *vm_hostname(const struct vm_rec *r);
-/* The VM's default command: entrypoint + (the VM's cmd, else the
- * image's); NULL-terminated, caller frees the array only. NULL when empty
- * (or out of memory). */
+/* The VM's default command, docker's merge of its entrypoint and cmd
+ * with the image's (vms_command.c); NULL-terminated, caller frees the
+ * array only. NULL when empty (or out of memory). */
 const char **vm_command(const struct vm_rec *r);
+/* Whether a VM made from spec (its image_cfg) would have a command. */
+bool vm_spec_has_command(const struct vm_spec *spec);
 /* Image env, then VM env (later keys win); NULL-terminated, caller frees
  * the array only (strings belong to the record). */
 const char **vm_env(const struct vm_rec *r);

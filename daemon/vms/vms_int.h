@@ -51,6 +51,7 @@ struct vm_snap {
 	uint64_t upper_disk_bytes; /* what upper.img takes on disk */
 	char **env;                /* the source VM's overrides, NULL-terminated */
 	char **cmd;                /* NULL: the image's */
+	char **entrypoint;         /* NULL: the image's */
 	char *workdir, *user;
 	time_t created;
 	uint64_t state_bytes, memory_bytes, memory_disk_bytes;
@@ -72,6 +73,7 @@ struct vm_rec {
 	json_t *labels;            /* object */
 	char **env;                /* overrides, NULL-terminated */
 	char **cmd;                /* NULL: the image's */
+	char **entrypoint;         /* NULL: the image's (vms_command.c) */
 	char *workdir, *user;      /* "" when not overridden */
 	char hostname[65];         /* the guest's (given, else the short id) */
 	bool auto_remove;
@@ -114,8 +116,9 @@ void rec_changed(struct vm_rec *r);
 struct vm_rec *rec_from_json(struct vms *v, json_t *j);
 int rec_paths(struct vm_rec *r, char *err, size_t errlen);
 void rmtree(const char *dir);
-/* NULL-terminated string arrays: copy (NULL src: an empty one; NULL on
- * out of memory), free, as JSON (NULL v: []). */
+/* NULL-terminated string arrays: length (0 for NULL), copy (NULL src: an
+ * empty one; NULL on out of memory), free, as JSON (NULL v: []). */
+size_t strv_len(const char *const *v);
 char **strv_dup(const char *const *src);
 void strv_free(char **v);
 json_t *strv_to_json(char *const *v);

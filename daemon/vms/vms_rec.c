@@ -26,7 +26,7 @@ static char **strv_copy(char *const *src, size_t n)
 	return v;
 }
 
-static size_t strv_len(const char *const *v)
+size_t strv_len(const char *const *v)
 {
 	size_t n = 0;
 	while (v && v[n])
@@ -100,7 +100,8 @@ struct vm_rec *rec_new(struct vms *v, const struct vm_spec *spec, char *err, siz
 	r->user = strdup(spec->user ? spec->user : "");
 	r->env = strv_copy((char *const *)spec->env, strv_len(spec->env));
 	r->cfg = config_copy(spec->image_cfg);
-	if (spec->cmd && !(r->cmd = strv_copy((char *const *)spec->cmd, strv_len(spec->cmd))))
+	if ((spec->cmd && !(r->cmd = strv_dup(spec->cmd))) ||
+	    (spec->entrypoint && !(r->entrypoint = strv_dup(spec->entrypoint))))
 		goto oom;
 	snprintf(r->hostname, sizeof r->hostname, "%.*s", spec->hostname ? 64 : 12,
 		 spec->hostname ? spec->hostname : r->id);
@@ -135,6 +136,7 @@ void rec_free(struct vm_rec *r)
 	json_decref(r->labels);
 	strv_free(r->env);
 	strv_free(r->cmd);
+	strv_free(r->entrypoint);
 	free(r->image);
 	free(r->image_id);
 	free(r->workdir);
@@ -193,11 +195,14 @@ json_t *rec_json_locked(struct vm_rec *r)
 		"id", r->id, "image", r->image, "image_id", r->image_id,
 		"state", vm_state_name(r->state), "vcpus", r->vcpus,
 		"memory_mib", (json_int_t)r->memory_mib, "labels", r->labels,
-		"env", strv_to_json(r->env), "cmd", r->cmd ? strv_to_json(r->cmd) : json_null(), "workdir", r->workdir, "user", r->user,
+		"env", strv_to_json(r->env), "cmd", r->cmd ? strv_to_json(r->cmd) : json_null(),
+		"workdir", r->workdir, "user", r->user,
 		"auto_remove", r->auto_remove, "created", time_to_json(r->created),
 		"started", time_to_json(r->started), "exited", time_to_json(r->exited));
 	if (!j)
 		return NULL;
+	json_object_set_new(j, "entrypoint", r->entrypoint ? strv_to_json(r->entrypoint)
+							 : json_null());
 	json_object_set_new(j, "storage_mib", json_integer(r->storage_mib));
 	json_object_set_new(j, "from_snapshot", r->from_snapshot ? json_string(r->from_snapshot)
 								 : json_null());
@@ -251,6 +256,45 @@ time_t time_from_json(json_t *j, const char *key)
 	return timegm(&tm);
 }
 
+/* A JSON array of strings (others count as "") as a NULL-terminated
+ * copy; NULL when a is not an array, or with *oom set when memory ran out. */
+static char **strv_from_json(json_t *a, bool *oom)
+{
+	if (!json_is_array(a))
+		return NULL;
+	size_t n = json_array_size(a), i;
+	json_t *item;
+	char **v = calloc(n + 1, sizeof *v);
+	json_array_foreach(a, i, item) {
+		const char *str = json_string_value(item);
+		if (v && !(v[i] = strdup(str ? str : ""))) {
+			strv_free(v);
+			v = NULL;
+		}
+	}
+	*oom |= !v;
+	return v;
+}
+
+static void mounts_from_json(struct vm_rec *r, json_t *arr)
+{
+	size_t i;
+	json_t *m;
+	json_array_foreach(arr, i, m) {
+		const char *h = json_string_value(json_object_get(m, "host_path"));
+		const char *g = json_string_value(json_object_get(m, "guest_path"));
+		char *hd = h ? strdup(h) : NULL, *gd = g ? strdup(g) : NULL;
+		if (!hd || !gd || r->n_mounts == VM_MAX_MOUNTS) {
+			free(hd);
+			free(gd);
+			continue;
+		}
+		r->mounts[r->n_mounts++] = (struct vm_mount){ hd, gd,
+			json_is_true(json_object_get(m, "readonly")),
+			json_is_true(json_object_get(m, "watch")) };
+	}
+}
+
 /* A previous run's VM: listed and removable, never run again. */
 struct vm_rec *rec_from_json(struct vms *v, json_t *j)
 {
@@ -273,22 +317,13 @@ struct vm_rec *rec_from_json(struct vms *v, json_t *j)
 	snprintf(r->hostname, sizeof r->hostname, "%.*s", host ? 64 : 12, host ? host : id);
 	const char *snap = json_string_value(json_object_get(j, "from_snapshot"));
 	r->from_snapshot = snap ? strdup(snap) : NULL;
-	r->env = calloc(1, sizeof(char *));
-	size_t mi;
-	json_t *m;
-	json_array_foreach(json_object_get(j, "mounts"), mi, m) {
-		const char *h = json_string_value(json_object_get(m, "host_path"));
-		const char *g = json_string_value(json_object_get(m, "guest_path"));
-		char *hd = h ? strdup(h) : NULL, *gd = g ? strdup(g) : NULL;
-		if (!hd || !gd || r->n_mounts == VM_MAX_MOUNTS) {
-			free(hd);
-			free(gd);
-			continue;
-		}
-		r->mounts[r->n_mounts++] = (struct vm_mount){ hd, gd,
-			json_is_true(json_object_get(m, "readonly")),
-			json_is_true(json_object_get(m, "watch")) };
-	}
+	bool oom = false;
+	r->env = strv_from_json(json_object_get(j, "env"), &oom);
+	if (!r->env && !oom)
+		r->env = calloc(1, sizeof(char *));
+	r->cmd = strv_from_json(json_object_get(j, "cmd"), &oom);
+	r->entrypoint = strv_from_json(json_object_get(j, "entrypoint"), &oom);
+	mounts_from_json(r, json_object_get(j, "mounts"));
 	volumes_from_json(r, json_object_get(j, "volumes"));
 	json_t *labels = json_object_get(j, "labels");
 	r->labels = json_is_object(labels) ? json_deep_copy(labels) : json_object();
@@ -300,7 +335,7 @@ struct vm_rec *rec_from_json(struct vms *v, json_t *j)
 	r->exited = time_from_json(j, "exited");
 	snprintf(r->why, sizeof r->why, "its daemon stopped or died");
 	char err[256];
-	if (!r->image || !r->image_id || !r->workdir || !r->user || !r->env || !r->labels ||
+	if (oom || !r->image || !r->image_id || !r->workdir || !r->user || !r->env || !r->labels ||
 	    (snap && !r->from_snapshot) || rec_paths(r, err, sizeof err) < 0) {
 		rec_free(r);
 		return NULL;
@@ -388,20 +423,4 @@ const char **vm_env(const struct vm_rec *r)
 	for (size_t i = 0; i < no; i++)
 		env_put(env, &n, r->env[i]);
 	return env;
-}
-
-const char **vm_command(const struct vm_rec *r)
-{
-	if (!r->cfg)
-		return NULL;
-	char *const *cmd = r->cmd ? r->cmd : r->cfg->cmd;
-	size_t ne = r->cfg->n_entrypoint, nc = strv_len((const char *const *)cmd), n = 0;
-	if (ne + nc == 0)
-		return NULL;
-	const char **argv = calloc(ne + nc + 1, sizeof *argv);
-	for (size_t i = 0; argv && i < ne; i++)
-		argv[n++] = r->cfg->entrypoint[i];
-	for (size_t i = 0; argv && i < nc; i++)
-		argv[n++] = cmd[i];
-	return argv;
 }

@@ -42,6 +42,7 @@ static void snap_free(struct vm_snap *s)
 	free(s->image_id);
 	strv_free(s->env);
 	strv_free(s->cmd);
+	strv_free(s->entrypoint);
 	free(s->workdir);
 	free(s->user);
 	free(s);
@@ -111,6 +112,8 @@ json_t *snap_json_locked(struct vms *v, const struct vm_snap *s)
 		"temporary", s->temporary, "vms", (json_int_t)users_locked(v, s->name),
 		"kind", kind_locked(s), "stale", bake && !bake_current_locked(v, s));
 	if (j) {
+		json_object_set_new(j, "entrypoint", s->entrypoint ? strv_to_json(s->entrypoint)
+								 : json_null());
 		json_object_set_new(j, "storage_mib", json_integer(s->storage_mib));
 		json_object_set_new(j, "upper_disk_bytes",
 				    json_integer((json_int_t)s->upper_disk_bytes));
@@ -386,13 +389,14 @@ struct vm_snap *snap_new_locked(struct vm_rec *r, const char *name, bool tempora
 	s->storage_mib = r->storage_mib;
 	s->env = strv_dup((const char *const *)r->env);
 	s->cmd = r->cmd ? strv_dup((const char *const *)r->cmd) : NULL;
+	s->entrypoint = r->entrypoint ? strv_dup((const char *const *)r->entrypoint) : NULL;
 	s->workdir = strdup(r->workdir);
 	s->user = strdup(r->user);
 	s->created = time(NULL);
 	s->temporary = temporary;
 	s->fs_slots = r->fs_slots;
 	if (!s->source_vm || !s->image || !s->image_id || !s->env || (r->cmd && !s->cmd) ||
-	    !s->workdir || !s->user) {
+	    (r->entrypoint && !s->entrypoint) || !s->workdir || !s->user) {
 		snap_free(s);
 		return NULL;
 	}

@@ -1,9 +1,11 @@
 /* vms_snap_db.c - snapshot rows in DATA/vms.db, beside the VMs' table.
  *
  * One row per finished snapshot (a snapshot being taken has none yet):
- * plain columns for what a restore and a listing need; env and cmd are
- * JSON arrays (cmd NULL when the image's). Written once when the snapshot
- * is complete and deleted with it; nothing in a row changes.
+ * plain columns for what a restore and a listing need; env, cmd and
+ * entrypoint are JSON arrays (cmd and entrypoint NULL when the image's).
+ * Written once when the snapshot is complete and deleted with it; nothing
+ * in a row changes. Columns added since the first version are added to
+ * an older database at open (added[]).
  */
 #include "daemon/vms/vms_int.h"
 
@@ -28,16 +30,23 @@ static const char schema[] =
 	" memory_bytes INTEGER NOT NULL,"      /* vm.mem's apparent size */
 	" memory_disk_bytes INTEGER NOT NULL," /* what it takes on disk */
 	" temporary INTEGER NOT NULL DEFAULT 0);";
-/* Added later: the idle virtio-fs slots the saved VM had (vms_mounts.c);
- * rows from before have none. */
-static const char add_fs_slots[] =
-	"ALTER TABLE snapshots ADD COLUMN fs_slots INTEGER NOT NULL DEFAULT 0";
-/* Added later: the writable layer disk (upper.img) and what it takes on
- * disk; rows from before have none (0: their VMs keep a tmpfs upper). */
-static const char add_storage[] =
-	"ALTER TABLE snapshots ADD COLUMN storage_mib INTEGER NOT NULL DEFAULT 0";
-static const char add_upper_bytes[] =
-	"ALTER TABLE snapshots ADD COLUMN upper_disk_bytes INTEGER NOT NULL DEFAULT 0";
+/* Columns added later, in order: a database made before one gets it at
+ * open (rows from before take its default). */
+static const struct {
+	const char *column, *sql;
+} added[] = {
+	/* the idle virtio-fs slots the saved VM had (vms_mounts.c); rows
+	 * from before have none */
+	{ "fs_slots", "ALTER TABLE snapshots ADD COLUMN fs_slots INTEGER NOT NULL DEFAULT 0" },
+	/* the writable layer disk (upper.img) and what it takes on disk;
+	 * rows from before have none (0: their VMs keep a tmpfs upper) */
+	{ "storage_mib", "ALTER TABLE snapshots ADD COLUMN storage_mib INTEGER NOT NULL DEFAULT 0" },
+	{ "upper_disk_bytes",
+	  "ALTER TABLE snapshots ADD COLUMN upper_disk_bytes INTEGER NOT NULL DEFAULT 0" },
+	/* the VM's entrypoint (JSON array; NULL: the image's, as for rows
+	 * from before) */
+	{ "entrypoint", "ALTER TABLE snapshots ADD COLUMN entrypoint TEXT" },
+};
 
 static int fail(struct vms *v, const char *what, char *err, size_t errlen)
 {
@@ -47,17 +56,16 @@ static int fail(struct vms *v, const char *what, char *err, size_t errlen)
 
 int snap_db_open(struct vms *v, char *err, size_t errlen)
 {
+	char what[64];
 	if (sqlite3_exec(v->db, schema, NULL, NULL, NULL) != SQLITE_OK)
 		return fail(v, "snapshots schema", err, errlen);
-	if (sqlite3_exec(v->db, add_fs_slots, NULL, NULL, NULL) != SQLITE_OK &&
-	    !strstr(sqlite3_errmsg(v->db), "duplicate column"))
-		return fail(v, "snapshots schema (fs_slots)", err, errlen);
-	if (sqlite3_exec(v->db, add_storage, NULL, NULL, NULL) != SQLITE_OK &&
-	    !strstr(sqlite3_errmsg(v->db), "duplicate column"))
-		return fail(v, "snapshots schema (storage_mib)", err, errlen);
-	if (sqlite3_exec(v->db, add_upper_bytes, NULL, NULL, NULL) != SQLITE_OK &&
-	    !strstr(sqlite3_errmsg(v->db), "duplicate column"))
-		return fail(v, "snapshots schema (upper_disk_bytes)", err, errlen);
+	for (size_t i = 0; i < sizeof added / sizeof added[0]; i++) {
+		if (sqlite3_exec(v->db, added[i].sql, NULL, NULL, NULL) == SQLITE_OK ||
+		    strstr(sqlite3_errmsg(v->db), "duplicate column"))
+			continue;
+		snprintf(what, sizeof what, "snapshots schema (adding %s)", added[i].column);
+		return fail(v, what, err, errlen);
+	}
 	return 0;
 }
 
@@ -69,20 +77,29 @@ static char *strv_text(char *const *sv)
 	return t;
 }
 
+static void bind_text_or_null(sqlite3_stmt *st, int i, const char *text)
+{
+	if (text)
+		sqlite3_bind_text(st, i, text, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, i);
+}
+
 int snap_db_insert(struct vms *v, const struct vm_snap *s, char *err, size_t errlen)
 {
 	sqlite3_stmt *st;
 	char *env = strv_text(s->env), *cmd = s->cmd ? strv_text(s->cmd) : NULL;
+	char *ep = s->entrypoint ? strv_text(s->entrypoint) : NULL;
 	int rc = -1;
-	if (!env || (s->cmd && !cmd)) {
+	if (!env || (s->cmd && !cmd) || (s->entrypoint && !ep)) {
 		snprintf(err, errlen, "out of memory");
 		goto out;
 	}
 	if (sqlite3_prepare_v2(v->db, "INSERT INTO snapshots (name, source_vm, image, image_id, "
 			       "vcpus, memory_mib, env, cmd, workdir, user, created, state_bytes, "
 			       "memory_bytes, memory_disk_bytes, temporary, fs_slots, storage_mib, "
-			       "upper_disk_bytes) VALUES "
-			       "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", -1, &st,
+			       "upper_disk_bytes, entrypoint) VALUES "
+			       "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", -1, &st,
 			       NULL) != SQLITE_OK) {
 		fail(v, "saving a snapshot", err, errlen);
 		goto out;
@@ -94,10 +111,7 @@ int snap_db_insert(struct vms *v, const struct vm_snap *s, char *err, size_t err
 	sqlite3_bind_int(st, 5, s->vcpus);
 	sqlite3_bind_int64(st, 6, s->memory_mib);
 	sqlite3_bind_text(st, 7, env, -1, SQLITE_STATIC);
-	if (cmd)
-		sqlite3_bind_text(st, 8, cmd, -1, SQLITE_STATIC);
-	else
-		sqlite3_bind_null(st, 8);
+	bind_text_or_null(st, 8, cmd);
 	sqlite3_bind_text(st, 9, s->workdir, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 10, s->user, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 11, (sqlite3_int64)s->created);
@@ -108,6 +122,7 @@ int snap_db_insert(struct vms *v, const struct vm_snap *s, char *err, size_t err
 	sqlite3_bind_int(st, 16, s->fs_slots);
 	sqlite3_bind_int64(st, 17, s->storage_mib);
 	sqlite3_bind_int64(st, 18, (sqlite3_int64)s->upper_disk_bytes);
+	bind_text_or_null(st, 19, ep);
 	if (sqlite3_step(st) == SQLITE_DONE)
 		rc = 0;
 	else
@@ -116,6 +131,7 @@ int snap_db_insert(struct vms *v, const struct vm_snap *s, char *err, size_t err
 out:
 	free(env);
 	free(cmd);
+	free(ep);
 	return rc;
 }
 
@@ -176,6 +192,7 @@ static struct vm_snap *row_snap(struct vms *v, sqlite3_stmt *st)
 	s->memory_mib = (unsigned)sqlite3_column_int64(st, 5);
 	int bad = col_strv(st, 6, &s->env) < 0 || !s->env;
 	bad |= col_strv(st, 7, &s->cmd) < 0;
+	bad |= col_strv(st, 18, &s->entrypoint) < 0;
 	s->workdir = col_dup(st, 8);
 	s->user = col_dup(st, 9);
 	s->created = (time_t)sqlite3_column_int64(st, 10);
@@ -190,6 +207,7 @@ static struct vm_snap *row_snap(struct vms *v, sqlite3_stmt *st)
 	if (bad || !s->source_vm || !s->image || !s->image_id || !s->workdir || !s->user) {
 		strv_free(s->env);
 		strv_free(s->cmd);
+		strv_free(s->entrypoint);
 		free(s->source_vm);
 		free(s->image);
 		free(s->image_id);
@@ -208,7 +226,7 @@ int snap_db_load(struct vms *v, int (*add)(struct vms *v, struct vm_snap *s), ch
 	if (sqlite3_prepare_v2(v->db, "SELECT name, source_vm, image, image_id, vcpus, "
 			       "memory_mib, env, cmd, workdir, user, created, state_bytes, "
 			       "memory_bytes, memory_disk_bytes, temporary, fs_slots, storage_mib, "
-			       "upper_disk_bytes FROM snapshots "
+			       "upper_disk_bytes, entrypoint FROM snapshots "
 			       "ORDER BY created, name", -1, &st, NULL) != SQLITE_OK)
 		return fail(v, "reading snapshots", err, errlen);
 	int rc = 0;

@@ -7,9 +7,11 @@
 # with files and drops the rest (a row without files, a stray temporary
 # directory, a folder without a row, a fork's snapshot no VM uses), lists
 # and shows them; a restore asking for other vCPUs or memory (400), from a
-# snapshot whose image is gone (409), or on a host without KVM (503);
-# DELETE removes the files (then 404), and removing the last VM restored
-# from a fork's snapshot removes that snapshot. The CLI says the same.
+# snapshot whose image is gone (409), with an "entrypoint" that leaves no
+# command (422), or on a host without KVM (503); DELETE removes the files
+# (then 404), and removing the last VM restored from a fork's snapshot
+# removes that snapshot. The CLI says the same. An older vms.db (the
+# first snapshots table) gets the later columns, entrypoint among them.
 # Running VMs are the vm suite's (tests/vm/snapshot).
 . "$(dirname "$0")/lib.sh"
 
@@ -77,14 +79,15 @@ snaps=$WORK/data/snapshots
 python3 - "$WORK/data/vms.db" "$bb_id" <<'PY'
 import json, sqlite3, sys
 db = sqlite3.connect(sys.argv[1])
-def snap(name, image_id, temporary=0, vcpus=1, mem=256):
+def snap(name, image_id, temporary=0, vcpus=1, mem=256, entrypoint=None):
     db.execute("INSERT INTO snapshots (name, source_vm, image, image_id, vcpus, memory_mib, env, cmd, "
-               "workdir, user, created, state_bytes, memory_bytes, memory_disk_bytes, temporary) "
-               "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+               "workdir, user, created, state_bytes, memory_bytes, memory_disk_bytes, temporary, "
+               "entrypoint) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                (name, "0123456789abcdef", "busybox", image_id, vcpus, mem,
                 json.dumps(["A=1", "B=2"]), json.dumps(["sleep", "60"]), "/tmp", "nobody",
-                1800000000, 4096, mem << 20, 8192, temporary))
-snap("seeded", sys.argv[2])
+                1800000000, 4096, mem << 20, 8192, temporary,
+                entrypoint and json.dumps(entrypoint)))
+snap("seeded", sys.argv[2], entrypoint=["/bin/sh", "-c"])
 snap("lost", "sha256:" + "ab" * 32)
 snap("nofiles", sys.argv[2])
 snap("_fork-0123456789abcdef-00000001", sys.argv[2], temporary=1)
@@ -119,8 +122,10 @@ jbody '.name == "seeded" and .vm == "0123456789abcdef" and .image == "busybox" a
 	.workdir == "/tmp" and .user == "nobody" and .created == "2027-01-15T08:00:00Z" and
 	.memory_bytes == 268435456 and .memory_disk_bytes == 8192 and .state_bytes == 4096 and
 	.temporary == false and .vms == 0 and (.path | endswith("/snapshots/seeded")) and
-	.storage_mib == 0 and .upper_disk_bytes == 0' |
+	.storage_mib == 0 and .upper_disk_bytes == 0 and .entrypoint == ["/bin/sh","-c"]' |
 	grep -qx true || fail "seeded: $(body)"
+req GET /v1/snapshots/lost
+jbody '.entrypoint == null and has("entrypoint")' | grep -qx true || fail "lost: $(body)"
 req GET /v1/snapshots/_fork-0123456789abcdef-00000002
 jbody '.temporary == true and .vms == 1' | grep -qx true || fail "fork snapshot: $(body)"
 
@@ -135,6 +140,15 @@ req POST /v1/vms -d '{"from_snapshot":"lost"}'
 expect_status 409 conflict "is no longer in the store"
 req POST /v1/vms -d '{"from_snapshot":"seeded","vcpus":1,"memory":256,"env":["A=3"]}'
 expect_status 503 kvm_unavailable
+note "an entrypoint given drops the snapshot's cmd: an empty one leaves no command"
+req POST /v1/vms -d '{"from_snapshot":"seeded","entrypoint":[]}'
+expect_status 422 no_command 'clears the entrypoint of snapshot seeded'
+req POST /v1/vms -d '{"from_snapshot":"seeded","entrypoint":"sh"}'
+expect_status 400 invalid_field '"entrypoint" must be an array of strings'
+for b in '"entrypoint":[],"cmd":["ls"]' '"entrypoint":["/bin/echo"]' '"cmd":["ls"]'; do
+	req POST /v1/vms -d "{\"from_snapshot\":\"seeded\",$b}"
+	expect_status 503 kvm_unavailable
+done
 req POST /v1/vms/be9c400000000000/snapshot -d '{"name":"again"}'
 expect_status 409 vm_not_running "is gone"
 req POST /v1/vms/be9c400000000000/fork -d '{"count":2}'
@@ -197,4 +211,35 @@ note "a new daemon finds nothing left"
 start_daemon
 req GET /v1/snapshots
 [ "$(jbody '.snapshots | length')" = 0 ] || fail "after restart: $(body)"
+stop_daemon
+
+note "an older vms.db (the first snapshots table) gets the later columns"
+python3 - "$WORK/data/vms.db" "$bb_id" <<'PY'
+import json, sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+db.execute("DROP TABLE snapshots")
+db.execute("CREATE TABLE snapshots (name TEXT PRIMARY KEY, source_vm TEXT NOT NULL, "
+           "image TEXT NOT NULL, image_id TEXT NOT NULL, vcpus INTEGER NOT NULL, "
+           "memory_mib INTEGER NOT NULL, env TEXT NOT NULL, cmd TEXT, workdir TEXT NOT NULL, "
+           "user TEXT NOT NULL, created INTEGER NOT NULL, state_bytes INTEGER NOT NULL, "
+           "memory_bytes INTEGER NOT NULL, memory_disk_bytes INTEGER NOT NULL, "
+           "temporary INTEGER NOT NULL DEFAULT 0)")
+db.execute("INSERT INTO snapshots VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+           ("old", "0123456789abcdef", "busybox", sys.argv[2], 1, 256, json.dumps([]), None,
+            "", "", 1800000000, 4096, 256 << 20, 8192, 0))
+db.commit()
+PY
+mkdir -p "$snaps/old"
+echo state > "$snaps/old/vm.state"
+truncate -s 256M "$snaps/old/vm.mem"
+start_daemon
+req GET /v1/snapshots/old
+expect_status 200
+jbody '.entrypoint == null and .cmd == null and .storage_mib == 0 and .upper_disk_bytes == 0' |
+	grep -qx true || fail "a snapshot of an older database: $(body)"
+cols=$(python3 -c 'import sqlite3, sys; print(",".join(r[1] for r in sqlite3.connect(sys.argv[1]).execute("PRAGMA table_info(snapshots)")))' "$WORK/data/vms.db")
+case ",$cols," in *,fs_slots,storage_mib,upper_disk_bytes,entrypoint,*) ;;
+	*) fail "columns after the upgrade: $cols" ;; esac
+req DELETE /v1/snapshots/old
+expect_status 200
 stop_daemon

@@ -1,10 +1,13 @@
 #!/bin/bash
 # The VM routes' answers that need no running VM, natively: every body,
 # query and path check (400), unknown VMs (404), an image without a command
-# (422), KVM unusable (503: this daemon's VMM is missing, so its probe says
-# no on any host) - each with its status and error code, the daemon still
-# answering afterwards, and /metrics and /v1/info showing no VM. Running VMs
-# are the vm suite's (tests/vm/api), through the kvmhost runner.
+# or a request whose "entrypoint" leaves none (422: docker's --entrypoint
+# drops the image's cmd), KVM unusable (503: this daemon's VMM is missing,
+# so its probe says no on any host) - each with its status and error code,
+# the daemon still answering afterwards, and /metrics and /v1/info showing
+# no VM; a previous run's VMs show their entrypoint and cmd. Running VMs
+# are the vm suite's (tests/vm/api, tests/vm/habits), through the kvmhost
+# runner.
 . "$(dirname "$0")/lib.sh"
 
 layout="$SM_BUILD_ROOT/daemon/store/layer/busybox-oci"
@@ -46,6 +49,10 @@ bad_create '{"image":"busybox","env":["NOEQUALS"]}' 'is not KEY=VALUE'
 bad_create '{"image":"busybox","env":"A=1"}' '"env"'
 bad_create '{"image":"busybox","labels":{"a":1}}' 'label "a" must be a string'
 bad_create '{"image":"busybox","cmd":[]}' '"cmd" must not be empty'
+bad_create '{"image":"busybox","entrypoint":"/bin/echo"}' '"entrypoint" must be an array of strings'
+bad_create '{"image":"busybox","entrypoint":["/bin/echo",1]}' '"entrypoint" must be an array of strings'
+bad_create '{"image":"busybox","entrypoint":null}' '"entrypoint" must be an array of strings'
+bad_create '{"image":"busybox","entrypoint":{"a":"b"}}' '"entrypoint" must be an array of strings'
 bad_create '{"image":"busybox","auto_remove":"yes"}' '"auto_remove"'
 req POST '/v1/vms?x=1' -d '{"image":"busybox"}'
 expect_status 400 invalid_query
@@ -58,6 +65,17 @@ expect_status 422 no_command "neither an entrypoint nor a cmd"
 req POST /v1/vms -d '{"image":"busybox"}'
 expect_status 503 kvm_unavailable "KVM cannot run guests here"
 req POST /v1/vms -d '{"image":"local/nocmd:v1","cmd":["sh"]}'
+expect_status 503 kvm_unavailable
+note "an entrypoint given drops the image's cmd (docker's --entrypoint): [] or [\"\"] leaves none"
+for ep in '[]' '[""]'; do
+	req POST /v1/vms -d "{\"image\":\"busybox\",\"entrypoint\":$ep}"
+	expect_status 422 no_command 'clears the entrypoint of image busybox ("entrypoint" empty) and gives no "cmd"'
+done
+req POST /v1/vms -d '{"image":"local/nocmd:v1","entrypoint":[]}'
+expect_status 422 no_command "clears the entrypoint"
+req POST /v1/vms -d '{"image":"busybox","entrypoint":[],"cmd":["ls"]}'
+expect_status 503 kvm_unavailable
+req POST /v1/vms -d '{"image":"local/nocmd:v1","entrypoint":["/bin/echo"]}'
 expect_status 503 kvm_unavailable
 req GET /v1/vms
 expect_status 200
@@ -166,6 +184,18 @@ st=0; "$CLI" run local/nocmd:v1 > "$WORK/out" 2>&1 || st=$?
 [ "$st" = 1 ] && grep -q "neither an entrypoint nor a cmd" "$WORK/out" || fail "cli run nocmd: $(cat "$WORK/out")"
 st=0; "$CLI" exec abcd -- true > "$WORK/out" 2>&1 || st=$?
 [ "$st" = 1 ] && grep -q "no such VM: abcd" "$WORK/out" || fail "cli exec: $st $(cat "$WORK/out")"
+for c in run create; do
+	st=0; "$CLI" "$c" --entrypoint "" busybox > "$WORK/out" 2>&1 || st=$?
+	[ "$st" = 1 ] && grep -q "clears the entrypoint of image busybox" "$WORK/out" ||
+		fail "cli $c --entrypoint '': $st $(cat "$WORK/out")"
+	st=0; "$CLI" "$c" --entrypoint=/bin/echo local/nocmd:v1 -- hi > "$WORK/out" 2>&1 || st=$?
+	[ "$st" = 1 ] && grep -q "KVM cannot run guests here" "$WORK/out" ||
+		fail "cli $c --entrypoint /bin/echo: $st $(cat "$WORK/out")"
+done
+st=0; "$CLI" exec --entrypoint /bin/echo abcd -- true > "$WORK/out" 2>&1 || st=$?
+[ "$st" = 2 ] || fail "cli exec --entrypoint: $st $(cat "$WORK/out")"
+"$CLI" run --help | grep -q -- '--entrypoint CMD' || fail "run --help lacks --entrypoint"
+"$CLI" create --help | grep -q -- '--entrypoint' || fail "create --help lacks --entrypoint"
 st=0; "$CLI" exec abcd > "$WORK/out" 2>&1 || st=$?
 [ "$st" = 2 ] || fail "cli exec without a command: $st $(cat "$WORK/out")"
 st=0; "$CLI" run --cpus 0 busybox > "$WORK/out" 2>&1 || st=$?
@@ -219,4 +249,32 @@ req DELETE /v1/vms/be9c400000000002
 expect_status 200
 [ "$("$CLI" --json ps -a | jq -r '[.[].id] | join(",")')" = be9c400000000000,be9c400000000001 ] ||
 	fail "ps -a after a removal: $("$CLI" --json ps -a)"
+stop_daemon
+
+note "a previous run's VMs show their entrypoint and cmd (null: the image's)"
+python3 - "$WORK/data/vms.db" <<'PY'
+import json, sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+for i, ep, cmd in ((0xe0, ["/bin/echo", "-n"], ["hi"]), (0xe1, [], ["ls"]), (0xe2, None, None)):
+    vm = {"id": "%016x" % (0xbe9c400000000000 + i), "image": "busybox", "image_id": "sha256:" + "ab" * 32,
+          "state": "exited", "vcpus": 1, "memory_mib": 256, "labels": {}, "env": ["A=1"],
+          "cmd": cmd, "entrypoint": ep, "workdir": "", "user": "", "auto_remove": False,
+          "created": "2026-11-27T00:00:00Z", "started": None, "exited": None}
+    if ep is None:
+        del vm["entrypoint"]   # a row from before the field: the image's
+    db.execute("INSERT OR REPLACE INTO vms VALUES (?, ?)", (vm["id"], json.dumps(vm)))
+db.commit()
+PY
+start_daemon
+req GET /v1/vms/be9c4000000000e0
+expect_status 200
+jbody '.entrypoint == ["/bin/echo","-n"] and .cmd == ["hi"] and .env == ["A=1"]' | grep -qx true ||
+	fail "entrypoint of a gone VM: $(body)"
+req GET /v1/vms/be9c4000000000e1
+jbody '.entrypoint == [] and .cmd == ["ls"]' | grep -qx true || fail "empty entrypoint: $(body)"
+req GET /v1/vms/be9c4000000000e2
+jbody '.entrypoint == null and .cmd == null and has("entrypoint")' | grep -qx true ||
+	fail "a row without entrypoint: $(body)"
+"$CLI" --json ps -a | jq -e '[.[] | select(.id == "be9c4000000000e0")][0].entrypoint == ["/bin/echo","-n"]' \
+	> /dev/null || fail "ps -a --json: $("$CLI" --json ps -a)"
 stop_daemon
