@@ -1,0 +1,61 @@
+# tests/kvmhost/verdict.sh - whose fault a failed VM test run was: ours or the emulated host's.
+#
+# Sourced by script/vm-tests. The emulated KVM host (QEMU TCG with nested
+# SVM) is not flawless: guests of any VMM - ours and QEMU's alike - now and
+# then triple-fault while an interrupt is injected (KVM's trace of each one
+# is recorded), or have a vCPU that stops taking interrupts (the VMM's state
+# dump, which failing VM tests ask for, names the interrupt never taken),
+# and rarely the emulated host itself hangs or resets (the runner exits 125
+# after its own retry) or freezes with its heartbeat still going (seen in
+# vm-api: not even the test's own deadlines fired; a deadline outside ends
+# it, exit 124). Such a run may go again. A deterministic cause in the same
+# run (a process killed by its jail or another crash signal, a sanitizer
+# report) is ours to fix, and a rerun would only hide it. Triple faults a
+# test causes on purpose (it says "deliberate guest triple fault") are not
+# the emulated host's.
+#
+# The evidence of one run: its exit STATUS, meson's TESTLOG of it, the
+# emulated host's kernel log of it (DMESG, booted with print-fatal-signals)
+# and the KVM shutdown exits traced during it (FAULTS, one a line).
+# shellcheck shell=bash
+
+# deterministic_cause TESTLOG DMESG: what in a run's own output explains its
+# failure without the emulated host. Empty if nothing does.
+deterministic_cause() {
+	grep -m1 -aoE 'jail: forbidden system call [0-9]+ \([a-z0-9_]+\)|worker killed by SIG(SYS|SEGV|ABRT|BUS|ILL|FPE)|ERROR: (Address|Leak)Sanitizer: [a-z-]+|runtime error: [^:]*' \
+		"$1" 2>/dev/null && return
+	# "potentially unexpected fatal signal 31." then "CPU: 1 PID: 7 Comm: NAME ..."
+	awk '/potentially unexpected fatal signal/ { s = $0; sub(/.*potentially/, "potentially", s); next }
+	     s && /Comm:/ { c = $0; sub(/.*Comm: /, "", c); sub(/ .*/, "", c); print c ": " s; exit }' \
+		"$2" 2>/dev/null
+}
+
+# emulated_host_fault STATUS TESTLOG FAULTS: why the emulated host, not the
+# test, failed a run. Empty if nothing says so.
+emulated_host_fault() {
+	local n want
+	[ "$1" = 125 ] && echo "the emulated host hung or reset" && return
+	[ "$1" = 124 ] && echo "nothing ended it within its deadline (a frozen emulated host)" && return
+	n=0
+	[ -s "$3" ] && n=$(wc -l < "$3")
+	want=$(grep -ac 'deliberate guest triple fault' "$2" 2>/dev/null || true)
+	[ "$n" -gt "${want:-0}" ] && echo "$((n - ${want:-0})) guest triple fault(s) no test asked for" && return
+	n=$(grep -ac "has not taken this device's interrupt" "$2" 2>/dev/null)
+	[ "${n:-0}" -gt 0 ] && echo "a guest vCPU stopped taking interrupts"
+}
+
+# blame_emulated_host NAME STATUS TESTLOG DMESG FAULTS: after a failed run
+# of the VM test NAME, 0 with the emulated host's fault in $why if the run
+# may go again; 1, after a line saying why not, if the failure is final.
+blame_emulated_host() {
+	why=$(deterministic_cause "$3" "$4" || true)
+	if [ -n "$why" ]; then
+		echo "script/vm-tests: $1 failed: $why (a deterministic cause: not run again)"
+		return 1
+	fi
+	why=$(emulated_host_fault "$2" "$3" "$5" || true)
+	if [ -z "$why" ]; then
+		echo "script/vm-tests: $1 failed, with no fault of the emulated host in its run: not run again"
+		return 1
+	fi
+}
