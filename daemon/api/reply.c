@@ -119,10 +119,15 @@ void reply_bad_method(struct api_req *r, const char *allow)
 
 void reply_stream(struct api_req *r, struct stream *s)
 {
+	reply_stream_as(r, s, "application/x-ndjson");
+}
+
+void reply_stream_as(struct api_req *r, struct stream *s, const char *content_type)
+{
 	struct MHD_Response *resp = stream_response(s, req_conn_fd(r));
 	if (!resp)
 		return;
-	MHD_add_response_header(resp, "Content-Type", "application/x-ndjson");
+	MHD_add_response_header(resp, "Content-Type", content_type);
 	MHD_add_response_header(resp, "Cache-Control", "no-cache");
 	queue(r, MHD_HTTP_OK, resp);
 }

@@ -26,6 +26,8 @@ void reply_text(struct api_req *r, unsigned status, const char *content_type,
 /* 200 with an NDJSON body read from s (the response takes its own
  * reference; the caller keeps its own). */
 void reply_stream(struct api_req *r, struct stream *s);
+/* The same with another content type (a body of raw bytes or frames). */
+void reply_stream_as(struct api_req *r, struct stream *s, const char *content_type);
 
 /* Queues a response built elsewhere (takes it; NULL is a 500). */
 struct MHD_Response;

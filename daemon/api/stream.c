@@ -85,21 +85,22 @@ static void wake(struct stream *s)
 	(void)n; /* EAGAIN only when the counter is already huge: still awake */
 }
 
-/* Appends line + '\n'; called with mu held. */
-static int append(struct stream *s, const char *line, size_t n, bool capped)
+/* Appends line, then '\n' unless raw; called with mu held. */
+static int append_bytes(struct stream *s, const char *line, size_t n, bool capped, bool raw)
 {
+	size_t total = n + !raw;
 	if (s->off && s->off == s->len)
 		s->off = s->len = 0;
-	if (capped && s->len - s->off + n + 1 > s->max_pending)
+	if (capped && s->len - s->off + total > s->max_pending)
 		return -1;
-	if (s->len + n + 1 > s->cap) {
+	if (s->len + total > s->cap) {
 		if (s->off) {
 			memmove(s->buf, s->buf + s->off, s->len - s->off);
 			s->len -= s->off;
 			s->off = 0;
 		}
 		size_t cap = s->cap ? s->cap : 4096;
-		while (cap < s->len + n + 1)
+		while (cap < s->len + total)
 			cap *= 2;
 		char *grown = realloc(s->buf, cap);
 		if (!grown)
@@ -108,9 +109,15 @@ static int append(struct stream *s, const char *line, size_t n, bool capped)
 		s->cap = cap;
 	}
 	memcpy(s->buf + s->len, line, n);
-	s->buf[s->len + n] = '\n';
-	s->len += n + 1;
+	if (!raw)
+		s->buf[s->len + n] = '\n';
+	s->len += total;
 	return 0;
+}
+
+static int append(struct stream *s, const char *line, size_t n, bool capped)
+{
+	return append_bytes(s, line, n, capped, false);
 }
 
 static int push_text(struct stream *s, const char *text, size_t len, bool capped)
@@ -138,18 +145,28 @@ int stream_push_line(struct stream *s, const char *line, size_t len)
 	return push_text(s, line, len, true);
 }
 
-int stream_push_line_wait(struct stream *s, const char *line, size_t len)
+static int push_wait(struct stream *s, const char *line, size_t len, bool raw)
 {
 	pthread_mutex_lock(&s->mu);
 	/* A line alone may pass the bound: it must go some time. */
 	while (!s->gone && !s->ended && s->len > s->off &&
 	       s->len - s->off + len + 1 > s->max_pending)
 		pthread_cond_wait(&s->drained, &s->mu);
-	int rc = (s->gone || s->ended) ? -1 : append(s, line, len, false);
+	int rc = (s->gone || s->ended) ? -1 : append_bytes(s, line, len, false, raw);
 	pthread_mutex_unlock(&s->mu);
 	if (rc == 0)
 		wake(s);
 	return rc;
+}
+
+int stream_push_line_wait(struct stream *s, const char *line, size_t len)
+{
+	return push_wait(s, line, len, false);
+}
+
+int stream_push_bytes_wait(struct stream *s, const void *data, size_t len)
+{
+	return push_wait(s, data, len, true);
 }
 
 int stream_push(struct stream *s, json_t *value)

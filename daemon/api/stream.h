@@ -1,4 +1,4 @@
-/* stream.h - an NDJSON response body fed by another thread.
+/* stream.h - a response body (NDJSON, or raw bytes) fed by another thread.
  *
  * A producer (a pull's worker thread, the event bus) pushes JSON values;
  * libmicrohttpd's connection thread pulls bytes through the content reader
@@ -39,6 +39,9 @@ int stream_push_line(struct stream *s, const char *line, size_t len);
  * output, whose guest process then blocks on its pipe); -1 once the
  * reader is gone or the stream ended. */
 int stream_push_line_wait(struct stream *s, const char *line, size_t len);
+/* The same for bytes taken as they are (no newline added): a body that is
+ * not NDJSON (exec frames, a file's bytes). */
+int stream_push_bytes_wait(struct stream *s, const void *data, size_t len);
 
 /* Like stream_push but ignores the cap (for a final error line). */
 int stream_push_final(struct stream *s, json_t *value);
