@@ -27,6 +27,7 @@ struct http_call {
 	const char *method;
 	const char *path;        /* already escaped, with the query */
 	const char *content_type;
+	const char *accept;      /* an Accept header, or NULL */
 	const char *body;        /* or upload: */
 	size_t body_len;
 	FILE *upload;
@@ -87,6 +88,25 @@ extern const struct json_kind vm_kind;
 char *vm_files_path(sm_client *c, const char *vm, const char *path, unsigned mode);
 
 /* exec.c: POST a JSON body to /v1/vms/VM/exec/EXEC/ROUTE. */
+/* One exec's reading state (exec.c, exec_frames.c). */
+struct exec_state {
+	sm_client *c;
+	const struct sm_exec_opts *o;
+	struct sm_exec_result *res;
+	int got_exit;
+	size_t cap[2];
+	char *fbuf;             /* frames form: an incomplete frame */
+	size_t flen, fcap;
+	int failed;             /* an error frame or a bad frame: its status, */
+	char why[512], code[64]; /* message and code (set on the client after) */
+};
+
+/* Output bytes to the caller's callback, or kept in the result. */
+int exec_deliver(struct exec_state *x, int fd, const char *p, size_t n);
+/* The frames form's http_call on_bytes (ud: the exec_state). */
+int exec_frames_bytes(const char *p, size_t n, void *ud);
+#define EXEC_FRAMES_TYPE "application/vnd.supermachine.exec-frames"
+
 int exec_post(sm_client *c, const char *vm, const char *exec_id, const char *route,
 	      const char *body);
 

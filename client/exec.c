@@ -1,20 +1,13 @@
-/* exec.c - run commands in VMs: sm_exec reads the daemon's NDJSON exec
- * stream (start, stdout/stderr chunks in base64, exit or error), and
- * sm_run is the common case on top: create, exec, remove. A VM's main
- * process (run -d) is started, waited for, and its kept output read in
- * the same NDJSON form (sm_vm_main_start, sm_vm_wait, sm_vm_main_logs). */
+/* exec.c - run commands in VMs: sm_exec reads the daemon's exec stream
+ * in its frames form (start, stdout/stderr bytes, exit or error: see
+ * exec_frames.c), and sm_run is the common case on top: create, exec,
+ * remove. A VM's main process (run -d) is started, waited for, and its
+ * kept output read in the exec stream's NDJSON form (start, base64
+ * chunks, exit or error: sm_vm_main_start, sm_vm_wait, sm_vm_main_logs). */
 #include "client/client_int.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-struct exec_state {
-	sm_client *c;
-	const struct sm_exec_opts *o;
-	struct sm_exec_result *res;
-	int got_exit;
-	size_t cap[2];
-};
 
 void sm_exec_result_free(struct sm_exec_result *r)
 {
@@ -34,7 +27,7 @@ int sm_exec_status(const struct sm_exec_result *r)
 	return r->exit_code;
 }
 
-static int append(struct exec_state *x, int fd, const unsigned char *p, size_t n)
+static int append(struct exec_state *x, int fd, const char *p, size_t n)
 {
 	char **buf = fd == 1 ? &x->res->stdout_buf : &x->res->stderr_buf;
 	size_t *len = fd == 1 ? &x->res->stdout_len : &x->res->stderr_len;
@@ -55,6 +48,15 @@ static int append(struct exec_state *x, int fd, const unsigned char *p, size_t n
 	return 0;
 }
 
+int exec_deliver(struct exec_state *x, int fd, const char *p, size_t n)
+{
+	if (x->o && x->o->on_output) {
+		x->o->on_output(fd, p, n, x->o->ud);
+		return 0;
+	}
+	return append(x, fd, p, n);
+}
+
 /* Output bytes (decoded) to the caller's callback or the result. */
 static int deliver(struct exec_state *x, int fd, const char *b64, size_t len)
 {
@@ -64,10 +66,8 @@ static int deliver(struct exec_state *x, int fd, const char *b64, size_t len)
 		return sm_fail(x->c, SM_E_NOMEM, "out of memory");
 	int rc = b64_decode_n(b64, len, bytes, &n) < 0
 		? sm_fail(x->c, SM_E_PROTOCOL, "exec output that is not base64") : 0;
-	if (!rc && x->o && x->o->on_output)
-		x->o->on_output(fd, (const char *)bytes, n, x->o->ud);
-	else if (!rc)
-		rc = append(x, fd, bytes, n);
+	if (!rc)
+		rc = exec_deliver(x, fd, (const char *)bytes, n);
 	free(bytes);
 	return rc;
 }
@@ -80,8 +80,8 @@ static int on_output(struct exec_state *x, int fd, json_t *line)
 	return deliver(x, fd, data, strlen(data));
 }
 
-/* The daemon writes output lines as {"type":"stdout","data":"B64"}
- * exactly: those skip the JSON parser (most of the time for big output).
+/* The daemon writes output lines (a main process's logs) as
+ * {"type":"stdout","data":"B64"} exactly: those skip the JSON parser.
  * Any other line, or one whose data is not plain base64, is parsed. */
 static int on_raw_line(const char *p, size_t n, void *ud)
 {
@@ -180,12 +180,18 @@ int sm_exec(sm_client *c, const char *vm, const char *const *argv,
 	}
 	struct exec_state x = { .c = c, .o = opts, .res = result };
 	struct http_call call = { .method = "POST", .path = path,
-				  .content_type = "application/json", .body = text,
-				  .body_len = strlen(text), .on_line = on_line,
-				  .on_raw_line = on_raw_line, .ud = &x };
+				  .content_type = "application/json", .accept = EXEC_FRAMES_TYPE,
+				  .body = text, .body_len = strlen(text),
+				  .on_bytes = exec_frames_bytes, .ud = &x };
 	int st = http_call(c, &call, NULL);
 	free(text);
 	free(path);
+	free(x.fbuf);
+	if (x.failed) {   /* the stream's own error, not curl's view of it */
+		st = sm_fail(c, x.failed, "%s", x.why);
+		snprintf(c->errcode, sizeof c->errcode, "%s", x.code);
+	} else if (st == SM_OK && x.flen)
+		st = sm_fail(c, SM_E_PROTOCOL, "the exec stream ended inside a frame");
 	if (st == SM_OK && !x.got_exit)
 		st = sm_fail(c, SM_E_PROTOCOL, "the exec stream ended without an exit");
 	if (st != SM_OK)
@@ -293,7 +299,8 @@ int sm_vm_main_logs(sm_client *c, const char *vm, int follow, const struct sm_ex
 	if (!path)
 		return sm_fail(c, SM_E_NOMEM, "out of memory");
 	struct exec_state x = { .c = c, .o = opts, .res = result };
-	struct http_call call = { .method = "GET", .path = path, .on_line = on_line, .ud = &x };
+	struct http_call call = { .method = "GET", .path = path, .on_line = on_line,
+				  .on_raw_line = on_raw_line, .ud = &x };
 	int st = http_call(c, &call, NULL);
 	free(path);
 	if (ended)

@@ -158,6 +158,11 @@ static struct curl_slist *setup(struct exchange *x, char *url, size_t urllen)
 		snprintf(ct, sizeof ct, "Content-Type: %s", call->content_type);
 		hdr = curl_slist_append(hdr, ct);
 	}
+	if (call->accept) {
+		char ac[128];
+		snprintf(ac, sizeof ac, "Accept: %s", call->accept);
+		hdr = curl_slist_append(hdr, ac);
+	}
 	if (call->upload) {
 		curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
 		curl_easy_setopt(h, CURLOPT_UPLOAD_BUFFERSIZE, STREAM_READ_SIZE);

@@ -19,9 +19,13 @@ struct agent_client;
 struct stream;
 struct vm_rec;
 
+/* The media type of the exec stream's binary form (docs/api.md). */
+#define EXEC_FRAMES_TYPE "application/vnd.supermachine.exec-frames"
+
 struct exec_job {
 	struct api_server *srv;
-	struct stream *s;          /* NDJSON form */
+	struct stream *s;          /* NDJSON or frames form */
+	bool frames;               /* the frames form (Accept: EXEC_FRAMES_TYPE) */
 	int sock;                  /* pty form: the upgraded connection, else -1 */
 	void *urh;                 /* pty form: MHD's upgrade handle */
 	struct agent_client *c;

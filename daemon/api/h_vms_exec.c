@@ -8,7 +8,11 @@
  *   {"type":"stdout"|"stderr","data":"<base64>"}   (as the guest writes)
  *   {"type":"exit","code":C,"signal":S,"timed_out":B,"duration_ms":D}
  * or, if the command cannot start or the agent connection fails midway,
- * a last {"type":"error","error":{"code":"…","message":"…"}}: the code
+ * a last {"type":"error","error":{"code":"…","message":"…"}}; or, when the
+ * request accepts EXEC_FRAMES_TYPE, as frames (type byte, big-endian u32
+ * length, payload) carrying the same: 's' start JSON, '1' stdout bytes,
+ * '2' stderr bytes, then 'x' exit JSON or 'e' the error object (no
+ * base64, no JSON per chunk: big outputs move faster). The error code is
  * command_not_found or command_not_executable (docker's 127 and 126, its
  * message) when the agent says so, else exec_failed.
  * A client that hangs up kills the command's process group. While it runs,
@@ -38,9 +42,14 @@
 #define EXEC_MAX_PENDING (8u << 20)
 
 /* One output line, {"type":"stdout"|"stderr","data":"<base64>"}, written
- * directly (the client's fast path reads exactly this shape). */
+ * directly (the client's fast path reads exactly this shape), or a frame. */
 static void push_chunk(struct exec_job *j, const char *type, const void *p, size_t n)
 {
+	if (j->frames) {
+		if (stream_push_frame_wait(j->s, type[3] == 'o' ? '1' : '2', p, n) < 0)
+			agent_client_signal(j->c, SIGKILL | SM_SIGNAL_GROUP);
+		return;
+	}
 	char *line = malloc(64 + 4 * ((n + 2) / 3));
 	int rc = -1;
 	if (line) {
@@ -57,13 +66,29 @@ static void push_chunk(struct exec_job *j, const char *type, const void *p, size
 static void on_stdout(void *ud, const void *p, size_t n) { push_chunk(ud, "stdout", p, n); }
 static void on_stderr(void *ud, const void *p, size_t n) { push_chunk(ud, "stderr", p, n); }
 
+/* An event: an NDJSON line with its "type", or a frame of that type
+ * whose payload is the rest (for 'e', the error object alone). Takes v. */
+static void push_event(struct exec_job *j, char frame, const char *type, json_t *v)
+{
+	if (!j->frames) {
+		json_t *line = json_pack("{s:s}", "type", type);   /* "type" first */
+		json_object_update(line, v);
+		stream_push_final(j->s, line);
+		json_decref(line);
+	} else {
+		json_t *payload = frame == 'e' ? json_object_get(v, "error") : v;
+		char *text = json_dumps(payload, JSON_COMPACT);
+		if (text)
+			stream_push_frame_wait(j->s, frame, text, strlen(text));
+		free(text);
+	}
+	json_decref(v);
+}
+
 static void on_started(void *ud, uint32_t pid)
 {
 	struct exec_job *j = ud;
-	json_t *line = json_pack("{s:s,s:s,s:i}", "type", "start", "exec_id", j->id, "pid",
-				 (int)pid);
-	stream_push(j->s, line);
-	json_decref(line);
+	push_event(j, 's', "start", json_pack("{s:s,s:i}", "exec_id", j->id, "pid", (int)pid));
 }
 
 /* The response is gone (client hung up, or the body ended). */
@@ -96,13 +121,13 @@ static void *exec_thread(void *arg)
 	j->done = true;
 	pthread_mutex_unlock(&j->mu);
 	exec_job_unregister(j);
-	json_t *line = rc == 0
-		? json_pack("{s:s,s:i,s:i,s:b,s:I}", "type", "exit", "code", res.exit_code,
-			    "signal", res.signal, "timed_out", res.timed_out, "duration_ms",
-			    (json_int_t)(secs * 1000))
-		: json_pack("{s:s,s:o}", "type", "error", "error", exec_job_error(j));
-	stream_push_final(j->s, line);
-	json_decref(line);
+	if (rc == 0)
+		push_event(j, 'x', "exit",
+			   json_pack("{s:i,s:i,s:b,s:I}", "code", res.exit_code, "signal",
+				     res.signal, "timed_out", res.timed_out, "duration_ms",
+				     (json_int_t)(secs * 1000)));
+	else
+		push_event(j, 'e', "error", json_pack("{s:o}", "error", exec_job_error(j)));
 	stream_end(j->s);
 	if (rc == 0)
 		metrics_exec(j->srv->metrics, secs);
@@ -126,14 +151,12 @@ static void start_job(struct api_req *r, struct exec_job *j)
 	j->refs = 2;   /* the thread's and the response's (on_close) */
 	exec_job_register(j);
 	stream_on_close(j->s, on_close, j);
-	reply_stream(r, j->s);
+	reply_stream_as(r, j->s, j->frames ? EXEC_FRAMES_TYPE : "application/x-ndjson");
 	server_job_begin(r->srv);
 	if (pthread_create(&t, NULL, exec_thread, j) != 0) {
 		exec_job_unregister(j);
-		json_t *e = json_pack("{s:s,s:o}", "type", "error",
-				      "error", error_obj("internal", "no thread for the exec"));
-		stream_push_final(j->s, e);
-		json_decref(e);
+		push_event(j, 'e', "error",
+			   json_pack("{s:o}", "error", error_obj("internal", "no thread for the exec")));
 		stream_end(j->s);
 		server_job_end(r->srv);
 		exec_job_unref(j);
@@ -157,6 +180,8 @@ void h_vms_exec(struct api_req *r)
 		exec_job_unref(j);
 		return;
 	}
+	const char *accept = req_header(r, MHD_HTTP_HEADER_ACCEPT);
+	j->frames = accept && strstr(accept, EXEC_FRAMES_TYPE);
 	start_job(r, j);
 }
 

@@ -34,6 +34,7 @@
 #include "daemon/api/json_in.h"
 #include "daemon/api/metrics.h"
 #include "daemon/api/reply.h"
+#include "daemon/api/stream.h"
 #include "daemon/api/vms_req.h"
 #include "common/agent_client/agent_client.h"
 #include "daemon/vms/vms.h"
@@ -72,8 +73,8 @@ static int send_all(int fd, const void *p, size_t n)
 
 static int send_frame(int fd, char type, const void *p, size_t n)
 {
-	unsigned char h[5] = { (unsigned char)type, (unsigned char)(n >> 24),
-			       (unsigned char)(n >> 16), (unsigned char)(n >> 8), (unsigned char)n };
+	unsigned char h[STREAM_FRAME_HEAD];
+	stream_frame_head(h, type, n);
 	return send_all(fd, h, sizeof h) || send_all(fd, p, n) ? -1 : 0;
 }
 

@@ -85,39 +85,45 @@ static void wake(struct stream *s)
 	(void)n; /* EAGAIN only when the counter is already huge: still awake */
 }
 
-/* Appends line, then '\n' unless raw; called with mu held. */
-static int append_bytes(struct stream *s, const char *line, size_t n, bool capped, bool raw)
+/* Room for total more bytes at buf + len; called with mu held. */
+static int reserve(struct stream *s, size_t total, bool capped)
 {
-	size_t total = n + !raw;
 	if (s->off && s->off == s->len)
 		s->off = s->len = 0;
 	if (capped && s->len - s->off + total > s->max_pending)
 		return -1;
-	if (s->len + total > s->cap) {
-		if (s->off) {
-			memmove(s->buf, s->buf + s->off, s->len - s->off);
-			s->len -= s->off;
-			s->off = 0;
-		}
-		size_t cap = s->cap ? s->cap : 4096;
-		while (cap < s->len + total)
-			cap *= 2;
-		char *grown = realloc(s->buf, cap);
-		if (!grown)
-			return -1;
-		s->buf = grown;
-		s->cap = cap;
+	if (s->len + total <= s->cap)
+		return 0;
+	if (s->off) {
+		memmove(s->buf, s->buf + s->off, s->len - s->off);
+		s->len -= s->off;
+		s->off = 0;
 	}
-	memcpy(s->buf + s->len, line, n);
-	if (!raw)
-		s->buf[s->len + n] = '\n';
-	s->len += total;
+	size_t cap = s->cap ? s->cap : 4096;
+	while (cap < s->len + total)
+		cap *= 2;
+	char *grown = realloc(s->buf, cap);
+	if (!grown)
+		return -1;
+	s->buf = grown;
+	s->cap = cap;
 	return 0;
 }
 
+static void put(struct stream *s, const void *p, size_t n)
+{
+	memcpy(s->buf + s->len, p, n);
+	s->len += n;
+}
+
+/* Appends line + '\n'; called with mu held. */
 static int append(struct stream *s, const char *line, size_t n, bool capped)
 {
-	return append_bytes(s, line, n, capped, false);
+	if (reserve(s, n + 1, capped) < 0)
+		return -1;
+	put(s, line, n);
+	put(s, "\n", 1);
+	return 0;
 }
 
 static int push_text(struct stream *s, const char *text, size_t len, bool capped)
@@ -145,14 +151,19 @@ int stream_push_line(struct stream *s, const char *line, size_t len)
 	return push_text(s, line, len, true);
 }
 
-static int push_wait(struct stream *s, const char *line, size_t len, bool raw)
+/* head then data, appended once at most max_pending bytes wait (a piece
+ * alone may pass the bound: it must go some time). */
+static int push_wait(struct stream *s, const void *head, size_t hn, const void *data, size_t n)
 {
 	pthread_mutex_lock(&s->mu);
-	/* A line alone may pass the bound: it must go some time. */
 	while (!s->gone && !s->ended && s->len > s->off &&
-	       s->len - s->off + len + 1 > s->max_pending)
+	       s->len - s->off + hn + n > s->max_pending)
 		pthread_cond_wait(&s->drained, &s->mu);
-	int rc = (s->gone || s->ended) ? -1 : append_bytes(s, line, len, false, raw);
+	int rc = (s->gone || s->ended) ? -1 : reserve(s, hn + n, false);
+	if (rc == 0) {
+		put(s, head, hn);
+		put(s, data, n);
+	}
 	pthread_mutex_unlock(&s->mu);
 	if (rc == 0)
 		wake(s);
@@ -161,12 +172,28 @@ static int push_wait(struct stream *s, const char *line, size_t len, bool raw)
 
 int stream_push_line_wait(struct stream *s, const char *line, size_t len)
 {
-	return push_wait(s, line, len, false);
+	return push_wait(s, line, len, "\n", 1);
 }
 
 int stream_push_bytes_wait(struct stream *s, const void *data, size_t len)
 {
-	return push_wait(s, data, len, true);
+	return push_wait(s, "", 0, data, len);
+}
+
+void stream_frame_head(unsigned char head[STREAM_FRAME_HEAD], char type, size_t len)
+{
+	head[0] = (unsigned char)type;
+	head[1] = (unsigned char)(len >> 24);
+	head[2] = (unsigned char)(len >> 16);
+	head[3] = (unsigned char)(len >> 8);
+	head[4] = (unsigned char)len;
+}
+
+int stream_push_frame_wait(struct stream *s, char type, const void *data, size_t len)
+{
+	unsigned char head[STREAM_FRAME_HEAD];
+	stream_frame_head(head, type, len);
+	return push_wait(s, head, sizeof head, data, len);
 }
 
 int stream_push(struct stream *s, json_t *value)

@@ -43,6 +43,13 @@ int stream_push_line_wait(struct stream *s, const char *line, size_t len);
  * not NDJSON (exec frames, a file's bytes). */
 int stream_push_bytes_wait(struct stream *s, const void *data, size_t len);
 
+/* Frames: one type byte, a 4-byte big-endian length, the payload (the
+ * exec frames of docs/api.md). stream_push_frame_wait appends one as
+ * stream_push_bytes_wait does; stream_frame_head writes a head alone. */
+#define STREAM_FRAME_HEAD 5
+void stream_frame_head(unsigned char head[STREAM_FRAME_HEAD], char type, size_t len);
+int stream_push_frame_wait(struct stream *s, char type, const void *data, size_t len);
+
 /* Like stream_push but ignores the cap (for a final error line). */
 int stream_push_final(struct stream *s, json_t *value);
 
