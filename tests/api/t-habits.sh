@@ -60,6 +60,9 @@ exec_with() { # CODE MESSAGE -> runs `exec vm -- x` against a fake daemon
 	kill "$fp"; wait "$fp" 2>/dev/null || true
 	rm -f "$fake"
 	grep -q "not JSON" "$WORK/err" && fail "not JSON: $(cat "$WORK/err")"
+	[ "$(cat "$WORK/out")" = "partial output" ] || fail "stdout before the error: $(cat "$WORK/out")"
+	[ "$(head -n1 "$WORK/err")" = warn ] || fail "stderr before the error: $(cat "$WORK/err")"
+	sed -i 1d "$WORK/err"
 	return 0
 }
 exec_with command_not_found 'exec: "x": executable file not found in $PATH'
