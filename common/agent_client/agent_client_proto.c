@@ -34,7 +34,7 @@ int hv_parse_reply(const char *line, uint32_t *host_port)
 	return 0;
 }
 
-int frame_reader_feed(struct frame_reader *r, const void *p, size_t n)
+uint8_t *frame_reader_space(struct frame_reader *r, size_t n)
 {
 	if (r->off) { /* drop consumed frames first */
 		memmove(r->buf, r->buf + r->off, r->len - r->off);
@@ -47,13 +47,26 @@ int frame_reader_feed(struct frame_reader *r, const void *p, size_t n)
 			cap *= 2;
 		uint8_t *b = realloc(r->buf, cap);
 		if (!b)
-			return -1;
+			return NULL;
 		r->buf = b;
 		r->cap = cap;
 	}
-	if (n)
-		memcpy(r->buf + r->len, p, n);
+	return r->buf + r->len;
+}
+
+void frame_reader_commit(struct frame_reader *r, size_t n)
+{
 	r->len += n;
+}
+
+int frame_reader_feed(struct frame_reader *r, const void *p, size_t n)
+{
+	uint8_t *space = frame_reader_space(r, n);
+	if (!space)
+		return -1;
+	if (n)
+		memcpy(space, p, n);
+	frame_reader_commit(r, n);
 	return 0;
 }
 

@@ -26,6 +26,10 @@ struct frame_reader {
 
 /* Appends bytes; -1 on allocation failure. */
 int frame_reader_feed(struct frame_reader *r, const void *p, size_t n);
+/* Room for n more bytes at the end (to receive into directly), or NULL;
+ * frames handed out before are no longer valid. commit: n of it filled. */
+uint8_t *frame_reader_space(struct frame_reader *r, size_t n);
+void frame_reader_commit(struct frame_reader *r, size_t n);
 /* 1 and the next whole frame (payload points into the reader, valid until
  * the next feed), 0 if more bytes are needed, -1 with *why for a bad
  * header (the stream is then unusable). */
