@@ -1,8 +1,10 @@
 /* agent_exec.c - running processes for EXEC requests.
  *
- * An exec owns up to four watches: stdout and stderr read ends (or the pty
- * master), the stdin write end, and a timerfd for the timeout. Output is
- * forwarded as STDOUT/STDERR frames as it is read; EXIT is sent once the
+ * An exec owns up to five watches: stdout and stderr read ends (or the pty
+ * master), the stdin write end, a timerfd for the timeout and one for
+ * output that waits to be sent. Output is forwarded as STDOUT/STDERR
+ * frames (agent_exec_out.c, which gathers a steady stream's small pieces
+ * into fewer packets); EXIT is sent once the
  * process was reaped AND both output streams reached EOF, so no output
  * ever follows EXIT. A timeout SIGKILLs the process group (the child is a
  * session leader) and the EXIT says SM_EXIT_TIMED_OUT.
@@ -21,8 +23,6 @@
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
-
-#define EXEC_OF(w, member) ((struct exec *)((char *)(w) - offsetof(struct exec, member)))
 
 struct exec *exec_find(struct conn *c, uint32_t id)
 {
@@ -48,6 +48,7 @@ static void exec_free(struct exec *e)
 	agent_unwatch(a, &e->err);
 	agent_unwatch(a, &e->in);
 	agent_unwatch(a, &e->timer);
+	exec_out_free(e);
 	exec_unlink(e);
 	free(e->inq);
 	free(e);
@@ -60,7 +61,7 @@ void exec_abandon(struct exec *e)
 	exec_free(e);
 }
 
-static void exec_maybe_finish(struct exec *e)
+void exec_maybe_finish(struct exec *e)
 {
 	if (!e->exited || e->out.fd >= 0 || e->err.fd >= 0)
 		return;
@@ -73,40 +74,6 @@ static void exec_maybe_finish(struct exec *e)
 	if (sm_exit_encode(&e->conn->out, e->id, &m))
 		e->conn->dead = true;
 	exec_free(e);
-}
-
-/* Forward one chunk of stdout/stderr; EOF (or EIO on a pty) ends it. */
-static void on_output(struct exec *e, struct watch *w, uint16_t type)
-{
-	struct conn *c = e->conn;
-	if (conn_congested(c)) {
-		agent_watch_set(c->agent, w, 0); /* exec_resume_output re-arms */
-		return;
-	}
-	uint8_t buf[SM_AGENT_DATA_CHUNK];
-	ssize_t n = read(w->fd, buf, sizeof(buf));
-	if (n > 0)
-		conn_send(c, type, e->id, buf, (size_t)n);
-	else if (n == 0 || (errno != EAGAIN && errno != EINTR))
-		agent_unwatch(c->agent, w);
-	exec_maybe_finish(e);
-	conn_update(c);
-}
-
-static void on_stdout(struct agent *a, struct watch *w, uint32_t events)
-{
-	on_output(EXEC_OF(w, out), w, SM_MSG_STDOUT);
-}
-
-static void on_stderr(struct agent *a, struct watch *w, uint32_t events)
-{
-	on_output(EXEC_OF(w, err), w, SM_MSG_STDERR);
-}
-
-void exec_resume_output(struct exec *e)
-{
-	agent_watch_set(e->conn->agent, &e->out, EPOLLIN);
-	agent_watch_set(e->conn->agent, &e->err, EPOLLIN);
 }
 
 bool exec_stdin_congested(const struct exec *e)
@@ -249,7 +216,7 @@ static struct exec *exec_new(struct conn *c, uint32_t id)
 	e->conn = c;
 	e->id = id;
 	e->pid = -1;
-	e->out.fd = e->err.fd = e->in.fd = e->timer.fd = -1;
+	e->out.fd = e->err.fd = e->in.fd = e->timer.fd = e->flush.fd = -1;
 	return e;
 }
 
@@ -257,9 +224,9 @@ static int exec_watch(struct exec *e, const struct spawn_result *sr, uint32_t ti
 {
 	struct agent *a = e->conn->agent;
 	int rc = 0;
-	rc |= agent_watch(a, &e->out, sr->out_fd, EPOLLIN, on_stdout);
+	rc |= agent_watch(a, &e->out, sr->out_fd, EPOLLIN, exec_on_stdout);
 	if (sr->err_fd >= 0)
-		rc |= agent_watch(a, &e->err, sr->err_fd, EPOLLIN, on_stderr);
+		rc |= agent_watch(a, &e->err, sr->err_fd, EPOLLIN, exec_on_stderr);
 	if (sr->in_fd >= 0)
 		rc |= agent_watch(a, &e->in, sr->in_fd, 0, on_stdin);
 	if (timeout_ms)

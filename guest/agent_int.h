@@ -58,6 +58,13 @@ struct conn {
 	struct fileop *files;
 };
 
+/* Output read but not yet sent (agent_exec_out.c). */
+struct exec_out {
+	uint8_t *buf;          /* made at first use */
+	size_t len;
+	uint64_t last_ns;      /* when the last piece came */
+};
+
 struct exec {
 	struct exec *next;     /* in conn->execs */
 	struct conn *conn;
@@ -66,9 +73,14 @@ struct exec {
 	bool exited, timed_out, pty, stdin_eof;
 	int status;
 	struct watch out, err, in, timer;
+	struct watch flush;    /* timerfd: send what waits in outq */
+	bool flush_armed;
+	struct exec_out outq[2]; /* stdout, stderr */
 	uint8_t *inq; /* stdin bytes not yet taken by the process */
 	size_t inq_len, inq_off;
 };
+
+#define EXEC_OF(w, member) ((struct exec *)((char *)(w) - offsetof(struct exec, member)))
 
 struct fileop {
 	struct fileop *next;
@@ -114,10 +126,16 @@ struct exec *exec_find(struct conn *c, uint32_t id);
 void exec_stdin(struct exec *e, const uint8_t *p, size_t n);
 void exec_signal(struct exec *e, const void *payload, size_t len);
 void exec_resize(struct exec *e, const void *payload, size_t len);
-void exec_resume_output(struct exec *e);
 bool exec_stdin_congested(const struct exec *e);
 void exec_reaped(struct agent *a, pid_t pid, int status);
 void exec_abandon(struct exec *e); /* connection gone: kill the group, free */
+void exec_maybe_finish(struct exec *e); /* EXIT once reaped and both streams ended */
+
+/* agent_exec_out.c */
+void exec_on_stdout(struct agent *a, struct watch *w, uint32_t events);
+void exec_on_stderr(struct agent *a, struct watch *w, uint32_t events);
+void exec_resume_output(struct exec *e);
+void exec_out_free(struct exec *e);
 
 /* agent_file.c */
 void file_write_start(struct conn *c, uint32_t id, const void *payload, size_t len);
