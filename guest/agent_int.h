@@ -63,6 +63,7 @@ struct exec_out {
 	uint8_t *buf;          /* made at first use */
 	size_t len;
 	uint64_t last_ns;      /* when the last piece came */
+	bool resting;          /* unwatched until the flush timer */
 };
 
 struct exec {
