@@ -95,6 +95,8 @@ static size_t take_frames(struct exec_state *x, const char *p, size_t n)
 
 static int keep(struct exec_state *x, const char *p, size_t n)
 {
+	if (!n)
+		return 0;
 	if (x->flen + n > x->fcap) {
 		size_t cap = x->fcap ? x->fcap : 65536;
 		while (cap < x->flen + n)
