@@ -38,6 +38,11 @@ void virtio_vsock_dump(void *dev)
 		"rst_owed=%u\n", (unsigned long long)v->guest_cid,
 		(unsigned long long)v->n_rx_pkts, (unsigned long long)v->n_tx_pkts,
 		(unsigned long long)v->n_bad_pkts, v->nrst);
+	/* Until the guest handles a TRANSPORT_RESET, new host connections wait. */
+	if (v->reset_event_pending || v->reset_unacked)
+		fprintf(stderr, "dump:   vsock: host CONNECTs held: TRANSPORT_RESET %s\n",
+			v->reset_event_pending ? "not sent yet (no event buffer)" :
+						 "sent, the guest has not refilled its event queue");
 	for (int i = 0; i < VSOCK_MAX_CONNS; i++)
 		if (v->conn[i].state != VSOCK_FREE)
 			dump_conn(&v->conn[i], i);
