@@ -41,6 +41,17 @@ echo 'exit_reason == 127' > $t/events/kvm/kvm_exit/filter 2>/dev/null &&
 cp /ctl/cmd.sh /host/tmp/.kvmhost-cmd.sh
 # A heartbeat for the runner's watchdog (tests/kvmhost/run).
 (n=0; while :; do n=$((n + 1)); echo $n > /ctl/heartbeat; sleep 15; done) &
+# Stalls: the emulated host standing still while the machine outside gives
+# QEMU no CPU. A 1 s sleep that takes 4 s or more goes to the kernel log,
+# where the runner's verdict (tests/kvmhost/verdict.sh) finds it: a VM
+# test's deadlines of a few seconds mean nothing across such a stall.
+uptime_cs() { read -r up _ < /proc/uptime; echo $((${up%.*} * 100 + 1${up#*.} - 100)); }
+(prev=$(uptime_cs); while sleep 1; do
+	now=$(uptime_cs) gap=$((now - prev - 100))
+	[ $gap -lt 300 ] || printf 'kvmhost-init: the emulated host stood still for %d.%02d s\n' \
+		$((gap / 100)) $((gap % 100)) > /dev/kmsg
+	prev=$now
+done) &
 # Through a pipe, so the command's output is not a terminal (as under CI).
 # The console is a tty: without output processing its lines end in \n
 # alone, as the command wrote them (else every line would gain a \r).

@@ -8,7 +8,10 @@
 # and rarely the emulated host itself hangs or resets (the runner exits 125
 # after its own retry) or freezes with its heartbeat still going (seen in
 # vm-api: not even the test's own deadlines fired; a deadline outside ends
-# it, exit 124). Such a run may go again. A deterministic cause in the same
+# it, exit 124), or stands still for seconds while the machine outside
+# gives QEMU no CPU (its init logs such stalls; the kernel's soft lockup
+# watchdog names the long ones), which no deadline of a VM test allows
+# for. Such a run may go again. A deterministic cause in the same
 # run (a process killed by its jail or another crash signal, a sanitizer
 # report) is ours to fix, and a rerun would only hide it. Triple faults a
 # test causes on purpose (it says "deliberate guest triple fault") are not
@@ -18,6 +21,10 @@
 # emulated host's kernel log of it (DMESG, booted with print-fatal-signals)
 # and the KVM shutdown exits traced during it (FAULTS, one a line).
 # shellcheck shell=bash
+
+# A stall this long (seconds) in a run is the emulated host's fault: half
+# the shortest deadline the daemon gives a guest's agent (10 s).
+STALL_BLAMED_S=5
 
 # deterministic_cause TESTLOG DMESG: what in a run's own output explains its
 # failure without the emulated host. Empty if nothing does.
@@ -30,18 +37,28 @@ deterministic_cause() {
 		"$2" 2>/dev/null
 }
 
-# emulated_host_fault STATUS TESTLOG FAULTS: why the emulated host, not the
-# test, failed a run. Empty if nothing says so.
+# longest_stall DMESG: the longest time the emulated host stood still in a
+# run, in whole seconds (its init's stall watch, or the kernel's soft
+# lockup watchdog); empty if it never did.
+longest_stall() {
+	grep -aoE 'the emulated host stood still for [0-9]+|soft lockup - CPU#[0-9]+ stuck for [0-9]+' \
+		"$1" 2>/dev/null | grep -oE '[0-9]+$' | sort -n | tail -n 1
+}
+
+# emulated_host_fault STATUS TESTLOG DMESG FAULTS: why the emulated host,
+# not the test, failed a run. Empty if nothing says so.
 emulated_host_fault() {
 	local n want
 	[ "$1" = 125 ] && echo "the emulated host hung or reset" && return
 	[ "$1" = 124 ] && echo "nothing ended it within its deadline (a frozen emulated host)" && return
 	n=0
-	[ -s "$3" ] && n=$(wc -l < "$3")
+	[ -s "$4" ] && n=$(wc -l < "$4")
 	want=$(grep -ac 'deliberate guest triple fault' "$2" 2>/dev/null || true)
 	[ "$n" -gt "${want:-0}" ] && echo "$((n - ${want:-0})) guest triple fault(s) no test asked for" && return
 	n=$(grep -ac "has not taken this device's interrupt" "$2" 2>/dev/null)
-	[ "${n:-0}" -gt 0 ] && echo "a guest vCPU stopped taking interrupts"
+	[ "${n:-0}" -gt 0 ] && echo "a guest vCPU stopped taking interrupts" && return
+	n=$(longest_stall "$3")
+	[ "${n:-0}" -ge $STALL_BLAMED_S ] && echo "the emulated host itself stood still for $n s"
 }
 
 # blame_emulated_host NAME STATUS TESTLOG DMESG FAULTS: after a failed run
@@ -53,7 +70,7 @@ blame_emulated_host() {
 		echo "script/vm-tests: $1 failed: $why (a deterministic cause: not run again)"
 		return 1
 	fi
-	why=$(emulated_host_fault "$2" "$3" "$5" || true)
+	why=$(emulated_host_fault "$2" "$3" "$4" "$5" || true)
 	if [ -z "$why" ]; then
 		echo "script/vm-tests: $1 failed, with no fault of the emulated host in its run: not run again"
 		return 1
