@@ -4,6 +4,8 @@
  * default; then whether a refusal is answered (REJECT) or silent (DROP). */
 #include "daemon/net/egress_policy.h"
 
+#include "daemon/net/net_reply.h"
+
 #include <string.h>
 
 #define V4(a, b, c, d) { [10] = 0xff, [11] = 0xff, [12] = a, [13] = b, [14] = c, [15] = d }
@@ -28,8 +30,6 @@ static const struct egress_cidr v6_dhcp_servers = V6_BLOCK(128, 0xff, 0x02, [13]
 #define ND_NEIGHBOR_SOLICIT 135
 #define ND_REDIRECT 137
 #define ND_HOP_LIMIT 255
-#define ICMP_ECHO_REQUEST 8
-#define ICMPV6_ECHO_REQUEST 128
 
 static struct egress_decision decision(enum egress_verdict v, const char *reason, int rule)
 {
@@ -186,21 +186,9 @@ static bool is_multicast_or_broadcast(const struct net_frame *f)
 /* Whether a refused packet is answered (see egress_policy.h). */
 static enum egress_verdict refusal(const struct net_frame *f)
 {
-	if (f->frag != NET_FRAG_NONE || !f->has_l4_header || is_multicast_or_broadcast(f))
+	if (is_multicast_or_broadcast(f) || !net_reply_possible(f))
 		return EGRESS_DROP;
-	switch (f->l4_proto) {
-	case NET_PROTO_TCP: {
-		uint8_t flags = f->tcp_flags & (NET_TCP_SYN | NET_TCP_ACK | NET_TCP_RST | NET_TCP_FIN);
-		return flags == NET_TCP_SYN ? EGRESS_REJECT : EGRESS_DROP;
-	}
-	case NET_PROTO_UDP:
-		return EGRESS_REJECT;
-	case NET_PROTO_ICMP:
-		return f->icmp_type == ICMP_ECHO_REQUEST ? EGRESS_REJECT : EGRESS_DROP;
-	case NET_PROTO_ICMPV6:
-		return f->icmp_type == ICMPV6_ECHO_REQUEST ? EGRESS_REJECT : EGRESS_DROP;
-	}
-	return EGRESS_DROP;
+	return EGRESS_REJECT;
 }
 
 static struct egress_decision decide_ip(const struct egress_policy *p, const struct net_frame *f)
