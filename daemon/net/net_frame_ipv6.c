@@ -21,6 +21,7 @@ struct ext_walk {
 	size_t off;     /* where it starts in the frame */
 	size_t end;     /* the end of the IP packet in the frame */
 	unsigned count; /* extension headers seen */
+	bool fragment;  /* a fragment header seen */
 	bool done;      /* a later fragment: nothing more to walk */
 };
 
@@ -68,8 +69,9 @@ static bool walk_fragment_header(const uint8_t *buf, struct ext_walk *w,
 	const uint8_t *h = buf + w->off;
 	if (w->end - w->off < EXT_MIN_LEN)
 		return net_frame_fail(f, "IPv6 fragment header truncated");
-	if (f->frag != NET_FRAG_NONE)
+	if (w->fragment)
 		return net_frame_fail(f, "IPv6 packet with two fragment headers");
+	w->fragment = true;
 	uint16_t field = net_get16(h + 2);
 	size_t offset = field & 0xfff8;
 	bool more = field & 1;
