@@ -146,7 +146,8 @@ struct egress_decision egress_policy_check(const struct egress_policy *p,
 const char *egress_verdict_name(enum egress_verdict v);
 
 /* A rule as a CLI or API gives it: ADDRESS[:PORTS][/PROTO] where
- *   ADDRESS  any | IPV4[/LEN] | [IPV6][/LEN] | IPV6[/LEN] (no ports then)
+ *   ADDRESS  any | IPV4[/LEN] | [IPV6][/LEN] | IPV6[/LEN] (ports only
+ *            after a /LEN: in "2001:db8::1:443" all is the address)
  *   PORTS    PORT | PORT-PORT, 1 to 65535 (TCP and UDP only)
  *   PROTO    tcp | udp | icmp | any
  * e.g. "10.0.0.0/8:443", "10.0.0.0/8:8000-8100/tcp", "192.168.1.5",
