@@ -267,7 +267,7 @@ bool egress_cidr_contains(const struct egress_cidr *b, const uint8_t addr[16],
 {
 	if (b->family == 0)
 		return true;
-	if (b->family != ip_version)
+	if (b->family != ip_version || b->prefix_len > 128)
 		return false;
 	size_t whole = b->prefix_len / 8;
 	unsigned rest = b->prefix_len % 8;

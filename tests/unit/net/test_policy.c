@@ -442,6 +442,8 @@ START_TEST(fragments_and_port_rules)
 	assert_verdict(&b, EGRESS_DROP); /* it might be port 22 */
 	fragment4(&b, "10.1.2.3", NET_PROTO_UDP, false, 0);
 	assert_verdict(&b, EGRESS_DROP);
+	fragment4(&b, "10.1.2.3", NET_PROTO_ICMP, false, 0); /* ports are TCP's and UDP's */
+	assert_verdict(&b, EGRESS_ALLOW);
 	fragment4(&b, "10.1.2.3", NET_PROTO_TCP, true, 443);
 	assert_verdict(&b, EGRESS_ALLOW);
 	fragment4(&b, "10.1.2.3", NET_PROTO_TCP, true, 22);
