@@ -57,6 +57,14 @@ static size_t digits_at(const char *s)
 	return n;
 }
 
+static size_t count_char(const char *s, size_t len, char ch)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < len; i++)
+		n += s[i] == ch;
+	return n;
+}
+
 /* One address (s, len bytes) of a family (4 or 6) as a /32 or /128. */
 static int parse_address(const struct parse_ctx *c, const char *s, size_t len,
                          int family, struct egress_cidr *out)
@@ -132,8 +140,8 @@ static int parse_rule_address(const struct parse_ctx *c, size_t *pos,
 		*pos += 3;
 		return 0;
 	}
-	if (strchr(s, ':') && strchr(strchr(s, ':') + 1, ':')) {
-		len = strcspn(s, "/"); /* IPv6 without brackets: no ports */
+	if (count_char(s, strcspn(s, "/"), ':') >= 2) {
+		len = strcspn(s, "/"); /* IPv6 without brackets */
 		*pos += len;
 		return parse_address(c, s, len, 6, b);
 	}

@@ -80,6 +80,8 @@ static const struct good_rule good_rules[] = {
 	{ "[::1]:1-65535", 6, 128, 1, 65535, EGRESS_PROTO_ANY, "[::1]/128:1-65535" },
 	{ "10.0.0.0/8/icmp", 4, 8, 0, 0, EGRESS_PROTO_ICMP, "10.0.0.0/8/icmp" },
 	{ "1.2.3.4/32/any", 4, 32, 0, 0, EGRESS_PROTO_ANY, "1.2.3.4/32" },
+	{ "192.168.1.5:80", 4, 32, 80, 80, EGRESS_PROTO_ANY, "192.168.1.5/32:80" },
+	{ "2001:db8::1:443", 6, 128, 0, 0, EGRESS_PROTO_ANY, "[2001:db8::1:443]/128" },
 };
 
 START_TEST(rule_text_good)
@@ -126,6 +128,7 @@ static const struct bad_rule bad_rules[] = {
 	{ "10.0.0.0/8:", "bad port" },
 	{ "10.0.0.0/8:12a", "bad port" },
 	{ "10.0.0.0/8:-5", "bad port" },
+	{ "10.0.0.0/8:443:5", "bad port" },
 	{ "10.0.0.0/8 ", "bad prefix length" },
 	{ "::ffff:10.0.0.1", "IPv4-mapped" },
 };
