@@ -114,12 +114,25 @@ int virtio_mmio_pop(struct virtio_mmio *t, uint16_t q, struct vq_chain *c)
 	return r;
 }
 
-void virtio_mmio_push(struct virtio_mmio *t, uint16_t q, uint16_t head, uint32_t written)
+void virtio_mmio_push_many(struct virtio_mmio *t, uint16_t q, const uint16_t *heads,
+			   const uint32_t *written, uint16_t n)
 {
 	struct virtqueue *vq = &t->vq[q];
-	vq_push(vq, t->mem, head, written);
+	vq_push_many(vq, t->mem, heads, written, n);
 	if (vq_should_interrupt(vq, t->mem))
 		raise_irq(t, VIRTIO_MMIO_INT_VRING);
+}
+
+void virtio_mmio_push(struct virtio_mmio *t, uint16_t q, uint16_t head, uint32_t written)
+{
+	virtio_mmio_push_many(t, q, &head, &written, 1);
+}
+
+void virtio_mmio_config_changed(struct virtio_mmio *t)
+{
+	t->config_generation++;
+	if ((t->status & VIRTIO_STATUS_DRIVER_OK) && !t->needs_reset)
+		raise_irq(t, VIRTIO_MMIO_INT_CONFIG);
 }
 
 void virtio_mmio_rekick(struct virtio_mmio *t, uint16_t q)

@@ -168,6 +168,13 @@ bool virtio_mmio_queue_live(const struct virtio_mmio *t, uint16_t q);
 int virtio_mmio_pop(struct virtio_mmio *t, uint16_t q, struct vq_chain *c);
 /* Push a used chain and interrupt the guest if it wants one. */
 void virtio_mmio_push(struct virtio_mmio *t, uint16_t q, uint16_t head, uint32_t written);
+/* Push n used chains as one batch (vq_push_many), then interrupt once if
+ * the driver wants one. */
+void virtio_mmio_push_many(struct virtio_mmio *t, uint16_t q, const uint16_t *heads,
+			   const uint32_t *written, uint16_t n);
+/* The device changed its config space: bump ConfigGeneration and, once the
+ * driver is up (DRIVER_OK), raise a configuration change interrupt. */
+void virtio_mmio_config_changed(struct virtio_mmio *t);
 /* A device stopped serving queue q with chains left (a fairness budget):
  * kick it again through its ioeventfd so the device thread comes back after
  * serving others. Without a kickfd (tests) the next kick picks them up. */

@@ -223,15 +223,23 @@ int vq_pop(struct virtqueue *vq, const struct guest_mem *m, struct vq_chain *c)
 	return 1;
 }
 
-void vq_push(struct virtqueue *vq, const struct guest_mem *m, uint16_t head, uint32_t written)
+void vq_push_many(struct virtqueue *vq, const struct guest_mem *m, const uint16_t *heads,
+		  const uint32_t *written, uint16_t n)
 {
 	uint8_t *used = used_ring(vq, m);
 	if (!used)
 		return;
-	struct virtq_used_elem e = { head, written };
-	memcpy(used + 4 + 8 * (vq->used_idx % vq->size), &e, sizeof(e));
-	vq->used_idx++;
-	store16(used + 2, vq->used_idx); /* release: element visible before idx */
+	for (uint16_t i = 0; i < n; i++) {
+		struct virtq_used_elem e = { heads[i], written[i] };
+		memcpy(used + 4 + 8 * ((uint16_t)(vq->used_idx + i) % vq->size), &e, sizeof(e));
+	}
+	vq->used_idx += n;
+	store16(used + 2, vq->used_idx); /* release: elements visible before idx */
+}
+
+void vq_push(struct virtqueue *vq, const struct guest_mem *m, uint16_t head, uint32_t written)
+{
+	vq_push_many(vq, m, &head, &written, 1);
 }
 
 bool vq_should_interrupt(struct virtqueue *vq, const struct guest_mem *m)

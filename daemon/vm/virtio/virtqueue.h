@@ -113,6 +113,11 @@ int vq_avail_idx(const struct virtqueue *vq, const struct guest_mem *m);
 int vq_watch_avail(struct virtqueue *vq, const struct guest_mem *m);
 /* Return a chain to the driver with `written` bytes in its writable part. */
 void vq_push(struct virtqueue *vq, const struct guest_mem *m, uint16_t head, uint32_t written);
+/* Return n chains at once: every used element is written before the used
+ * idx moves (once), so the driver sees all of them or none (virtio-net's
+ * merged rx buffers: one packet's buffers must be used together). */
+void vq_push_many(struct virtqueue *vq, const struct guest_mem *m, const uint16_t *heads,
+		  const uint32_t *written, uint16_t n);
 /* After pushes: does the driver want an interrupt now (flags / used_event)? */
 bool vq_should_interrupt(struct virtqueue *vq, const struct guest_mem *m);
 

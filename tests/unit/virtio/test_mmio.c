@@ -183,6 +183,22 @@ START_TEST(queue_fill_and_interrupt)
 }
 END_TEST
 
+/* A device's config change: ConfigGeneration moves every time; the
+ * interrupt comes only once the driver is up and the device working. */
+START_TEST(config_change_interrupt)
+{
+	virtio_mmio_config_changed(t);
+	ck_assert_uint_eq(rd(VIRTIO_MMIO_CONFIG_GENERATION), 1);
+	ck_assert_uint_eq(rd(VIRTIO_MMIO_INTERRUPT_STATUS), 0);
+	ck_assert_uint_eq(irqs(), 0);
+	bring_up();
+	virtio_mmio_config_changed(t);
+	ck_assert_uint_eq(rd(VIRTIO_MMIO_CONFIG_GENERATION), 2);
+	ck_assert_uint_eq(rd(VIRTIO_MMIO_INTERRUPT_STATUS), VIRTIO_MMIO_INT_CONFIG);
+	ck_assert_uint_eq(irqs(), 1);
+}
+END_TEST
+
 START_TEST(queue_outside_ram_needs_reset)
 {
 	negotiate(1ULL << VIRTIO_F_VERSION_1);
@@ -352,6 +368,7 @@ static Suite *suite(void)
 	tcase_add_test(c, features_locked_after_features_ok);
 	tcase_add_test(c, driver_ok_without_features_ok);
 	tcase_add_test(c, queue_fill_and_interrupt);
+	tcase_add_test(c, config_change_interrupt);
 	tcase_add_test(c, queue_outside_ram_needs_reset);
 	tcase_add_test(c, queue_too_big_needs_reset);
 	tcase_add_test(c, bad_chain_stops_device);

@@ -294,6 +294,39 @@ START_TEST(interrupt_event_idx)
 }
 END_TEST
 
+/* Three chains returned at once: elements in order, the used idx moved
+ * once by three (never showing the first alone), one interrupt decision
+ * for the batch under event idx. */
+START_TEST(push_many_publishes_together)
+{
+	uint64_t a = fg_alloc(&g, 64);
+	uint16_t heads[3];
+	uint32_t lens[3] = { 64, 64, 10 };
+	vq.event_idx = true;
+	for (int i = 0; i < 3; i++) {
+		fr_add_chain(&g, &r, &a, (uint32_t[]){ 64 }, (uint16_t[]){ VIRTQ_DESC_F_WRITE }, 1);
+		ck_assert_int_eq(vq_pop(&vq, &g.mem, &c), 1);
+		heads[i] = c.head;
+	}
+	vq_push(&vq, &g.mem, heads[0], 1); /* one before, to wrap nothing special */
+	fr_set_used_event(&g, &r, 1);       /* interrupt once used passes 1 */
+	ck_assert(vq_should_interrupt(&vq, &g.mem));
+	vq_push_many(&vq, &g.mem, heads, lens, 3);
+	uint16_t used_idx;
+	memcpy(&used_idx, (uint8_t *)fg_host(&g, r.used) + 2, 2);
+	ck_assert_uint_eq(used_idx, 4);
+	ck_assert_uint_eq(vq.used_idx, 4);
+	uint32_t id, len;
+	ck_assert(fr_get_used(&g, &r, &id, &len)); /* the single push */
+	for (int i = 0; i < 3; i++) {
+		ck_assert(fr_get_used(&g, &r, &id, &len));
+		ck_assert_uint_eq(id, heads[i]);
+		ck_assert_uint_eq(len, lens[i]);
+	}
+	ck_assert(vq_should_interrupt(&vq, &g.mem)); /* 1 < 4: crossed */
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("virtqueue");
@@ -320,6 +353,7 @@ static Suite *suite(void)
 	tcase_add_test(t, validate_rings);
 	tcase_add_test(t, interrupt_suppression_flag);
 	tcase_add_test(t, interrupt_event_idx);
+	tcase_add_test(t, push_many_publishes_together);
 	suite_add_tcase(s, t);
 	return s;
 }
