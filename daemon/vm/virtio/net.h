@@ -179,8 +179,9 @@ int virtio_net_init(struct virtio_net *n, const struct guest_mem *mem, const uin
 /* Close the backend, free the buffers and the policy. */
 void virtio_net_destroy(struct virtio_net *n);
 /* Give the device a connected Unix stream socket to passt (ownership
- * passes, also on failure); one attached before is closed. The link goes
- * up (config interrupt). Takes the transport lock. 0, or -1 with err. */
+ * passes, also on failure; it is made non-blocking); one attached before
+ * is closed. The link goes up (config interrupt). Takes the transport
+ * lock. Uses only system calls the jail allows. 0, or -1 with err. */
 int virtio_net_attach(struct virtio_net *n, int fd, struct vm_err *err);
 /* Close the backend: the link goes down (config interrupt). Takes the lock. */
 void virtio_net_detach(struct virtio_net *n);

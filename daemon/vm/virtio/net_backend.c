@@ -123,11 +123,7 @@ int net_rx_read(struct virtio_net *n)
 static void backend_event(struct virtio_net *n, uint32_t events)
 {
 	if (events & EPOLLERR) {
-		int e = 0;
-		socklen_t len = sizeof(e);
-		getsockopt(n->fd, SOL_SOCKET, SO_ERROR, &e, &len);
-		errno = e;
-		link_down_errno(n, "passt socket error");
+		net_link_down(n, "passt socket error (EPOLLERR)");
 	} else {
 		if (events & (EPOLLIN | EPOLLHUP))
 			n->rx_readable = true;
@@ -150,15 +146,12 @@ void net_on_backend(void *opaque, uint32_t events)
 	pthread_mutex_unlock(&n->t.lock);
 }
 
+/* Only fcntl: a jailed VMM (jail.c) may not call getsockopt or fstat, so
+ * that fd is a connected stream socket is the caller's word. */
 static int prepare_socket(int fd, struct vm_err *err)
 {
-	int type = 0, fl;
-	socklen_t len = sizeof(type);
-	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0)
-		return vm_errno(err, "virtio-net: backend fd %d", fd);
-	if (type != SOCK_STREAM)
-		return vm_errf(err, "virtio-net: backend fd %d is not a stream socket", fd);
-	if ((fl = fcntl(fd, F_GETFL)) < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
+	int fl = fcntl(fd, F_GETFL);
+	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
 		return vm_errno(err, "virtio-net: backend fd %d: O_NONBLOCK", fd);
 	return 0;
 }

@@ -408,6 +408,15 @@ START_TEST(detach_and_replace)
 }
 END_TEST
 
+START_TEST(attach_refuses_bad_fd)
+{
+	struct vm_err err = { { 0 } };
+	ck_assert_int_eq(virtio_net_attach(nh_dev, 1000, &err), -1);
+	ck_assert_ptr_nonnull(strstr(err.msg, "virtio-net: backend fd 1000"));
+	ck_assert(virtio_net_link(nh_dev)); /* the attached one stays */
+}
+END_TEST
+
 START_TEST(init_refuses_multicast_mac)
 {
 	struct virtio_net *n = calloc(1, sizeof(*n));
@@ -437,6 +446,7 @@ static Suite *suite(void)
 	tcase_add_test(t, bad_stream_lengths_skipped);
 	tcase_add_test(t, eof_takes_link_down_and_attach_brings_it_back);
 	tcase_add_test(t, detach_and_replace);
+	tcase_add_test(t, attach_refuses_bad_fd);
 	tcase_add_test(t, init_refuses_multicast_mac);
 	suite_add_tcase(s, t);
 	TCase *b = tcase_create("no-rx-buffers");
