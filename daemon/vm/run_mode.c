@@ -70,7 +70,7 @@ static int hide_sock(struct run *r, struct vm_err *err)
 
 static void print_exec_stats(const struct run *r)
 {
-	static const char *const kind[VIRTIO_KINDS] = { "blk", "rng", "vsock" };
+	static const char *const kind[VIRTIO_KINDS] = { "blk", "rng", "vsock", "fs", "net" };
 	uint64_t n = 0, i = 0;
 	char per[160] = "";
 	size_t off = 0;

@@ -190,6 +190,33 @@ void virtio_fs_free(struct vm *vm, struct virtio_fs *f)
 	free(f);
 }
 
+struct virtio_net *virtio_net_create(struct vm *vm, const uint8_t mac[6], struct vm_err *err)
+{
+	struct virtio_net *n = calloc(1, sizeof(*n));
+	if (!n) {
+		vm_errno(err, "virtio-net");
+		return NULL;
+	}
+	if (virtio_net_init(n, &vm->mem, mac, vm->loop, err) < 0) {
+		free(n);
+		return NULL;
+	}
+	if (plug(vm, &n->t, err) < 0) {
+		virtio_net_free(vm, n);
+		return NULL;
+	}
+	return n;
+}
+
+void virtio_net_free(struct vm *vm, struct virtio_net *n)
+{
+	if (!n)
+		return;
+	virtio_mmio_close_fds(&n->t, vm->loop);
+	virtio_net_destroy(n);
+	free(n);
+}
+
 void virtio_print_stats(const struct virtio_mmio *t, const char *what)
 {
 	fprintf(stderr, "supermachine-vmm: virtio-%s %s at %#llx gsi %u: notifications=%llu "

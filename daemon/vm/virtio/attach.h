@@ -16,6 +16,7 @@
 
 #include "daemon/vm/virtio/blk.h"
 #include "daemon/vm/virtio/fs.h"
+#include "daemon/vm/virtio/net.h"
 #include "daemon/vm/virtio/rng.h"
 #include "daemon/vm/virtio/vsock.h"
 #include "daemon/vm/vm.h"
@@ -35,10 +36,15 @@ struct virtio_rng *virtio_rng_create(struct vm *vm, struct vm_err *err);
 struct virtio_fs *virtio_fs_create(struct vm *vm, const char *tag, const char *path,
 				   bool readonly, struct vm_err *err);
 
+/* virtio-net with this MAC, its link down until virtio_net_attach()
+ * hands it passt's socket. */
+struct virtio_net *virtio_net_create(struct vm *vm, const uint8_t mac[6], struct vm_err *err);
+
 void virtio_blk_free(struct vm *vm, struct virtio_blk *b);
 void virtio_vsock_free(struct vm *vm, struct virtio_vsock *v);
 void virtio_rng_free(struct vm *vm, struct virtio_rng *r);
 void virtio_fs_free(struct vm *vm, struct virtio_fs *f);
+void virtio_net_free(struct vm *vm, struct virtio_net *n);
 
 /* One line of counters per device for --stats (notifications, interrupts). */
 void virtio_print_stats(const struct virtio_mmio *t, const char *what);

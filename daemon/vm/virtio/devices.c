@@ -138,6 +138,8 @@ int virtio_devices_attach(struct vm *vm, const struct virtio_opts *o, struct vir
 			goto fail;
 		d->nfs++;
 	}
+	if (o->net && !(d->net = virtio_net_create(vm, o->net_mac, err)))
+		goto fail;
 	return 0;
 fail:
 	virtio_devices_free(vm, d);
@@ -152,6 +154,7 @@ void virtio_devices_free(struct vm *vm, struct virtio_devices *d)
 	virtio_vsock_free(vm, d->vsock);
 	for (int i = 0; i < d->nfs; i++)
 		virtio_fs_free(vm, d->fs[i]);
+	virtio_net_free(vm, d->net);
 	memset(d, 0, sizeof(*d));
 }
 
@@ -170,6 +173,8 @@ static void each_transport(const struct virtio_devices *d, transport_fn fn, void
 		fn(&d->vsock->t, VIRTIO_KIND_VSOCK, "", opaque);
 	for (int i = 0; i < d->nfs; i++)
 		fn(&d->fs[i]->t, VIRTIO_KIND_FS, d->fs[i]->tag, opaque);
+	if (d->net)
+		fn(&d->net->t, VIRTIO_KIND_NET, "", opaque);
 }
 
 static void print_stats(struct virtio_mmio *t, int kind, const char *what, void *opaque)
@@ -229,10 +234,11 @@ void virtio_devices_unlock(struct virtio_devices *d)
 
 /* ---- snapshots: section "VDEV" version 1 ----
  * u32 count, u32 virtio device id per device in attach order (disks, rng,
- * vsock, fs), then each device's own section in that order. */
+ * vsock, fs, net), then each device's own section in that order. A VM
+ * without net lists and writes exactly what it did before net existed. */
 #define DEVS_TAG     SNAP_TAG('V', 'D', 'E', 'V')
 #define DEVS_VERSION 1
-#define MAX_DEVS     (VIRTIO_MAX_DISKS + 1 + 2 + VIRTIO_MAX_FS)
+#define MAX_DEVS     (VIRTIO_MAX_DISKS + 1 + 2 + VIRTIO_MAX_FS + 1)
 
 static int device_ids(const struct virtio_devices *d, uint32_t ids[MAX_DEVS])
 {
@@ -245,6 +251,8 @@ static int device_ids(const struct virtio_devices *d, uint32_t ids[MAX_DEVS])
 		ids[n++] = VIRTIO_ID_VSOCK;
 	for (int i = 0; i < d->nfs; i++)
 		ids[n++] = VIRTIO_ID_FS;
+	if (d->net)
+		ids[n++] = VIRTIO_ID_NET;
 	return n;
 }
 
@@ -264,19 +272,32 @@ int virtio_devices_save(struct virtio_devices *d, struct snap_writer *w, struct 
 		virtio_vsock_save(d->vsock, w);
 	for (int i = 0; i < d->nfs; i++)
 		virtio_fs_save(d->fs[i], w);
+	if (d->net)
+		virtio_net_save(d->net, w);
 	snap_end(w, h);
 	return w->oom ? vm_errf(err, "virtio devices: out of memory for the snapshot") : 0;
 }
 
-/* "blk, blk, rng, vsock, fs" */
+static const char *kind_name(uint32_t id)
+{
+	switch (id) {
+	case VIRTIO_ID_BLOCK: return "blk";
+	case VIRTIO_ID_RNG: return "rng";
+	case VIRTIO_ID_VSOCK: return "vsock";
+	case VIRTIO_ID_FS: return "fs";
+	case VIRTIO_ID_NET: return "net";
+	}
+	return NULL;
+}
+
+/* "blk, blk, rng, vsock, fs, net" */
 static void list_text(const uint32_t *ids, int n, char *out, size_t cap)
 {
 	size_t len = 0;
 	out[0] = 0;
 	for (int i = 0; i < n && len < cap; i++) {
 		uint32_t id = ids[i];
-		const char *name = id == VIRTIO_ID_BLOCK ? "blk" : id == VIRTIO_ID_RNG ? "rng" :
-				   id == VIRTIO_ID_VSOCK ? "vsock" : id == VIRTIO_ID_FS ? "fs" : NULL;
+		const char *name = kind_name(id);
 		int k = name ? snprintf(out + len, cap - len, "%s%s", i ? ", " : "", name)
 			     : snprintf(out + len, cap - len, "%sid %u", i ? ", " : "", id);
 		len += k > 0 ? (size_t)k : 0;
@@ -332,6 +353,8 @@ int virtio_devices_restore(struct virtio_devices *d, struct snap_reader *r, stru
 		if (!virtio_fs_restore(d->fs[i], &sub))
 			return fail(r, &sub, what, err);
 	}
+	if (d->net && !virtio_net_restore(d->net, &sub))
+		return fail(r, &sub, "net", err);
 	if (!snap_done(&sub, "VDEV section"))
 		return fail(r, &sub, "devices", err);
 	return 0;

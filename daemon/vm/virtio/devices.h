@@ -6,7 +6,8 @@
  * main.c attaches the lot after vm_create() (disks first: the layers'
  * composite disk if any, then the --disk ones, so they become vda, vdb, ...
  * in order; then rng, always; then vsock; then the virtio-fs devices, in
- * order) and frees them after vm_run().
+ * order; then virtio-net if asked for, last, so VMs without it keep their
+ * slots and snapshots) and frees them after vm_run().
  */
 #ifndef SM_VIRTIO_DEVICES_H
 #define SM_VIRTIO_DEVICES_H
@@ -54,6 +55,10 @@ struct virtio_opts {
 	int nallow;
 	const char *vsock_path; /* NULL: no vsock device */
 	uint64_t cid;           /* 0: VIRTIO_DEFAULT_CID */
+	/* A virtio-net device with this MAC (off by default); its backend
+	 * comes later, through virtio_net_attach(). */
+	bool net;
+	uint8_t net_mac[6];
 };
 
 /* "--layer PATH" (kept as given, not copied); 0 or -1 with err. */
@@ -77,6 +82,7 @@ struct virtio_devices {
 	struct virtio_vsock *vsock;
 	struct virtio_fs *fs[VIRTIO_MAX_FS];
 	int nfs;
+	struct virtio_net *net;
 };
 
 /* Create every device o asks for (and rng); on error frees what it made. */
@@ -90,14 +96,15 @@ void virtio_devices_stats(const struct virtio_devices *d);
 void virtio_devices_dump(const struct virtio_devices *d);
 
 /* The same counters summed by kind, for differences around one exec. */
-enum { VIRTIO_KIND_BLK, VIRTIO_KIND_RNG, VIRTIO_KIND_VSOCK, VIRTIO_KIND_FS, VIRTIO_KINDS };
+enum { VIRTIO_KIND_BLK, VIRTIO_KIND_RNG, VIRTIO_KIND_VSOCK, VIRTIO_KIND_FS, VIRTIO_KIND_NET,
+       VIRTIO_KINDS };
 struct virtio_counts {
 	uint64_t notify[VIRTIO_KINDS], irq[VIRTIO_KINDS];
 };
 void virtio_devices_counts(const struct virtio_devices *d, struct virtio_counts *c);
 
 /* Take (release) every device's transport lock, in a fixed order: disks,
- * rng, vsock, fs. While they are held no vCPU register access and no device
+ * rng, vsock, fs, net. While they are held no vCPU register access and no device
  * thread work touches device state or the rings in guest RAM, so the
  * snapshot code holds them while it saves devices and guest memory. */
 void virtio_devices_lock(struct virtio_devices *d);
@@ -109,13 +116,14 @@ void virtio_devices_unlock(struct virtio_devices *d);
  * Restore, into the devices attach made in this process from the same
  * options, first checks the list (same kinds in the same order, so the
  * same number of disks), then restores each device, which checks its own
- * identity (disk mode/size/id, vsock CID). 0, or -1 with err (r->err holds
+ * identity (disk mode/size/id, vsock CID, net MAC). 0, or -1 with err (r->err holds
  * the same message). Each device is loaded whole or left as it was, but a
  * failure part-way leaves the earlier devices restored: discard the VM.
  * Call it after guest memory and the irqchip are restored: it re-raises
  * pending interrupts, kicks live queues through their ioeventfds (served
  * once the device thread runs) and vsock may send the guest its
- * TRANSPORT_RESET event at once. */
+ * TRANSPORT_RESET event at once; net's link is down until a new backend
+ * is attached. */
 struct snap_writer;
 struct snap_reader;
 int virtio_devices_save(struct virtio_devices *d, struct snap_writer *w, struct vm_err *err);

@@ -1,8 +1,8 @@
 /* test_devices_persist.c - the VM's device list in a snapshot.
  *
  * Two sets of devices are built the way attach builds them (disks, rng,
- * vsock; no VM behind them): one is saved, the other restored into. The
- * list must match before any device is touched.
+ * vsock, and net in some tests; no VM behind them): one is saved, the
+ * other restored into. The list must match before any device is touched.
  */
 #include <check.h>
 #include <errno.h>
@@ -35,6 +35,15 @@ static void add_disk(struct virtio_devices *d, const char *name)
 	ck_assert_msg(blk_disk_open(&b->disk, b->path, false, &err) == 0, "%s", err.msg);
 	virtio_blk_init(b, &g.mem);
 	d->blk[d->nblk++] = b;
+}
+
+/* A virtio-net device with MAC 52:54:00:00:00:<last> (no backend). */
+static void add_net(struct virtio_devices *d, uint8_t last)
+{
+	struct vm_err err = { { 0 } };
+	const uint8_t mac[6] = { 0x52, 0x54, 0, 0, 0, last };
+	d->net = calloc(1, sizeof(*d->net));
+	ck_assert_msg(virtio_net_init(d->net, &g.mem, mac, NULL, &err) == 0, "%s", err.msg);
 }
 
 /* ndisks disks, rng, and vsock unless cid is 0; sock names the listener. */
@@ -70,6 +79,9 @@ static void free_devices(struct virtio_devices *d)
 	if (d->vsock)
 		virtio_vsock_destroy(d->vsock);
 	free(d->vsock);
+	if (d->net)
+		virtio_net_destroy(d->net);
+	free(d->net);
 	memset(d, 0, sizeof(*d));
 }
 
@@ -215,6 +227,68 @@ START_TEST(refuses_truncation)
 }
 END_TEST
 
+/* With virtio-net: listed last, its section last, round trip exact. */
+START_TEST(round_trip_with_net)
+{
+	struct snap_writer w, again;
+	struct vm_err err = { { 0 } };
+	add_net(&d1, 1);
+	make_devices(&d2, 2, CID, "d2.sock");
+	add_net(&d2, 1);
+	uint32_t v = VIRTIO_STATUS_ACKNOWLEDGE;
+	virtio_mmio_access(&d1.net->t, VIRTIO_MMIO_STATUS, (uint8_t *)&v, 4, true);
+	save(&d1, &w);
+	ck_assert_uint_eq(pc_get(w.buf, PC_HDR, 4), 5);
+	ck_assert_uint_eq(pc_get(w.buf, PC_HDR + 4 * 5, 4), VIRTIO_ID_NET);
+	ck_assert_msg(restore(&d2, w.buf, w.len, &err) == 0, "%s", err.msg);
+	ck_assert_uint_eq(d2.net->t.status, VIRTIO_STATUS_ACKNOWLEDGE);
+	save(&d2, &again);
+	ck_assert_uint_eq(again.len, w.len);
+	ck_assert_mem_eq(again.buf, w.buf, w.len);
+	snap_writer_free(&w);
+	snap_writer_free(&again);
+}
+END_TEST
+
+/* A snapshot made without net (every one made before net existed) is
+ * refused by a VM with it, and the other way round. */
+START_TEST(net_must_match)
+{
+	struct snap_writer w;
+	struct vm_err err = { { 0 } };
+	make_devices(&d2, 2, CID, "d2.sock");
+	add_net(&d2, 1);
+	save(&d1, &w);
+	ck_assert_int_eq(restore(&d2, w.buf, w.len, &err), -1);
+	ck_assert_msg(strstr(err.msg, "[blk, blk, rng, vsock], this VM [blk, blk, rng, vsock, net]"),
+		      "%s", err.msg);
+	snap_writer_free(&w);
+	add_net(&d1, 1);
+	free_devices(&d2);
+	make_devices(&d2, 2, CID, "d2.sock");
+	save(&d1, &w);
+	ck_assert_int_eq(restore(&d2, w.buf, w.len, &err), -1);
+	ck_assert_msg(strstr(err.msg, "[blk, blk, rng, vsock, net], this VM [blk, blk, rng, vsock]"),
+		      "%s", err.msg);
+	snap_writer_free(&w);
+}
+END_TEST
+
+START_TEST(net_refuses_other_mac)
+{
+	struct snap_writer w;
+	struct vm_err err = { { 0 } };
+	add_net(&d1, 1);
+	make_devices(&d2, 2, CID, "d2.sock");
+	add_net(&d2, 2);
+	save(&d1, &w);
+	ck_assert_int_eq(restore(&d2, w.buf, w.len, &err), -1);
+	ck_assert_msg(strstr(err.msg, "virtio devices: net: virtio-net: MAC 52:54:00:00:00:01 in "
+				      "the snapshot, 52:54:00:00:00:02 in this VM"), "%s", err.msg);
+	snap_writer_free(&w);
+}
+END_TEST
+
 START_TEST(lock_takes_every_transport)
 {
 	virtio_devices_lock(&d1);
@@ -241,6 +315,9 @@ static Suite *suite(void)
 	tcase_add_test(t, refuses_damaged_list);
 	tcase_add_test(t, refuses_other_cid);
 	tcase_add_test(t, refuses_truncation);
+	tcase_add_test(t, round_trip_with_net);
+	tcase_add_test(t, net_must_match);
+	tcase_add_test(t, net_refuses_other_mac);
 	tcase_add_test(t, lock_takes_every_transport);
 	suite_add_tcase(s, t);
 	return s;
