@@ -299,16 +299,39 @@ START_TEST(writable_tx_buffer_needs_reset)
 }
 END_TEST
 
-/* Buffer 0 made device-readable: the device needs a reset. */
+/* An rx chain with a device-readable buffer before its writable one: the
+ * device needs a reset. */
 START_TEST(readable_rx_buffer_needs_reset)
 {
 	uint8_t f[64];
-	fr_set_desc(&nh_g, nh_rx.desc, 0, fg_alloc(&nh_g, 4096), 4096, 0, 0);
+	fr_set_desc(&nh_g, nh_rx.desc, 0, fg_alloc(&nh_g, 64), 64, VIRTQ_DESC_F_NEXT, 1);
+	fr_set_desc(&nh_g, nh_rx.desc, 1, fg_alloc(&nh_g, 4096), 4096, VIRTQ_DESC_F_WRITE, 0);
 	nh_post_rx(0);
 	nh_frame(f, sizeof(f), 1);
 	nh_passt_send(nh_passt, f, sizeof(f));
 	WAIT_FOR(nh_rd(VIRTIO_MMIO_STATUS) & VIRTIO_STATUS_NEEDS_RESET);
 	ck_assert_uint_eq(nh_stats().rx_frames, 0);
+}
+END_TEST
+
+/* A frame needing two buffers when one is posted: the device takes none
+ * (the one goes back to the ring), waits, and uses both once the second
+ * comes, in ring order. */
+START_TEST(rx_waits_for_enough_buffers)
+{
+	static uint8_t f[6000];
+	uint16_t nb;
+	nh_post_rx(0);
+	nh_frame(f, sizeof(f), 4);
+	nh_passt_send(nh_passt, f, sizeof(f));
+	WAIT_FOR(nh_stats().rx_waits >= 1);
+	uint32_t id, len;
+	ck_assert(!fr_get_used(&nh_g, &nh_rx, &id, &len));
+	nh_post_rx(1);
+	ck_assert_int_eq(nh_recv(got, sizeof(got), 5, &nb), sizeof(f));
+	ck_assert_uint_eq(nb, 2);
+	ck_assert(nh_frame_is(got, sizeof(f), 4));
+	ck_assert_uint_eq(nh_dev->t.vq[NET_QUEUE_RX].used_idx, 2);
 }
 END_TEST
 
@@ -454,6 +477,7 @@ static Suite *suite(void)
 	tcase_set_timeout(b, 60);
 	tcase_add_test(b, rx_waits_for_guest_buffers);
 	tcase_add_test(b, readable_rx_buffer_needs_reset);
+	tcase_add_test(b, rx_waits_for_enough_buffers);
 	suite_add_tcase(s, b);
 	TCase *m = tcase_create("no-mrg-rxbuf");
 	tcase_add_checked_fixture(m, setup_no_mrg, teardown);
