@@ -4,6 +4,7 @@
  *   1. mount /proc, /sys, /dev (devtmpfs) and /dev/pts; stdio on /dev/console
  *   2. load the kernel modules listed in /lib/modules/load-order (written by
  *      guest/mkinitramfs in modules.dep order) with finit_module
+ *      and bring the loopback interface up (init_net.c)
  *   3. if the root disk exists (/dev/vda unless sm.root says otherwise):
  *      mount it read-only (erofs, else ext4) under an overlayfs with a tmpfs
  *      upper and switch root into it; with no disk, stay in the initramfs
@@ -40,6 +41,7 @@
 #include "agent.h"
 #include "agent_proto.h"
 #include "init_cmdline.h"
+#include "init_net.h"
 #include "init_steps.h"
 
 #include <errno.h>
@@ -141,6 +143,8 @@ static void boot_steps(const struct init_opts *o, bool *on_disk)
 		fprintf(stderr, TAG "some modules failed to load (last: %s)\n", err);
 	else if (o->debug)
 		fprintf(stderr, TAG "%d modules loaded\n", loaded);
+	if (init_net_link_up("lo", 0, err, sizeof(err)))
+		fprintf(stderr, TAG "%s\n", err);
 	const char *dev = o->layers ? "/dev/vda" : root_device(o);
 	*on_disk = false;
 	if (dev[0]) {
