@@ -6,9 +6,12 @@
  *   RTM_NEWADDR   IFA_LOCAL/IFA_ADDRESS with its prefix
  *   RTM_NEWROUTE  the default route via the gateway, out of the interface
  *                 (NLM_F_REPLACE: a VM given a new address keeps one route)
+ *   RTM_DELADDR   an address set before that the new setting does not keep
  * Requests are built in a fixed buffer; nothing is allocated.
  */
 #include "init_net.h"
+
+#include "agent_proto.h"
 
 #include <errno.h>
 #include <linux/if_addr.h>
@@ -107,6 +110,17 @@ static int add_address(int fd, int index, int family, const uint8_t *addr, uint8
 	return nl_call(fd, &r);
 }
 
+static int del_address(int fd, int index, int family, const uint8_t *addr, uint8_t prefix)
+{
+	struct ifaddrmsg ifa = { .ifa_family = (uint8_t)family, .ifa_prefixlen = prefix,
+				 .ifa_index = (uint32_t)index };
+	struct nl_req r;
+	req_start(&r, RTM_DELADDR, 0, &ifa, sizeof(ifa));
+	req_attr(&r, IFA_LOCAL, addr, family == AF_INET ? 4 : 16);
+	int e = nl_call(fd, &r);
+	return e == EADDRNOTAVAIL ? 0 : e;
+}
+
 static int add_default_route(int fd, int index, int family, const uint8_t *gw)
 {
 	struct rtmsg rtm = { .rtm_family = (uint8_t)family, .rtm_table = RT_TABLE_MAIN,
@@ -163,5 +177,62 @@ int init_net_configure(const struct init_net_cfg *c, char *err, size_t errlen)
 		e = step(add_default_route(fd, index, AF_INET6, c->gw6), "IPv6 default route via",
 			 c->ifname, err, errlen);
 	close(fd);
+	return e;
+}
+
+/* What the last NET_CONFIG set: init is the agent, the same process
+ * before and after a snapshot, so a restored VM knows what to replace. */
+static struct init_net_cfg applied;
+
+static void cfg_from_req(const struct sm_net_req *req, struct init_net_cfg *c)
+{
+	memset(c, 0, sizeof(*c));
+	snprintf(c->ifname, sizeof(c->ifname), "%s", req->ifname);
+	c->mtu = req->mtu;
+	c->has_v4 = req->flags & SM_NET_V4;
+	c->has_gw4 = req->flags & SM_NET_GW4;
+	c->has_v6 = req->flags & SM_NET_V6;
+	c->has_gw6 = req->flags & SM_NET_GW6;
+	memcpy(c->addr4, req->addr4, 4);
+	memcpy(c->gw4, req->gw4, 4);
+	memcpy(c->addr6, req->addr6, 16);
+	memcpy(c->gw6, req->gw6, 16);
+	c->prefix4 = (uint8_t)req->prefix4;
+	c->prefix6 = (uint8_t)req->prefix6;
+}
+
+/* Remove the addresses the last setting added that c does not keep. */
+static int drop_old_addresses(const struct init_net_cfg *c, char *err, size_t errlen)
+{
+	int index = (int)if_nametoindex(applied.ifname);
+	if (!index)
+		return 0; /* nothing applied, or the interface is gone */
+	int fd = nl_open();
+	if (fd < 0)
+		return step(errno, "netlink socket for", applied.ifname, err, errlen);
+	int e = 0;
+	bool same4 = c->has_v4 && !strcmp(c->ifname, applied.ifname) &&
+		     !memcmp(c->addr4, applied.addr4, 4) && c->prefix4 == applied.prefix4;
+	bool same6 = c->has_v6 && !strcmp(c->ifname, applied.ifname) &&
+		     !memcmp(c->addr6, applied.addr6, 16) && c->prefix6 == applied.prefix6;
+	if (applied.has_v4 && !same4)
+		e = step(del_address(fd, index, AF_INET, applied.addr4, applied.prefix4),
+			 "remove the old IPv4 address of", applied.ifname, err, errlen);
+	if (!e && applied.has_v6 && !same6)
+		e = step(del_address(fd, index, AF_INET6, applied.addr6, applied.prefix6),
+			 "remove the old IPv6 address of", applied.ifname, err, errlen);
+	close(fd);
+	return e;
+}
+
+int init_net_apply(const struct sm_net_req *req, char *err, size_t errlen)
+{
+	struct init_net_cfg c;
+	cfg_from_req(req, &c);
+	int e = drop_old_addresses(&c, err, errlen);
+	if (!e)
+		e = init_net_configure(&c, err, errlen);
+	if (!e)
+		applied = c;
 	return e;
 }

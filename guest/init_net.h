@@ -36,4 +36,11 @@ int init_net_link_up(const char *ifname, uint32_t mtu, char *err, size_t errlen)
  * first errno with err naming the step. */
 int init_net_configure(const struct init_net_cfg *c, char *err, size_t errlen);
 
+struct sm_net_req;
+
+/* A NET_CONFIG (agent_proto.h): the interface's whole setting. The
+ * addresses the previous one added and this one does not keep are
+ * removed first, then init_net_configure. 0, or an errno with err. */
+int init_net_apply(const struct sm_net_req *req, char *err, size_t errlen);
+
 #endif

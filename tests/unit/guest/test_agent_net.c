@@ -1,9 +1,12 @@
 /* test_agent_net.c - NET_CONFIG, the guest's network setting (issue 13):
  * its coding (round trip, every truncation, trailing bytes) and every
- * field the agent must refuse, refused by the host's encoder too. */
-#include "agent_proto.h"
+ * field the agent must refuse, refused by the host's encoder too; and
+ * agent_client_net_config() against the agent served natively
+ * (agent-unix, whose hook records the setting instead of applying it). */
+#include "agent_target.h"
 
 #include <check.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -152,18 +155,48 @@ START_TEST(bad_fields)
 }
 END_TEST
 
-static Suite *suite(void)
+START_TEST(client_net_config)
 {
-	Suite *s = suite_create("agent-net");
-	TCase *c = tcase_create("coding");
-	tcase_add_test(c, round_trip);
-	tcase_add_test(c, truncated_and_trailing);
-	tcase_add_test(c, bad_fields);
-	suite_add_tcase(s, c);
-	return s;
+	struct agent_client *c = target_connect();
+	struct sm_net_req r = sample();
+	ck_assert_uint_eq(agent_client_hello(c)->version, SM_AGENT_VERSION);
+	ck_assert_msg(agent_client_net_config(c, &r, 10000) == 0, "%s", agent_client_error(c));
+	char path[160], line[256] = "";
+	snprintf(path, sizeof(path), "%s/agent.sock.net", target_tmp());
+	FILE *f = fopen(path, "r");
+	ck_assert_msg(f, "%s: the agent's hook never ran", path);
+	ck_assert(fgets(line, sizeof(line), f));
+	fclose(f);
+	ck_assert_str_eq(line, "eth0 65520 0xf 24 2 example.test corp.example\n");
+	/* the hook's failure comes back with its errno */
+	strcpy(r.ifname, "eth9");
+	ck_assert_int_eq(agent_client_net_config(c, &r, 10000), -1);
+	ck_assert_int_eq(errno, ENODEV);
+	ck_assert_msg(strstr(agent_client_error(c), "net_config: no interface eth9"), "%s",
+		      agent_client_error(c));
+	/* refused before it is sent */
+	r = sample();
+	r.prefix4 = 40;
+	ck_assert_int_eq(agent_client_net_config(c, &r, 10000), -1);
+	ck_assert_int_eq(errno, EINVAL);
+	ck_assert_int_eq(agent_client_ping(c, 10000), 0); /* the connection lives on */
+	agent_client_close(c);
 }
+END_TEST
 
 int main(void)
 {
-	return check_run(suite(), CK_FORK_GETENV);
+	target_setup();
+	Suite *s = suite_create("agent-net");
+	TCase *c = tcase_create("net");
+	tcase_set_timeout(c, 60);
+	tcase_add_test(c, round_trip);
+	tcase_add_test(c, truncated_and_trailing);
+	tcase_add_test(c, bad_fields);
+	if (!target_is_vm()) /* in a VM it would set the guest's interface */
+		tcase_add_test(c, client_net_config);
+	suite_add_tcase(s, c);
+	int rc = check_run(s, CK_FORK_GETENV);
+	target_teardown();
+	return rc;
 }

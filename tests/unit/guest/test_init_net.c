@@ -4,6 +4,8 @@
  * kernel's own views (interface flags and MTU, getifaddrs, /proc/net). */
 #include "init_net.h"
 
+#include "agent_proto.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <ifaddrs.h>
@@ -164,6 +166,29 @@ START_TEST(gateway_off_link_refused)
 }
 END_TEST
 
+/* NET_CONFIG is the whole setting: a second one removes what the first
+ * added and it does not keep. */
+START_TEST(apply_replaces_the_previous_setting)
+{
+	struct sm_net_req a = { .ifname = "v0", .mtu = 1500,
+				.flags = SM_NET_V4 | SM_NET_GW4 | SM_NET_V6,
+				.addr4 = { 10, 0, 2, 15 }, .prefix4 = 24, .gw4 = { 10, 0, 2, 2 },
+				.addr6 = { 0xfd, 0, 0, 5, [15] = 0x15 }, .prefix6 = 64 };
+	ck_assert_msg(init_net_apply(&a, err, sizeof(err)) == 0, "%s", err);
+	ck_assert(has_address("v0", "10.0.2.15", 24));
+	ck_assert(has_address("v0", "fd00:5::15", 64));
+	ck_assert_int_eq(ifreq_of("v0", SIOCGIFMTU).ifr_mtu, 1500);
+	ck_assert_msg(init_net_apply(&a, err, sizeof(err)) == 0, "the same again: %s", err);
+	struct sm_net_req b = { .ifname = "v0", .flags = SM_NET_V4 | SM_NET_GW4,
+				.addr4 = { 10, 0, 3, 20 }, .prefix4 = 24, .gw4 = { 10, 0, 3, 1 } };
+	ck_assert_msg(init_net_apply(&b, err, sizeof(err)) == 0, "%s", err);
+	ck_assert(has_address("v0", "10.0.3.20", 24));
+	ck_assert(!has_address("v0", "10.0.2.15", 24));
+	ck_assert(!has_address("v0", "fd00:5::15", 64));
+	ck_assert_int_eq(lines_with("/proc/net/route", "v0\t00000000\t0103000A", "", ""), 1);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("init-net");
@@ -175,6 +200,7 @@ static Suite *suite(void)
 	tcase_add_test(c, ipv6_address_and_link_local_gateway);
 	tcase_add_test(c, missing_interface_named);
 	tcase_add_test(c, gateway_off_link_refused);
+	tcase_add_test(c, apply_replaces_the_previous_setting);
 	suite_add_tcase(s, c);
 	return s;
 }
