@@ -1,6 +1,7 @@
 /* worker.c - spawn and supervise one supermachine-vmm (see worker.h). */
 
 #include "daemon/vms/worker.h"
+#include "daemon/vms/child_exec.h"
 #include "daemon/vm/worker_proto.h"
 
 #include <errno.h>
@@ -10,14 +11,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
-#define CONTROL_FD 3
 #define MAX_ARGS 512 /* a sanity bound: vms_boot.c passes up to ~320 (two per layer) */
 
 struct worker {
@@ -41,24 +39,6 @@ struct worker {
 	int req_rc;
 	char req_msg[248];
 };
-
-/* In the child, between fork and exec: only async-signal-safe calls. */
-static void child_exec(struct worker *w, int chan, int logfd, pid_t daemon_pid)
-{
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != daemon_pid)
-		_exit(127);   /* the daemon is already gone */
-	setsid();         /* a terminal's Ctrl-C is not the worker's */
-	int devnull = open("/dev/null", O_RDONLY);
-	if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(logfd, 1) < 0 || dup2(logfd, 2) < 0 ||
-	    dup2(chan, CONTROL_FD) < 0)
-		_exit(127);
-	syscall(SYS_close_range, CONTROL_FD + 1, ~0U, 0);
-	sigset_t none;
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	execv(w->argv[0], w->argv);
-	_exit(127);
-}
 
 static void set_phase(struct worker *w, int phase)
 {
@@ -85,7 +65,7 @@ static int spawn(struct worker *w)
 	pid_t me = getpid();
 	pid_t pid = fork();
 	if (pid == 0)
-		child_exec(w, sv[1], logfd, me);
+		child_exec(w->argv, false, logfd, sv[1], me);
 	int saved = errno;
 	close(sv[1]);
 	close(logfd);
