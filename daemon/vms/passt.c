@@ -1,6 +1,6 @@
 /* passt.c - start, check and stop one VM's passt (see passt.h). */
 #include "daemon/vms/passt.h"
-#include "daemon/vms/child_exec.h"
+#include "daemon/vms/spawn.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -14,7 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define PASST_FD 3 /* the link's fd number in passt (child_exec's fd 3) */
+#define PASST_FD 3 /* the link's fd number in passt (spawn.h's fd 3) */
 
 struct argv_builder {
 	const char **argv;
@@ -132,37 +132,18 @@ int passt_ports_free(const struct passt_cfg *c, char *err, size_t errlen)
 int passt_start(const struct passt_cfg *c, struct passt *p, char *err, size_t errlen)
 {
 	const char *argv[PASST_ARGV_MAX];
-	char store[4096];
-	int sv[2];
+	char store[4096], why[256];
 	p->pid = 0;
 	p->vmm_fd = -1;
 	if (passt_argv(c, PASST_FD, argv, store, sizeof(store), err, errlen) < 0)
 		return -1;
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
-		snprintf(err, errlen, "passt: socketpair: %s", strerror(errno));
-		return -1;
-	}
-	int logfd = open(c->log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
-	if (logfd < 0) {
-		snprintf(err, errlen, "passt: %s: %s", c->log_path, strerror(errno));
-		close(sv[0]);
-		close(sv[1]);
-		return -1;
-	}
-	pid_t me = getpid();
-	pid_t pid = fork();
-	if (pid == 0)
-		child_exec((char *const *)argv, true, logfd, sv[1], me);
-	int saved = errno;
-	close(sv[1]);
-	close(logfd);
+	pid_t pid = spawn_with_socket((char *const *)argv, true, c->log_path, SOCK_STREAM,
+				      &p->vmm_fd, why, sizeof(why));
 	if (pid < 0) {
-		close(sv[0]);
-		snprintf(err, errlen, "passt: fork: %s", strerror(saved));
+		snprintf(err, errlen, "passt: %s", why);
 		return -1;
 	}
 	p->pid = pid;
-	p->vmm_fd = sv[0];
 	return 0;
 }
 

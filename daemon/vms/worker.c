@@ -1,7 +1,7 @@
 /* worker.c - spawn and supervise one supermachine-vmm (see worker.h). */
 
 #include "daemon/vms/worker.h"
-#include "daemon/vms/child_exec.h"
+#include "daemon/vms/spawn.h"
 #include "daemon/vm/worker_proto.h"
 
 #include <errno.h>
@@ -50,32 +50,11 @@ static void set_phase(struct worker *w, int phase)
 
 static int spawn(struct worker *w)
 {
-	int sv[2];
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
-		snprintf(w->err, sizeof w->err, "socketpair: %s", strerror(errno));
+	pid_t pid = spawn_with_socket(w->argv, false, w->stderr_path, SOCK_SEQPACKET, &w->fd,
+				      w->err, sizeof w->err);
+	if (pid < 0)
 		return -1;
-	}
-	int logfd = open(w->stderr_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
-	if (logfd < 0) {
-		snprintf(w->err, sizeof w->err, "%s: %s", w->stderr_path, strerror(errno));
-		close(sv[0]);
-		close(sv[1]);
-		return -1;
-	}
-	pid_t me = getpid();
-	pid_t pid = fork();
-	if (pid == 0)
-		child_exec(w->argv, false, logfd, sv[1], me);
-	int saved = errno;
-	close(sv[1]);
-	close(logfd);
-	if (pid < 0) {
-		close(sv[0]);
-		snprintf(w->err, sizeof w->err, "fork: %s", strerror(saved));
-		return -1;
-	}
 	w->pid = pid;
-	w->fd = sv[0];
 	return 0;
 }
 
