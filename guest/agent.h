@@ -15,6 +15,7 @@
 struct sm_sync_req;
 struct sm_mount_req;
 struct sm_fsev_req;
+struct sm_net_req;
 
 struct agent_hooks {
 	/* Called once a SHUTDOWN was acknowledged and flushed; how is
@@ -32,6 +33,10 @@ struct agent_hooks {
 	 * or an errno value with a message. NULL: answered ENOSYS. The
 	 * guest's init hands them to our kernel (init_fsev.c). */
 	int (*fs_events)(void *opaque, const struct sm_fsev_req *req, char *err, size_t errlen);
+	/* Sets the network interface (NET_CONFIG, validated): 0, or an errno
+	 * value with a message naming the step. NULL: answered ENOSYS. The
+	 * guest's init sets it with rtnetlink (init_net.c). */
+	int (*net_config)(void *opaque, const struct sm_net_req *req, char *err, size_t errlen);
 	void *opaque;
 	uint32_t cpus;    /* reported in HELLO */
 	uint64_t mem_kib; /* reported in HELLO */

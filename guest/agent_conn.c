@@ -344,6 +344,25 @@ static void dispatch_mount_fs(struct conn *c, const struct sm_hdr *h, const uint
 	sm_mount_req_free(&req);
 }
 
+/* NET_CONFIG: answered at once (a few rtnetlink requests and a file). */
+static void dispatch_net_config(struct conn *c, const struct sm_hdr *h, const uint8_t *p)
+{
+	const struct agent_hooks *hooks = c->agent->hooks;
+	struct sm_net_req req;
+	const char *why;
+	char err[400] = "";
+	if (c->version < 6) {
+		conn_error(c, h->id, EPROTO,
+			   "NET_CONFIG needs protocol version 6 (this connection speaks %u)", c->version);
+	} else if (sm_net_req_decode(p, h->len, &req, &why)) {
+		conn_error(c, h->id, EINVAL, "%s", why);
+	} else if (!hooks || !hooks->net_config) {
+		conn_error(c, h->id, ENOSYS, "NET_CONFIG is not supported by this agent");
+	} else {
+		answer_hook(c, h->id, hooks->net_config(hooks->opaque, &req, err, sizeof(err)), err);
+	}
+}
+
 /* FS_EVENTS: applied at once (each record is a few FUSE round trips to
  * the VMM in the guest's kernel). */
 static void dispatch_fs_events(struct conn *c, const struct sm_hdr *h, const uint8_t *p)
@@ -414,6 +433,9 @@ static void dispatch(struct conn *c, const struct sm_hdr *h, const uint8_t *p)
 		break;
 	case SM_MSG_MOUNT_FS:
 		dispatch_mount_fs(c, h, p);
+		break;
+	case SM_MSG_NET_CONFIG:
+		dispatch_net_config(c, h, p);
 		break;
 	case SM_MSG_FS_EVENTS:
 		dispatch_fs_events(c, h, p);

@@ -61,6 +61,7 @@ const char *sm_msg_type_name(uint16_t type)
 	case SM_MSG_SYNC: return "SYNC";
 	case SM_MSG_MOUNT_FS: return "MOUNT_FS";
 	case SM_MSG_FS_EVENTS: return "FS_EVENTS";
+	case SM_MSG_NET_CONFIG: return "NET_CONFIG";
 	}
 	return "?";
 }

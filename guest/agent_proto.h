@@ -13,7 +13,8 @@
  * Versions: the host's HELLO names the version it speaks; the agent takes
  * SM_AGENT_MIN_VERSION..SM_AGENT_VERSION and answers with the same one.
  * Version 2 added SYNC, version 3 MOUNT_FS, version 4 FS_EVENTS, version 5
- * EXEC_FAILED and EXEC's flags SM_EXEC_MKCWD and SM_EXEC_GROUPS;
+ * EXEC_FAILED and EXEC's flags SM_EXEC_MKCWD and SM_EXEC_GROUPS, version 6
+ * NET_CONFIG;
  * everything else is as in version 1. The host offers its newest version; an agent refusing it
  * (ERROR EPROTONOSUPPORT, id 0) is older, and agent_client_connect then
  * connects again offering the one before.
@@ -90,6 +91,18 @@
  *                  the guest cached about the path and raises the inotify
  *                  events a local change would; records whose path is
  *                  gone again are skipped. Version 4 only.
+ *   NET_CONFIG h->g str ifname, u32 mtu (0 = keep), u32 flags
+ *                  (SM_NET_V4|GW4|V6|GW6), 4 bytes addr4, u32 prefix4,
+ *                  4 bytes gw4, 16 bytes addr6, u32 prefix6, 16 bytes gw6,
+ *                  u32 ndns (<= SM_NET_DNS_MAX), ndns x {u32 family (4|6),
+ *                  16 bytes address (IPv4 in the first 4)}, str search
+ *                  (space-separated domains) -> OK, or ERROR naming the
+ *                  step that failed. The interface's whole setting: it
+ *                  comes up with that MTU, the address of each family set
+ *                  replaces the one the agent set before, and the default
+ *                  route goes through the gateway; /etc/resolv.conf lists
+ *                  the name servers unless the image brought its own.
+ *                  Version 6 only.
  *   ERROR    g->h  i32 errno, str message. With id 0 it is about the
  *                  connection (bad version, garbage, truncated or
  *                  oversized frame) and the agent closes the connection.
@@ -109,7 +122,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SM_AGENT_VERSION      5
+#define SM_AGENT_VERSION      6
 #define SM_AGENT_MIN_VERSION  1
 #define SM_AGENT_PORT         1024u
 #define SM_AGENT_HDR_SIZE     12u
@@ -140,6 +153,7 @@ enum sm_msg_type {
 	SM_MSG_SYNC = 40,
 	SM_MSG_MOUNT_FS = 50,
 	SM_MSG_FS_EVENTS = 51,
+	SM_MSG_NET_CONFIG = 60,
 };
 
 /* EXEC flags */
@@ -282,6 +296,40 @@ int sm_mount_req_encode(struct sm_wbuf *b, uint32_t id, const struct sm_mount_re
  * so an error can name the path. */
 int sm_mount_req_decode(const void *p, size_t len, struct sm_mount_req *req, const char **why);
 void sm_mount_req_free(struct sm_mount_req *req);
+
+/* NET_CONFIG */
+#define SM_NET_V4  0x1u /* addr4/prefix4 set */
+#define SM_NET_GW4 0x2u /* gw4 set (needs SM_NET_V4) */
+#define SM_NET_V6  0x4u
+#define SM_NET_GW6 0x8u
+#define SM_NET_FLAGS 0xfu
+#define SM_NET_IFNAME_MAX 15  /* IFNAMSIZ - 1 */
+#define SM_NET_DNS_MAX 3      /* what the C library's resolver reads */
+#define SM_NET_SEARCH_MAX 255
+
+struct sm_net_dns {
+	uint32_t family; /* 4 or 6 */
+	uint8_t addr[16];
+};
+
+struct sm_net_req {
+	char ifname[SM_NET_IFNAME_MAX + 1];
+	uint32_t mtu, flags;
+	uint8_t addr4[4], gw4[4];
+	uint32_t prefix4;
+	uint8_t addr6[16], gw6[16];
+	uint32_t prefix6;
+	uint32_t ndns;
+	struct sm_net_dns dns[SM_NET_DNS_MAX];
+	char search[SM_NET_SEARCH_MAX + 1];
+};
+
+/* NULL if the decoder would take req, else a static reason. */
+const char *sm_net_req_check(const struct sm_net_req *req);
+/* -1 (nothing queued) for what sm_net_req_check refuses. */
+int sm_net_req_encode(struct sm_wbuf *b, uint32_t id, const struct sm_net_req *req);
+/* 0, or -1 with *why set. */
+int sm_net_req_decode(const void *p, size_t len, struct sm_net_req *req, const char **why);
 
 /* FS_EVENTS */
 #define SM_FSEV_MAX 256     /* records per message */

@@ -4,6 +4,7 @@
  *   1. mount /proc, /sys, /dev (devtmpfs) and /dev/pts; stdio on /dev/console
  *   2. load the kernel modules listed in /lib/modules/load-order (written by
  *      guest/mkinitramfs in modules.dep order) with finit_module
+ *      and bring the loopback interface up (init_net.c)
  *   3. if the root disk exists (/dev/vda unless sm.root says otherwise):
  *      mount it read-only (erofs, else ext4) under an overlayfs with a tmpfs
  *      upper and switch root into it; with no disk, stay in the initramfs
@@ -14,7 +15,8 @@
  *   6. serve the agent until a SHUTDOWN request, then power off; a SYNC
  *      request (after a restore) reseeds the RNG and sets the clock and
  *      hostname (init_sync.c); a MOUNT_FS request mounts a virtio-fs
- *      share at a path it creates (init_mount.c)
+ *      share at a path it creates (init_mount.c); a NET_CONFIG sets the
+ *      network interface and /etc/resolv.conf (init_net.c, init_etc.c)
  *
  * Kernel command-line keys (all optional):
  *   sm.poweroff     power off right after the ready line
@@ -40,6 +42,7 @@
 #include "agent.h"
 #include "agent_proto.h"
 #include "init_cmdline.h"
+#include "init_net.h"
 #include "init_steps.h"
 
 #include <errno.h>
@@ -123,6 +126,12 @@ static int on_sync(void *opaque, const struct sm_sync_req *req, char *err, size_
 	return sys_sync(req, err, errlen);
 }
 
+static int on_net_config(void *opaque, const struct sm_net_req *req, char *err, size_t errlen)
+{
+	int e = init_net_apply(req, err, errlen);
+	return e ? e : etc_resolv_conf_set(req, err, errlen);
+}
+
 static int on_mount_fs(void *opaque, const struct sm_mount_req *req, char *err, size_t errlen)
 {
 	return sys_mount_fs(req, err, errlen);
@@ -141,6 +150,8 @@ static void boot_steps(const struct init_opts *o, bool *on_disk)
 		fprintf(stderr, TAG "some modules failed to load (last: %s)\n", err);
 	else if (o->debug)
 		fprintf(stderr, TAG "%d modules loaded\n", loaded);
+	if (init_net_link_up("lo", 0, err, sizeof(err)))
+		fprintf(stderr, TAG "%s\n", err);
 	const char *dev = o->layers ? "/dev/vda" : root_device(o);
 	*on_disk = false;
 	if (dev[0]) {
@@ -174,6 +185,7 @@ int main(void)
 	int lfd = agent_listen(o.port);
 	struct agent_hooks hooks = { .shutdown = on_shutdown, .sync = on_sync,
 				     .mount_fs = on_mount_fs, .fs_events = on_fs_events,
+				     .net_config = on_net_config,
 				     .cpus = sys_cpus_online(), .mem_kib = sys_mem_kib() };
 	char port[16] = "off";
 	if (lfd >= 0)

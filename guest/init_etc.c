@@ -12,12 +12,15 @@
  *   ::1        localhost ip6-localhost ip6-loopback
  *   127.0.1.1  HOSTNAME
  * /etc/resolv.conf names no server while the VM has no network (the
- * resolver then tries none); networking will fill it. The agent is this
+ * resolver then tries none); a NET_CONFIG fills it with its name servers. The agent is this
  * same process, so what was written at boot is remembered across
  * snapshots and restores.
  */
 #include "init_steps.h"
 
+#include "agent_proto.h"
+
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
@@ -30,6 +33,7 @@
 
 static bool on_disk;     /* the image's root is mounted: /etc is its */
 static bool hosts_ours;  /* /etc/hosts was written by us */
+static bool resolv_ours; /* /etc/resolv.conf was written by us */
 
 /* Writes path whole (a temporary file renamed over it): 0 or an errno. */
 static int write_file(const char *path, const char *text)
@@ -83,10 +87,12 @@ void etc_files_boot(void)
 		hosts_ours = e == 0;
 		report("/etc/hosts", e);
 	}
-	if (!exists("/etc/resolv.conf"))
-		report("/etc/resolv.conf",
-		       write_file("/etc/resolv.conf", "# supermachine: this VM has no network "
-				  "yet, so no name server\n"));
+	if (!exists("/etc/resolv.conf")) {
+		int e = write_file("/etc/resolv.conf", "# supermachine: this VM has no network "
+				   "yet, so no name server\n");
+		resolv_ours = e == 0;
+		report("/etc/resolv.conf", e);
+	}
 }
 
 int etc_hostname_set(const char *hostname, char *err, size_t errlen)
@@ -100,5 +106,25 @@ int etc_hostname_set(const char *hostname, char *err, size_t errlen)
 		snprintf(err, errlen, "writing /etc/hostname");
 	else if (hosts_ours && (e = write_hosts(hostname)))
 		snprintf(err, errlen, "writing /etc/hosts");
+	return e;
+}
+
+int etc_resolv_conf_set(const struct sm_net_req *req, char *err, size_t errlen)
+{
+	char text[1024] = "# supermachine: the VM's network\n";
+	if (!on_disk || !resolv_ours)
+		return 0;
+	for (uint32_t i = 0; i < req->ndns; i++) {
+		char addr[INET6_ADDRSTRLEN];
+		int family = req->dns[i].family == 4 ? AF_INET : AF_INET6;
+		inet_ntop(family, req->dns[i].addr, addr, sizeof(addr));
+		snprintf(text + strlen(text), sizeof(text) - strlen(text), "nameserver %s\n", addr);
+	}
+	if (req->search[0])
+		snprintf(text + strlen(text), sizeof(text) - strlen(text), "search %s\n",
+			 req->search);
+	int e = write_file("/etc/resolv.conf", text);
+	if (e)
+		snprintf(err, errlen, "writing /etc/resolv.conf");
 	return e;
 }

@@ -48,6 +48,11 @@ void etc_files_boot(void);
  * it is ours. 0, or an errno with what failed in err. Nothing without an
  * image root. */
 int etc_hostname_set(const char *hostname, char *err, size_t errlen);
+struct sm_net_req;
+/* After NET_CONFIG: /etc/resolv.conf lists its name servers and search
+ * list, when that file is ours. 0, or an errno with err. Nothing without
+ * an image root. */
+int etc_resolv_conf_set(const struct sm_net_req *req, char *err, size_t errlen);
 
 struct sm_sync_req;
 /* Credits req's entropy to the kernel and reseeds its RNG, sets

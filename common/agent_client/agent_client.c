@@ -241,6 +241,23 @@ int ac_wait_for(struct agent_client *c, uint32_t id, int64_t deadline,
 	}
 }
 
+int ac_wait_ok(struct agent_client *c, uint32_t id, int timeout_ms, const char *what)
+{
+	struct sm_hdr h;
+	const uint8_t *p;
+	c->agent_errno = 0;
+	if (ac_wait_for(c, id, ac_deadline_of(timeout_ms), &h, &p, what)) {
+		errno = c->agent_errno ? c->agent_errno : EIO;
+		return -1;
+	}
+	if (h.type != SM_MSG_OK) {
+		ac_set_err(c, "%s: unexpected %s", what, sm_msg_type_name(h.type));
+		errno = EPROTO;
+		return -1;
+	}
+	return 0;
+}
+
 /* ---- connection ---- */
 
 static struct agent_client *client_new(int fd, char *err, size_t errlen)

@@ -124,4 +124,10 @@ int agent_client_mount_fs(struct agent_client *c, const char *tag, const char *g
  * kernel is not ours and cannot raise them). */
 int agent_client_fs_events(struct agent_client *c, const struct sm_fsev_req *req, int timeout_ms);
 
+/* Gives the guest's network interface its whole setting (NET_CONFIG): 0
+ * once set, or -1 with errno: EINVAL for a request the protocol refuses
+ * (sm_net_req_check), EPROTONOSUPPORT for an agent before version 6, the
+ * agent's errno otherwise (ENODEV: no such interface in the guest). */
+int agent_client_net_config(struct agent_client *c, const struct sm_net_req *req, int timeout_ms);
+
 #endif

@@ -45,6 +45,9 @@ int ac_wait_room(struct agent_client *c, int64_t deadline);
 /* Next frame for id, skipping others; an ERROR for id (or id 0) is -1. */
 int ac_wait_for(struct agent_client *c, uint32_t id, int64_t deadline,
 	     struct sm_hdr *h, const uint8_t **p, const char *what);
+/* The answer to request id, which must be OK: 0, or -1 with c->err and
+ * errno (the agent's errno for its ERROR, EIO, EPROTO). */
+int ac_wait_ok(struct agent_client *c, uint32_t id, int timeout_ms, const char *what);
 /* The ERROR's message into c->err (as "what: message"), its errno into
  * c->agent_errno. */
 void ac_take_error(struct agent_client *c, const struct sm_hdr *h, const uint8_t *p,

@@ -15,8 +15,6 @@ static int request_ok(struct agent_client *c, const struct sm_mount_req *mount,
 		      const struct sm_fsev_req *fsev, const char *path, int timeout_ms)
 {
 	const char *what = mount ? "mount_fs" : "fs_events";
-	struct sm_hdr h;
-	const uint8_t *p;
 	uint32_t id = ++c->next_id;
 	pthread_mutex_lock(&c->mu);
 	int rc = mount ? sm_mount_req_encode(&c->out, id, mount)
@@ -27,17 +25,7 @@ static int request_ok(struct agent_client *c, const struct sm_mount_req *mount,
 		errno = EINVAL;
 		return -1;
 	}
-	c->agent_errno = 0;
-	if (ac_wait_for(c, id, ac_deadline_of(timeout_ms), &h, &p, what)) {
-		errno = c->agent_errno ? c->agent_errno : EIO;
-		return -1;
-	}
-	if (h.type != SM_MSG_OK) {
-		ac_set_err(c, "%s: unexpected %s", what, sm_msg_type_name(h.type));
-		errno = EPROTO;
-		return -1;
-	}
-	return 0;
+	return ac_wait_ok(c, id, timeout_ms, what);
 }
 
 int agent_client_mount_fs(struct agent_client *c, const char *tag, const char *guest_path,

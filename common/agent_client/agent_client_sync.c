@@ -37,8 +37,6 @@ int agent_sync_req_fresh(struct sm_sync_req *req, const char *hostname)
 
 int agent_client_sync_req(struct agent_client *c, const struct sm_sync_req *req, int timeout_ms)
 {
-	struct sm_hdr h;
-	const uint8_t *p;
 	uint32_t id = ++c->next_id;
 	pthread_mutex_lock(&c->mu);
 	int rc = sm_sync_req_encode(&c->out, id, req);
@@ -48,13 +46,7 @@ int agent_client_sync_req(struct agent_client *c, const struct sm_sync_req *req,
 			   req->nsec);
 		return -1;
 	}
-	if (ac_wait_for(c, id, ac_deadline_of(timeout_ms), &h, &p, "sync"))
-		return -1;
-	if (h.type != SM_MSG_OK) {
-		ac_set_err(c, "sync: unexpected %s", sm_msg_type_name(h.type));
-		return -1;
-	}
-	return 0;
+	return ac_wait_ok(c, id, timeout_ms, "sync");
 }
 
 int agent_client_sync(struct agent_client *c, const char *hostname, int timeout_ms)

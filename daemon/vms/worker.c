@@ -1,6 +1,7 @@
 /* worker.c - spawn and supervise one supermachine-vmm (see worker.h). */
 
 #include "daemon/vms/worker.h"
+#include "daemon/vms/spawn.h"
 #include "daemon/vm/worker_proto.h"
 
 #include <errno.h>
@@ -10,14 +11,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
-#define CONTROL_FD 3
 #define MAX_ARGS 512 /* a sanity bound: vms_boot.c passes up to ~320 (two per layer) */
 
 struct worker {
@@ -42,24 +40,6 @@ struct worker {
 	char req_msg[248];
 };
 
-/* In the child, between fork and exec: only async-signal-safe calls. */
-static void child_exec(struct worker *w, int chan, int logfd, pid_t daemon_pid)
-{
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != daemon_pid)
-		_exit(127);   /* the daemon is already gone */
-	setsid();         /* a terminal's Ctrl-C is not the worker's */
-	int devnull = open("/dev/null", O_RDONLY);
-	if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(logfd, 1) < 0 || dup2(logfd, 2) < 0 ||
-	    dup2(chan, CONTROL_FD) < 0)
-		_exit(127);
-	syscall(SYS_close_range, CONTROL_FD + 1, ~0U, 0);
-	sigset_t none;
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	execv(w->argv[0], w->argv);
-	_exit(127);
-}
-
 static void set_phase(struct worker *w, int phase)
 {
 	pthread_mutex_lock(&w->mu);
@@ -70,32 +50,11 @@ static void set_phase(struct worker *w, int phase)
 
 static int spawn(struct worker *w)
 {
-	int sv[2];
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
-		snprintf(w->err, sizeof w->err, "socketpair: %s", strerror(errno));
+	pid_t pid = spawn_with_socket(w->argv, false, w->stderr_path, SOCK_SEQPACKET, &w->fd,
+				      w->err, sizeof w->err);
+	if (pid < 0)
 		return -1;
-	}
-	int logfd = open(w->stderr_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
-	if (logfd < 0) {
-		snprintf(w->err, sizeof w->err, "%s: %s", w->stderr_path, strerror(errno));
-		close(sv[0]);
-		close(sv[1]);
-		return -1;
-	}
-	pid_t me = getpid();
-	pid_t pid = fork();
-	if (pid == 0)
-		child_exec(w, sv[1], logfd, me);
-	int saved = errno;
-	close(sv[1]);
-	close(logfd);
-	if (pid < 0) {
-		close(sv[0]);
-		snprintf(w->err, sizeof w->err, "fork: %s", strerror(saved));
-		return -1;
-	}
 	w->pid = pid;
-	w->fd = sv[0];
 	return 0;
 }
 

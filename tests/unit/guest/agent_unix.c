@@ -14,7 +14,9 @@
  * SOCKET_PATH.mount and answers EBUSY for the tag "busy". FS_EVENTS
  * raises nothing: the hook appends "ROOT KIND FLAGS PATH [PATH2]" per
  * record to SOCKET_PATH.fsev and answers ENOTSUP for the root "/nokernel"
- * (as a guest kernel without /proc/sm-fsnotify).
+ * (as a guest kernel without /proc/sm-fsnotify). NET_CONFIG sets no
+ * interface: the hook appends "IFNAME MTU FLAGS PREFIX4 NDNS SEARCH" to
+ * SOCKET_PATH.net and answers ENODEV for the interface "eth9".
  */
 #include "agent.h"
 #include "agent_proto.h"
@@ -90,6 +92,21 @@ static int fake_fs_events(void *opaque, const struct sm_fsev_req *req, char *err
 	return 0;
 }
 
+static int fake_net_config(void *opaque, const struct sm_net_req *req, char *err, size_t errlen)
+{
+	if (!strcmp(req->ifname, "eth9")) {
+		snprintf(err, errlen, "no interface eth9: No such device");
+		return ENODEV;
+	}
+	FILE *f = open_log(opaque, "net", err, errlen);
+	if (!f)
+		return errno;
+	fprintf(f, "%s %u %#x %u %u %s\n", req->ifname, req->mtu, req->flags, req->prefix4,
+		req->ndns, req->search[0] ? req->search : "-");
+	fclose(f);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
@@ -109,7 +126,7 @@ int main(int argc, char **argv)
 	printf("listening\n");
 	fflush(stdout);
 	struct agent_hooks hooks = { .sync = fake_sync, .mount_fs = fake_mount_fs,
-				     .fs_events = fake_fs_events,
+				     .fs_events = fake_fs_events, .net_config = fake_net_config,
 				     .opaque = argv[1], .cpus = 1, .mem_kib = 1 };
 	int rc = agent_serve(fd, &hooks);
 	unlink(argv[1]);
