@@ -10,11 +10,11 @@ trap 'rm -rf "$work"' EXIT
 failures=0
 log=$work/testlog dmesg=$work/dmesg faults=$work/faults
 
-# expect WANT NAME STATUS: blame_emulated_host on the records as they are
-# now; WANT is "again" (0) or "final" (1).
+# expect WANT NAME STATUS [BOOT]: blame_emulated_host on the records as
+# they are now; WANT is "again" (0) or "final" (1).
 expect() {
 	local got=final out
-	out=$(blame_emulated_host "$2" "$3" "$log" "$dmesg" "$faults") && got=again
+	out=$(blame_emulated_host "$2" "$3" "$log" "$dmesg" "$faults" "${4:-ended}") && got=again
 	if [ "$got" != "$1" ]; then
 		echo "FAIL: $2: $got, want $1${out:+ ($out)}"
 		failures=$((failures + 1))
@@ -48,6 +48,17 @@ records 'jail: forbidden system call 41 (socket)\n' \
 expect final "a jail kill despite a stall" 1
 records 'FAIL\n' '[ 1.0] potentially unexpected fatal signal 11.\n[ 1.0] CPU: 1 PID: 7 Comm: supermachine-vm Not tainted\n' ''
 expect final "a crashed VMM" 1
+records 'FAIL: exec failed\n' '' ''
+expect again "a plain failure in a boot that hung later" 1 cut
+expect final "a plain failure in a boot that ended" 1 ended
+records 'jail: forbidden system call 41 (socket)\n' '' ''
+expect final "a jail kill in a boot that hung later" 1 cut
+records 'FAIL\n' '[ 80.1] rcu: INFO: rcu_preempt detected stalls on CPUs/tasks:\n' ''
+expect again "an RCU stall" 1
+records 'FAIL\n' '[ 80.1] rcu: INFO: rcu_sched self-detected stall on CPU\n' ''
+expect again "an RCU self-detected stall" 1
+records 'FAIL\n' '[ 80.1] rcu: note: something about rcu\n' ''
+expect final "an RCU line that is no stall" 1
 
 [ $failures = 0 ] && echo PASS
 exit $((failures > 0))

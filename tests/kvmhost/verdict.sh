@@ -17,9 +17,20 @@
 # test causes on purpose (it says "deliberate guest triple fault") are not
 # the emulated host's.
 #
+# The emulated host's failures come in degrees: a guest vCPU that stops
+# taking interrupts, a CPU of its own that stops taking timer interrupts
+# (its RCU reports the stall), the whole emulated host hanging. A test that
+# failed in a boot of the emulated host that later hung, reset or froze
+# (a run in a group whose boot never reached its end) is counted as that
+# boot's: seen in CI, a test failed with nothing in its own records, the
+# next one with a vCPU that stopped taking interrupts, and the one after
+# that hung the emulated host.
+#
 # The evidence of one run: its exit STATUS, meson's TESTLOG of it, the
-# emulated host's kernel log of it (DMESG, booted with print-fatal-signals)
-# and the KVM shutdown exits traced during it (FAULTS, one a line).
+# emulated host's kernel log of it (DMESG, booted with print-fatal-signals),
+# the KVM shutdown exits traced during it (FAULTS, one a line) and, for a
+# run in a group, whether its BOOT of the emulated host reached its end
+# ("ended") or hung, reset or froze later ("cut").
 # shellcheck shell=bash
 
 # A stall this long (seconds) in a run is the emulated host's fault: half
@@ -45,12 +56,15 @@ longest_stall() {
 		"$1" 2>/dev/null | grep -oE '[0-9]+$' | sort -n | tail -n 1
 }
 
-# emulated_host_fault STATUS TESTLOG DMESG FAULTS: why the emulated host,
-# not the test, failed a run. Empty if nothing says so.
+# emulated_host_fault STATUS TESTLOG DMESG FAULTS [BOOT]: why the emulated
+# host, not the test, failed a run. Empty if nothing says so.
 emulated_host_fault() {
 	local n want
 	[ "$1" = 125 ] && echo "the emulated host hung or reset" && return
 	[ "$1" = 124 ] && echo "nothing ended it within its deadline (a frozen emulated host)" && return
+	[ "${5:-ended}" = cut ] && echo "the emulated host hung, reset or froze later in the same boot" && return
+	grep -aqE 'rcu: INFO: rcu_[a-z]+ (self-)?detected stall' "$3" 2>/dev/null &&
+		echo "a CPU of the emulated host stalled (its RCU said so)" && return
 	n=0
 	[ -s "$4" ] && n=$(wc -l < "$4")
 	want=$(grep -ac 'deliberate guest triple fault' "$2" 2>/dev/null || true)
@@ -61,16 +75,17 @@ emulated_host_fault() {
 	[ "${n:-0}" -ge $STALL_BLAMED_S ] && echo "the emulated host itself stood still for $n s"
 }
 
-# blame_emulated_host NAME STATUS TESTLOG DMESG FAULTS: after a failed run
-# of the VM test NAME, 0 with the emulated host's fault in $why if the run
-# may go again; 1, after a line saying why not, if the failure is final.
+# blame_emulated_host NAME STATUS TESTLOG DMESG FAULTS [BOOT]: after a
+# failed run of the VM test NAME, 0 with the emulated host's fault in $why
+# if the run may go again; 1, after a line saying why not, if the failure
+# is final.
 blame_emulated_host() {
 	why=$(deterministic_cause "$3" "$4" || true)
 	if [ -n "$why" ]; then
 		echo "script/vm-tests: $1 failed: $why (a deterministic cause: not run again)"
 		return 1
 	fi
-	why=$(emulated_host_fault "$2" "$3" "$4" "$5" || true)
+	why=$(emulated_host_fault "$2" "$3" "$4" "$5" "${6:-ended}" || true)
 	if [ -z "$why" ]; then
 		echo "script/vm-tests: $1 failed, with no fault of the emulated host in its run: not run again"
 		return 1
