@@ -302,7 +302,9 @@ void sm_mount_req_free(struct sm_mount_req *req);
 #define SM_NET_GW4 0x2u /* gw4 set (needs SM_NET_V4) */
 #define SM_NET_V6  0x4u
 #define SM_NET_GW6 0x8u
-#define SM_NET_FLAGS 0xfu
+#define SM_NET_MAC 0x10u /* mac set: the interface takes it (a VM restored
+			    from a shared snapshot gets its own) */
+#define SM_NET_FLAGS 0x1fu
 #define SM_NET_IFNAME_MAX 15  /* IFNAMSIZ - 1 */
 #define SM_NET_DNS_MAX 3      /* what the C library's resolver reads */
 #define SM_NET_SEARCH_MAX 255
@@ -315,6 +317,7 @@ struct sm_net_dns {
 struct sm_net_req {
 	char ifname[SM_NET_IFNAME_MAX + 1];
 	uint32_t mtu, flags;
+	uint8_t mac[6];
 	uint8_t addr4[4], gw4[4];
 	uint32_t prefix4;
 	uint8_t addr6[16], gw6[16];

@@ -4,7 +4,8 @@
  * same on both sides: an interface name the kernel takes, an MTU an
  * Ethernet link can have, prefixes within their family, a gateway only
  * with an address of its family, at most three name servers of a known
- * family, and a search list of domain-name characters. The host's encoder
+ * family, a search list of domain-name characters, and a MAC that is
+ * unicast (an interface cannot take another). The host's encoder
  * refuses what the agent's decoder would.
  */
 #include "agent_proto.h"
@@ -45,6 +46,8 @@ const char *sm_net_req_check(const struct sm_net_req *req)
 		return "NET_CONFIG MTU is not 0 or 68-65535";
 	if (req->flags & ~SM_NET_FLAGS)
 		return "NET_CONFIG has unknown flags";
+	if ((req->flags & SM_NET_MAC) && (req->mac[0] & 1))
+		return "NET_CONFIG MAC is not a unicast address";
 	if (((req->flags & SM_NET_GW4) && !(req->flags & SM_NET_V4)) ||
 	    ((req->flags & SM_NET_GW6) && !(req->flags & SM_NET_V6)))
 		return "NET_CONFIG gateway without an address of its family";
@@ -68,6 +71,7 @@ int sm_net_req_encode(struct sm_wbuf *b, uint32_t id, const struct sm_net_req *r
 	sm_put_str(b, req->ifname);
 	sm_put_u32(b, req->mtu);
 	sm_put_u32(b, req->flags);
+	sm_put_bytes(b, req->mac, 6);
 	sm_put_bytes(b, req->addr4, 4);
 	sm_put_u32(b, req->prefix4);
 	sm_put_bytes(b, req->gw4, 4);
@@ -102,6 +106,7 @@ int sm_net_req_decode(const void *p, size_t len, struct sm_net_req *req, const c
 	sm_get_str(&r, &ifname);
 	sm_get_u32(&r, &req->mtu);
 	sm_get_u32(&r, &req->flags);
+	sm_get_bytes(&r, req->mac, 6);
 	sm_get_bytes(&r, req->addr4, 4);
 	sm_get_u32(&r, &req->prefix4);
 	sm_get_bytes(&r, req->gw4, 4);

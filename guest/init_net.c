@@ -86,7 +86,7 @@ static int nl_open(void)
 	return fd;
 }
 
-static int link_up(int fd, int index, uint32_t mtu)
+static int link_up(int fd, int index, uint32_t mtu, const uint8_t *mac)
 {
 	struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC, .ifi_index = index,
 				 .ifi_flags = IFF_UP, .ifi_change = IFF_UP };
@@ -94,6 +94,8 @@ static int link_up(int fd, int index, uint32_t mtu)
 	req_start(&r, RTM_NEWLINK, 0, &ifi, sizeof(ifi));
 	if (mtu)
 		req_attr(&r, IFLA_MTU, &mtu, sizeof(mtu));
+	if (mac) /* virtio-net takes a new address while up */
+		req_attr(&r, IFLA_ADDRESS, mac, 6);
 	return nl_call(fd, &r);
 }
 
@@ -150,7 +152,7 @@ int init_net_link_up(const char *ifname, uint32_t mtu, char *err, size_t errlen)
 	int fd = nl_open();
 	if (fd < 0)
 		return step(errno, "netlink socket for", ifname, err, errlen);
-	int e = step(link_up(fd, index, mtu), "link up", ifname, err, errlen);
+	int e = step(link_up(fd, index, mtu, NULL), "link up", ifname, err, errlen);
 	close(fd);
 	return e;
 }
@@ -163,7 +165,8 @@ int init_net_configure(const struct init_net_cfg *c, char *err, size_t errlen)
 	int fd = nl_open();
 	if (fd < 0)
 		return step(errno, "netlink socket for", c->ifname, err, errlen);
-	int e = step(link_up(fd, index, c->mtu), "link up", c->ifname, err, errlen);
+	int e = step(link_up(fd, index, c->mtu, c->has_mac ? c->mac : NULL), "link up", c->ifname,
+		     err, errlen);
 	if (!e && c->has_v4)
 		e = step(add_address(fd, index, AF_INET, c->addr4, c->prefix4), "IPv4 address on",
 			 c->ifname, err, errlen);
@@ -189,6 +192,8 @@ static void cfg_from_req(const struct sm_net_req *req, struct init_net_cfg *c)
 	memset(c, 0, sizeof(*c));
 	snprintf(c->ifname, sizeof(c->ifname), "%s", req->ifname);
 	c->mtu = req->mtu;
+	c->has_mac = req->flags & SM_NET_MAC;
+	memcpy(c->mac, req->mac, 6);
 	c->has_v4 = req->flags & SM_NET_V4;
 	c->has_gw4 = req->flags & SM_NET_GW4;
 	c->has_v6 = req->flags & SM_NET_V6;

@@ -16,6 +16,8 @@
 struct init_net_cfg {
 	char ifname[16];        /* "eth0" */
 	uint32_t mtu;           /* 0: keep the driver's */
+	bool has_mac;
+	uint8_t mac[6];         /* the interface's new address (has_mac) */
 	bool has_v4;
 	uint8_t addr4[4], prefix4;
 	bool has_gw4;
@@ -29,7 +31,7 @@ struct init_net_cfg {
 /* Bring ifname up, with mtu if nonzero. 0, or an errno with err set. */
 int init_net_link_up(const char *ifname, uint32_t mtu, char *err, size_t errlen);
 
-/* Link up and MTU, then each family's address (added; the same address
+/* Link up, MTU and MAC, then each family's address (added; the same address
  * again is no error) and default route through its gateway (replacing
  * the default route of that family). IPv6 addresses skip duplicate
  * address detection: the link has one other node, the host's. 0, or the

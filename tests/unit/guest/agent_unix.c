@@ -101,8 +101,9 @@ static int fake_net_config(void *opaque, const struct sm_net_req *req, char *err
 	FILE *f = open_log(opaque, "net", err, errlen);
 	if (!f)
 		return errno;
-	fprintf(f, "%s %u %#x %u %u %s\n", req->ifname, req->mtu, req->flags, req->prefix4,
-		req->ndns, req->search[0] ? req->search : "-");
+	fprintf(f, "%s %u %#x %02x:%02x:%02x:%02x:%02x:%02x %u %u %s\n", req->ifname, req->mtu,
+		req->flags, req->mac[0], req->mac[1], req->mac[2], req->mac[3], req->mac[4],
+		req->mac[5], req->prefix4, req->ndns, req->search[0] ? req->search : "-");
 	fclose(f);
 	return 0;
 }

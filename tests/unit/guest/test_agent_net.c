@@ -15,7 +15,8 @@
 static struct sm_net_req sample(void)
 {
 	struct sm_net_req r = { .ifname = "eth0", .mtu = 65520,
-				.flags = SM_NET_V4 | SM_NET_GW4 | SM_NET_V6 | SM_NET_GW6,
+				.flags = SM_NET_V4 | SM_NET_GW4 | SM_NET_V6 | SM_NET_GW6 | SM_NET_MAC,
+				.mac = { 0x02, 0x53, 0x4d, 1, 2, 3 },
 				.addr4 = { 10, 0, 2, 15 }, .prefix4 = 24, .gw4 = { 10, 0, 2, 2 },
 				.addr6 = { 0xfd, 0, [15] = 0x15 }, .prefix6 = 64,
 				.gw6 = { 0xfe, 0x80, [15] = 1 }, .ndns = 2,
@@ -77,6 +78,7 @@ static int decode_raw(const struct sm_net_req *r, const char *ifname, const char
 	sm_put_str(&b, ifname);
 	sm_put_u32(&b, r->mtu);
 	sm_put_u32(&b, r->flags);
+	sm_put_bytes(&b, r->mac, 6);
 	sm_put_bytes(&b, r->addr4, 4);
 	sm_put_u32(&b, r->prefix4);
 	sm_put_bytes(&b, r->gw4, 4);
@@ -125,8 +127,13 @@ START_TEST(bad_fields)
 	r.mtu = 65536;
 	refused(&r, "eth0", "MTU");
 	r = sample();
-	r.flags |= 0x10;
+	r.flags |= 0x20;
 	refused(&r, "eth0", "unknown flags");
+	r = sample();
+	r.mac[0] = 0x03; /* a multicast address */
+	refused(&r, "eth0", "MAC is not a unicast");
+	r.flags &= ~SM_NET_MAC; /* no MAC asked for: its bytes are not looked at */
+	ck_assert_int_eq(decode_raw(&r, "eth0", &why), 0);
 	r.flags = SM_NET_GW4;
 	refused(&r, "eth0", "gateway without an address");
 	r.flags = SM_NET_V4 | SM_NET_GW6;
@@ -167,7 +174,7 @@ START_TEST(client_net_config)
 	ck_assert_msg(f, "%s: the agent's hook never ran", path);
 	ck_assert(fgets(line, sizeof(line), f));
 	fclose(f);
-	ck_assert_str_eq(line, "eth0 65520 0xf 24 2 example.test corp.example\n");
+	ck_assert_str_eq(line, "eth0 65520 0x1f 02:53:4d:01:02:03 24 2 example.test corp.example\n");
 	/* the hook's failure comes back with its errno */
 	strcpy(r.ifname, "eth9");
 	ck_assert_int_eq(agent_client_net_config(c, &r, 10000), -1);

@@ -179,9 +179,13 @@ START_TEST(apply_replaces_the_previous_setting)
 	ck_assert(has_address("v0", "fd00:5::15", 64));
 	ck_assert_int_eq(ifreq_of("v0", SIOCGIFMTU).ifr_mtu, 1500);
 	ck_assert_msg(init_net_apply(&a, err, sizeof(err)) == 0, "the same again: %s", err);
-	struct sm_net_req b = { .ifname = "v0", .flags = SM_NET_V4 | SM_NET_GW4,
+	struct sm_net_req b = { .ifname = "v0", .flags = SM_NET_V4 | SM_NET_GW4 | SM_NET_MAC,
+				.mac = { 0x02, 0x53, 0x4d, 0xaa, 0xbb, 0xcc },
 				.addr4 = { 10, 0, 3, 20 }, .prefix4 = 24, .gw4 = { 10, 0, 3, 1 } };
 	ck_assert_msg(init_net_apply(&b, err, sizeof(err)) == 0, "%s", err);
+	struct ifreq hw = ifreq_of("v0", SIOCGIFHWADDR);
+	ck_assert_mem_eq(hw.ifr_hwaddr.sa_data, b.mac, 6); /* taken while up */
+	ck_assert(is_up("v0"));
 	ck_assert(has_address("v0", "10.0.3.20", 24));
 	ck_assert(!has_address("v0", "10.0.2.15", 24));
 	ck_assert(!has_address("v0", "fd00:5::15", 64));
