@@ -198,9 +198,11 @@ void virtio_net_dump(void *dev);
 
 /* Snapshots (net_persist.c), with n->t.lock held. Section "VNET": the
  * transport, the MAC and whether the link was up. The backend does not
- * survive: restore refuses a different MAC, leaves n unchanged on any
- * failure, and otherwise closes any socket n had; the link is down (the
- * guest is told if it saw it up) until the VMM attaches a new one. */
+ * survive: restore leaves n unchanged on any failure, and otherwise
+ * closes any socket n had; the link is down (the guest is told if it saw
+ * it up) until the VMM attaches a new one. n keeps its own MAC (the one
+ * it was made with): if the snapshot's differs, the guest gets a config
+ * change interrupt (net_persist.c says what it does not do). */
 struct snap_writer;
 struct snap_reader;
 void virtio_net_save(const struct virtio_net *n, struct snap_writer *w);
