@@ -70,7 +70,9 @@ static const int any_args[] = {
 	/* a snapshot's copy of the read-write disk (file_copy.c) into the
 	 * file the daemon sent: its extents (lseek SEEK_DATA/SEEK_HOLE),
 	 * copy_file_range, else pread/pwrite; ftruncate sizes it (FICLONE is
-	 * an ioctl: add_restricted) */
+	 * an ioctl: add_restricted). pread also reads NET_ATTACH's policy
+	 * file (net_attach.c), whose socket is checked by recv (recvfrom)
+	 * with MSG_PEEK and made non-blocking by fcntl F_SETFL. */
 	SCMP_SYS(lseek), SCMP_SYS(copy_file_range), SCMP_SYS(pread64), SCMP_SYS(ftruncate),
 	/* run mode's agent client makes a wake-up pipe per connection */
 	SCMP_SYS(pipe2),

@@ -46,7 +46,7 @@ static int run_vm(struct options *o)
 	    (!o->no_jail && vm_jail_enter(o->control_fd, &folders, &err) < 0) ||
 	    (o->control_fd >= 0 &&
 	     !(ch = worker_channel_start(o->control_fd, &m.vm, vmm_snapshot, &m, &binder,
-					 &err)))) {
+					 m.devs.net, &err)))) {
 		fprintf(stderr, "supermachine-vmm: %s\n", err.msg);
 		worker_channel_report(o->control_fd, out, err.msg);
 	} else {

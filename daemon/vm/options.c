@@ -9,7 +9,7 @@
 enum { OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_VCPUS, OPT_MEM, OPT_CONSOLE,
        OPT_CONSOLE_LOG, OPT_TIMEOUT, OPT_STATS, OPT_PROBE, OPT_HELP,
        OPT_DISK, OPT_LAYER, OPT_VSOCK, OPT_CID, OPT_FS, OPT_FS_ALLOW, OPT_CONTROL_FD, OPT_AGENT_TIMEOUT, OPT_NO_JAIL,
-       OPT_RESTORE, OPT_KERNEL_DIGEST, OPT_INITRD_DIGEST };
+       OPT_RESTORE, OPT_KERNEL_DIGEST, OPT_INITRD_DIGEST, OPT_NET };
 
 static const struct option longopts[] = {
 	{ "kernel", required_argument, NULL, OPT_KERNEL },
@@ -29,6 +29,7 @@ static const struct option longopts[] = {
 	{ "cid", required_argument, NULL, OPT_CID },
 	{ "fs", required_argument, NULL, OPT_FS },
 	{ "fs-allow", required_argument, NULL, OPT_FS_ALLOW },
+	{ "net", required_argument, NULL, OPT_NET },
 	{ "control-fd", required_argument, NULL, OPT_CONTROL_FD },
 	{ "agent-timeout", required_argument, NULL, OPT_AGENT_TIMEOUT },
 	{ "no-jail", no_argument, NULL, OPT_NO_JAIL },
@@ -46,7 +47,7 @@ const char *options_usage(void)
 	       "                        [--layer PATH]... [--disk PATH[,ro]]...\n"
 	       "                        [--vsock UDS_PATH [--cid N]]\n"
 	       "                        [--fs TAG[=FOLDER[,ro]]]... [--fs-allow FOLDER[,ro]]...\n"
-	       "                        [--control-fd N] [--restore DIR]\n"
+	       "                        [--net MAC] [--control-fd N] [--restore DIR]\n"
 	       "       supermachine-vmm --kernel BZIMAGE --initrd FILE --disk ROOTFS [options]\n"
 	       "                        [--agent-timeout SEC] -- CMD [ARGS...]\n"
 	       "       supermachine-vmm --probe\n"
@@ -64,6 +65,12 @@ const char *options_usage(void)
 	       "--fs-allow FOLDER: a folder the worker channel may later bind to an idle slot\n"
 	       "  (FS_BIND): the jail allows file calls and Landlock confines them beneath\n"
 	       "  the --fs and --fs-allow folders until FS_SEAL narrows it to the bound ones\n"
+	       "--net MAC: a virtio-net card (eth0 in the guest) with this MAC (unicast and\n"
+	       "  locally administered, e.g. 52:54:00:12:34:56), its link down until the\n"
+	       "  worker channel attaches passt and the egress policy (NET_ATTACH), which\n"
+	       "  may give it another MAC. A snapshot made with --net restores only with\n"
+	       "  --net, and one made without it only without; the restored card takes\n"
+	       "  the MAC given here (the guest is told by a config change)\n"
 	       "--restore DIR: start from the snapshot in DIR (vm.state, vm.mem) instead of\n"
 	       "  booting: vCPUs and memory come from it; --kernel and --initrd must be the\n"
 	       "  files it was made with, and the devices the same as the saved VM's\n"
@@ -113,6 +120,7 @@ static int parse_one(int c, const char *arg, struct options *o, struct vm_err *e
 	case OPT_CID: return virtio_opts_set_cid(&o->dev, arg, err);
 	case OPT_FS: return virtio_opts_add_fs(&o->dev, arg, err);
 	case OPT_FS_ALLOW: return virtio_opts_add_fs_allow(&o->dev, arg, err);
+	case OPT_NET: return virtio_opts_set_net(&o->dev, arg, err);
 	case OPT_VCPUS:
 		if (parse_long(arg, 1, VM_MAX_VCPUS, &v) < 0)
 			return vm_errf(err, "--vcpus %s: want 1..%d", arg, VM_MAX_VCPUS);

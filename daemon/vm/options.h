@@ -6,6 +6,7 @@
  *                    [--layer PATH]... [--disk PATH[,ro]]...
  *                    [--vsock PATH [--cid N]]
  *                    [--fs TAG[=FOLDER[,ro]]]... [--fs-allow FOLDER[,ro]]...
+ *                    [--net MAC]
  *                    [--control-fd N]   (supermachined's worker channel)
  *                    [--agent-timeout SEC] [-- CMD ARGS...]   (run mode)
  *                    [--restore DIR]   (start from the snapshot in DIR)
@@ -33,7 +34,7 @@
 
 struct options {
 	struct vm_config vm;
-	struct virtio_opts dev; /* --layer, --disk, --vsock, --cid (virtio/devices.h) */
+	struct virtio_opts dev; /* --layer, --disk, --vsock, --cid, --fs, --net (virtio/devices.h) */
 	char layers_cmdline[64]; /* the default command line + " sm.layers=N" */
 	int control_fd;          /* --control-fd: worker_proto.h; -1 = none */
 	char **run_argv;         /* after `--` (points into argv); NULL = no run mode */

@@ -8,6 +8,7 @@
  * the thread, after the EXITED report has gone out.
  */
 #include "worker_channel.h"
+#include "net_attach.h"
 #include "worker_proto.h"
 
 #include <errno.h>
@@ -25,6 +26,7 @@ struct worker_channel {
 	worker_snapshot_fn snapshot;
 	void *ctx;
 	struct fs_binder *binder;
+	struct virtio_net *net;
 	pthread_t thread;
 	atomic_bool done;   /* the VM has ended: ignore EOF from our own shutdown */
 };
@@ -102,8 +104,6 @@ static void serve_snapshot(struct worker_channel *ch, int fds[WORKER_MAX_FDS])
 	answer(ch, WORKER_SNAPSHOT_DONE, rc, msg);
 }
 
-
-
 static void serve_bind(struct worker_channel *ch, const struct worker_msg *m,
 		       int fds[WORKER_MAX_FDS])
 {
@@ -138,6 +138,25 @@ static void serve_seal(struct worker_channel *ch, int fds[WORKER_MAX_FDS])
 	answer(ch, WORKER_FS_SEAL_DONE, rc, msg);
 }
 
+/* fds[0] (passt's socket) goes to net_attach_serve, which takes it. */
+static void serve_net_attach(struct worker_channel *ch, const struct worker_msg *m,
+			     int fds[WORKER_MAX_FDS])
+{
+	char msg[sizeof(m->text)] = "";
+	int rc = -1;
+	if (m->value != 0)
+		snprintf(msg, sizeof(msg), "NET_ATTACH: bad value %d (want 0)", m->value);
+	else if (fds[2] >= 0)
+		snprintf(msg, sizeof(msg), "NET_ATTACH takes two descriptors, not three");
+	else {
+		rc = net_attach_serve(ch->net, fds[0], fds[1], msg, sizeof(msg));
+		fds[0] = -1;
+	}
+	close_fds(fds);
+	fprintf(stderr, "supermachine-vmm: NET_ATTACH%s: %s\n", rc < 0 ? " refused" : "", msg);
+	answer(ch, WORKER_NET_ATTACH_DONE, rc, msg);
+}
+
 /* A request that is answered and leaves the channel open; true if m was. */
 static bool serve_request(struct worker_channel *ch, const struct worker_msg *m,
 			  int fds[WORKER_MAX_FDS])
@@ -148,6 +167,8 @@ static bool serve_request(struct worker_channel *ch, const struct worker_msg *m,
 		serve_bind(ch, m, fds);
 	else if (m->type == WORKER_FS_SEAL)
 		serve_seal(ch, fds);
+	else if (m->type == WORKER_NET_ATTACH)
+		serve_net_attach(ch, m, fds);
 	else
 		return false;
 	return true;
@@ -184,7 +205,7 @@ static void *channel_thread(void *arg)
 
 struct worker_channel *worker_channel_start(int fd, struct vm *vm, worker_snapshot_fn snapshot,
 					    void *ctx, struct fs_binder *binder,
-					    struct vm_err *err)
+					    struct virtio_net *net, struct vm_err *err)
 {
 	struct worker_channel *ch = calloc(1, sizeof(*ch));
 	if (!ch) {
@@ -196,6 +217,7 @@ struct worker_channel *worker_channel_start(int fd, struct vm *vm, worker_snapsh
 	ch->snapshot = snapshot;
 	ch->ctx = ctx;
 	ch->binder = binder;
+	ch->net = net;
 	if (send_msg(fd, WORKER_READY, (int32_t)getpid(), "") < 0) {
 		vm_errf(err, "control fd %d: sending READY: %s", fd, strerror(errno));
 		free(ch);

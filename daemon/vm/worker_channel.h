@@ -4,8 +4,9 @@
  * worker_channel_start() sends READY and starts a thread that waits for
  * STOP or the daemon's end of the socket, either of which stops the VM,
  * and serves SNAPSHOT requests through the snapshot callback (run on that
- * thread while the VM keeps running on its own) and FS_BIND / FS_SEAL
- * through the binder (fs_bind.h).
+ * thread while the VM keeps running on its own), FS_BIND / FS_SEAL
+ * through the binder (fs_bind.h) and NET_ATTACH on the VM's virtio-net
+ * card (net_attach.h).
  * worker_channel_finish() reports the outcome (EXITED), wakes and joins
  * that thread; call it before the vm is destroyed.
  */
@@ -14,6 +15,7 @@
 
 #include "fs_bind.h"
 #include "vm.h"
+#include "daemon/vm/virtio/net.h"
 
 struct worker_channel;
 
@@ -25,10 +27,10 @@ typedef int (*worker_snapshot_fn)(void *ctx, int state_fd, int mem_fd, int disk_
 
 /* NULL with err filled when the READY message cannot be sent. snapshot
  * may be NULL: SNAPSHOT requests are then refused; binder likewise, for
- * FS_BIND and FS_SEAL. */
+ * FS_BIND and FS_SEAL; net (the --net card) likewise, for NET_ATTACH. */
 struct worker_channel *worker_channel_start(int fd, struct vm *vm, worker_snapshot_fn snapshot,
 					    void *ctx, struct fs_binder *binder,
-					    struct vm_err *err);
+					    struct virtio_net *net, struct vm_err *err);
 
 /* Sends EXITED (outcome, why) on fd; usable without a started channel
  * (setup failed before the VM ran). */

@@ -16,6 +16,9 @@
  *                     FS_BIND_DONE, FS_SEAL_DONE  answers to FS_BIND and
  *                             FS_SEAL (value: 0 done, -1 not; text: what,
  *                             or why not)
+ *                     NET_ATTACH_DONE  answer to NET_ATTACH (value: 0
+ *                             attached, -1 refused and nothing changed;
+ *                             text: what, or why not)
  *   daemon -> worker  STOP    end the VM now (a hard stop; a clean one goes
  *                             through the guest agent first)
  *                     SNAPSHOT  save the VM into the two files whose fds
@@ -34,6 +37,16 @@
  *                     FS_SEAL  confine the VMM's file access (Landlock, on
  *                             every thread) to exactly the folders bound so
  *                             far; no FS_BIND after it (daemon/vm/fs_bind.h)
+ *                     NET_ATTACH  give the virtio-net card (--net) its
+ *                             backend and egress policy: two fds come with
+ *                             the packet (SCM_RIGHTS): passt's connected
+ *                             stream socket (the other end of passt -F),
+ *                             then a file (memfd or regular, read with
+ *                             pread from offset 0, at most 64 KiB) holding
+ *                             the policy as text (daemon/net/egress_text.h,
+ *                             whose `mac` the card takes); value 0. A
+ *                             later one replaces socket and policy
+ *                             (daemon/vm/net_attach.h)
  * End of file on either side means the peer is gone: a worker whose daemon
  * has gone stops its VM (PR_SET_PDEATHSIG also kills it), and a daemon
  * that sees EOF without EXITED knows the worker crashed.
@@ -43,7 +56,7 @@
 
 #include <stdint.h>
 
-#define WORKER_PROTO_VERSION 5
+#define WORKER_PROTO_VERSION 6
 
 enum worker_msg_type {
 	WORKER_READY = 1,
@@ -56,6 +69,8 @@ enum worker_msg_type {
 	WORKER_FS_BIND_DONE = 8,
 	WORKER_FS_SEAL = 9,
 	WORKER_FS_SEAL_DONE = 10,
+	WORKER_NET_ATTACH = 11,
+	WORKER_NET_ATTACH_DONE = 12,
 };
 
 #define WORKER_FS_SLOT_MASK 0xff

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "daemon/net/net_mac.h"
 #include "daemon/vm/snapshot/snap_buf.h"
 
 /* Splits "PATH[,ro|,rw]" into path (cap bytes) and readonly; false if
@@ -93,6 +94,17 @@ void virtio_opts_folders(const struct virtio_opts *o, struct jail_folders *f)
 		f->path[f->n] = o->allow[i].path;
 		f->readonly[f->n++] = o->allow[i].readonly;
 	}
+}
+
+int virtio_opts_set_net(struct virtio_opts *o, const char *arg, struct vm_err *err)
+{
+	char why[160];
+	if (o->net)
+		return vm_errf(err, "--net %s: given twice (a VM has one network device)", arg);
+	if (net_mac_parse(arg, o->net_mac, why, sizeof why) < 0)
+		return vm_errf(err, "--net: %s", why);
+	o->net = true;
+	return 0;
 }
 
 int virtio_opts_set_cid(struct virtio_opts *o, const char *arg, struct vm_err *err)
@@ -304,6 +316,18 @@ static void list_text(const uint32_t *ids, int n, char *out, size_t cap)
 	}
 }
 
+/* When the lists differ only by a last net device: which way. */
+static const char *net_hint(const uint32_t *got, uint32_t n, const uint32_t *want, int nwant)
+{
+	if (n == (uint32_t)nwant + 1 && got[n - 1] == VIRTIO_ID_NET &&
+	    !memcmp(got, want, (size_t)nwant * sizeof(got[0])))
+		return ": the snapshot was made with --net, restore it with --net MAC";
+	if (nwant > 0 && n + 1 == (uint32_t)nwant && want[n] == VIRTIO_ID_NET &&
+	    !memcmp(got, want, n * sizeof(got[0])))
+		return ": the snapshot was made without --net, restore it without";
+	return "";
+}
+
 /* The saved list must be this VM's: same kinds in the same order. */
 static bool check_list(const struct virtio_devices *d, struct snap_reader *r)
 {
@@ -321,7 +345,8 @@ static bool check_list(const struct virtio_devices *d, struct snap_reader *r)
 	char a[128], b[128];
 	list_text(got, (int)n, a, sizeof(a));
 	list_text(want, nwant, b, sizeof(b));
-	return snap_fail(r, "the snapshot has devices [%s], this VM [%s]", a, b);
+	return snap_fail(r, "the snapshot has devices [%s], this VM [%s]%s", a, b,
+			 net_hint(got, n, want, nwant));
 }
 
 static int fail(struct snap_reader *r, const struct snap_reader *sub, const char *what,

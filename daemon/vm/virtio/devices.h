@@ -2,7 +2,7 @@
  *
  * The option parser collects --layer PATH and --disk PATH[,ro] (both
  * repeatable), --vsock PATH, --cid N, --fs TAG[=FOLDER[,ro]] and
- * --fs-allow FOLDER[,ro] (both repeatable) into struct virtio_opts;
+ * --fs-allow FOLDER[,ro] (both repeatable), --net MAC into struct virtio_opts;
  * main.c attaches the lot after vm_create() (disks first: the layers'
  * composite disk if any, then the --disk ones, so they become vda, vdb, ...
  * in order; then rng, always; then vsock; then the virtio-fs devices, in
@@ -55,8 +55,8 @@ struct virtio_opts {
 	int nallow;
 	const char *vsock_path; /* NULL: no vsock device */
 	uint64_t cid;           /* 0: VIRTIO_DEFAULT_CID */
-	/* A virtio-net device with this MAC (off by default); its backend
-	 * comes later, through virtio_net_attach(). */
+	/* --net MAC: a virtio-net device with this MAC (off by default); its
+	 * backend and policy come later (NET_ATTACH, net_attach.h). */
 	bool net;
 	uint8_t net_mac[6];
 };
@@ -72,6 +72,9 @@ int virtio_opts_add_fs_allow(struct virtio_opts *o, const char *arg, struct vm_e
 /* The folders the fs devices serve (idle slots have none) and the
  * --fs-allow ones, for the jail; the strings stay o's. */
 void virtio_opts_folders(const struct virtio_opts *o, struct jail_folders *f);
+/* "--net MAC" (net_mac.h: unicast, locally administered), once; 0 or -1
+ * with err. */
+int virtio_opts_set_net(struct virtio_opts *o, const char *arg, struct vm_err *err);
 /* "--cid N", N in 3..2^32-2; 0 or -1 with err. */
 int virtio_opts_set_cid(struct virtio_opts *o, const char *arg, struct vm_err *err);
 
@@ -116,8 +119,9 @@ void virtio_devices_unlock(struct virtio_devices *d);
  * Restore, into the devices attach made in this process from the same
  * options, first checks the list (same kinds in the same order, so the
  * same number of disks), then restores each device, which checks its own
- * identity (disk mode/size/id, vsock CID, net MAC). 0, or -1 with err (r->err holds
- * the same message). Each device is loaded whole or left as it was, but a
+ * identity (disk mode/size/id, vsock CID; net keeps its own MAC). 0, or
+ * -1 with err (r->err holds the same message); a list that differs only
+ * by net says which way (restore with or without --net). Each device is loaded whole or left as it was, but a
  * failure part-way leaves the earlier devices restored: discard the VM.
  * Call it after guest memory and the irqchip are restored: it re-raises
  * pending interrupts, kicks live queues through their ioeventfds (served

@@ -12,7 +12,8 @@
  *
  * The backend is a connected Unix stream socket speaking passt's "qemu"
  * protocol (QEMU's -netdev stream): each frame is a 4-byte big-endian
- * length, then the frame. The VMM hands us the socket (attach); if it
+ * length, then the frame. The VMM hands us the socket (attach, or
+ * connect: socket, policy and MAC at once, for NET_ATTACH); if it
  * reaches EOF or fails, the link goes down and the device keeps working
  * (tx frames are dropped, rx waits) until the VMM attaches another one.
  *
@@ -112,6 +113,7 @@ struct virtio_net_stats {
 	uint64_t rx_drop_small_buffer;  /* no MRG_RXBUF and the rx buffer too small */
 	uint64_t rx_waits;              /* times rx stopped for want of guest buffers */
 	uint64_t link_ups, link_downs;
+	uint64_t mac_changes;           /* NET_ATTACH gave another MAC */
 	uint64_t notifications, interrupts; /* the transport's (filled by virtio_net_stats) */
 };
 
@@ -185,6 +187,14 @@ void virtio_net_destroy(struct virtio_net *n);
 int virtio_net_attach(struct virtio_net *n, int fd, struct vm_err *err);
 /* Close the backend: the link goes down (config interrupt). Takes the lock. */
 void virtio_net_detach(struct virtio_net *n);
+/* NET_ATTACH's device half (daemon/vm/net_attach.h): at once, under the
+ * lock, decide every later tx frame by a copy of p, take p->vm_mac as the
+ * MAC (if it differs: the config space shows it, a config change
+ * interrupt tells the guest, *mac_changed is set, later snapshots record
+ * it) and attach fd as virtio_net_attach does. Ownership of fd passes,
+ * also on failure. 0, or -1 with err and nothing changed. */
+int virtio_net_connect(struct virtio_net *n, int fd, const struct egress_policy *p,
+		       bool *mac_changed, struct vm_err *err);
 /* Decide every later tx frame by a copy of p (NULL: allow all). Takes the
  * lock. 0, or -1 with err (out of memory). */
 int virtio_net_set_policy(struct virtio_net *n, const struct egress_policy *p,
@@ -198,9 +208,11 @@ void virtio_net_dump(void *dev);
 
 /* Snapshots (net_persist.c), with n->t.lock held. Section "VNET": the
  * transport, the MAC and whether the link was up. The backend does not
- * survive: restore refuses a different MAC, leaves n unchanged on any
- * failure, and otherwise closes any socket n had; the link is down (the
- * guest is told if it saw it up) until the VMM attaches a new one. */
+ * survive: restore leaves n unchanged on any failure, and otherwise
+ * closes any socket n had; the link is down (the guest is told if it saw
+ * it up) until the VMM attaches a new one. n keeps its own MAC (the one
+ * it was made with): if the snapshot's differs, the guest gets a config
+ * change interrupt (net_persist.c says what it does not do). */
 struct snap_writer;
 struct snap_reader;
 void virtio_net_save(const struct virtio_net *n, struct snap_writer *w);

@@ -14,13 +14,19 @@
  *
  * A replaced socket's events may still be in the loop's current batch:
  * each attach registers a cookie with a new generation, and events that
- * carry an older one are ignored.
+ * carry an older one are ignored. The new socket is registered before the
+ * old one is closed, so an attach that fails leaves the old backend up.
+ *
+ * virtio_net_connect (NET_ATTACH) does an attach, a policy and a MAC at
+ * once under the transport lock: no frame is decided by the old policy
+ * on the new backend, nor by the new one on the old.
  */
 #include "daemon/vm/virtio/net.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
@@ -156,20 +162,6 @@ static int prepare_socket(int fd, struct vm_err *err)
 	return 0;
 }
 
-static int watch_socket(struct virtio_net *n, int fd, struct vm_err *err)
-{
-	n->backend_gen++;
-	struct net_backend_watch *w = &n->watch[n->backend_gen % 2];
-	*w = (struct net_backend_watch){ n, n->backend_gen };
-	if (!n->loop)
-		return 0;
-	if (event_loop_add(n->loop, fd, EPOLLIN, net_on_backend, w) < 0)
-		return vm_errno(err, "virtio-net: watch the backend socket");
-	n->watched = true;
-	n->events = EPOLLIN;
-	return 0;
-}
-
 static void link_up(struct virtio_net *n, int fd)
 {
 	n->fd = fd;
@@ -180,6 +172,26 @@ static void link_up(struct virtio_net *n, int fd)
 	virtio_mmio_config_changed(&n->t);
 }
 
+/* Watch fd (non-blocking already) in place of the current backend, under
+ * a new generation, and bring the link up. The new socket is watched
+ * before the old one goes, so on failure nothing has changed (fd is
+ * still the caller's). With the lock held. */
+static int replace_backend(struct virtio_net *n, int fd, struct vm_err *err)
+{
+	uint32_t gen = n->backend_gen + 1;
+	struct net_backend_watch *w = &n->watch[gen % 2]; /* not the current one's */
+	*w = (struct net_backend_watch){ n, gen };
+	if (n->loop && event_loop_add(n->loop, fd, EPOLLIN, net_on_backend, w) < 0)
+		return vm_errno(err, "virtio-net: watch the backend socket");
+	if (n->fd >= 0)
+		net_link_down(n, "replaced by a new backend");
+	n->backend_gen = gen;
+	n->watched = n->loop != NULL;
+	n->events = n->watched ? EPOLLIN : 0;
+	link_up(n, fd);
+	return 0;
+}
+
 int virtio_net_attach(struct virtio_net *n, int fd, struct vm_err *err)
 {
 	if (prepare_socket(fd, err) < 0) {
@@ -187,16 +199,53 @@ int virtio_net_attach(struct virtio_net *n, int fd, struct vm_err *err)
 		return -1;
 	}
 	pthread_mutex_lock(&n->t.lock);
-	if (n->fd >= 0)
-		net_link_down(n, "replaced by a new backend");
-	int rc = watch_socket(n, fd, err);
+	int rc = replace_backend(n, fd, err);
 	if (rc == 0) {
-		link_up(n, fd);
 		net_rx_pump(n);
 		net_update_events(n);
 	} else {
 		close(fd);
 	}
 	pthread_mutex_unlock(&n->t.lock);
+	return rc;
+}
+
+/* The guest is told of a new MAC by a config change (net.h). */
+static bool take_mac(struct virtio_net *n, const uint8_t mac[6])
+{
+	if (!memcmp(n->mac, mac, 6))
+		return false;
+	memcpy(n->mac, mac, 6);
+	n->stats.mac_changes++;
+	virtio_mmio_config_changed(&n->t);
+	return true;
+}
+
+int virtio_net_connect(struct virtio_net *n, int fd, const struct egress_policy *p,
+		       bool *mac_changed, struct vm_err *err)
+{
+	struct egress_policy *copy = malloc(sizeof(*copy));
+	if (!copy || prepare_socket(fd, err) < 0) {
+		if (!copy)
+			vm_errno(err, "virtio-net: egress policy");
+		free(copy);
+		close(fd);
+		return -1;
+	}
+	memcpy(copy, p, sizeof(*copy));
+	pthread_mutex_lock(&n->t.lock);
+	int rc = replace_backend(n, fd, err);
+	if (rc == 0) {
+		free(n->policy);
+		n->policy = copy;
+		*mac_changed = take_mac(n, p->vm_mac);
+		net_rx_pump(n);
+		net_update_events(n);
+	}
+	pthread_mutex_unlock(&n->t.lock);
+	if (rc < 0) {
+		free(copy);
+		close(fd);
+	}
 	return rc;
 }

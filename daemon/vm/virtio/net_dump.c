@@ -32,11 +32,12 @@ static void dump_counters(const struct virtio_net_stats *s)
 		(unsigned long long)s->tx_drop_link_down, (unsigned long long)s->tx_drop_malformed,
 		(unsigned long long)s->tx_drop_oversize, (unsigned long long)s->tx_stalls);
 	fprintf(stderr, "dump:   net rx: frames=%llu bytes=%llu bad-length=%llu small-buffer=%llu "
-		"waits=%llu; link ups=%llu downs=%llu\n",
+		"waits=%llu; link ups=%llu downs=%llu; mac-changes=%llu\n",
 		(unsigned long long)s->rx_frames, (unsigned long long)s->rx_bytes,
 		(unsigned long long)s->rx_drop_bad_length,
 		(unsigned long long)s->rx_drop_small_buffer, (unsigned long long)s->rx_waits,
-		(unsigned long long)s->link_ups, (unsigned long long)s->link_downs);
+		(unsigned long long)s->link_ups, (unsigned long long)s->link_downs,
+		(unsigned long long)s->mac_changes);
 }
 
 void virtio_net_dump(void *dev)

@@ -140,7 +140,7 @@ static struct worker_channel *start_channel(struct fs_binder *bd, int *sock, int
 	int sv[2];
 	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
 	struct vm_err err = { "" };
-	struct worker_channel *ch = worker_channel_start(sv[1], &vm, NULL, NULL, bd, &err);
+	struct worker_channel *ch = worker_channel_start(sv[1], &vm, NULL, NULL, bd, NULL, &err);
 	ck_assert_msg(ch != NULL, "%s", err.msg);
 	struct worker_msg m;
 	ck_assert_int_eq(recv(sv[0], &m, sizeof m, 0), (ssize_t)sizeof m);
@@ -283,7 +283,7 @@ static void child(int sock, int go)
 		_exit(31);
 	}
 	child_probe((int[]){ 1, 1 }, 32); /* the jail's ruleset: all of dir */
-	struct worker_channel *ch = worker_channel_start(sock, &vm, NULL, NULL, &bd, &err);
+	struct worker_channel *ch = worker_channel_start(sock, &vm, NULL, NULL, &bd, NULL, &err);
 	char c;
 	if (!ch || read(go, &c, 1) != 1)
 		_exit(33);

@@ -193,6 +193,35 @@ START_TEST(console_log_and_panic)
 }
 END_TEST
 
+/* --net MAC: off by default; one, unicast and locally administered. */
+START_TEST(net_option)
+{
+	struct options o;
+	struct vm_err err = { "" };
+	ck_assert_int_eq(parse(&o, &err, "--kernel", "k", NULL), 0);
+	ck_assert(!o.dev.net);
+	ck_assert_int_eq(parse(&o, &err, "--kernel", "k", "--net", "52:54:00:Ab:cD:01", NULL), 0);
+	ck_assert(o.dev.net);
+	ck_assert_mem_eq(o.dev.net_mac, ((uint8_t[]){ 0x52, 0x54, 0, 0xab, 0xcd, 1 }), 6);
+	static const struct { const char *arg, *err; } bad[] = {
+		{ "52:54:00:ab:cd", "--net: MAC \"52:54:00:ab:cd\": want six hex pairs joined by ':'" },
+		{ "52:54:00:ab:cd:1", "--net: MAC \"52:54:00:ab:cd:1\": want six hex pairs" },
+		{ "", "--net: MAC \"\": want six hex pairs" },
+		{ "53:54:00:ab:cd:01", "--net: MAC \"53:54:00:ab:cd:01\": a multicast address" },
+		{ "00:16:3e:ab:cd:01", "--net: MAC \"00:16:3e:ab:cd:01\": not locally administered" },
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		ck_assert_int_eq(parse(&o, &err, "--kernel", "k", "--net", bad[i].arg, NULL), -1);
+		ck_assert_msg(strstr(err.msg, bad[i].err) == err.msg, "%s", err.msg);
+	}
+	ck_assert_int_eq(parse(&o, &err, "--kernel", "k", "--net", "52:54:00:00:00:01", "--net",
+			       "52:54:00:00:00:02", NULL), -1);
+	ck_assert_str_eq(err.msg, "--net 52:54:00:00:00:02: given twice (a VM has one network "
+			 "device)");
+	ck_assert_int_eq(parse(&o, &err, "--kernel", "k", "--net", NULL), -1);
+}
+END_TEST
+
 START_TEST(layers_option)
 {
 	struct options o;
@@ -241,6 +270,7 @@ static Suite *options_suite(void)
 	tcase_add_test(t, bad_usage);
 	tcase_add_test(t, run_mode_command);
 	tcase_add_test(t, layers_option);
+	tcase_add_test(t, net_option);
 	tcase_add_test(t, console_log_and_panic);
 	suite_add_tcase(s, t);
 	return s;
