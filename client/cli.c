@@ -25,6 +25,21 @@
 	"NAME (`volume create`) at GUEST: read-write in one running VM at a time,\n" \
 	"read-only in any number. A VM with volumes boots (no bake, no pool)."
 
+#define NET_HELP \
+	"--network outbound|none: a NIC on user-mode networking (passt) that\n" \
+	"reaches out through the host, or no NIC (default: the daemon's, see\n" \
+	"`info`). -p, --publish [IP:]HOST:GUEST[/tcp|/udp] (repeatable, at most 32)\n" \
+	"forwards the host's IP:HOST (IP default 127.0.0.1; [::1]:8080:80 for IPv6)\n" \
+	"to GUEST in the VM; a host port already taken (by anything, or by another\n" \
+	"VM) refuses the VM. `port VM` lists them. --egress-allow RULE and\n" \
+	"--egress-deny RULE (repeatable, at most 64 together) and\n" \
+	"--egress-default allow|deny set where the VM may connect; RULE is\n" \
+	"ADDRESS[/LEN][:PORT[-PORT]][/tcp|/udp|/icmp], ADDRESS any, an IPv4 or an\n" \
+	"[IPv6] address (10.0.0.0/8:443, any:53/udp, [2001:db8::]/32). Deny rules\n" \
+	"(the daemon's, then these) beat allow rules (these, then the daemon's),\n" \
+	"which beat the default; a daemon whose config denies by default may\n" \
+	"refuse allow rules and --egress-default allow (forbidden).\n"
+
 static const struct {
 	const char *name;
 	int (*fn)(struct cli *, int, char **);
@@ -43,7 +58,9 @@ static const struct {
 	{ "rmi", cmd_rmi, "rmi [-f] IMAGE...                 remove images", NULL },
 	{ "run", cmd_run, "run [-d] [--rm] [-e K=V] [-w DIR] [-u USER] [--cpus N] [--memory M] [-i] [-t]\n"
 	  "      [--storage SIZE] [-v HOST|NAME:GUEST[:ro]] [--label K=V] [--timeout S]\n"
-	  "      [--hostname NAME] [--entrypoint CMD] IMAGE|--from SNAPSHOT\n"
+	  "      [--hostname NAME] [--entrypoint CMD] [-p [IP:]HOST:GUEST[/udp]]\n"
+	  "      [--network none|outbound] [--egress-allow RULE] [--egress-deny RULE]\n"
+	  "      [--egress-default allow|deny] IMAGE|--from SNAPSHOT\n"
 	  "      [-- CMD...]                   run a command in a new VM (--rm: remove it after;\n"
 	  "                                    -d: detached, print the VM id)",
 	  "A new VM boots IMAGE, or is restored from SNAPSHOT (--from: its memory,\n"
@@ -65,13 +82,16 @@ static const struct {
 	  "-d starts it as the VM's main process, detached: the daemon keeps its\n"
 	  "stdout and stderr (logs), its end (wait), and stops the VM (--rm:\n"
 	  "removes it) when it ends.\n"
+	  NET_HELP
 	  MOUNT_HELP },
 	{ "create", cmd_create, "create [run's VM options] IMAGE|--from SNAPSHOT [-- CMD...]\n"
 	  "                                    boot (or restore) a VM, print its id",
 	  "Takes run's VM options (-e, -w, -u, --cpus, --memory, --storage, --rm,\n"
-	  "--label, -v, --from, --hostname, --entrypoint) and prints the new VM's id\n"
-	  "(--json: the VM). CMD... and --entrypoint make the VM's command as for\n"
-	  "run (the API runs it for an exec without argv and as the main process).\n"
+	  "--label, -v, --from, --hostname, --entrypoint, -p, --network, --egress-*)\n"
+	  "and prints the new VM's id (--json: the VM). CMD... and --entrypoint make\n"
+	  "the VM's command as for run (the API runs it for an exec without argv and\n"
+	  "as the main process).\n"
+	  NET_HELP
 	  MOUNT_HELP },
 	{ "exec", cmd_exec, "exec [-e K=V] [-w DIR] [-u USER] [-i] [-t] VM -- CMD...  run a command in a VM\n"
 	  "                                    (-t: on a pty; -it for a shell)",
@@ -79,6 +99,14 @@ static const struct {
 	  "-i send our stdin; -t on a pty; --timeout S. The exit status is CMD's, or\n"
 	  "docker's 127 (CMD not found) and 126 (CMD cannot be run)." },
 	{ "ps", cmd_ps, "ps [-a]                           list running VMs (-a: all)", NULL },
+	{ "inspect", cmd_inspect, "inspect VM                        a VM's settings and state (JSON)",
+	  "The VM as the daemon shows it (GET /v1/vms/{id}), indented: its image,\n"
+	  "resources, command, state, network, published ports and effective egress\n"
+	  "policy (the daemon's rules merged with its own), mounts, volumes." },
+	{ "port", cmd_port, "port VM [GUEST_PORT[/PROTO]]      list a VM's published ports",
+	  "One line per published port, as docker prints them: 80/tcp -> 127.0.0.1:18080.\n"
+	  "With GUEST_PORT[/tcp|/udp] (tcp by default): the host addresses that reach\n"
+	  "it, one per line (exit 1 when none does). --json: the VM's \"ports\"." },
 	{ "stop", cmd_stop, "stop VM...                        power VMs off", NULL },
 	{ "rm", cmd_rm, "rm [-f] VM...                     remove VMs (-f: even running ones)", NULL },
 	{ "snapshot", cmd_snapshot, "snapshot VM NAME                  snapshot a running VM (it keeps running)\n"

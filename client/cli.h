@@ -38,6 +38,7 @@ int cmd_logs(struct cli *cli, int argc, char **argv);
 int cmd_wait(struct cli *cli, int argc, char **argv);
 int cmd_stats(struct cli *cli, int argc, char **argv);
 int cmd_cp(struct cli *cli, int argc, char **argv);
+int cmd_inspect(struct cli *cli, int argc, char **argv);
 /* cli_snapshots.c */
 int cmd_snapshot(struct cli *cli, int argc, char **argv);
 int cmd_snapshots(struct cli *cli, int argc, char **argv);
@@ -78,6 +79,29 @@ int cli_size_mib(const char *what, const char *s, unsigned long long lo_mib,
 typedef int (*cli_action)(sm_client *c, const char *name, const void *arg);
 int act_on_each(struct cli *cli, char **names, int n, const char *missing,
 		cli_action act, const void *arg);
+
+/* cli_net.c: run's and create's network options, and `port`. */
+#define CLI_MAX_PORTS 32
+#define CLI_MAX_RULES 64
+enum { CLI_OPT_NETWORK = 512, CLI_OPT_EGRESS_ALLOW, CLI_OPT_EGRESS_DENY,
+       CLI_OPT_EGRESS_DEFAULT };
+struct net_args {
+	struct sm_port ports[CLI_MAX_PORTS];
+	char ips[CLI_MAX_PORTS][48];   /* the ports' host_ip strings */
+	size_t n_ports;
+	const char *network, *egress_default;
+	const char *allow[CLI_MAX_RULES + 1], *deny[CLI_MAX_RULES + 1]; /* NULL-terminated */
+	size_t n_allow, n_deny;
+};
+/* One option ('p' or a CLI_OPT_*) with its value, checked: -p
+ * [IP:]HOST:GUEST[/tcp|/udp], --network none|outbound, --egress-allow
+ * RULE, --egress-deny RULE, --egress-default allow|deny. 0, or a usage
+ * error's status. n must start zeroed. */
+int net_option(struct net_args *n, int opt, const char *arg);
+/* Options that cannot go together (-p or --egress-* with --network none). */
+int net_args_check(const struct net_args *n);
+void net_args_to_opts(const struct net_args *n, struct sm_vm_create_opts *o);
+int cmd_port(struct cli *cli, int argc, char **argv);
 
 /* cli_format.c */
 void fmt_size(char *buf, size_t len, uint64_t bytes);

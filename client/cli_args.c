@@ -55,7 +55,8 @@ int leading_options(struct cli *cli, int argc, char **argv, const struct leading
 static const char *const value_options[] = {
 	"-e", "--env", "-w", "--workdir", "-u", "--user", "-v", "--volume", "--cpus",
 	"--memory", "--label", "--timeout", "--from", "--hostname", "--platform", "--tag",
-	"--type", "-n", "--min", "--max", "--idle-timeout", "--vcpus", NULL,
+	"--type", "-n", "--min", "--max", "--idle-timeout", "--vcpus", "-p", "--publish",
+	"--network", "--egress-allow", "--egress-deny", "--egress-default", NULL,
 };
 
 static bool takes_value(const char *opt)

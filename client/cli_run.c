@@ -18,6 +18,7 @@
  * --entrypoint X (run, create) is docker's: X replaces the image's
  * ENTRYPOINT and its CMD is dropped (only CMD... given here follows);
  * --entrypoint "" clears it, so CMD... alone is the command.
+ * -p, --network and --egress-* (run, create) are cli_net.c's.
  */
 #include "client/cli.h"
 
@@ -56,6 +57,7 @@ struct run_args {
 	size_t n_mounts;
 	struct sm_volume_mount volumes[MAX_VOLUMES]; /* -v NAME:GUEST: malloc'd */
 	size_t n_volumes;
+	struct net_args net;       /* -p, --network, --egress-* (cli_net.c) */
 };
 
 /* The running exec, for the signal thread. */
@@ -85,6 +87,11 @@ static const struct option run_opts[] = {
 	{ "volume", required_argument, NULL, 'v' },
 	{ "hostname", required_argument, NULL, OPT_HOSTNAME },
 	{ "entrypoint", required_argument, NULL, OPT_ENTRYPOINT },
+	{ "publish", required_argument, NULL, 'p' },
+	{ "network", required_argument, NULL, CLI_OPT_NETWORK },
+	{ "egress-allow", required_argument, NULL, CLI_OPT_EGRESS_ALLOW },
+	{ "egress-deny", required_argument, NULL, CLI_OPT_EGRESS_DENY },
+	{ "egress-default", required_argument, NULL, CLI_OPT_EGRESS_DEFAULT },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -214,6 +221,9 @@ static int parse_opt(struct cli *cli, int opt, struct run_args *a)
 		return mib_size("--memory", optarg, 1u << 20, &a->memory_mib) ? 2 : 0;
 	case OPT_STORAGE:   /* the daemon checks its own range */
 		return mib_size("--storage", optarg, 1u << 30, &a->storage_mib) ? 2 : 0;
+	case 'p': case CLI_OPT_NETWORK: case CLI_OPT_EGRESS_ALLOW: case CLI_OPT_EGRESS_DENY:
+	case CLI_OPT_EGRESS_DEFAULT:
+		return net_option(&a->net, opt, optarg) ? 2 : 0;
 	}
 	return cli_usage_error("unknown option (try --help)");
 }
@@ -242,13 +252,15 @@ static int parse_run(struct cli *cli, int argc, char **argv, const char *allowed
 	int opt;
 	memset(a, 0, sizeof *a);
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "+e:w:u:v:itd", run_opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+e:w:u:v:p:itd", run_opts, NULL)) != -1) {
 		if (opt == '?' || !option_allowed(opt, allowed))
 			return cli_usage_error("%s: unknown option (try --help)", argv[0]);
 		int rc = parse_opt(cli, opt, a);
 		if (rc)
 			return rc;
 	}
+	if (net_args_check(&a->net))
+		return 2;
 	if (a->from && (a->n_mounts || a->n_volumes))
 		return cli_usage_error("%s: -v cannot be used with --from (not supported yet)",
 				       argv[0]);
@@ -434,6 +446,7 @@ static int create(struct cli *cli, const struct run_args *a, struct sm_vm *vm)
 		.volumes = a->n_volumes ? a->volumes : NULL, .n_volumes = a->n_volumes,
 		.hostname = a->hostname, .entrypoint = a->entrypoint_set ? a->entrypoint : NULL,
 	};
+	net_args_to_opts(&a->net, &o);
 	int st = a->from ? sm_vm_restore(cli->c, a->from, &o, vm)
 			 : sm_vm_create(cli->c, a->target, &o, vm);
 	return st == SM_OK ? 0 : cli_error(cli, st, a->target);
@@ -463,8 +476,9 @@ int cmd_run(struct cli *cli, int argc, char **argv)
 {
 	struct run_args a;
 	struct sm_vm vm;
-	int rc = parse_run(cli, argc, argv, "e w u i t d v cpus memory storage rm label timeout json "
-			   "from detach hostname entrypoint", &a);
+	int rc = parse_run(cli, argc, argv, "e w u i t d v p cpus memory storage rm label timeout json "
+			   "from detach hostname entrypoint network egress-allow egress-deny "
+			   "egress-default", &a);
 	if (!rc && a.detach && (a.interactive || a.tty || a.timeout_s))
 		rc = cli_usage_error("run: -d cannot be used with -i, -t or --timeout");
 	if (rc) {
@@ -491,8 +505,8 @@ int cmd_create(struct cli *cli, int argc, char **argv)
 {
 	struct run_args a;
 	struct sm_vm vm;
-	int rc = parse_run(cli, argc, argv, "e w u v cpus memory storage rm label json from hostname "
-			   "entrypoint", &a);
+	int rc = parse_run(cli, argc, argv, "e w u v p cpus memory storage rm label json from hostname "
+			   "entrypoint network egress-allow egress-deny egress-default", &a);
 	if (!rc)
 		rc = create(cli, &a, &vm);
 	free_mounts(&a);

@@ -1,4 +1,4 @@
-/* cli_vms.c - ps, stop, rm and cp: the commands that look at or manage
+/* cli_vms.c - inspect, ps, stop, rm and cp: the commands that look at or manage
  * VMs without running anything in them (logs and wait: cli_logs.c). */
 #include "client/cli.h"
 
@@ -16,6 +16,26 @@ static int flags(struct cli *cli, int argc, char **argv, const char *shortf,
 {
 	const struct leading_opts o = { .flag = shortf, .long_flag = longf, .set = set };
 	return leading_options(cli, argc, argv, &o);
+}
+
+/* inspect VM: the VM as the daemon shows it, indented. */
+int cmd_inspect(struct cli *cli, int argc, char **argv)
+{
+	int at = leading_options(cli, argc, argv, NULL);
+	if (at < 0)
+		return 2;
+	if (at + 1 != argc)
+		return cli_usage_error("inspect: expected one VM");
+	struct sm_vm vm;
+	int st = sm_vm_inspect(cli->c, argv[at], &vm);
+	if (st != SM_OK)
+		return cli_error(cli, st, argv[at]);
+	if (cli->json)
+		printf("%s\n", vm.json);
+	else
+		print_json_pretty(vm.json);
+	sm_vm_free(&vm);
+	return 0;
 }
 
 int cmd_ps(struct cli *cli, int argc, char **argv)

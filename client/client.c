@@ -124,6 +124,7 @@ const char *sm_strerror(int status)
 	case SM_E_INVALID: return "invalid argument";
 	case SM_E_NOMEM: return "out of memory";
 	case SM_E_STOPPED: return "stopped by the callback";
+	case SM_E_FORBIDDEN: return "forbidden";
 	}
 	return "unknown status";
 }

@@ -110,6 +110,7 @@ static int status_of(long http)
 {
 	switch (http) {
 	case 400: return SM_E_BAD_REQUEST;
+	case 403: return SM_E_FORBIDDEN;
 	case 404: return SM_E_NOT_FOUND;
 	case 405: return SM_E_BAD_REQUEST;
 	case 409: return SM_E_CONFLICT;

@@ -55,6 +55,7 @@ enum sm_status {
 	SM_E_INVALID = -11,      /* a bad argument to this library */
 	SM_E_NOMEM = -12,
 	SM_E_STOPPED = -13,      /* a callback returned non-zero */
+	SM_E_FORBIDDEN = -14,    /* 403: the daemon's config does not allow it */
 };
 
 typedef struct sm_client sm_client;
@@ -206,6 +207,14 @@ struct sm_volume_mount {
 	int readonly;
 };
 
+/* A host port published to the VM (docker's -p): connections to
+ * host_ip:host_port on the daemon's host reach guest_port in the VM. */
+struct sm_port {
+	const char *host_ip;         /* NULL: 127.0.0.1 (the daemon's default) */
+	unsigned host_port, guest_port; /* 1-65535 */
+	int udp;                     /* 0: TCP */
+};
+
 struct sm_vm_create_opts {
 	const char *const *env;      /* NULL-terminated "K=V", over the image's */
 	const char *workdir, *user;  /* NULL: the image's */
@@ -231,6 +240,18 @@ struct sm_vm_create_opts {
 	 * empty array ({NULL}) clears it, so cmd alone is the command. NULL:
 	 * keep the image's (a snapshot's VMs: the snapshot's). */
 	const char *const *entrypoint;
+	/* Added later: the network. "outbound" or "none"; NULL: the daemon's
+	 * default (GET /v1/info "network"). */
+	const char *network;
+	const struct sm_port *ports; /* published ports (at most 32) */
+	size_t n_ports;
+	/* Egress rules (ADDRESS[/LEN][:PORT[-PORT]][/PROTO], docs/api.md),
+	 * NULL-terminated or NULL, and the default ("allow"/"deny"; NULL:
+	 * the daemon's). The daemon applies its own config's denies first
+	 * and may refuse a loosening (SM_E_FORBIDDEN; see docs/api.md). A
+	 * published host port already in use is SM_E_CONFLICT. */
+	const char *const *egress_allow, *const *egress_deny;
+	const char *egress_default;
 };
 /* Boots a VM of an image in the store; returns once its guest is up. */
 int sm_vm_create(sm_client *c, const char *image, const struct sm_vm_create_opts *opts,

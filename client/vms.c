@@ -77,6 +77,33 @@ static json_t *labels_json(const char *const *v)
 	return o;
 }
 
+/* "ports" and "egress" of o, when it has them. */
+static void net_body(json_t *b, const struct sm_vm_create_opts *o)
+{
+	if (o->network)
+		json_object_set_new(b, "network", json_string(o->network));
+	if (o->ports && o->n_ports) {
+		json_t *a = json_array();
+		for (size_t i = 0; a && i < o->n_ports; i++)
+			json_array_append_new(a, json_pack("{s:I,s:I,s:s,s:s}",
+				"host_port", (json_int_t)o->ports[i].host_port,
+				"guest_port", (json_int_t)o->ports[i].guest_port,
+				"protocol", o->ports[i].udp ? "udp" : "tcp",
+				"host_ip", o->ports[i].host_ip ? o->ports[i].host_ip : "127.0.0.1"));
+		json_object_set_new(b, "ports", a ? a : json_array());
+	}
+	if (!o->egress_allow && !o->egress_deny && !o->egress_default)
+		return;
+	json_t *e = json_object();
+	if (e && o->egress_allow)
+		json_object_set_new(e, "allow", strv_json(o->egress_allow));
+	if (e && o->egress_deny)
+		json_object_set_new(e, "deny", strv_json(o->egress_deny));
+	if (e && o->egress_default)
+		json_object_set_new(e, "default", json_string(o->egress_default));
+	json_object_set_new(b, "egress", e ? e : json_object());
+}
+
 /* key: "image" or "from_snapshot". */
 static json_t *create_body(const char *key, const char *source, const struct sm_vm_create_opts *o)
 {
@@ -122,6 +149,7 @@ static json_t *create_body(const char *key, const char *source, const struct sm_
 				"readonly", o->volumes[i].readonly));
 		json_object_set_new(b, "volumes", a ? a : json_array());
 	}
+	net_body(b, o);
 	return b;
 }
 

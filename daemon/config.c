@@ -13,6 +13,9 @@
  *                 "max_connections": 256, "connection_timeout_s": 300 },
  *     "bake": true,
  *     "shared_folders": ["/home/me", "/srv/projects"],
+ *     "network": "outbound",
+ *     "egress": { "default": "allow", "deny": ["10.0.0.0/8"], "allow": [],
+ *                 "allow_override": true },
  *     "pools": { "busybox": { "min": 1, "max": 4, "idle_timeout": 300,
  *                             "vcpus": 1, "memory": 512 } } }
  *
@@ -28,6 +31,7 @@
  * it) that VMs may mount (POST /v1/vms "mounts"); absolute paths. The
  * default is the home directory of the user the daemon runs as (from
  * the passwd database, else $HOME; root's is /root); [] shares nothing.
+ * "network" and "egress" are VMs' network defaults (config_net.c).
  */
 #include "daemon/config.h"
 #include "daemon/pool/pool.h"
@@ -167,6 +171,7 @@ int config_defaults(struct sm_config *c, const char *argv0_dir, char *err, size_
 	c->max_connections = 256;
 	c->connection_timeout_s = 300;
 	c->bake = true;
+	vm_net_defaults_init(&c->net);
 	c->insecure_registries = calloc(1, sizeof(char *));
 	if (!c->insecure_registries)
 		return cfg_err(err, errlen, "out of memory");
@@ -366,6 +371,10 @@ static int load_key(struct sm_config *c, const char *key, json_t *v, char *err, 
 		return load_pools(c, v, err, errlen);
 	if (!strcmp(key, "shared_folders"))
 		return load_shared(c, v, err, errlen);
+	if (!strcmp(key, "network"))
+		return config_load_network(c, v, err, errlen);
+	if (!strcmp(key, "egress"))
+		return config_load_egress(c, v, err, errlen);
 	if (!strcmp(key, "bake")) {
 		if (!json_is_boolean(v))
 			return cfg_err(err, errlen, "\"bake\": expected true or false");

@@ -11,8 +11,11 @@
 #ifndef SM_DAEMON_CONFIG_H
 #define SM_DAEMON_CONFIG_H
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
+
+#include "daemon/vms/vm_net.h"
 
 #define CONFIG_DEFAULT_STORAGE_MIB 8192u      /* 8 GiB, sparse */
 #define CONFIG_MAX_STORAGE_MIB (1u << 20)     /* 1 TiB */
@@ -45,6 +48,9 @@ struct sm_config {
 	 * /root); [] shares nothing. */
 	char **shared_folders;
 	size_t n_shared;
+	/* "network" and "egress": what a VM gets when POST /v1/vms says
+	 * nothing, and how far a request may loosen it (config_net.c). */
+	struct vm_net_defaults net;
 };
 
 /* Fills c with the defaults for this user. argv0_dir is the directory
@@ -62,6 +68,10 @@ int config_add_insecure(struct sm_config *c, const char *host, char *err, size_t
 
 /* Replaces *slot with a copy of value. */
 int config_set_str(char **slot, const char *value, char *err, size_t errlen);
+
+/* config_net.c: the file's "network" and "egress" values into c->net. */
+int config_load_network(struct sm_config *c, json_t *v, char *err, size_t errlen);
+int config_load_egress(struct sm_config *c, json_t *v, char *err, size_t errlen);
 
 void config_free(struct sm_config *c);
 

@@ -278,6 +278,7 @@ static int serve(const struct sm_config *c, struct sm_listener *l, struct sm_sto
 		.connection_timeout_s = c->connection_timeout_s, .store = st,
 		.bake = c->bake, .pools = c->pools,
 		.shared_folders = (const char *const *)c->shared_folders,
+		.net_defaults = &c->net,
 	};
 	struct api_server *srv;
 	if (api_server_start(&ac, l->fd, &srv, err, sizeof err) < 0) {

@@ -17,6 +17,7 @@
 #include <stdio.h>
 
 struct sm_store;
+struct vm_net_defaults;
 
 struct api_config {
 	const char *socket_path;   /* shown in /v1/info */
@@ -37,6 +38,10 @@ struct api_config {
 	/* Host folders VMs may mount (NULL-terminated; each and what is
 	 * beneath it); NULL or empty: none. */
 	const char *const *shared_folders;
+	/* VMs' network defaults and how far requests may loosen them
+	 * (daemon/vms/vm_net.h; the config's "network" and "egress"); NULL:
+	 * the built-in ones. */
+	const struct vm_net_defaults *net_defaults;
 };
 
 struct api_server;

@@ -11,7 +11,9 @@
  * the snapshot's cmd, as docker's --entrypoint drops an image's CMD). Labels and auto_remove are the request's.
  * Fork is a temporary snapshot (daemon/vms/snapshots.h) and count VMs
  * restored from it, started in parallel; the snapshot goes with the last
- * of them.
+ * of them. A restored VM's network settings are its request's (merged as
+ * for an image's VM); forks take their source's network and egress
+ * policy, not its published ports (a host port is one VM's).
  */
 #include <errno.h>
 #include <microhttpd.h>
@@ -27,6 +29,7 @@
 #include "daemon/api/vms_req.h"
 #include "daemon/store/store.h"
 #include "daemon/vms/snapshots.h"
+#include "daemon/vms/vm_net.h"
 #include "daemon/vms/vms.h"
 
 #define ERRLEN 1024
@@ -157,8 +160,10 @@ static int restore_command(struct restore *x, json_t *b)
 }
 
 /* Fills x for a VM restored from snapshot name with the request's
- * overrides b. 0, or -1 after replying (404, 400, 409, 503). */
-static int restore_prepare(struct api_req *r, const char *name, json_t *b, struct restore *x)
+ * overrides b and network settings net (borrowed). 0, or -1 after
+ * replying (404, 400, 409, 503). */
+static int restore_prepare(struct api_req *r, const char *name, json_t *b,
+			   const struct vm_net *net, struct restore *x)
 {
 	char what[128];
 	memset(x, 0, sizeof *x);
@@ -184,10 +189,10 @@ static int restore_prepare(struct api_req *r, const char *name, json_t *b, struc
 		.workdir = pick(b, x->snap, "workdir"), .user = pick(b, x->snap, "user"),
 		.labels = json_object_get(b, "labels"), .auto_remove = jin_bool(b, "auto_remove"),
 		.from_snapshot = json_string_value(json_object_get(x->snap, "name")),
-		.hostname = jin_str(b, "hostname"),
+		.hostname = jin_str(b, "hostname"), .net = net,
 	};
 	if (req_command_check(r, &x->spec, what, json_object_get(b, "entrypoint") != NULL) < 0 ||
-	    req_kvm_usable(r) < 0)
+	    req_ports_free(r, net) < 0 || req_kvm_usable(r) < 0)
 		goto fail;
 	return 0;
 fail:
@@ -195,14 +200,17 @@ fail:
 	return -1;
 }
 
-void vms_create_from_snapshot(struct api_req *r, json_t *b)
+void vms_create_from_snapshot(struct api_req *r, json_t *b, const struct vm_net *net)
 {
 	struct restore x;
-	if (restore_prepare(r, jin_str(b, "from_snapshot"), b, &x) < 0)
+	if (restore_prepare(r, jin_str(b, "from_snapshot"), b, net, &x) < 0)
 		return;
 	struct vm_rec *vm;
 	char id[32] = "", err[ERRLEN] = "";
-	if (vms_create(r->srv->vms, &x.spec, &vm, id, sizeof id, err, sizeof err) < 0) {
+	int rc = vms_create(r->srv->vms, &x.spec, &vm, id, sizeof id, err, sizeof err);
+	if (rc == -3) {
+		reply_error(r, MHD_HTTP_CONFLICT, "port_in_use", "%s", err);
+	} else if (rc < 0) {
 		reply_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "vm_start_failed", "VM %s: %s",
 			    id[0] ? id : "(none)", err);
 	} else {
@@ -339,10 +347,15 @@ static void fork_vm(struct api_req *r, json_t *b, struct vm_rec *vm, size_t coun
 	json_decref(snap);
 	struct restore x;
 	struct fork_one *f = calloc(count, sizeof *f);
-	if (!f) {
+	struct vm_net *net = malloc(sizeof *net);
+	if (net) {   /* the source's network and egress; its ports are its own */
+		*net = *vm_net_settings(vm);
+		net->n_ports = 0;
+	}
+	if (!f || !net) {
 		vms_snapshot_release(r->srv->vms, name);
 		reply_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "out of memory");
-	} else if (restore_prepare(r, name, b, &x) == 0) {
+	} else if (restore_prepare(r, name, b, net, &x) == 0) {
 		int rc = fork_start(r->srv, &x, f, count);
 		vms_snapshot_release(r->srv->vms, name);
 		if (rc < 0) {
@@ -361,6 +374,7 @@ static void fork_vm(struct api_req *r, json_t *b, struct vm_rec *vm, size_t coun
 		vms_snapshot_release(r->srv->vms, name);
 	}
 	free(f);
+	free(net);
 out:
 	if (cfg)
 		sm_image_config_free(cfg);

@@ -1,4 +1,5 @@
-/* h_system.c - the daemon itself: GET /v1/version, GET /v1/info,
+/* h_system.c - the daemon itself: GET /v1/version, GET /v1/info (its
+ * settings, VMs' network defaults among them),
  * GET /metrics, and POST /v1/system/gc (the store's garbage collection,
  * and the bakes that are of no use any more). */
 #include <microhttpd.h>
@@ -12,6 +13,7 @@
 #include "daemon/api/kvm_probe.h"
 #include "daemon/store/store.h"
 #include "daemon/vms/bakes.h"
+#include "daemon/vms/vm_net.h"
 #include "daemon/vms/vms.h"
 #include "daemon/api/metrics.h"
 #include "daemon/api/query.h"
@@ -45,6 +47,20 @@ static json_t *limits_json(const struct api_config *c)
 			 "max_upload_bytes", (json_int_t)c->max_upload_bytes,
 			 "max_connections", (int)c->max_connections,
 			 "connection_timeout_s", (int)c->connection_timeout_s);
+}
+
+/* VMs' network defaults: {"default": MODE, "egress": {...}, "allow_override": B}. */
+static json_t *network_json(const struct vm_net_defaults *d)
+{
+	struct vm_net_defaults builtin;
+	if (!d) {
+		vm_net_defaults_init(&builtin);
+		d = &builtin;
+	}
+	json_t *eg = vm_egress_json(&d->egress);
+	if (eg)
+		json_object_set_new(eg, "allow_override", json_boolean(d->allow_override));
+	return json_pack("{s:s,s:o?}", "default", vm_network_name(d->mode), "egress", eg);
 }
 
 void h_info(struct api_req *r)
@@ -82,6 +98,8 @@ void h_info(struct api_req *r)
 		json_object_set_new(info, "bake", vms_bake_info(r->srv->vms));
 	if (info)
 		json_object_set_new(info, "shared_folders", strings_json(c->shared_folders));
+	if (info)
+		json_object_set_new(info, "network", network_json(c->net_defaults));
 	if (!info) {
 		reply_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "out of memory");
 		return;

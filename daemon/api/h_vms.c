@@ -16,6 +16,12 @@
  * "mounts" (shared host folders, checked in vms_req.c as part of the body)
  * are bound to the idle virtio-fs slots of the VM, wherever it comes from
  * (pool, bake, boot); they cannot be given with "from_snapshot" (yet).
+ * "network", "ports" and "egress" are checked and merged with the daemon's
+ * defaults as part of the body (vms_req_net.c: 400, or 403 for a
+ * loosening the config forbids); published ports are checked free (409
+ * port_in_use) after the command and before KVM, and again as the VM
+ * joins the list (daemon/vms/vms_ports.c). A VM with published ports is
+ * never taken from a warm pool.
  * The VM bookkeeping itself is daemon/vms; this file is the HTTP side.
  */
 #include <errno.h>
@@ -32,6 +38,7 @@
 #include "daemon/pool/pool.h"
 #include "daemon/store/store.h"
 #include "daemon/vms/upper_disk.h"
+#include "daemon/vms/vm_net.h"
 #include "daemon/vms/vms.h"
 
 #define ERRLEN 1024
@@ -141,12 +148,13 @@ static void start_vm(struct api_req *r, const struct vm_spec *spec)
 	char id[32] = "", err[ERRLEN] = "";
 	/* A pool's VM takes the mounts into its idle virtio-fs slots; volumes
 	 * need disks of their own, so a VM with them boots. */
-	int rc = spec->n_volumes ? 1 : pools_acquire(r->srv->pools, spec, &vm, id, sizeof id,
-						     err, sizeof err);
+	bool ports = spec->net && spec->net->n_ports;   /* checked as the VM is listed */
+	int rc = spec->n_volumes || ports ? 1 : pools_acquire(r->srv->pools, spec, &vm, id,
+							       sizeof id, err, sizeof err);
 	if (rc == 1)   /* no pool of this image and size */
 		rc = vms_create(r->srv->vms, spec, &vm, id, sizeof id, err, sizeof err);
-	if (rc == -2) {
-		reply_error(r, MHD_HTTP_CONFLICT, "in_use", "%s", err);
+	if (rc == -2 || rc == -3) {
+		reply_error(r, MHD_HTTP_CONFLICT, rc == -3 ? "port_in_use" : "in_use", "%s", err);
 	} else if (rc < 0) {
 		reply_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "vm_start_failed", "VM %s: %s",
 			    id[0] ? id : "(none)", err);
@@ -160,7 +168,7 @@ static void start_vm(struct api_req *r, const struct vm_spec *spec)
  * the VM starts. */
 static void create_vm(struct api_req *r, json_t *b, const struct sm_image_config *cfg,
 		      const struct vm_mount *mounts, size_t n_mounts,
-		      const struct vm_volume *vols, size_t n_vols)
+		      const struct vm_volume *vols, size_t n_vols, const struct vm_net *net)
 {
 	const char **env = jin_strv(json_object_get(b, "env"));
 	const char **cmd = jin_strv(json_object_get(b, "cmd"));
@@ -176,11 +184,12 @@ static void create_vm(struct api_req *r, json_t *b, const struct sm_image_config
 		.workdir = jin_str(b, "workdir"), .user = jin_str(b, "user"),
 		.labels = json_object_get(b, "labels"), .auto_remove = jin_bool(b, "auto_remove"),
 		.mounts = mounts, .n_mounts = n_mounts, .volumes = vols, .n_volumes = n_vols,
-		.hostname = jin_str(b, "hostname"),
+		.hostname = jin_str(b, "hostname"), .net = net,
 	};
 	char what[ERRLEN];
 	snprintf(what, sizeof what, "image %s", spec.image);
-	if (req_command_check(r, &spec, what, ep != NULL) == 0 && req_kvm_usable(r) == 0)
+	if (req_command_check(r, &spec, what, ep != NULL) == 0 && req_ports_free(r, net) == 0 &&
+	    req_kvm_usable(r) == 0)
 		start_vm(r, &spec);
 	free(env);
 	free(cmd);
@@ -198,7 +207,9 @@ void h_vms_create(struct api_req *r)
 		{ "workdir", JIN_STRING, false },
 		{ "user", JIN_STRING, false }, { "labels", JIN_OBJECT, false },
 		{ "auto_remove", JIN_BOOL, false }, { "mounts", JIN_ARRAY, false },
-		{ "volumes", JIN_ARRAY, false }, { "hostname", JIN_STRING, false }, { NULL },
+		{ "volumes", JIN_ARRAY, false }, { "hostname", JIN_STRING, false },
+		{ "network", JIN_STRING, false }, { "ports", JIN_ARRAY, false },
+		{ "egress", JIN_OBJECT, false }, { NULL },
 	};
 	json_t *b = json_in_body(r, fields);
 	if (!b)
@@ -206,6 +217,7 @@ void h_vms_create(struct api_req *r)
 	struct sm_image_config *cfg = NULL;
 	struct vm_mount *mounts = NULL;
 	struct vm_volume *vols = NULL;
+	struct vm_net *net = NULL;
 	size_t n_mounts = 0, n_vols = 0;
 	bool image = json_object_get(b, "image"), snap = json_object_get(b, "from_snapshot");
 	if (image == snap) {
@@ -229,16 +241,18 @@ void h_vms_create(struct api_req *r)
 		goto out;
 	}
 	if (req_mounts(r, json_object_get(b, "mounts"), &mounts, &n_mounts) < 0 ||
-	    req_volumes(r, json_object_get(b, "volumes"), mounts, n_mounts, &vols, &n_vols) < 0)
+	    req_volumes(r, json_object_get(b, "volumes"), mounts, n_mounts, &vols, &n_vols) < 0 ||
+	    !(net = req_net(r, b)))
 		goto out;
 	if (snap) {
-		vms_create_from_snapshot(r, b);
+		vms_create_from_snapshot(r, b, net);
 		goto out;
 	}
 	if (!(cfg = find_image(r, jin_str(b, "image"))))
 		goto out;
-	create_vm(r, b, cfg, mounts, n_mounts, vols, n_vols);
+	create_vm(r, b, cfg, mounts, n_mounts, vols, n_vols, net);
 out:
+	free(net);
 	req_mounts_free(mounts, n_mounts);
 	req_volumes_free(vols, n_vols);
 	if (cfg)

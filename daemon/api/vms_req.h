@@ -14,9 +14,10 @@ struct vm_rec;
 struct agent_client;
 
 /* POST /v1/vms with "from_snapshot" (h_snapshots.c), once the body has
- * passed h_vms.c's checks: replies. */
+ * passed h_vms.c's checks (net: its network settings, req_net): replies. */
 struct json_t;
-void vms_create_from_snapshot(struct api_req *r, struct json_t *b);
+struct vm_net;
+void vms_create_from_snapshot(struct api_req *r, struct json_t *b, const struct vm_net *net);
 
 /* The VM named by the path's {id} (a reference), or NULL after 404/400. */
 struct vm_rec *req_vm(struct api_req *r);
@@ -88,5 +89,21 @@ struct vm_volume;
 int req_volumes(struct api_req *r, struct json_t *arr, const struct vm_mount *mounts,
 		size_t n_mounts, struct vm_volume **out, size_t *n);
 void req_volumes_free(struct vm_volume *v, size_t n);
+
+/* POST /v1/vms "network", "ports" and "egress" (vms_req_net.c), checked
+ * (400 invalid_field naming the field: a network other than "outbound" or
+ * "none"; a port that is not 1-65535, a protocol other than "tcp" or
+ * "udp", a host_ip that is not an address, a host port given twice or
+ * overlapping another, more than VM_NET_MAX_PORTS; a rule
+ * egress_rule_parse refuses, more than VM_NET_MAX_REQ_RULES; ports or
+ * egress with network none) and merged with the daemon's defaults
+ * (vm_net_merge; 403 forbidden when the request loosens a policy the
+ * config does not let it). The effective settings (malloc'd), or NULL
+ * after replying. */
+struct vm_net *req_net(struct api_req *r, struct json_t *b);
+
+/* 0 when n's published host ports are free (vms_ports_check: not a live
+ * VM's, bindable on the host); else -1 after replying 409 port_in_use. */
+int req_ports_free(struct api_req *r, const struct vm_net *n);
 
 #endif

@@ -243,7 +243,8 @@ static int register_rec(struct vms *v, struct vm_rec *r, char *err, size_t errle
 	}
 	pthread_mutex_lock(&v->mu);
 	r->state = VM_STARTING;
-	int rc = volumes_check_locked(v, r, err, errlen) < 0 ? -2 : 0;
+	int rc = volumes_check_locked(v, r, err, errlen) < 0 ? -2
+		 : ports_check_locked(v, &r->net, r, err, errlen) < 0 ? -3 : 0;
 	if (rc == 0 && (rc = vms_add_rec(v, r)) < 0)
 		snprintf(err, errlen, "out of memory");
 	if (rc == 0) {
@@ -389,7 +390,7 @@ int vms_create(struct vms *v, const struct vm_spec *spec, struct vm_rec **out,
 		rec_free(r);
 		return -1;
 	}
-	int reg = register_rec(v, r, err, errlen);   /* -2: a volume is held */
+	int reg = register_rec(v, r, err, errlen);   /* -2: a volume is held; -3 a port */
 	if (reg < 0) {
 		if (r->from_snapshot)
 			vms_snapshot_release(v, r->from_snapshot);
@@ -536,6 +537,8 @@ int vms_adopt(struct vms *v, struct vm_rec *r, const struct vm_spec *spec, char 
 	}
 	adopted_swap_locked(&a, r);   /* the old values are freed below */
 	r->auto_remove = spec->auto_remove;
+	if (spec->net)   /* the API hands no pool VM a spec with published ports */
+		r->net = *spec->net;
 	r->kind = VM_KIND_USER;
 	r->created = r->started = time(NULL);
 	db_save(v, r);

@@ -44,6 +44,7 @@
 
 struct vms;
 struct vm_rec;
+struct vm_net;
 struct sm_image_config;
 
 struct vms_config {
@@ -136,6 +137,11 @@ struct vm_spec {
 	/* The guest's hostname (an RFC 1123 name the API checked, at most 64
 	 * bytes); NULL: its short id, the first 12 digits of its id. */
 	const char *hostname;
+	/* Its network, published ports and egress policy, effective (the
+	 * API merged the request with the daemon's defaults: vm_net.h);
+	 * NULL: network none. vms_create fails with -3 when a published host
+	 * port overlaps one of another live VM's or cannot be bound. */
+	const struct vm_net *net;
 };
 
 enum vm_state { VM_STARTING, VM_RUNNING, VM_STOPPING, VM_EXITED, VM_GONE };
@@ -154,13 +160,16 @@ void vms_close(struct vms *v);
 /* Creates and boots (or restores) a VM; see the top of this file. On
  * failure the VM is left exited (its id in id_out when one was made; a
  * pool VM is removed instead) and -1 returned; -2 (and no VM) when one of
- * spec's volumes is held by another VM in a way that excludes this use. */
+ * spec's volumes is held by another VM in a way that excludes this use;
+ * -3 (and no VM) when one of its published ports is taken
+ * (vms_ports_check). */
 int vms_create(struct vms *v, const struct vm_spec *spec, struct vm_rec **out,
 	       char *id_out, size_t idlen, char *err, size_t errlen);
 
 /* A running pool VM (VM_KIND_POOL) becomes the user's, as if created by
  * spec: its image name, env, cmd, entrypoint, workdir, user, labels,
- * auto_remove and mounts (spec's image_cfg, vcpus and memory_mib must be
+ * auto_remove, network settings (net: without published ports, which
+ * are not checked here) and mounts (spec's image_cfg, vcpus and memory_mib must be
  * what it runs): the folders are bound to its idle slots, its file access
  * sealed to them (none without mounts) and the agent mounts them. It is listed from
  * now on, saved, and announced (vm.created, vm.started). -1 with err when
@@ -193,6 +202,17 @@ char *vm_json_text(struct vm_rec *r, size_t *len);
 enum vm_state vm_state(struct vm_rec *r);
 const char *vm_id(const struct vm_rec *r);
 bool vm_has_label(struct vm_rec *r, const char *key, const char *value);
+
+/* Its network settings (vm_net.h), fixed once it is created. */
+const struct vm_net *vm_net_settings(const struct vm_rec *r);
+/* Whether n's published host ports are free: none overlaps a port of a
+ * live (starting, running or stopping) VM of this daemon other than self
+ * (which may be NULL), and each can be bound on the host now
+ * (passt_ports_free). 0, or -1 with err naming the port
+ * ("127.0.0.1:8080/tcp is published by VM 3f9c0a1b2c3d4e5f"). vms_create
+ * checks it again as the VM joins the list. */
+int vms_ports_check(struct vms *v, const struct vm_net *n, const struct vm_rec *self,
+		    char *err, size_t errlen);
 
 /* Paths inside the VM's directory. */
 const char *vm_vsock_path(const struct vm_rec *r);

@@ -12,6 +12,7 @@
 #include "daemon/vms/bakes.h"
 #include "daemon/vms/snapshots.h"
 #include "daemon/vms/upper_disk.h"
+#include "daemon/vms/vm_net.h"
 #include "daemon/vms/vms.h"
 #include "daemon/vms/worker.h"
 
@@ -76,6 +77,7 @@ struct vm_rec {
 	char **entrypoint;         /* NULL: the image's (vms_command.c) */
 	char *workdir, *user;      /* "" when not overridden */
 	char hostname[65];         /* the guest's (given, else the short id) */
+	struct vm_net net;         /* network, ports, egress (vm_net.h) */
 	bool auto_remove;
 	enum vm_kind kind;         /* not VM_KIND_USER: hidden (vms.h) */
 	bool boot_log;             /* DATA/vms/ID/boot.log: its bake's boot */
@@ -150,6 +152,10 @@ int volumes_check_locked(struct vms *v, const struct vm_rec *r, char *err, size_
 void volumes_vmm_args(const struct vm_rec *r, char bufs[][PATH_MAX + 4], const char **argv,
 		      size_t *a);
 void volumes_cmdline(const struct vm_rec *r, unsigned first_disk, char *buf, size_t len);
+
+/* vms_ports.c: vms_ports_check under mu. */
+int ports_check_locked(struct vms *v, const struct vm_net *n, const struct vm_rec *self,
+		       char *err, size_t errlen);
 
 /* vms_mounts.c */
 /* The VMM's --fs and --fs-allow arguments for r into argv at *a (bufs:

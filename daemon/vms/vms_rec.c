@@ -1,6 +1,7 @@
 /* vms_rec.c - one VM's record: made from a create request (with a copy of
  * the image's settings), shown as JSON, rebuilt from a previous run's row,
- * and the merged settings exec uses. */
+ * and the merged settings exec uses. Its network settings are a struct
+ * vm_net, copied whole (vm_net.h; JSON in vm_net_json.c). */
 
 #include "daemon/vms/vms_int.h"
 
@@ -107,6 +108,10 @@ struct vm_rec *rec_new(struct vms *v, const struct vm_spec *spec, char *err, siz
 		 spec->hostname ? spec->hostname : r->id);
 	if (spec->from_snapshot && !(r->from_snapshot = strdup(spec->from_snapshot)))
 		goto oom;
+	if (spec->net)
+		r->net = *spec->net;
+	else
+		r->net.egress.default_allow = true;   /* network none */
 	for (size_t i = 0; i < spec->n_mounts && i < VM_MAX_MOUNTS; i++) {
 		struct vm_mount *m = &r->mounts[r->n_mounts++];
 		m->host_path = strdup(spec->mounts[i].host_path);
@@ -214,6 +219,7 @@ json_t *rec_json_locked(struct vm_rec *r)
 			"readonly", r->mounts[i].readonly, "watch", r->mounts[i].watch));
 	json_object_set_new(j, "mounts", mounts ? mounts : json_array());
 	json_object_set_new(j, "volumes", volumes_json(r));
+	vm_net_to_json(&r->net, j);
 	if (r->pid > 0 && (r->state == VM_STARTING || r->state == VM_RUNNING ||
 			   r->state == VM_STOPPING))
 		json_object_set_new(j, "worker_pid", json_integer(r->pid));
@@ -325,6 +331,7 @@ struct vm_rec *rec_from_json(struct vms *v, json_t *j)
 	r->entrypoint = strv_from_json(json_object_get(j, "entrypoint"), &oom);
 	mounts_from_json(r, json_object_get(j, "mounts"));
 	volumes_from_json(r, json_object_get(j, "volumes"));
+	vm_net_from_json(j, &r->net);
 	json_t *labels = json_object_get(j, "labels");
 	r->labels = json_is_object(labels) ? json_deep_copy(labels) : json_object();
 	r->vcpus = (int)json_integer_value(json_object_get(j, "vcpus"));
@@ -389,6 +396,7 @@ const char *vm_boot_log_path(const struct vm_rec *r)
 }
 
 const char *vm_hostname(const struct vm_rec *r) { return r->hostname; }
+const struct vm_net *vm_net_settings(const struct vm_rec *r) { return &r->net; }
 
 const char *vm_workdir(const struct vm_rec *r)
 {
