@@ -129,22 +129,106 @@ int passt_ports_free(const struct passt_cfg *c, char *err, size_t errlen)
 	return 0;
 }
 
+/* The supervising thread: forks passt, says so, waits for its end. */
+static void *supervise(void *arg)
+{
+	struct passt *p = arg;
+	const char *argv[PASST_ARGV_MAX];
+	char store[4096], why[200];
+	int fd = -1;
+	pid_t pid = -1;
+	if (passt_argv(p->cfg, PASST_FD, argv, store, sizeof(store), p->err, sizeof(p->err)) == 0) {
+		pid = spawn_with_socket((char *const *)argv, true, p->cfg->log_path, SOCK_STREAM, &fd,
+					why, sizeof(why));
+		if (pid < 0)
+			snprintf(p->err, sizeof(p->err), "passt: %s", why);
+	}
+	pthread_mutex_lock(&p->mu);
+	p->pid = pid > 0 ? pid : 0;
+	p->vmm_fd = fd;
+	p->phase = pid > 0 ? 1 : 2;
+	pthread_cond_broadcast(&p->cv);
+	pthread_mutex_unlock(&p->mu);
+	if (pid <= 0)
+		return NULL;
+	/* Wait without reaping, so while phase is 1 under mu the pid is still
+	 * passt's (a zombie at worst) and passt_stop may signal it. */
+	siginfo_t si;
+	while (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOWAIT) < 0 && errno == EINTR)
+		;
+	int st = 0;
+	pthread_mutex_lock(&p->mu);
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	p->phase = 2;
+	p->wait_status = st;
+	bool stopped = p->stopping;
+	pthread_cond_broadcast(&p->cv);
+	pthread_mutex_unlock(&p->mu);
+	if (p->on_exit)
+		p->on_exit(p->ud, stopped, st);
+	return NULL;
+}
+
 int passt_start(const struct passt_cfg *c, struct passt *p, char *err, size_t errlen)
 {
-	const char *argv[PASST_ARGV_MAX];
-	char store[4096], why[256];
 	p->pid = 0;
 	p->vmm_fd = -1;
-	if (passt_argv(c, PASST_FD, argv, store, sizeof(store), err, errlen) < 0)
-		return -1;
-	pid_t pid = spawn_with_socket((char *const *)argv, true, c->log_path, SOCK_STREAM,
-				      &p->vmm_fd, why, sizeof(why));
-	if (pid < 0) {
-		snprintf(err, errlen, "passt: %s", why);
-		return -1;
+	p->started = p->stopping = false;
+	p->phase = 0;
+	p->wait_status = 0;
+	p->cfg = c;
+	p->err[0] = 0;
+	pthread_mutex_init(&p->mu, NULL);
+	pthread_cond_init(&p->cv, NULL);
+	int e = pthread_create(&p->thread, NULL, supervise, p);
+	if (e) {
+		snprintf(err, errlen, "passt: a thread to run it: %s", strerror(e));
+		goto fail;
 	}
-	p->pid = pid;
-	return 0;
+	pthread_mutex_lock(&p->mu);
+	while (p->phase == 0)
+		pthread_cond_wait(&p->cv, &p->mu);
+	bool running = p->pid > 0;
+	pthread_mutex_unlock(&p->mu);
+	p->cfg = NULL;
+	if (running) {
+		p->started = true;
+		return 0;
+	}
+	pthread_join(p->thread, NULL);
+	snprintf(err, errlen, "%s", p->err);
+fail:
+	pthread_cond_destroy(&p->cv);
+	pthread_mutex_destroy(&p->mu);
+	return -1;
+}
+
+bool passt_ended(struct passt *p, int *wait_status)
+{
+	pthread_mutex_lock(&p->mu);
+	bool ended = p->phase == 2;
+	if (ended && wait_status)
+		*wait_status = p->wait_status;
+	pthread_mutex_unlock(&p->mu);
+	return ended;
+}
+
+/* Waits (p->mu held) up to ms for passt's end; true if it ended. */
+static bool wait_end_locked(struct passt *p, int ms)
+{
+	struct timespec until;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += ms / 1000;
+	until.tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	while (p->phase != 2)
+		if (pthread_cond_timedwait(&p->cv, &p->mu, &until) == ETIMEDOUT)
+			break;
+	return p->phase == 2;
 }
 
 void passt_stop(struct passt *p)
@@ -152,17 +236,21 @@ void passt_stop(struct passt *p)
 	if (p->vmm_fd >= 0)
 		close(p->vmm_fd);
 	p->vmm_fd = -1;
-	if (p->pid <= 0)
+	if (!p->started)
 		return;
-	kill(p->pid, SIGTERM);
-	for (int i = 0; i < 100; i++) {
-		if (waitpid(p->pid, NULL, WNOHANG) == p->pid) {
-			p->pid = 0;
-			return;
+	pthread_mutex_lock(&p->mu);
+	p->stopping = true;
+	if (p->phase != 2) {
+		kill(p->pid, SIGTERM);
+		if (!wait_end_locked(p, 1000)) {
+			kill(p->pid, SIGKILL); /* not reaped yet: the pid is still passt's */
+			wait_end_locked(p, 60000);
 		}
-		nanosleep(&(struct timespec){ .tv_nsec = 10000000 }, NULL);
 	}
-	kill(p->pid, SIGKILL);
-	waitpid(p->pid, NULL, 0);
+	pthread_mutex_unlock(&p->mu);
+	pthread_join(p->thread, NULL);
+	pthread_cond_destroy(&p->cv);
+	pthread_mutex_destroy(&p->mu);
+	p->started = false;
 	p->pid = 0;
 }

@@ -16,6 +16,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -46,9 +47,26 @@ struct passt_cfg {
 	int nports;
 };
 
+/* One running passt. A thread of its own forks it (so passt's
+ * PR_SET_PDEATHSIG is tied to a thread that lives as long as passt does,
+ * not to whichever thread asked for it) and waits for its end. */
 struct passt {
 	pid_t pid;  /* 0 when not running */
 	int vmm_fd; /* the VM's end of the link, for its virtio-net; -1 once taken */
+	/* Set before passt_start, or NULL: called once, from the supervising
+	 * thread, when passt has ended (stopped: passt_stop asked for it;
+	 * else it died or exited, and the VM's network is down). */
+	void (*on_exit)(void *ud, bool stopped, int wait_status);
+	void *ud;
+	/* The supervisor's; see passt.c. */
+	pthread_t thread;
+	bool started, stopping;
+	int phase; /* 0 starting, 1 running, 2 ended */
+	int wait_status;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	const struct passt_cfg *cfg; /* during passt_start only */
+	char err[256];
 };
 
 /* Fill argv (at most PASST_ARGV_MAX entries, NULL-terminated, strings in
@@ -64,11 +82,19 @@ int passt_argv(const struct passt_cfg *c, int fd, const char **argv, char *store
  * so a clash is an error then and not a guest that never gets its port. */
 int passt_ports_free(const struct passt_cfg *c, char *err, size_t errlen);
 
-/* Start passt for c: p->pid and p->vmm_fd set. 0, or -1 with err. */
+/* Start passt for c (p's on_exit and ud as the caller set them; the rest
+ * is filled): p->pid and p->vmm_fd set. 0, or -1 with err (then nothing
+ * runs and passt_stop is not needed). */
 int passt_start(const struct passt_cfg *c, struct passt *p, char *err, size_t errlen);
 
-/* SIGTERM, then SIGKILL after a second; reaps it; closes vmm_fd if still
- * ours. Nothing if p is not running. */
+/* Whether the passt of a successful passt_start has ended; its wait
+ * status in *wait_status (if not NULL) when it has. */
+bool passt_ended(struct passt *p, int *wait_status);
+
+/* SIGTERM, then SIGKILL after a second; waits for the supervising thread
+ * (on_exit has run when this returns); closes vmm_fd if still ours.
+ * Nothing if p never started; once more is nothing too. Never from
+ * on_exit itself. */
 void passt_stop(struct passt *p);
 
 #endif

@@ -163,11 +163,22 @@ static void arp_for_gateway(int fd, uint8_t *reply, size_t size)
 	}
 }
 
+static int exit_calls, exit_status;
+static bool exit_stopped;
+
+static void on_passt_exit(void *ud, bool stopped, int wait_status)
+{
+	ck_assert_ptr_eq(ud, &exit_calls);
+	exit_calls++;
+	exit_stopped = stopped;
+	exit_status = wait_status;
+}
+
 START_TEST(answers_arp_and_exits_with_its_link)
 {
 	netns_with_veth();
 	struct passt_cfg c = sample();
-	struct passt p;
+	struct passt p = { .on_exit = on_passt_exit, .ud = &exit_calls };
 	uint8_t f[65536];
 	c.log_path = logpath;
 	c.nports = 0;
@@ -178,10 +189,15 @@ START_TEST(answers_arp_and_exits_with_its_link)
 	ck_assert_mem_eq(f + 32, guest_mac, 6);
 	close(p.vmm_fd); /* the VMM went: passt (-1) goes too */
 	p.vmm_fd = -1;
-	int status, i;
-	for (i = 0; i < 500 && waitpid(p.pid, &status, WNOHANG) == 0; i++)
+	int status = -1, i;
+	for (i = 0; i < 500 && !passt_ended(&p, &status); i++)
 		usleep(10000);
 	ck_assert_msg(i < 500, "passt still runs 5 s after its link closed");
+	ck_assert_int_eq(exit_calls, 1); /* its supervisor said so, once */
+	ck_assert(!exit_stopped);
+	ck_assert_int_eq(exit_status, status);
+	passt_stop(&p);
+	ck_assert_int_eq(exit_calls, 1);
 	unlink(logpath);
 }
 END_TEST
@@ -190,7 +206,7 @@ START_TEST(published_port_reaches_the_guest)
 {
 	netns_with_veth();
 	struct passt_cfg c = sample();
-	struct passt p;
+	struct passt p = { .on_exit = on_passt_exit, .ud = &exit_calls };
 	uint8_t f[65536];
 	c.log_path = logpath;
 	c.nports = 1; /* 127.0.0.1:18080 -> guest 80 */
@@ -222,6 +238,9 @@ START_TEST(published_port_reaches_the_guest)
 	close(s);
 	passt_stop(&p);
 	ck_assert_int_eq(p.pid, 0);
+	ck_assert_int_eq(exit_calls, 1); /* on_exit ran before passt_stop returned */
+	ck_assert(exit_stopped);
+	passt_stop(&p); /* once more: nothing */
 	unlink(logpath);
 }
 END_TEST
