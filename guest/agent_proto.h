@@ -304,7 +304,9 @@ void sm_mount_req_free(struct sm_mount_req *req);
 #define SM_NET_GW6 0x8u
 #define SM_NET_MAC 0x10u /* mac set: the interface takes it (a VM restored
 			    from a shared snapshot gets its own) */
-#define SM_NET_FLAGS 0x1fu
+#define SM_NET_NONE 0x20u /* the VM has no network: the interface goes (its
+			     driver lets go of the device); nothing else set */
+#define SM_NET_FLAGS 0x3fu
 #define SM_NET_IFNAME_MAX 15  /* IFNAMSIZ - 1 */
 #define SM_NET_DNS_MAX 3      /* what the C library's resolver reads */
 #define SM_NET_SEARCH_MAX 255

@@ -46,6 +46,8 @@ const char *sm_net_req_check(const struct sm_net_req *req)
 		return "NET_CONFIG MTU is not 0 or 68-65535";
 	if (req->flags & ~SM_NET_FLAGS)
 		return "NET_CONFIG has unknown flags";
+	if ((req->flags & SM_NET_NONE) && (req->flags & ~SM_NET_NONE))
+		return "NET_CONFIG without a network sets nothing else";
 	if ((req->flags & SM_NET_MAC) && (req->mac[0] & 1))
 		return "NET_CONFIG MAC is not a unicast address";
 	if (((req->flags & SM_NET_GW4) && !(req->flags & SM_NET_V4)) ||

@@ -128,6 +128,8 @@ static int on_sync(void *opaque, const struct sm_sync_req *req, char *err, size_
 
 static int on_net_config(void *opaque, const struct sm_net_req *req, char *err, size_t errlen)
 {
+	if (req->flags & SM_NET_NONE)
+		return init_net_remove(req->ifname, err, errlen);
 	int e = init_net_apply(req, err, errlen);
 	return e ? e : etc_resolv_conf_set(req, err, errlen);
 }

@@ -14,6 +14,7 @@
 #include "agent_proto.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/if_addr.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
@@ -240,4 +241,22 @@ int init_net_apply(const struct sm_net_req *req, char *err, size_t errlen)
 	if (!e)
 		applied = c;
 	return e;
+}
+
+int init_net_remove(const char *ifname, char *err, size_t errlen)
+{
+	char path[128], target[256];
+	snprintf(path, sizeof(path), "/sys/class/net/%s/device", ifname);
+	ssize_t n = readlink(path, target, sizeof(target) - 1);
+	if (n < 0)
+		return errno == ENOENT ? 0 : step(errno, "no device behind", ifname, err, errlen);
+	target[n] = 0;
+	const char *dev = strrchr(target, '/') ? strrchr(target, '/') + 1 : target;
+	snprintf(path, sizeof(path), "/sys/class/net/%s/device/driver/unbind", ifname);
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return step(errno, "no driver to unbind for", ifname, err, errlen);
+	int e = write(fd, dev, strlen(dev)) == (ssize_t)strlen(dev) ? 0 : errno;
+	close(fd);
+	return step(e, "unbinding the driver of", ifname, err, errlen);
 }

@@ -45,4 +45,10 @@ struct sm_net_req;
  * removed first, then init_net_configure. 0, or an errno with err. */
 int init_net_apply(const struct sm_net_req *req, char *err, size_t errlen);
 
+/* Remove ifname from the guest: its device's driver lets go of it (sysfs
+ * unbind), so only the interfaces without a device (lo) are left. The
+ * host gives that device no back end either: this only tidies the
+ * guest's view. 0, or an errno with err. */
+int init_net_remove(const char *ifname, char *err, size_t errlen);
+
 #endif

@@ -331,6 +331,14 @@ int worker_seal_fs(struct worker *w, int timeout_ms, char *msg, size_t len)
 			      "shared folders' seal", timeout_ms, msg, len);
 }
 
+int worker_net_attach(struct worker *w, int sock_fd, int policy_fd, int timeout_ms, char *msg,
+		      size_t len)
+{
+	int fds[2] = { sock_fd, policy_fd };
+	return worker_request(w, WORKER_NET_ATTACH, 0, fds, 2, WORKER_NET_ATTACH_DONE,
+			      "network attach", timeout_ms, msg, len);
+}
+
 void worker_kill(struct worker *w)
 {
 	pthread_mutex_lock(&w->mu);

@@ -59,6 +59,13 @@ int worker_bind_fs(struct worker *w, int slot, int dirfd, bool readonly, int tim
 /* FS_SEAL: the VMM confines every thread to the folders bound so far. */
 int worker_seal_fs(struct worker *w, int timeout_ms, char *msg, size_t len);
 
+/* NET_ATTACH: the VMM's virtio-net card (--net) takes the passt link
+ * sock_fd and the policy text in policy_fd (daemon/net/egress_text.h;
+ * both stay the caller's), replacing what it had. 0, or -1 with the
+ * VMM's reason in msg. */
+int worker_net_attach(struct worker *w, int sock_fd, int policy_fd, int timeout_ms, char *msg,
+		      size_t len);
+
 /* SIGKILL; the exit is still reported through on_exit. */
 void worker_kill(struct worker *w);
 

@@ -127,8 +127,13 @@ START_TEST(bad_fields)
 	r.mtu = 65536;
 	refused(&r, "eth0", "MTU");
 	r = sample();
-	r.flags |= 0x20;
+	r.flags |= 0x40;
 	refused(&r, "eth0", "unknown flags");
+	r = sample();
+	r.flags |= SM_NET_NONE; /* no network, yet addresses */
+	refused(&r, "eth0", "without a network sets nothing else");
+	r.flags = SM_NET_NONE;
+	ck_assert_int_eq(decode_raw(&r, "eth0", &why), 0);
 	r = sample();
 	r.mac[0] = 0x03; /* a multicast address */
 	refused(&r, "eth0", "MAC is not a unicast");
