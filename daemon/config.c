@@ -16,6 +16,7 @@
  *     "network": "outbound",
  *     "egress": { "default": "allow", "deny": ["10.0.0.0/8"], "allow": [],
  *                 "allow_override": true },
+ *     "dns": ["192.168.1.1"],
  *     "pools": { "busybox": { "min": 1, "max": 4, "idle_timeout": 300,
  *                             "vcpus": 1, "memory": 512 } } }
  *
@@ -375,6 +376,8 @@ static int load_key(struct sm_config *c, const char *key, json_t *v, char *err, 
 		return config_load_network(c, v, err, errlen);
 	if (!strcmp(key, "egress"))
 		return config_load_egress(c, v, err, errlen);
+	if (!strcmp(key, "dns"))
+		return config_load_dns(c, v, err, errlen);
 	if (!strcmp(key, "bake")) {
 		if (!json_is_boolean(v))
 			return cfg_err(err, errlen, "\"bake\": expected true or false");

@@ -72,6 +72,7 @@ int config_set_str(char **slot, const char *value, char *err, size_t errlen);
 /* config_net.c: the file's "network" and "egress" values into c->net. */
 int config_load_network(struct sm_config *c, json_t *v, char *err, size_t errlen);
 int config_load_egress(struct sm_config *c, json_t *v, char *err, size_t errlen);
+int config_load_dns(struct sm_config *c, json_t *v, char *err, size_t errlen);
 
 void config_free(struct sm_config *c);
 

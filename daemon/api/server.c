@@ -201,6 +201,7 @@ static int open_vms(struct api_server *srv, char *err, size_t errlen)
 		.boot_timeout_s = VM_BOOT_TIMEOUT_S, .bake = srv->cfg.bake,
 		.default_storage_mib = srv->cfg.default_storage_mib,
 		.shared_folders = srv->cfg.shared_folders,
+		.net = srv->cfg.net_defaults,
 		.on_event = publish_vm_event, .ud = srv,
 	};
 	return vms_open(&vc, &srv->vms, err, errlen);

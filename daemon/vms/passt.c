@@ -68,6 +68,9 @@ int passt_argv(const struct passt_cfg *c, int fd, const char **argv, char *store
 	if (c->gw4[0]) { word(&b, "-g"); word(&b, "%s", c->gw4); }
 	if (c->mtu) { word(&b, "-m"); word(&b, "%u", c->mtu); }
 	for (int i = 0; i < c->ndns; i++) { word(&b, "-D"); word(&b, "%s", c->dns[i]); }
+	if (c->dns_forward[0]) { word(&b, "--dns-forward"); word(&b, "%s", c->dns_forward); }
+	if (c->no_map_gw)
+		word(&b, "--no-map-gw");
 	for (int i = 0; i < c->nports; i++) {
 		if (!c->ports[i].host_port || !c->ports[i].guest_port) {
 			snprintf(err, errlen, "published port %d: a port is 0", i + 1);

@@ -43,6 +43,12 @@ struct passt_cfg {
 	uint32_t mtu;               /* 0: passt's default, 65520 */
 	char dns[PASST_MAX_DNS][PASST_ADDR_MAX]; /* -D; none: the host's resolv.conf */
 	int ndns;
+	/* --dns-forward: DNS queries the guest sends to this address go to
+	 * the host's resolver ("" = none) */
+	char dns_forward[PASST_ADDR_MAX];
+	/* --no-map-gw: the gateway address is not the host's loopback (a
+	 * guest must not reach the host's local services through it) */
+	bool no_map_gw;
 	struct passt_port ports[PASST_MAX_PORTS];
 	int nports;
 };

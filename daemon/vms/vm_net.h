@@ -66,6 +66,11 @@ struct vm_net_defaults {
 	bool allow_override;       /* default true */
 	struct vm_egress egress;   /* default: allow, no rules; at most
 				      VM_NET_MAX_CFG_RULES rules */
+	/* "dns": the name servers VMs are told of (their resolv.conf), IPv4
+	 * or IPv6 addresses; none: passt forwards the guest's queries to
+	 * VM_LINK_DNS4 on to the host's own resolver. */
+	int ndns;
+	char dns[PASST_MAX_DNS][PASST_ADDR_MAX];
 };
 
 /* What a create request asks for (the API fills it; "given" flags say

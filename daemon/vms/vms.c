@@ -197,6 +197,7 @@ void vms_on_exit(struct vm_rec *r, const struct worker_exit *ex)
 	}
 	pthread_mutex_unlock(&v->mu);
 	vm_watch_stop(vw);
+	vm_link_down(r);
 	vms_publish(v, r, "vm.exited");
 	if (drop) {
 		remove_files_and_publish(v, r);
@@ -522,6 +523,15 @@ int vms_adopt(struct vms *v, struct vm_rec *r, const struct vm_spec *spec, char 
 	}
 	if (spec->hostname && adopt_hostname(r, spec->hostname, err, errlen) < 0)
 		return -2;
+	if (spec->net) {   /* the API hands no pool VM a spec with published ports */
+		pthread_mutex_lock(&v->mu);
+		r->net = *spec->net;
+		pthread_mutex_unlock(&v->mu);
+	}
+	if (vm_link_up(v, r, NULL, err, errlen) < 0) {
+		fprintf(stderr, "supermachined: pool VM %s: %s\n", r->id, err);
+		return -2;
+	}
 	struct adopted a;
 	int rc = -1;
 	if (adopted_from_spec(&a, spec) < 0) {
@@ -537,8 +547,6 @@ int vms_adopt(struct vms *v, struct vm_rec *r, const struct vm_spec *spec, char 
 	}
 	adopted_swap_locked(&a, r);   /* the old values are freed below */
 	r->auto_remove = spec->auto_remove;
-	if (spec->net)   /* the API hands no pool VM a spec with published ports */
-		r->net = *spec->net;
 	r->kind = VM_KIND_USER;
 	r->created = r->started = time(NULL);
 	db_save(v, r);

@@ -60,6 +60,8 @@ struct vms_config {
 	/* The folders mounts may share (NULL-terminated, or NULL): a warm
 	 * pool's VMs may bind folders beneath them when handed out. */
 	const char *const *shared_folders;
+	/* VMs' network defaults (vm_net.h), for the name servers they get */
+	const struct vm_net_defaults *net;
 	/* type "vm.created"...; takes the reference to fields */
 	void (*on_event)(void *ud, const char *type, json_t *fields);
 	void *ud;

@@ -57,7 +57,7 @@ void vms_bake_name(struct vms *v, const char *image_id, int vcpus, unsigned memo
 		   unsigned storage_mib, char out[SNAP_NAME_MAX + 1])
 {
 	char key[1024], digest[SM_DIGEST_LEN];
-	int n = snprintf(key, sizeof key, "supermachine bake 2\nimage %s\nvcpus %d\nmemory %u\n"
+	int n = snprintf(key, sizeof key, "supermachine bake 3\nnet\nimage %s\nvcpus %d\nmemory %u\n"
 			 "storage %u\nkernel %s\ninitrd %s\nvmm %s\n", image_id, vcpus,
 			 memory_mib, storage_mib, v->kernel_digest, v->initrd_digest,
 			 v->vmm_digest);

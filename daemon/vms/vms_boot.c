@@ -61,7 +61,7 @@ int boot_start(struct vms *v, struct vm_rec *r, char *err, size_t errlen)
 		return -1;
 	}
 	char cmdline[128 + VM_MAX_VOLUMES * 280], vols[VM_MAX_VOLUMES * 280], vcpus[16], mem[16];
-	char vmmlog[PATH_MAX + 16];
+	char vmmlog[PATH_MAX + 16], mac[18];
 	char vol_disks[VM_MAX_VOLUMES][PATH_MAX + 4];
 	char fs[VM_MAX_MOUNTS + MOUNTS_MAX_ALLOW + VM_MAX_MOUNTS][PATH_MAX + 8];
 	const char *argv[ARGV_MAX];
@@ -92,6 +92,8 @@ int boot_start(struct vms *v, struct vm_rec *r, char *err, size_t errlen)
 	}
 	argv[a++] = "--console-log"; argv[a++] = r->console;
 	argv[a++] = "--vsock"; argv[a++] = r->vsock;
+	vm_link_mac_text(r, mac);   /* every VM has the card: vms_link.c */
+	argv[a++] = "--net"; argv[a++] = mac;
 	for (size_t i = 0; i < nl; i++) {
 		argv[a++] = "--layer";
 		argv[a++] = r->cfg->layers[i];
@@ -164,6 +166,10 @@ int boot_wait_agent(struct vms *v, struct vm_rec *r, char *err, size_t errlen)
 			/* A restored guest's first request is its sync. */
 			int rc = sync_guest(r, c, err, errlen);
 			if (rc == 0 && r->n_mounts && mounts_attach(r, c, err, errlen) < 0)
+				rc = -2;
+			/* A bake's card stays unattached in its snapshot; a pool's VM
+			 * gets its network when handed out (vms_adopt). */
+			if (rc == 0 && r->kind == VM_KIND_USER && vm_link_up(v, r, c, err, errlen) < 0)
 				rc = -2;
 			agent_client_close(c);
 			if (rc == 0)

@@ -78,6 +78,8 @@ struct vm_rec {
 	char *workdir, *user;      /* "" when not overridden */
 	char hostname[65];         /* the guest's (given, else the short id) */
 	struct vm_net net;         /* network, ports, egress (vm_net.h) */
+	struct passt *passt;       /* its running passt, or NULL (vms_link.c) */
+	char net_status[256];      /* "up", "none", "down: why"... ("" before) */
 	bool auto_remove;
 	enum vm_kind kind;         /* not VM_KIND_USER: hidden (vms.h) */
 	bool boot_log;             /* DATA/vms/ID/boot.log: its bake's boot */
@@ -127,6 +129,24 @@ json_t *strv_to_json(char *const *v);
 /* RFC 3339 UTC, or null for 0; and back (0 when absent or malformed). */
 json_t *time_to_json(time_t t);
 time_t time_from_json(json_t *obj, const char *key);
+
+/* vms_link.c: a running VM's network (see there). Every VM's card has
+ * the MAC vm_link_mac gives; on its own passt link it is VM_LINK_ADDR4. */
+#define VM_LINK_ADDR4 "10.0.2.15"
+#define VM_LINK_PREFIX4 24
+#define VM_LINK_GW4 "10.0.2.2"
+#define VM_LINK_DNS4 "10.0.2.3"   /* passt forwards it to the host's resolver */
+#define VM_LINK_MTU 65520
+void vm_link_mac(const struct vm_rec *r, uint8_t mac[6]);
+void vm_link_mac_text(const struct vm_rec *r, char out[18]);
+/* Gives the running VM (its agent answering; c, or NULL to connect) the
+ * network its settings ask for. 0 (a passt that could not start leaves
+ * the network down and says so in net_status), or -1 with err. Not with
+ * vms->mu held. */
+int vm_link_up(struct vms *v, struct vm_rec *r, struct agent_client *c, char *err,
+	       size_t errlen);
+/* Stops its passt, if any. Not with vms->mu held. */
+void vm_link_down(struct vm_rec *r);
 
 /* vms_db.c (callers hold vms->mu) */
 int db_open(struct vms *v, char *err, size_t errlen);

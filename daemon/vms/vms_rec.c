@@ -137,6 +137,7 @@ oom:
 void rec_free(struct vm_rec *r)
 {
 	vm_watch_stop(r->watcher);   /* normally stopped at exit already */
+	vm_link_down(r);             /* likewise */
 	worker_free(r->w);
 	json_decref(r->labels);
 	strv_free(r->env);
@@ -220,6 +221,11 @@ json_t *rec_json_locked(struct vm_rec *r)
 	json_object_set_new(j, "mounts", mounts ? mounts : json_array());
 	json_object_set_new(j, "volumes", volumes_json(r));
 	vm_net_to_json(&r->net, j);
+	char mac[18];
+	vm_link_mac_text(r, mac);
+	json_object_set_new(j, "mac", json_string(mac));
+	json_object_set_new(j, "network_status", r->net_status[0] ? json_string(r->net_status)
+								   : json_null());
 	if (r->pid > 0 && (r->state == VM_STARTING || r->state == VM_RUNNING ||
 			   r->state == VM_STOPPING))
 		json_object_set_new(j, "worker_pid", json_integer(r->pid));

@@ -56,6 +56,9 @@ START_TEST(command_line)
 	struct passt_cfg bare = { .log_path = "/l", .bin = "/usr/bin/passt" };
 	ck_assert_int_eq(passt_argv(&bare, 7, argv, store, sizeof(store), err, sizeof(err)), 0);
 	ck_assert_str_eq(joined(argv), "/usr/bin/passt -f -q -1 -l /l --fd 7");
+	struct passt_cfg fwd = { .log_path = "/l", .dns_forward = "10.0.2.3", .no_map_gw = true };
+	ck_assert_int_eq(passt_argv(&fwd, 3, argv, store, sizeof(store), err, sizeof(err)), 0);
+	ck_assert_str_eq(joined(argv), "passt -f -q -1 -l /l --fd 3 --dns-forward 10.0.2.3 --no-map-gw");
 	c.ports[1].guest_port = 0;
 	ck_assert_int_eq(passt_argv(&c, 3, argv, store, sizeof(store), err, sizeof(err)), -1);
 	ck_assert_str_eq(err, "published port 2: a port is 0");
