@@ -27,7 +27,7 @@ import hashlib, json, sqlite3, sys
 db = sqlite3.connect(sys.argv[1])
 d = json.load(open(sys.argv[3]))
 def name(image_id, vcpus, mem, storage=8192):
-    key = ("supermachine bake 2\nimage %s\nvcpus %d\nmemory %d\nstorage %d\nkernel %s\n"
+    key = ("supermachine bake 3\nnet\nimage %s\nvcpus %d\nmemory %d\nstorage %d\nkernel %s\n"
            "initrd %s\nvmm %s\n") % (image_id, vcpus, mem, storage, d["kernel"], d["initrd"],
                                      d["vmm"])
     return "_bake-" + hashlib.sha256(key.encode()).hexdigest()[:32]
