@@ -1,4 +1,4 @@
-# tests/vm/net/world.sh - the networks the VM network tests run in, made
+# tests/vm/network/world.sh - the networks the VM network tests run in, made
 # from nothing and torn down after: no packet leaves them.
 #
 # Sourced. world_up WORK makes two network namespaces joined by a veth pair:
