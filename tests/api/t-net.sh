@@ -11,9 +11,10 @@
 # only sleeps, so its VM stays "starting" and nothing boots), a VM holds
 # its published port: a second VM asking for it is a 409 naming the first,
 # the VM shows its network, ports and effective egress (the config's rules
-# merged with the request's), the CLI's `port` and `inspect` print them,
-# and a restarted daemon still shows them for the gone VM. The CLI refuses
-# bad -p syntax before any request.
+# merged with the request's), the CLI's `port`, `ps` and `inspect` print
+# them, and a restarted daemon still shows them for the gone VM. A
+# restore from a snapshot is checked alike. The CLI refuses bad -p syntax
+# before any request.
 . "$(dirname "$0")/lib.sh"
 
 layout="$SM_BUILD_ROOT/daemon/store/layer/busybox-oci"
@@ -83,6 +84,11 @@ bad '{"image":"busybox","egress":{"allow":["1.2.3.4:70000"]}}' 'rule "1.2.3.4:70
 bad '{"image":"busybox","egress":{"allow":["1.2.3.4/sctp"]}}' 'rule "1.2.3.4/sctp"'
 rules=$(for i in $(seq 1 65); do echo "\"10.$i.0.0/16\""; done | paste -sd,)
 bad "{\"image\":\"busybox\",\"egress\":{\"deny\":[$rules]}}" 'field "egress": at most 64 rules (allow and deny together)'
+note "a restore from a snapshot has the same checks, before the snapshot's"
+bad "{\"from_snapshot\":\"nosuch\",\"ports\":[$(port 0)]}" '"host_port" must be a port number'
+bad '{"from_snapshot":"nosuch","network":"none","egress":{}}' 'has no egress to set'
+create '{"from_snapshot":"nosuch","network":"none"}'
+expect_status 404 not_found "no such snapshot: nosuch"
 req GET /v1/vms
 [ "$(jbody '.vms | length')" = 0 ] || fail "a refused create left a VM: $(body)"
 
@@ -192,6 +198,8 @@ create '{"image":"busybox","egress":{"allow":["1.1.1.1:443"]}}'
 expect_status 403 forbidden 'field "egress".allow: rule "1.1.1.1/32:443" is refused: the daemon'"'"'s egress policy denies by default'
 create '{"image":"busybox","egress":{"default":"allow"}}'
 expect_status 403 forbidden 'field "egress".default: "allow" is refused'
+create '{"from_snapshot":"nosuch","egress":{"allow":["any:443"]}}'
+expect_status 403 forbidden 'rule "any:443" is refused'
 for e in '{"deny":["192.168.1.0/24"]}' '{"default":"deny"}' '{}'; do
 	create "{\"image\":\"busybox\",\"egress\":$e}"
 	expect_status 503 kvm_unavailable
@@ -258,6 +266,8 @@ st=0; "$CLI" port "$vm" 80/sctp > "$WORK/out" 2>&1 || st=$?
 [ "$st" = 2 ] || fail "port 80/sctp: $st $(cat "$WORK/out")"
 "$CLI" --json port "$vm" | jq -e 'length == 2 and .[0].guest_port == 80' > /dev/null ||
 	fail "port --json: $("$CLI" --json port "$vm")"
+"$CLI" ps -a | grep -F "$vm" | grep -qF "127.0.0.1:$p1->80/tcp, [::1]:$p1->5353/udp" ||
+	fail "ps -a: $("$CLI" ps -a)"
 "$CLI" inspect "$vm" | jq -e --arg id "$vm" '.id == $id and .network == "outbound" and
 	(.ports | length) == 2 and .egress.default == "deny"' > /dev/null ||
 	fail "inspect: $("$CLI" inspect "$vm")"
