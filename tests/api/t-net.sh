@@ -182,6 +182,10 @@ bad "{\"image\":\"busybox\",\"ports\":[$(port 8080)]}" "cannot publish ports (th
 bad '{"image":"busybox","egress":{"default":"deny"}}' 'has no egress to set (the daemon'
 create "{\"image\":\"busybox\",\"network\":\"outbound\",\"ports\":[$(port 8080)]}"
 expect_status 503 kvm_unavailable
+st=0; "$CLI" run -p 8080:80 busybox > "$WORK/out" 2>&1 || st=$?
+[ "$st" = 1 ] && grep -q 'cannot publish ports (the daemon' "$WORK/out" || fail "cli -p: $(cat "$WORK/out")"
+st=0; "$CLI" run --network outbound -p 8080:80 busybox > "$WORK/out" 2>&1 || st=$?
+[ "$st" = 1 ] && grep -q 'KVM cannot run guests' "$WORK/out" || fail "cli --network: $(cat "$WORK/out")"
 stop_daemon
 
 note "config: deny by default, no override: loosening is 403, tightening passes"
@@ -206,6 +210,11 @@ for e in '{"deny":["192.168.1.0/24"]}' '{"default":"deny"}' '{}'; do
 done
 st=0; "$CLI" run --egress-allow 1.1.1.1 busybox > "$WORK/out" 2>&1 || st=$?
 [ "$st" = 1 ] && grep -q 'is refused' "$WORK/out" || fail "cli --egress-allow: $st $(cat "$WORK/out")"
+st=0; "$CLI" create --egress-default allow busybox > "$WORK/out" 2>&1 || st=$?
+[ "$st" = 1 ] && grep -q '"allow" is refused' "$WORK/out" || fail "cli --egress-default: $(cat "$WORK/out")"
+st=0; "$CLI" create --egress-deny 10.0.0.1/8 --egress-default deny busybox > "$WORK/out" 2>&1 || st=$?
+[ "$st" = 1 ] && grep -q 'field "egress".deny\[0\]: rule "10.0.0.1/8"' "$WORK/out" ||
+	fail "cli --egress-deny: $(cat "$WORK/out")"
 stop_daemon
 
 note "a VM holds its published port (a stand-in VMM keeps it starting)"
@@ -254,8 +263,11 @@ create "{\"image\":\"busybox\",\"ports\":[$(port "$p1" 8080 ',"host_ip":"0.0.0.0
 expect_status 409 port_in_use "host port 0.0.0.0:$p1/tcp overlaps 127.0.0.1:$p1/tcp, published by VM $vm"
 create "{\"image\":\"busybox\",\"ports\":[$(port "$p1" 53 ',"protocol":"udp","host_ip":"::1"')]}"
 expect_status 409 port_in_use "host port [::1]:$p1/udp is published by VM $vm"
-st=0; "$CLI" create -p "$p1:80" busybox > "$WORK/out" 2>&1 || st=$?
+st=0; timeout 60 "$CLI" create -p "$p1:80" busybox > "$WORK/out" 2>&1 || st=$?
 [ "$st" = 1 ] && grep -qF "is published by VM $vm" "$WORK/out" || fail "cli create -p: $st $(cat "$WORK/out")"
+st=0; timeout 60 "$CLI" create -p "[::1]:$p1:53/udp" busybox > "$WORK/out" 2>&1 || st=$?
+[ "$st" = 1 ] && grep -qF "host port [::1]:$p1/udp is published by VM $vm" "$WORK/out" ||
+	fail "cli create -p [::1]:$p1:53/udp: $st $(cat "$WORK/out")"
 [ "$("$CLI" port "$vm")" = "80/tcp -> 127.0.0.1:$p1
 5353/udp -> [::1]:$p1" ] || fail "port: $("$CLI" port "$vm")"
 [ "$("$CLI" port "$vm" 80)" = "127.0.0.1:$p1" ] || fail "port VM 80: $("$CLI" port "$vm" 80)"
