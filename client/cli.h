@@ -102,6 +102,9 @@ int net_option(struct net_args *n, int opt, const char *arg);
 int net_args_check(const struct net_args *n);
 void net_args_to_opts(const struct net_args *n, struct sm_vm_create_opts *o);
 int cmd_port(struct cli *cli, int argc, char **argv);
+/* A VM's published ports for ps, as docker's: "127.0.0.1:18080->80/tcp,
+ * [::1]:53->53/udp" ("" for none; "..." ends what does not fit). */
+void ports_summary(const char *vm_json, char *buf, size_t len);
 
 /* cli_format.c */
 void fmt_size(char *buf, size_t len, uint64_t bytes);

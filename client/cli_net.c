@@ -1,9 +1,8 @@
 /* cli_net.c - networking in the CLI: run's and create's network options
  * (-p/--publish in docker's syntax, --network, --egress-allow,
  * --egress-deny, --egress-default), checked before any request; `port
- * VM [GUEST[/PROTO]]`, docker's listing of published ports; and `inspect
- * VM`, the VM as the daemon shows it (network, ports, effective egress
- * among its fields). */
+ * VM [GUEST[/PROTO]]`, docker's listing of published ports, and ps's
+ * PORTS column. (`inspect VM` is cli_vms.c's.) */
 #include "client/cli.h"
 
 #include <arpa/inet.h>
@@ -148,6 +147,29 @@ static void print_port(json_t *p, bool filtered)
 	if (!filtered)
 		printf("%lld/%s -> ", (long long)guest, proto ? proto : "tcp");
 	printf("%s%s%s:%lld\n", v6 ? "[" : "", ip ? ip : "", v6 ? "]" : "", (long long)host);
+}
+
+void ports_summary(const char *vm_json, char *buf, size_t len)
+{
+	json_t *j = json_loads(vm_json, 0, NULL), *p;
+	size_t i, used = 0;
+	buf[0] = 0;
+	json_array_foreach(json_object_get(j, "ports"), i, p) {
+		const char *ip = json_string_value(json_object_get(p, "host_ip"));
+		const char *proto = json_string_value(json_object_get(p, "protocol"));
+		bool v6 = ip && strchr(ip, ':');
+		int n = snprintf(buf + used, len - used, "%s%s%s%s:%lld->%lld/%s", i ? ", " : "",
+				 v6 ? "[" : "", ip ? ip : "", v6 ? "]" : "",
+				 (long long)json_integer_value(json_object_get(p, "host_port")),
+				 (long long)json_integer_value(json_object_get(p, "guest_port")),
+				 proto ? proto : "tcp");
+		if (n < 0 || (size_t)n >= len - used) {
+			snprintf(buf + (len > 4 ? len - 4 : 0), len > 4 ? 4 : len, "...");
+			break;
+		}
+		used += (size_t)n;
+	}
+	json_decref(j);
 }
 
 /* GUEST[/PROTO] as a filter: 0, or a usage error. */

@@ -55,14 +55,16 @@ int cmd_ps(struct cli *cli, int argc, char **argv)
 		print_json_array(&list->json, n, sizeof *list);
 	} else {
 		static const char *const head[] = { "VM ID", "IMAGE", "STATE", "CREATED", "CPUS",
-						    "MEMORY" };
-		struct table *t = table_new(6, head);
+						    "MEMORY", "PORTS" };
+		struct table *t = table_new(7, head);
 		for (size_t i = 0; t && i < n; i++) {
-			char ago[64], cpus[16], mem[32];
+			char ago[64], cpus[16], mem[32], ports[256];
 			fmt_ago(ago, sizeof ago, list[i].created);
 			snprintf(cpus, sizeof cpus, "%d", list[i].vcpus);
 			snprintf(mem, sizeof mem, "%u MiB", list[i].memory_mib);
-			const char *row[] = { list[i].id, list[i].image, list[i].state, ago, cpus, mem };
+			ports_summary(list[i].json, ports, sizeof ports);
+			const char *row[] = { list[i].id, list[i].image, list[i].state, ago, cpus, mem,
+					      ports };
 			table_row(t, row);
 		}
 		table_print_free(t);

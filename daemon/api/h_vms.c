@@ -1,9 +1,10 @@
 /* h_vms.c - /v1/vms: create, list, inspect, stop and remove VMs.
  *
  * POST /v1/vms checks in this order, so each failure has one answer: the
- * body (400 naming the field), the image (404), the command (422 when
- * the request's entrypoint and cmd merged with the image's leave none),
- * KVM (503), and then boots the VM, answering 201 once its guest agent is
+ * body (400 naming the field; 403 for an egress loosening the config
+ * forbids), the image (404), the command (422 when the request's
+ * entrypoint and cmd merged with the image's leave none), published
+ * host ports (409), KVM (503), and then boots the VM, answering 201 once its guest agent is
  * up (the boot is slow under an emulated KVM host; the request simply
  * waits). A warm pool
  * of the image and size (daemon/pool) hands over a ready VM when it has

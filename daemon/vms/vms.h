@@ -205,7 +205,8 @@ enum vm_state vm_state(struct vm_rec *r);
 const char *vm_id(const struct vm_rec *r);
 bool vm_has_label(struct vm_rec *r, const char *key, const char *value);
 
-/* Its network settings (vm_net.h), fixed once it is created. */
+/* Its network settings (vm_net.h): fixed once it is created (a pool VM's
+ * when vms_adopt hands it out, before anyone else sees it). */
 const struct vm_net *vm_net_settings(const struct vm_rec *r);
 /* Whether n's published host ports are free: none overlaps a port of a
  * live (starting, running or stopping) VM of this daemon other than self
