@@ -117,8 +117,8 @@ static int policy_file(struct vm_rec *r, char *err, size_t errlen)
 	if (egress_policy_set_vm_address(p, VM_LINK_ADDR4, err, errlen) < 0)
 		goto out;
 	add_host_blocks(p);
-	for (size_t i = 0; i < r->net.egress.n_rules && p->n_rules < EGRESS_MAX_RULES; i++)
-		p->rules[p->n_rules++] = r->net.egress.rules[i];
+	if (vm_net_egress_policy(&r->net, p, err, errlen) < 0)
+		goto out;
 	size_t len = egress_text_write(p, text, EGRESS_TEXT_MAX);
 	fd = memfd_create("sm-egress", MFD_CLOEXEC);
 	if (fd < 0 || len >= EGRESS_TEXT_MAX || write(fd, text, len) != (ssize_t)len) {
@@ -145,8 +145,7 @@ static int start_passt(struct vms *v, struct vm_rec *r, char *err, size_t errlen
 	pc.log_path = log;
 	if (!v->cfg.net || v->cfg.net->ndns == 0)
 		snprintf(pc.dns_forward, sizeof pc.dns_forward, "%s", VM_LINK_DNS4);
-	for (size_t i = 0; i < r->net.n_ports; i++)
-		pc.ports[pc.nports++] = r->net.ports[i];
+	vm_net_passt_ports(&r->net, &pc);
 	struct passt *p = calloc(1, sizeof *p);
 	if (!p) {
 		snprintf(err, errlen, "out of memory");
