@@ -1,8 +1,11 @@
 #!/bin/busybox sh
 # PID 1 of the emulated KVM host (see tests/kvmhost/run): load kvm-amd and
-# 9p, chroot into the host's read-only root with the shared folders mounted
-# read-write at their own paths, run /ctl/cmd.sh, store its exit status in
-# /ctl/status, power off.
+# 9p, make the host's read-only root (with the shared folders mounted
+# read-write at their own paths) the root of a mount namespace of the
+# command's, run /ctl/cmd.sh there, store its exit status in /ctl/status,
+# power off. Not a plain chroot: a chrooted process may not create user
+# namespaces (EPERM), and passt, which VMs' networks run on, sandboxes
+# itself in one.
 /bin/busybox --install -s /bin
 export PATH=/bin
 mount -t proc proc /proc
@@ -58,7 +61,10 @@ done) &
 exec 3>/dev/hvc0
 stty -opost <&3 || echo "kvmhost-init: cannot set /dev/hvc0 to -opost"
 set -o pipefail
-chroot /host /bin/bash /tmp/.kvmhost-cmd.sh </dev/null 2>&1 3>&- | cat >&3
+# (/host moved onto / in the command's own mount namespace, then chroot to
+# it: its root is then its namespace's root, as after switch_root.)
+unshare -m --propagation private sh -c 'cd /host && mount --move . / && exec chroot . /bin/bash /tmp/.kvmhost-cmd.sh' \
+	</dev/null 2>&1 3>&- | cat >&3
 st=$?
 # The emulated host's own kernel log, for the runner to show when CMD failed
 # (an OOM kill, a KVM warning or a crashed VMM leaves its trace only here).

@@ -28,7 +28,7 @@ world_httpd() {
 	echo "hello from $2:$3" > "$root/index.html"
 	# (ip itself, not a function, in the background: $! is the server's pid)
 	ip netns exec "$WORLD_NET" busybox httpd -f -v -p "$2:$3" -h "$root" \
-		2>> "$1/httpd-$2-$3.log" &
+		< /dev/null > /dev/null 2>> "$1/httpd-$2-$3.log" &
 	world_pids+=($!)
 }
 
@@ -51,7 +51,7 @@ world_up() {
 	ip netns exec "$WORLD_NET" dnsmasq --keep-in-foreground --no-resolv --no-hosts --bind-interfaces \
 		--listen-address=10.99.0.2 --port=53 --log-queries --log-facility="$work/dnsmasq.log" \
 		--local=/test/ --host-record=web.test,10.99.1.1 --host-record=denied.test,10.99.2.1 --pid-file= \
-		--user=root &
+		--user=root < /dev/null > /dev/null 2>&1 &
 	world_pids+=($!)
 	# Up once each server answers.
 	local i
@@ -66,10 +66,11 @@ world_up() {
 	for i in "$work"/httpd-*.log; do : > "$i"; done
 }
 
-world_down() {
+world_down() { # never fails: it runs in traps under set -e
 	local p
-	for p in "${world_pids[@]}"; do kill "$p" 2>/dev/null; done
-	wait "${world_pids[@]}" 2>/dev/null
-	ip netns del "$WORLD_LAN" 2>/dev/null
-	ip netns del "$WORLD_NET" 2>/dev/null
+	for p in "${world_pids[@]}"; do kill "$p" 2>/dev/null || true; done
+	[ ${#world_pids[@]} = 0 ] || wait "${world_pids[@]}" 2>/dev/null || true
+	world_pids=()
+	ip netns del "$WORLD_LAN" 2>/dev/null || true
+	ip netns del "$WORLD_NET" 2>/dev/null || true
 }
