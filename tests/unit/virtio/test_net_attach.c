@@ -14,7 +14,8 @@
  * (no card, missing or extra descriptors, bad value, bad or oversized
  * policy, descriptors that are not what they should be, a closed passt)
  * is answered -1 with its reason, leaves no descriptor behind and
- * changes nothing; and a worker in the VMM's seccomp jail serves it.
+ * changes nothing, as does a failure inside the device (a descriptor
+ * epoll refuses); and a worker in the VMM's seccomp jail serves it.
  */
 #include <check.h>
 #include <dirent.h>
@@ -430,6 +431,25 @@ START_TEST(bad_requests_change_nothing)
 }
 END_TEST
 
+/* Below the checks: a descriptor epoll refuses (a regular file) fails
+ * the device's own attach, and the old backend, policy and MAC stay. */
+START_TEST(device_attach_failure_keeps_old_backend)
+{
+	struct vm_err err = { "" };
+	struct egress_policy p;
+	egress_policy_init(&p, new_mac, true, 0);
+	struct card_state before = card_state();
+	bool changed = false;
+	ck_assert_int_eq(virtio_net_connect(nh_dev, memfd_with("x", 1), &p, &changed, &err), -1);
+	ck_assert_msg(strstr(err.msg, "virtio-net: watch the backend socket"), "%s", err.msg);
+	ck_assert_int_eq(virtio_net_attach(nh_dev, memfd_with("x", 1), &err), -1);
+	struct card_state after = card_state();
+	ck_assert_mem_eq(&after, &before, sizeof after);
+	ck_assert(!changed);
+	guest_gets_from(nh_passt, 13);
+}
+END_TEST
+
 /* ---- in the VMM's jail ---- */
 
 /* The child: a card and a channel, then the jail (seccomp as the VMM
@@ -506,6 +526,7 @@ static Suite *suite(void)
 	tcase_add_test(t, new_mac_reaches_config_and_snapshot);
 	tcase_add_test(t, second_attach_replaces_both);
 	tcase_add_test(t, bad_requests_change_nothing);
+	tcase_add_test(t, device_attach_failure_keeps_old_backend);
 	suite_add_tcase(s, t);
 	TCase *j = tcase_create("jail");
 	tcase_set_timeout(j, 60);
