@@ -147,11 +147,11 @@ static void start_vm(struct api_req *r, const struct vm_spec *spec)
 {
 	struct vm_rec *vm;
 	char id[32] = "", err[ERRLEN] = "";
-	/* A pool's VM takes the mounts into its idle virtio-fs slots; volumes
-	 * need disks of their own, so a VM with them boots. */
-	bool ports = spec->net && spec->net->n_ports;   /* checked as the VM is listed */
-	int rc = spec->n_volumes || ports ? 1 : pools_acquire(r->srv->pools, spec, &vm, id,
-							       sizeof id, err, sizeof err);
+	/* A pool's VM takes the mounts into its idle virtio-fs slots and the
+	 * request's network and ports as it is handed out; volumes need disks
+	 * of their own, so a VM with them boots. */
+	int rc = spec->n_volumes ? 1 : pools_acquire(r->srv->pools, spec, &vm, id, sizeof id,
+						     err, sizeof err);
 	if (rc == 1)   /* no pool of this image and size */
 		rc = vms_create(r->srv->vms, spec, &vm, id, sizeof id, err, sizeof err);
 	if (rc == -2 || rc == -3) {

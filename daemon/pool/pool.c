@@ -680,6 +680,11 @@ int pools_acquire(struct pools *p, const struct vm_spec *spec, struct vm_rec **v
 			count_acquire(p, key, t0);
 			return -1;
 		}
+		if (rc == -3) {   /* a port another VM took meanwhile: no VM would do */
+			snprintf(err, errlen, "%s", e);
+			count_acquire(p, key, t0);
+			return -3;
+		}
 		id_out[0] = 0;
 		pthread_mutex_lock(&p->mu);
 		q = find_locked(p, key);
@@ -693,7 +698,7 @@ int pools_acquire(struct pools *p, const struct vm_spec *spec, struct vm_rec **v
 	pthread_mutex_unlock(&p->mu);
 	int rc = vms_create(p->cfg.vms, spec, vm, id_out, idlen, err, errlen);
 	count_acquire(p, key, t0);
-	return rc < 0 ? -1 : 0;
+	return rc;
 }
 
 /* --- the rest ------------------------------------------------------------ */

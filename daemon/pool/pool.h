@@ -101,8 +101,9 @@ int pools_remove(struct pools *p, const char *key, json_t **out);
 
 /* POST /v1/vms of an image: when a pool has spec's image id, vCPUs and
  * memory, a VM from it (hit) or a restore of its own (miss): 0 with *vm,
- * or -1 with err (and the failed VM's id in id_out, if one was made).
- * 1 when no pool matches: the caller creates the VM itself. */
+ * or -1 with err (and the failed VM's id in id_out, if one was made); -2
+ * or -3 with err as vms_create and vms_adopt (a name or a published port
+ * in use). 1 when no pool matches: the caller creates the VM itself. */
 int pools_acquire(struct pools *p, const struct vm_spec *spec, struct vm_rec **vm,
 		  char *id_out, size_t idlen, char *err, size_t errlen);
 

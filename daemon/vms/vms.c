@@ -523,10 +523,14 @@ int vms_adopt(struct vms *v, struct vm_rec *r, const struct vm_spec *spec, char 
 	}
 	if (spec->hostname && adopt_hostname(r, spec->hostname, err, errlen) < 0)
 		return -2;
-	if (spec->net) {   /* the API hands no pool VM a spec with published ports */
+	if (spec->net) {   /* its ports, checked again with the VM listed */
 		pthread_mutex_lock(&v->mu);
-		r->net = *spec->net;
+		int rc = ports_check_locked(v, spec->net, r, err, errlen);
+		if (rc == 0)
+			r->net = *spec->net;
 		pthread_mutex_unlock(&v->mu);
+		if (rc < 0)
+			return -3;
 	}
 	if (vm_link_up(v, r, NULL, err, errlen) < 0) {
 		fprintf(stderr, "supermachined: pool VM %s: %s\n", r->id, err);

@@ -170,14 +170,16 @@ int vms_create(struct vms *v, const struct vm_spec *spec, struct vm_rec **out,
 
 /* A running pool VM (VM_KIND_POOL) becomes the user's, as if created by
  * spec: its image name, env, cmd, entrypoint, workdir, user, labels,
- * auto_remove, network settings (net: without published ports, which
- * are not checked here) and mounts (spec's image_cfg, vcpus and memory_mib must be
- * what it runs): the folders are bound to its idle slots, its file access
- * sealed to them (none without mounts) and the agent mounts them. It is listed from
- * now on, saved, and announced (vm.created, vm.started). -1 with err when
- * it is not a running pool VM (it exited meanwhile: try another); -2 with
- * err when its folders could not be bound, sealed or mounted (the caller
- * discards it; another would fail alike). */
+ * auto_remove, network settings with published ports (net) and mounts
+ * (spec's image_cfg, vcpus and memory_mib must be what it runs): the
+ * folders are bound to its idle slots, its file access sealed to them
+ * (none without mounts) and the agent mounts them; its network comes up
+ * (vm_link_up: its own passt, ports, address). It is listed from now on,
+ * saved, and announced (vm.created, vm.started). -1 with err when it is
+ * not a running pool VM (it exited meanwhile: try another); -2 with err
+ * when its folders or network could not be set up (the caller discards
+ * it; another would fail alike); -3 with err when a port of net is
+ * published by another live VM or held on the host (vms_ports_check). */
 int vms_adopt(struct vms *v, struct vm_rec *r, const struct vm_spec *spec, char *err,
 	      size_t errlen);
 

@@ -80,6 +80,7 @@ struct vm_rec {
 	struct vm_net net;         /* network, ports, egress (vm_net.h) */
 	struct passt *passt;       /* its running passt, or NULL (vms_link.c) */
 	char net_status[256];      /* "up", "none", "down: why"... ("" before) */
+	char addr4[16];            /* its guest address while its link is up, or "" */
 	bool auto_remove;
 	enum vm_kind kind;         /* not VM_KIND_USER: hidden (vms.h) */
 	bool boot_log;             /* DATA/vms/ID/boot.log: its bake's boot */
@@ -131,14 +132,20 @@ json_t *time_to_json(time_t t);
 time_t time_from_json(json_t *obj, const char *key);
 
 /* vms_link.c: a running VM's network (see there). Every VM's card has
- * the MAC vm_link_mac gives; on its own passt link it is VM_LINK_ADDR4. */
-#define VM_LINK_ADDR4 "10.0.2.15"
-#define VM_LINK_PREFIX4 24
+ * the MAC vm_link_mac gives; on its own passt link its guest address is
+ * one of VM_LINK_NET4/VM_LINK_PREFIX4 no other live VM has (r->addr4,
+ * vms_link_addr.c), the first VM's VM_LINK_FIRST4. */
+#define VM_LINK_NET4 "10.0.0.0"
+#define VM_LINK_PREFIX4 16
+#define VM_LINK_FIRST4 "10.0.2.15"
 #define VM_LINK_GW4 "10.0.2.2"
 #define VM_LINK_DNS4 "10.0.2.3"   /* passt forwards it to the host's resolver */
 #define VM_LINK_MTU 65520
 void vm_link_mac(const struct vm_rec *r, uint8_t mac[6]);
 void vm_link_mac_text(const struct vm_rec *r, char out[18]);
+/* vms_link_addr.c: gives r (no address yet) the first guest address no
+ * other record holds: 0, or -1 with err when every one is taken. */
+int link_addr_take_locked(struct vms *v, struct vm_rec *r, char *err, size_t errlen);
 /* Gives the running VM (its agent answering; c, or NULL to connect) the
  * network its settings ask for. 0 (a passt that could not start leaves
  * the network down and says so in net_status), or -1 with err. Not with

@@ -13,9 +13,9 @@
  *             (NET_CONFIG);
  *   none      no passt, no back end: the card's frames go nowhere, and the
  *             guest lets go of its interface (NET_CONFIG SM_NET_NONE).
- * Each VM is alone on its passt's link, so every VM has the same guest
- * address (VM_LINK_ADDR4) and gateway, like QEMU's user network; its MAC
- * is its own (from its id). A passt that cannot start or ends takes the
+ * Each VM is alone on its passt's link, behind the same gateway, like
+ * QEMU's user network; yet its guest address (vms_link_addr.c) and its MAC
+ * (from its id) are its own. A passt that cannot start or ends takes the
  * VM's network down, not the VM: its "network_status" says why.
  */
 #include "daemon/vms/vms_int.h"
@@ -102,7 +102,7 @@ static void add_host_blocks(struct egress_policy *p)
 }
 
 /* The VM's policy as text in a memory file: its fd, or -1 with err. */
-static int policy_file(struct vm_rec *r, char *err, size_t errlen)
+static int policy_file(struct vm_rec *r, const char *addr4, char *err, size_t errlen)
 {
 	struct egress_policy *p = calloc(1, sizeof *p);
 	char *text = malloc(EGRESS_TEXT_MAX);
@@ -114,7 +114,7 @@ static int policy_file(struct vm_rec *r, char *err, size_t errlen)
 	}
 	vm_link_mac(r, mac);
 	egress_policy_init(p, mac, r->net.egress.default_allow, 0);
-	if (egress_policy_set_vm_address(p, VM_LINK_ADDR4, err, errlen) < 0)
+	if (egress_policy_set_vm_address(p, addr4, err, errlen) < 0)
 		goto out;
 	add_host_blocks(p);
 	if (vm_net_egress_policy(&r->net, p, err, errlen) < 0)
@@ -136,11 +136,13 @@ out:
 /* r's passt (r->passt set) and its NET_ATTACH: 0; -1 with err when the
  * VMM refused (ours to fix); 1 when passt could not start (network down,
  * status set). */
-static int start_passt(struct vms *v, struct vm_rec *r, char *err, size_t errlen)
+static int start_passt(struct vms *v, struct vm_rec *r, const char *addr4, char *err,
+		       size_t errlen)
 {
-	struct passt_cfg pc = { .addr4 = VM_LINK_ADDR4, .prefix4 = VM_LINK_PREFIX4,
+	struct passt_cfg pc = { .prefix4 = VM_LINK_PREFIX4,
 				.gw4 = VM_LINK_GW4, .mtu = VM_LINK_MTU, .no_map_gw = true };
 	char log[PATH_MAX + 16], why[256];
+	snprintf(pc.addr4, sizeof pc.addr4, "%s", addr4);
 	snprintf(log, sizeof log, "%s/passt.log", r->dir);
 	pc.log_path = log;
 	if (!v->cfg.net || v->cfg.net->ndns == 0)
@@ -163,7 +165,7 @@ static int start_passt(struct vms *v, struct vm_rec *r, char *err, size_t errlen
 	r->passt = p;
 	struct worker *w = r->w;
 	pthread_mutex_unlock(&v->mu);
-	int pfd = policy_file(r, err, errlen);
+	int pfd = policy_file(r, addr4, err, errlen);
 	if (pfd < 0)
 		return -1;
 	int rc = w ? worker_net_attach(w, p->vmm_fd, pfd, ATTACH_MS, why, sizeof why) : -1;
@@ -187,7 +189,9 @@ static void net_req(struct vms *v, struct vm_rec *r, struct sm_net_req *q)
 	q->flags = SM_NET_V4 | SM_NET_GW4 | SM_NET_MAC;
 	q->mtu = VM_LINK_MTU;
 	vm_link_mac(r, q->mac);
-	inet_pton(AF_INET, VM_LINK_ADDR4, q->addr4);
+	pthread_mutex_lock(&v->mu);
+	inet_pton(AF_INET, r->addr4, q->addr4);
+	pthread_mutex_unlock(&v->mu);
 	inet_pton(AF_INET, VM_LINK_GW4, q->gw4);
 	q->prefix4 = VM_LINK_PREFIX4;
 	int n = v->cfg.net ? v->cfg.net->ndns : 0;
@@ -234,8 +238,16 @@ int vm_link_up(struct vms *v, struct vm_rec *r, struct agent_client *c, char *er
 {
 	int rc = 0;
 	if (r->net.mode == VM_NETWORK_OUTBOUND) {
+		char addr4[sizeof r->addr4];
+		pthread_mutex_lock(&v->mu);
+		rc = link_addr_take_locked(v, r, err, errlen);
+		snprintf(addr4, sizeof addr4, "%s", r->addr4);
+		rec_changed(r);
+		pthread_mutex_unlock(&v->mu);
+		if (rc < 0)
+			return -1;
 		set_status(r, "starting", "");
-		rc = start_passt(v, r, err, errlen);
+		rc = start_passt(v, r, addr4, err, errlen);
 		if (rc < 0)
 			return -1;
 	}
@@ -251,6 +263,8 @@ void vm_link_down(struct vm_rec *r)
 	pthread_mutex_lock(&r->v->mu);
 	struct passt *p = r->passt;
 	r->passt = NULL;
+	r->addr4[0] = 0;
+	rec_changed(r);
 	pthread_mutex_unlock(&r->v->mu);
 	if (!p)
 		return;

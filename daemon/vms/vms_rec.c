@@ -224,6 +224,7 @@ json_t *rec_json_locked(struct vm_rec *r)
 	char mac[18];
 	vm_link_mac_text(r, mac);
 	json_object_set_new(j, "mac", json_string(mac));
+	json_object_set_new(j, "ip_address", r->addr4[0] ? json_string(r->addr4) : json_null());
 	json_object_set_new(j, "network_status", r->net_status[0] ? json_string(r->net_status)
 								   : json_null());
 	if (r->pid > 0 && (r->state == VM_STARTING || r->state == VM_RUNNING ||

@@ -395,6 +395,46 @@ START_TEST(ports_check)
 }
 END_TEST
 
+/* Each live VM's guest address is its own: 10.0.2.15 first, then the
+ * next free one, never a .0 or .255, and a freed one is handed out again. */
+START_TEST(link_addresses)
+{
+	enum { N = 242 };
+	struct vms v = { .data_dir = data_dir };
+	struct vm_rec **recs = calloc(N, sizeof *recs);
+	char err[256];
+	ck_assert_ptr_nonnull(recs);
+	v.recs = recs;
+	for (int i = 0; i < N; i++) {
+		recs[i] = calloc(1, sizeof *recs[i]);
+		ck_assert_ptr_nonnull(recs[i]);
+	}
+	v.n = 1;
+	ck_assert_int_eq(link_addr_take_locked(&v, recs[0], err, sizeof err), 0);
+	ck_assert_str_eq(recs[0]->addr4, "10.0.2.15");
+	ck_assert_int_eq(link_addr_take_locked(&v, recs[0], err, sizeof err), 0);  /* kept */
+	ck_assert_str_eq(recs[0]->addr4, "10.0.2.15");
+	v.n = 2;
+	ck_assert_int_eq(link_addr_take_locked(&v, recs[1], err, sizeof err), 0);
+	ck_assert_str_eq(recs[1]->addr4, "10.0.2.16");
+	recs[0]->addr4[0] = 0;   /* its link went down */
+	v.n = 3;
+	ck_assert_int_eq(link_addr_take_locked(&v, recs[2], err, sizeof err), 0);
+	ck_assert_str_eq(recs[2]->addr4, "10.0.2.15");
+	/* 10.0.2.15 to .254 taken (240 VMs): next is 10.0.3.1 */
+	for (int i = 0; i < 240; i++)
+		snprintf(recs[i]->addr4, sizeof recs[i]->addr4, "10.0.2.%d", 15 + i);
+	v.n = N;
+	ck_assert_int_eq(link_addr_take_locked(&v, recs[240], err, sizeof err), 0);
+	ck_assert_str_eq(recs[240]->addr4, "10.0.3.1");
+	ck_assert_int_eq(link_addr_take_locked(&v, recs[241], err, sizeof err), 0);
+	ck_assert_str_eq(recs[241]->addr4, "10.0.3.2");
+	for (int i = 0; i < N; i++)
+		free(recs[i]);
+	free(recs);
+}
+END_TEST
+
 START_TEST(passt_words)
 {
 	static struct vm_net n;
@@ -436,6 +476,7 @@ static Suite *net_suite(void)
 	tcase_add_test(tc, port_overlaps);
 	tcase_add_test(tc, ports_check);
 	tcase_add_test(tc, passt_words);
+	tcase_add_test(tc, link_addresses);
 	suite_add_tcase(s, tc);
 	return s;
 }
