@@ -1,5 +1,6 @@
 /* main_proc.c - the VMs' main processes (see main_proc.h): a registry by
  * VM id, the log writer, and the thread that runs each one. */
+#include "common/clock/deadline.h"
 #include "daemon/api/main_proc.h"
 
 #include <errno.h>
@@ -187,14 +188,7 @@ bool main_get(const char *id, struct main_state *out)
 
 bool main_wait(const char *id, int timeout_ms, struct main_state *out)
 {
-	struct timespec until;
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += timeout_ms / 1000;
-	until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-	if (until.tv_nsec >= 1000000000L) {
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000L;
-	}
+	struct timespec until = deadline_after_ms(timeout_ms);
 	pthread_mutex_lock(&mu);
 	struct main_proc *p = find_locked(id);
 	while (p && p->st.running)

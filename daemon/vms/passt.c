@@ -1,4 +1,5 @@
 /* passt.c - start, check and stop one VM's passt (see passt.h). */
+#include "common/clock/deadline.h"
 #include "daemon/vms/passt.h"
 #include "daemon/vms/spawn.h"
 
@@ -220,14 +221,7 @@ bool passt_ended(struct passt *p, int *wait_status)
 /* Waits (p->mu held) up to ms for passt's end; true if it ended. */
 static bool wait_end_locked(struct passt *p, int ms)
 {
-	struct timespec until;
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += ms / 1000;
-	until.tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (until.tv_nsec >= 1000000000L) {
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000L;
-	}
+	struct timespec until = deadline_after_ms(ms);
 	while (p->phase != 2)
 		if (pthread_cond_timedwait(&p->cv, &p->mu, &until) == ETIMEDOUT)
 			break;

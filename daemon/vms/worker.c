@@ -1,5 +1,6 @@
 /* worker.c - spawn and supervise one supermachine-vmm (see worker.h). */
 
+#include "common/clock/deadline.h"
 #include "daemon/vms/worker.h"
 #include "daemon/vms/spawn.h"
 #include "daemon/vm/worker_proto.h"
@@ -349,14 +350,7 @@ void worker_kill(struct worker *w)
 
 bool worker_wait(struct worker *w, int timeout_ms)
 {
-	struct timespec until;
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += timeout_ms / 1000;
-	until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-	if (until.tv_nsec >= 1000000000L) {
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000L;
-	}
+	struct timespec until = deadline_after_ms(timeout_ms);
 	pthread_mutex_lock(&w->mu);
 	while (w->phase == 1)
 		if (pthread_cond_timedwait(&w->cv, &w->mu, &until) == ETIMEDOUT)
