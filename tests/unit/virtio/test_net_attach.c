@@ -38,6 +38,7 @@
 #include "daemon/vm/worker_proto.h"
 #include "net_harness.h"
 #include "../check_main.h"
+#include "../worker_request.h"
 
 static const uint8_t new_mac[6] = { 0x52, 0x54, 0x00, 0xaa, 0xbb, 0xcc };
 static uint8_t got[NET_MAX_FRAME + 64];
@@ -121,29 +122,8 @@ static int policy_file(const uint8_t mac[6], int port)
 /* NET_ATTACH with nfds fds on sock; the answer's value, its text in msg. */
 static int send_attach(int sock, int32_t value, const int *fds, int nfds, char *msg, size_t len)
 {
-	struct worker_msg m = { .type = WORKER_NET_ATTACH, .value = value };
-	union {
-		struct cmsghdr h;
-		char buf[CMSG_SPACE(3 * sizeof(int))];
-	} c;
-	memset(&c, 0, sizeof c);
-	struct iovec iov = { .iov_base = &m, .iov_len = sizeof m };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
-	if (nfds) {
-		mh.msg_control = c.buf;
-		mh.msg_controllen = CMSG_SPACE(nfds * sizeof(int));
-		struct cmsghdr *h = CMSG_FIRSTHDR(&mh);
-		*h = (struct cmsghdr){ .cmsg_len = CMSG_LEN(nfds * sizeof(int)),
-				       .cmsg_level = SOL_SOCKET, .cmsg_type = SCM_RIGHTS };
-		memcpy(CMSG_DATA(h), fds, nfds * sizeof(int));
-	}
-	ck_assert_int_eq(sendmsg(sock, &mh, MSG_NOSIGNAL), (ssize_t)sizeof m);
-	struct pollfd p = { .fd = sock, .events = POLLIN };
-	ck_assert_int_eq(poll(&p, 1, 10000), 1);
-	ck_assert_int_eq(recv(sock, &m, sizeof m, 0), (ssize_t)sizeof m);
-	ck_assert_uint_eq(m.type, WORKER_NET_ATTACH_DONE);
-	snprintf(msg, len, "%s", m.text);
-	return m.value;
+	return worker_request(sock, WORKER_NET_ATTACH, value, fds, nfds, WORKER_NET_ATTACH_DONE,
+			      msg, len);
 }
 
 /* Attach a new passt with a policy file; returns passt's end (nh_passt

@@ -14,6 +14,7 @@
  * bind after the seal is refused.
  */
 #include "../check_main.h"
+#include "../worker_request.h"
 #include "daemon/vm/fs_bind.h"
 #include "daemon/vm/jail.h"
 #include "daemon/vm/vm_control.h"
@@ -100,38 +101,9 @@ static int count_fds(void)
 	return n;
 }
 
-/* Sends a request with up to two fds; its answer's value, text in msg. */
-static int request(int sock, uint32_t type, int32_t value, const int *fds, int nfds,
-		   uint32_t want, char *msg, size_t len)
-{
-	struct worker_msg m = { .type = type, .value = value };
-	union {
-		struct cmsghdr h;
-		char buf[CMSG_SPACE(2 * sizeof(int))];
-	} c;
-	memset(&c, 0, sizeof c);
-	struct iovec iov = { .iov_base = &m, .iov_len = sizeof m };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
-	if (nfds) {
-		mh.msg_control = c.buf;
-		mh.msg_controllen = CMSG_SPACE(nfds * sizeof(int));
-		struct cmsghdr *h = CMSG_FIRSTHDR(&mh);
-		*h = (struct cmsghdr){ .cmsg_len = CMSG_LEN(nfds * sizeof(int)),
-				       .cmsg_level = SOL_SOCKET, .cmsg_type = SCM_RIGHTS };
-		memcpy(CMSG_DATA(h), fds, nfds * sizeof(int));
-	}
-	ck_assert_int_eq(sendmsg(sock, &mh, MSG_NOSIGNAL), (ssize_t)sizeof m);
-	struct pollfd p = { .fd = sock, .events = POLLIN };
-	ck_assert_int_eq(poll(&p, 1, 10000), 1);
-	ck_assert_int_eq(recv(sock, &m, sizeof m, 0), (ssize_t)sizeof m);
-	ck_assert_uint_eq(m.type, want);
-	snprintf(msg, len, "%s", m.text);
-	return m.value;
-}
-
 static int bind_req(int sock, int value, const int *fds, int nfds, char *msg, size_t len)
 {
-	return request(sock, WORKER_FS_BIND, value, fds, nfds, WORKER_FS_BIND_DONE, msg, len);
+	return worker_request(sock, WORKER_FS_BIND, value, fds, nfds, WORKER_FS_BIND_DONE, msg, len);
 }
 
 /* A channel on one end of a socketpair (*peer); the other end in *sock. */
@@ -207,7 +179,7 @@ START_TEST(bind_needs_fs_allow)
 	expect_refused(sock, 0, &fa, 1, "started without --fs-allow");
 	ck_assert_ptr_null(fsdev[0].srv);
 	char msg[256];
-	ck_assert_int_eq(request(sock, WORKER_FS_SEAL, 0, NULL, 0, WORKER_FS_SEAL_DONE, msg,
+	ck_assert_int_eq(worker_request(sock, WORKER_FS_SEAL, 0, NULL, 0, WORKER_FS_SEAL_DONE, msg,
 				 sizeof msg), 0);
 	ck_assert_msg(strstr(msg, "nothing to seal"), "%s", msg);
 	stop_channel(ch, sock, peer);
@@ -310,7 +282,7 @@ static void seal_case(bool bind_a)
 	int fa = open(a, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (bind_a)
 		ck_assert_int_eq(bind_req(sv[0], 0, &fa, 1, msg, sizeof msg), 0);
-	ck_assert_int_eq(request(sv[0], WORKER_FS_SEAL, 0, NULL, 0, WORKER_FS_SEAL_DONE, msg,
+	ck_assert_int_eq(worker_request(sv[0], WORKER_FS_SEAL, 0, NULL, 0, WORKER_FS_SEAL_DONE, msg,
 				 sizeof msg), 0);
 	ck_assert_msg(strstr(msg, bind_a ? "every thread confined to the 1 bound folder(s)" :
 			      "every thread confined to the 0 bound folder(s)"), "%s", msg);
