@@ -1,5 +1,5 @@
 /* worker_request.c - one worker-channel request and its answer, as the
- * daemon sends it (see worker_request.h). */
+ * daemon sends it and the channel it goes through (see worker_request.h). */
 #include "worker_request.h"
 
 #include "daemon/vm/worker_proto.h"
@@ -9,6 +9,30 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
+
+struct worker_channel *worker_test_channel(struct vm *vm, struct fs_binder *binder,
+					   struct virtio_net *net, int *ours, int *theirs)
+{
+	int sv[2];
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
+	struct vm_err err = { "" };
+	struct worker_channel *c = worker_channel_start(sv[1], vm, NULL, NULL, binder, net, &err);
+	ck_assert_msg(c != NULL, "%s", err.msg);
+	struct worker_msg m;
+	ck_assert_int_eq(recv(sv[0], &m, sizeof m, 0), (ssize_t)sizeof m);
+	ck_assert_uint_eq(m.type, WORKER_READY);
+	*ours = sv[0];
+	*theirs = sv[1];
+	return c;
+}
+
+void worker_test_channel_stop(struct worker_channel *c, int ours, int theirs)
+{
+	close(ours);
+	worker_channel_finish(c);
+	close(theirs);
+}
 
 int worker_request(int sock, uint32_t type, int32_t value, const int *fds, int nfds,
 		   uint32_t want, char *msg, size_t len)

@@ -47,41 +47,18 @@ static struct vm_control ctl;
 static struct worker_channel *ch;
 static int daemon_end = -1, worker_end = -1;
 
-/* A channel serving net on one end of a fresh pair (READY read). */
-static struct worker_channel *start_channel(struct virtio_net *net, int *ours, int *theirs)
-{
-	int sv[2];
-	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
-	struct vm_err err = { "" };
-	struct worker_channel *c = worker_channel_start(sv[1], &vm, NULL, NULL, NULL, net, &err);
-	ck_assert_msg(c != NULL, "%s", err.msg);
-	struct worker_msg m;
-	ck_assert_int_eq(recv(sv[0], &m, sizeof m, 0), (ssize_t)sizeof m);
-	ck_assert_uint_eq(m.type, WORKER_READY);
-	*ours = sv[0];
-	*theirs = sv[1];
-	return c;
-}
-
-static void stop_channel(struct worker_channel *c, int ours, int theirs)
-{
-	close(ours); /* EOF: the thread asks the VM to stop */
-	worker_channel_finish(c);
-	close(theirs);
-}
-
 static void setup(void)
 {
 	nh_setup(NULL);
 	memset(&vm, 0, sizeof vm);
 	ck_assert_int_eq(vm_control_init(&ctl), 0);
 	vm.ctl = &ctl;
-	ch = start_channel(nh_dev, &daemon_end, &worker_end);
+	ch = worker_test_channel(&vm, NULL, nh_dev, &daemon_end, &worker_end);
 }
 
 static void teardown(void)
 {
-	stop_channel(ch, daemon_end, worker_end);
+	worker_test_channel_stop(ch, daemon_end, worker_end);
 	vm_control_destroy(&ctl);
 	nh_teardown();
 }
@@ -398,10 +375,10 @@ START_TEST(bad_requests_change_nothing)
 		       "passt's socket is closed already");
 
 	int ours, theirs;
-	struct worker_channel *bare = start_channel(NULL, &ours, &theirs);
+	struct worker_channel *bare = worker_test_channel(&vm, NULL, NULL, &ours, &theirs);
 	expect_refused(ours, 0, (int[]){ dup(sv[0]), dup(pf) }, 2,
 		       "this VM has no network card (started without --net)");
-	stop_channel(bare, ours, theirs);
+	worker_test_channel_stop(bare, ours, theirs);
 	close(sv[0]);
 	close(pf);
 	guest_gets_from(passt, 11); /* the backend from before still works */

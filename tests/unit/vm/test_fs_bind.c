@@ -106,29 +106,6 @@ static int bind_req(int sock, int value, const int *fds, int nfds, char *msg, si
 	return worker_request(sock, WORKER_FS_BIND, value, fds, nfds, WORKER_FS_BIND_DONE, msg, len);
 }
 
-/* A channel on one end of a socketpair (*peer); the other end in *sock. */
-static struct worker_channel *start_channel(struct fs_binder *bd, int *sock, int *peer)
-{
-	int sv[2];
-	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
-	struct vm_err err = { "" };
-	struct worker_channel *ch = worker_channel_start(sv[1], &vm, NULL, NULL, bd, NULL, &err);
-	ck_assert_msg(ch != NULL, "%s", err.msg);
-	struct worker_msg m;
-	ck_assert_int_eq(recv(sv[0], &m, sizeof m, 0), (ssize_t)sizeof m);
-	ck_assert_uint_eq(m.type, WORKER_READY);
-	*sock = sv[0];
-	*peer = sv[1];
-	return ch;
-}
-
-static void stop_channel(struct worker_channel *ch, int sock, int peer)
-{
-	close(sock); /* EOF: the thread asks the VM to stop */
-	worker_channel_finish(ch);
-	close(peer);
-}
-
 /* A refused bind names its reason and leaves no descriptor behind. */
 static void expect_refused(int sock, int value, const int *fds, int nfds, const char *why)
 {
@@ -146,7 +123,7 @@ START_TEST(bad_binds_refused)
 	ck_assert_int_eq(fs_binder_open(&bd, &devs, true, &err), 0);
 	int sock, peer, fa = open(a, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	int fb = open(b, O_RDONLY | O_DIRECTORY | O_CLOEXEC), ff = open(file, O_RDONLY | O_CLOEXEC);
-	struct worker_channel *ch = start_channel(&bd, &sock, &peer);
+	struct worker_channel *ch = worker_test_channel(&vm, &bd, NULL, &sock, &peer);
 	expect_refused(sock, 0, NULL, 0, "without the folder's descriptor");
 	expect_refused(sock, 7, &fa, 1, "no virtio-fs slot 7 (this VM has 2)");
 	expect_refused(sock, 0x200, &fa, 1, "bad value 0x200");
@@ -161,7 +138,7 @@ START_TEST(bad_binds_refused)
 	ck_assert_msg(strstr(msg, "read-only"), "%s", msg);
 	ck_assert_ptr_nonnull(fsdev[1].srv);
 	expect_refused(sock, 1, &fb, 1, "serves a folder already");
-	stop_channel(ch, sock, peer);
+	worker_test_channel_stop(ch, sock, peer);
 	fs_binder_close(&bd);
 	close(fa);
 	close(fb);
@@ -175,14 +152,14 @@ START_TEST(bind_needs_fs_allow)
 	struct vm_err err = { "" };
 	ck_assert_int_eq(fs_binder_open(&bd, &devs, false, &err), 0);
 	int sock, peer, fa = open(a, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	struct worker_channel *ch = start_channel(&bd, &sock, &peer);
+	struct worker_channel *ch = worker_test_channel(&vm, &bd, NULL, &sock, &peer);
 	expect_refused(sock, 0, &fa, 1, "started without --fs-allow");
 	ck_assert_ptr_null(fsdev[0].srv);
 	char msg[256];
 	ck_assert_int_eq(worker_request(sock, WORKER_FS_SEAL, 0, NULL, 0, WORKER_FS_SEAL_DONE, msg,
 				 sizeof msg), 0);
 	ck_assert_msg(strstr(msg, "nothing to seal"), "%s", msg);
-	stop_channel(ch, sock, peer);
+	worker_test_channel_stop(ch, sock, peer);
 	fs_binder_close(&bd);
 	close(fa);
 }
