@@ -208,16 +208,6 @@ fail:
 	return -1;
 }
 
-bool passt_ended(struct passt *p, int *wait_status)
-{
-	pthread_mutex_lock(&p->mu);
-	bool ended = p->phase == 2;
-	if (ended && wait_status)
-		*wait_status = p->wait_status;
-	pthread_mutex_unlock(&p->mu);
-	return ended;
-}
-
 /* Waits (p->mu held) up to ms for passt's end; true if it ended. */
 static bool wait_end_locked(struct passt *p, int ms)
 {
@@ -226,6 +216,16 @@ static bool wait_end_locked(struct passt *p, int ms)
 		if (pthread_cond_timedwait(&p->cv, &p->mu, &until) == ETIMEDOUT)
 			break;
 	return p->phase == 2;
+}
+
+bool passt_ended(struct passt *p, int wait_ms, int *wait_status)
+{
+	pthread_mutex_lock(&p->mu);
+	bool ended = wait_ms > 0 ? wait_end_locked(p, wait_ms) : p->phase == 2;
+	if (ended && wait_status)
+		*wait_status = p->wait_status;
+	pthread_mutex_unlock(&p->mu);
+	return ended;
 }
 
 void passt_stop(struct passt *p)

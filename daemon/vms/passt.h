@@ -93,9 +93,10 @@ int passt_ports_free(const struct passt_cfg *c, char *err, size_t errlen);
  * runs and passt_stop is not needed). */
 int passt_start(const struct passt_cfg *c, struct passt *p, char *err, size_t errlen);
 
-/* Whether the passt of a successful passt_start has ended; its wait
- * status in *wait_status (if not NULL) when it has. */
-bool passt_ended(struct passt *p, int *wait_status);
+/* Whether the passt of a successful passt_start has ended, waiting up to
+ * wait_ms for it (0: not at all); its wait status in *wait_status (if
+ * not NULL) when it has. */
+bool passt_ended(struct passt *p, int wait_ms, int *wait_status);
 
 /* SIGTERM, then SIGKILL after a second; waits for the supervising thread
  * (on_exit has run when this returns); closes vmm_fd if still ours.

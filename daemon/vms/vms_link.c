@@ -35,6 +35,7 @@
 #define AGENT_MS 5000
 #define ATTACH_MS 10000
 #define NET_CONFIG_MS 10000
+#define PASST_GONE_MS 2000   /* a refused link: how long passt may take to be reaped */
 
 /* The VM's MAC: locally administered, unicast, from its id's first bytes. */
 void vm_link_mac(const struct vm_rec *r, uint8_t mac[6])
@@ -61,6 +62,18 @@ static void set_status(struct vm_rec *r, const char *prefix, const char *detail)
 	snprintf(r->net_status, sizeof r->net_status, "%s%.*s", prefix,
 		 (int)(sizeof r->net_status - 1 - strlen(prefix)), detail);
 	rec_changed(r);
+	pthread_mutex_unlock(&r->v->mu);
+}
+
+/* "starting" becomes "up"; a "down: ..." that on_passt_exit wrote
+ * meanwhile (passt ended) stays. */
+static void up_unless_down(struct vm_rec *r)
+{
+	pthread_mutex_lock(&r->v->mu);
+	if (!strcmp(r->net_status, "starting")) {
+		snprintf(r->net_status, sizeof r->net_status, "up");
+		rec_changed(r);
+	}
 	pthread_mutex_unlock(&r->v->mu);
 }
 
@@ -172,6 +185,13 @@ static int start_passt(struct vms *v, struct vm_rec *r, const char *addr4, char 
 	close(pfd);
 	close(p->vmm_fd); /* the VMM has its own now; passt keeps running with it */
 	p->vmm_fd = -1;
+	if (rc < 0 && w && passt_ended(p, PASST_GONE_MS, NULL)) {
+		/* passt gave up after it started (its socket was closed when the
+		 * VMM took it): down, as if it had not started (on_passt_exit) */
+		fprintf(stderr, "supermachined: VM %s: passt ended before the VMM took its "
+			"link: %s\n", r->id, why);
+		return 1;
+	}
 	if (rc < 0)
 		snprintf(err, errlen, "the VMM did not take the network: %.200s", w ? why : "no worker");
 	return rc;
@@ -253,8 +273,10 @@ int vm_link_up(struct vms *v, struct vm_rec *r, struct agent_client *c, char *er
 	}
 	if (configure_guest(v, r, c, err, errlen) < 0)
 		return -1;
-	if (rc == 0)
-		set_status(r, r->net.mode == VM_NETWORK_NONE ? "none" : "up", "");
+	if (r->net.mode == VM_NETWORK_NONE)
+		set_status(r, "none", "");
+	else if (rc == 0)
+		up_unless_down(r);
 	return 0;
 }
 

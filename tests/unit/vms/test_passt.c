@@ -193,7 +193,7 @@ START_TEST(answers_arp_and_exits_with_its_link)
 	close(p.vmm_fd); /* the VMM went: passt (-1) goes too */
 	p.vmm_fd = -1;
 	int status = -1, i;
-	for (i = 0; i < 500 && !passt_ended(&p, &status); i++)
+	for (i = 0; i < 500 && !passt_ended(&p, 0, &status); i++)
 		usleep(10000);
 	ck_assert_msg(i < 500, "passt still runs 5 s after its link closed");
 	ck_assert_int_eq(exit_calls, 1); /* its supervisor said so, once */
