@@ -1,6 +1,6 @@
 /* egress_decide.c - the egress policy's decision on one parsed frame, in
  * the order egress_policy.h gives: malformed, spoofed, ARP, neighbour
- * discovery, bogus destinations, built-in denies, the user's rules, the
+ * discovery, bogus destinations, replies from served ports, built-in denies, the user's rules, the
  * default; then whether a refusal is answered (REJECT) or silent (DROP). */
 #include "daemon/net/egress_policy.h"
 
@@ -107,6 +107,14 @@ static bool is_supported_protocol(const struct net_frame *f)
 	       f->l4_proto == (f->ip_version == 4 ? NET_PROTO_ICMP : NET_PROTO_ICMPV6);
 }
 
+/* Step 7: a TCP segment from a served port that is not a connect. */
+static bool is_served_tcp_reply(const struct egress_policy *p, const struct net_frame *f)
+{
+	return f->l4_proto == NET_PROTO_TCP && f->has_l4_header &&
+	       (f->tcp_flags & (NET_TCP_ACK | NET_TCP_RST)) &&
+	       egress_policy_serves(p, EGRESS_PROTO_TCP, f->src_port);
+}
+
 static bool is_builtin_denied(const struct egress_policy *p, const struct net_frame *f,
                               const char **reason)
 {
@@ -158,7 +166,7 @@ static int first_matching_rule(const struct egress_policy *p, const struct net_f
 	return -1;
 }
 
-/* Steps 7 and 8: ALLOW, or DROP standing for "refused". */
+/* Steps 8 and 9: ALLOW, or DROP standing for "refused". */
 static struct egress_decision decide_by_rules(const struct egress_policy *p,
                                               const struct net_frame *f)
 {
@@ -203,6 +211,8 @@ static struct egress_decision decide_ip(const struct egress_policy *p, const str
 		return decision(EGRESS_DROP, "destination never valid off the VM", -1);
 	if (!is_supported_protocol(f))
 		return decision(EGRESS_DROP, "protocol not TCP, UDP or ICMP", -1);
+	if (is_served_tcp_reply(p, f))
+		return decision(EGRESS_ALLOW, "reply from a published port", -1);
 	struct egress_decision d = decide_by_rules(p, f);
 	if (d.verdict != EGRESS_ALLOW)
 		d.verdict = refusal(f);
