@@ -30,9 +30,11 @@
  *      destination, even a host address (a client on the host may be
  *      shown to the guest as one). Safe without state: passt is
  *      socket-based, a segment that is not a SYN never opens a connection
- *      through it. UDP from a served port is no reply by itself: the
- *      device allows it only back to a peer that sent to that port
- *      recently (see net.h); the policy alone refuses it like any packet.
+ *      through it. UDP from a served port is no reply by itself: only a
+ *      datagram back to a peer that sent to that port lately is, which
+ *      needs the device's table of peers (egress_peers.h, passed to
+ *      egress_policy_check_peers): ALLOW; without one, UDP from a served
+ *      port is decided like any other datagram.
  *   8. the built-in denies: 169.254.0.0/16 (link-local, cloud metadata
  *      services such as 169.254.169.254), fe80::/10, and the host blocks
  *      the caller added (the host's own addresses). They come before the
@@ -171,6 +173,14 @@ struct egress_decision egress_policy_decide(const struct egress_policy *p,
 struct egress_decision egress_policy_check(const struct egress_policy *p,
                                            const uint8_t *buf, size_t len,
                                            struct net_frame *f);
+
+/* The same, with the recent peers of the served UDP ports (NULL: none)
+ * as they are at now_ns, a monotonic clock's: UDP answers (step 7). */
+struct egress_peers;
+struct egress_decision egress_policy_check_peers(const struct egress_policy *p,
+                                                 const struct egress_peers *peers,
+                                                 int64_t now_ns, const uint8_t *buf,
+                                                 size_t len, struct net_frame *f);
 
 /* "allow", "drop", "reject". */
 const char *egress_verdict_name(enum egress_verdict v);
