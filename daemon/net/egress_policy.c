@@ -1,6 +1,6 @@
 /* egress_policy.c - building an egress policy (see egress_policy.h): the
- * VM's own addresses, the host blocks, the served ports, the user's rules. The decision
- * itself is egress_decide.c. */
+ * VM's own addresses, the host blocks, the served ports, the user's
+ * rules. The decision itself is egress_decide.c. */
 #include "daemon/net/egress_policy.h"
 
 #include <stdio.h>
