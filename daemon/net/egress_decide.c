@@ -1,9 +1,11 @@
 /* egress_decide.c - the egress policy's decision on one parsed frame, in
  * the order egress_policy.h gives: malformed, spoofed, ARP, neighbour
- * discovery, bogus destinations, built-in denies, the user's rules, the
+ * discovery, bogus destinations, replies from served ports (UDP ones by
+ * egress_peers.c's table), built-in denies, the user's rules, the
  * default; then whether a refusal is answered (REJECT) or silent (DROP). */
 #include "daemon/net/egress_policy.h"
 
+#include "daemon/net/egress_peers.h"
 #include "daemon/net/net_reply.h"
 
 #include <string.h>
@@ -107,6 +109,14 @@ static bool is_supported_protocol(const struct net_frame *f)
 	       f->l4_proto == (f->ip_version == 4 ? NET_PROTO_ICMP : NET_PROTO_ICMPV6);
 }
 
+/* Step 7: a TCP segment from a served port that is not a connect. */
+static bool is_served_tcp_reply(const struct egress_policy *p, const struct net_frame *f)
+{
+	return f->l4_proto == NET_PROTO_TCP && f->has_l4_header &&
+	       (f->tcp_flags & (NET_TCP_ACK | NET_TCP_RST)) &&
+	       egress_policy_serves(p, EGRESS_PROTO_TCP, f->src_port);
+}
+
 static bool is_builtin_denied(const struct egress_policy *p, const struct net_frame *f,
                               const char **reason)
 {
@@ -158,7 +168,7 @@ static int first_matching_rule(const struct egress_policy *p, const struct net_f
 	return -1;
 }
 
-/* Steps 7 and 8: ALLOW, or DROP standing for "refused". */
+/* Steps 8 and 9: ALLOW, or DROP standing for "refused". */
 static struct egress_decision decide_by_rules(const struct egress_policy *p,
                                               const struct net_frame *f)
 {
@@ -191,7 +201,14 @@ static enum egress_verdict refusal(const struct net_frame *f)
 	return EGRESS_REJECT;
 }
 
-static struct egress_decision decide_ip(const struct egress_policy *p, const struct net_frame *f)
+/* The recent peers of the served UDP ports, and the time to judge by. */
+struct peers_at {
+	const struct egress_peers *peers; /* NULL: none */
+	int64_t now_ns;
+};
+
+static struct egress_decision decide_ip(const struct egress_policy *p, const struct net_frame *f,
+                                        struct peers_at pa)
 {
 	if (is_neighbour_discovery(p, f))
 		return decision(EGRESS_ALLOW, "IPv6 neighbour discovery", -1);
@@ -203,14 +220,18 @@ static struct egress_decision decide_ip(const struct egress_policy *p, const str
 		return decision(EGRESS_DROP, "destination never valid off the VM", -1);
 	if (!is_supported_protocol(f))
 		return decision(EGRESS_DROP, "protocol not TCP, UDP or ICMP", -1);
+	if (is_served_tcp_reply(p, f))
+		return decision(EGRESS_ALLOW, "reply from a published port", -1);
+	if (pa.peers && egress_peers_match(pa.peers, p, f, pa.now_ns))
+		return decision(EGRESS_ALLOW, "reply to a recent peer of a published port", -1);
 	struct egress_decision d = decide_by_rules(p, f);
 	if (d.verdict != EGRESS_ALLOW)
 		d.verdict = refusal(f);
 	return d;
 }
 
-struct egress_decision egress_policy_decide(const struct egress_policy *p,
-                                            const struct net_frame *f)
+static struct egress_decision decide_frame(const struct egress_policy *p,
+                                           const struct net_frame *f, struct peers_at pa)
 {
 	if (f->kind == NET_FRAME_MALFORMED)
 		return decision(EGRESS_DROP, f->error ? f->error : "malformed frame", -1);
@@ -220,7 +241,13 @@ struct egress_decision egress_policy_decide(const struct egress_policy *p,
 		return decide_arp(p, f);
 	if (f->kind != NET_FRAME_IPV4 && f->kind != NET_FRAME_IPV6)
 		return decision(EGRESS_DROP, "neither ARP, IPv4 nor IPv6", -1);
-	return decide_ip(p, f);
+	return decide_ip(p, f, pa);
+}
+
+struct egress_decision egress_policy_decide(const struct egress_policy *p,
+                                            const struct net_frame *f)
+{
+	return decide_frame(p, f, (struct peers_at){ NULL, 0 });
 }
 
 struct egress_decision egress_policy_check(const struct egress_policy *p,
@@ -229,4 +256,13 @@ struct egress_decision egress_policy_check(const struct egress_policy *p,
 {
 	net_frame_parse(buf, len, f);
 	return egress_policy_decide(p, f);
+}
+
+struct egress_decision egress_policy_check_peers(const struct egress_policy *p,
+                                                 const struct egress_peers *peers,
+                                                 int64_t now_ns, const uint8_t *buf,
+                                                 size_t len, struct net_frame *f)
+{
+	net_frame_parse(buf, len, f);
+	return decide_frame(p, f, (struct peers_at){ peers, now_ns });
 }

@@ -1,9 +1,10 @@
 /* egress_policy.c - building an egress policy (see egress_policy.h): the
- * VM's own addresses, the host blocks, the user's rules. The decision
- * itself is egress_decide.c. */
+ * VM's own addresses, the host blocks, the served ports, the user's
+ * rules. The decision itself is egress_decide.c. */
 #include "daemon/net/egress_policy.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 void egress_policy_init(struct egress_policy *p, const uint8_t vm_mac[6],
@@ -48,6 +49,56 @@ int egress_policy_add_host_block(struct egress_policy *p, const char *text,
 		return -1;
 	p->host_blocks[p->n_host_blocks++] = b;
 	return 0;
+}
+
+/* "1".."65535" in decimal, nothing else: the port, or 0. */
+static uint16_t parse_port(const char *text)
+{
+	char *end;
+	if (text[0] < '0' || text[0] > '9' || strlen(text) > 5)
+		return 0;
+	unsigned long v = strtoul(text, &end, 10);
+	return *end || v > 65535 ? 0 : (uint16_t)v;
+}
+
+int egress_policy_add_served(struct egress_policy *p, const char *proto, const char *port,
+                             char *err, size_t errlen)
+{
+	struct egress_served s = { .port = parse_port(port) };
+	if (!strcmp(proto, "tcp"))
+		s.proto = EGRESS_PROTO_TCP;
+	else if (!strcmp(proto, "udp"))
+		s.proto = EGRESS_PROTO_UDP;
+	else {
+		snprintf(err, errlen, "served port \"%s %s\": protocol \"%s\", want tcp or udp",
+			 proto, port, proto);
+		return -1;
+	}
+	if (s.port == 0) {
+		snprintf(err, errlen, "served port \"%s %s\": port \"%s\", want 1 to 65535",
+			 proto, port, port);
+		return -1;
+	}
+	if (egress_policy_serves(p, s.proto, s.port))
+		return 0;
+	if (p->n_served == EGRESS_MAX_SERVED) {
+		snprintf(err, errlen, "served port \"%s %s\": more than %d served ports", proto,
+			 port, EGRESS_MAX_SERVED);
+		return -1;
+	}
+	p->served[p->n_served].proto = s.proto; /* field by field: no padding */
+	p->served[p->n_served++].port = s.port;  /* copied into a compared policy */
+	return 0;
+}
+
+bool egress_policy_serves(const struct egress_policy *p, enum egress_proto proto,
+                          uint16_t port)
+{
+	for (size_t i = 0; i < p->n_served; i++) {
+		if (p->served[i].proto == proto && p->served[i].port == port)
+			return true;
+	}
+	return false;
 }
 
 int egress_policy_add_rule(struct egress_policy *p, bool allow, const char *text,

@@ -24,11 +24,22 @@
  *   6. a destination that is never valid on a wire (unspecified, loopback,
  *      IPv4 0.0.0.0/8, IPv4-mapped IPv6), or a protocol other than TCP,
  *      UDP, ICMP (IPv4) and ICMPv6 (IPv6): DROP.
- *   7. the built-in denies: 169.254.0.0/16 (link-local, cloud metadata
+ *   7. a reply from a published port: a TCP segment from one of the VM's
+ *      served TCP ports (egress_policy_add_served) with ACK or RST set
+ *      (so never a connect: SYN without ACK): ALLOW, whatever its
+ *      destination, even a host address (a client on the host may be
+ *      shown to the guest as one). Safe without state: passt is
+ *      socket-based, a segment that is not a SYN never opens a connection
+ *      through it. UDP from a served port is no reply by itself: only a
+ *      datagram back to a peer that sent to that port lately is, which
+ *      needs the device's table of peers (egress_peers.h, passed to
+ *      egress_policy_check_peers): ALLOW; without one, UDP from a served
+ *      port is decided like any other datagram.
+ *   8. the built-in denies: 169.254.0.0/16 (link-local, cloud metadata
  *      services such as 169.254.169.254), fe80::/10, and the host blocks
  *      the caller added (the host's own addresses). They come before the
  *      user's rules, or after them with EGRESS_RULES_OVERRIDE_BUILTIN.
- *   8. the user's rules, first match wins; then the default.
+ *   9. the user's rules, first match wins; then the default.
  *
  * A rule matches the destination address (a CIDR of one family, or any
  * address of both), optionally a protocol (tcp, udp, icmp: ICMP for IPv4,
@@ -39,7 +50,7 @@
  * address-level rules or the default allow it, and is never let through
  * where a port rule would deny its first fragment.
  *
- * What a refused (denied in 7 or 8) packet gets:
+ * What a refused (denied in 8 or 9) packet gets:
  *   - TCP with SYN alone (a connect): REJECT, answered with RST+ACK.
  *   - UDP, and ICMP/ICMPv6 echo requests: REJECT, answered with an ICMP
  *     destination unreachable, administratively prohibited.
@@ -47,6 +58,7 @@
  *     with ACK or RST, echo replies, ICMP errors), to a fragment, or to a
  *     multicast or broadcast destination (RFC 1122 3.2.2), and none to a
  *     malformed or spoofed frame (1-6): its source cannot be trusted.
+ *     A SYN alone from a served port is refused like any connect.
  * The caller should still rate-limit its replies.
  */
 #ifndef SM_NET_EGRESS_POLICY_H
@@ -60,6 +72,7 @@
 
 #define EGRESS_MAX_RULES 256
 #define EGRESS_MAX_HOST_BLOCKS 64
+#define EGRESS_MAX_SERVED 64
 #define EGRESS_RULE_TEXT_MAX 96 /* egress_rule_format's longest output + 1 */
 
 enum egress_verdict {
@@ -92,8 +105,15 @@ struct egress_rule {
 };
 
 enum egress_flags {
-	EGRESS_RULES_OVERRIDE_BUILTIN = 1 << 0, /* user rules before step 7 */
+	EGRESS_RULES_OVERRIDE_BUILTIN = 1 << 0, /* user rules before step 8 */
 	EGRESS_ALLOW_DHCP = 1 << 1,
+};
+
+/* A port the VM serves (a published port): protocol TCP or UDP, and the
+ * port in the guest. */
+struct egress_served {
+	enum egress_proto proto;
+	uint16_t port;
 };
 
 struct egress_policy {
@@ -106,6 +126,8 @@ struct egress_policy {
 	struct egress_rule rules[EGRESS_MAX_RULES];
 	size_t n_host_blocks;
 	struct egress_cidr host_blocks[EGRESS_MAX_HOST_BLOCKS];
+	size_t n_served;
+	struct egress_served served[EGRESS_MAX_SERVED];
 };
 
 struct egress_decision {
@@ -124,10 +146,20 @@ void egress_policy_init(struct egress_policy *p, const uint8_t vm_mac[6],
 int egress_policy_set_vm_address(struct egress_policy *p, const char *text,
                                  char *err, size_t errlen);
 
-/* Add a block that is always denied (step 7), e.g. each of the host's own
+/* Add a block that is always denied (step 8), e.g. each of the host's own
  * addresses: "192.168.1.10", "2001:db8::1", "10.0.0.0/8". */
 int egress_policy_add_host_block(struct egress_policy *p, const char *text,
                                  char *err, size_t errlen);
+
+/* Add a port the VM serves (step 7): proto "tcp" or "udp", port 1 to
+ * 65535 as text ("80"). Adding one twice is harmless. 0, or -1 with a
+ * message naming the port in err. */
+int egress_policy_add_served(struct egress_policy *p, const char *proto, const char *port,
+                             char *err, size_t errlen);
+
+/* Whether the VM serves port of proto (EGRESS_PROTO_TCP or _UDP). */
+bool egress_policy_serves(const struct egress_policy *p, enum egress_proto proto,
+                          uint16_t port);
 
 /* Parse text (see egress_rule_parse) and append it as a rule. */
 int egress_policy_add_rule(struct egress_policy *p, bool allow, const char *text,
@@ -141,6 +173,14 @@ struct egress_decision egress_policy_decide(const struct egress_policy *p,
 struct egress_decision egress_policy_check(const struct egress_policy *p,
                                            const uint8_t *buf, size_t len,
                                            struct net_frame *f);
+
+/* The same, with the recent peers of the served UDP ports (NULL: none)
+ * as they are at now_ns, a monotonic clock's: UDP answers (step 7). */
+struct egress_peers;
+struct egress_decision egress_policy_check_peers(const struct egress_policy *p,
+                                                 const struct egress_peers *peers,
+                                                 int64_t now_ns, const uint8_t *buf,
+                                                 size_t len, struct net_frame *f);
 
 /* "allow", "drop", "reject". */
 const char *egress_verdict_name(enum egress_verdict v);

@@ -1,6 +1,6 @@
 /* egress_text.c - read a VM's policy text (egress_text.h) into a struct
  * egress_policy: split it into lines, each line into a directive and its
- * word, and hand the word to egress_policy.h's parsers; this file only
+ * words, and hand the words to egress_policy.h's parsers; this file only
  * adds the line structure, the once-only checks and the line numbers. */
 #include "daemon/net/egress_text.h"
 #include "daemon/net/net_mac.h"
@@ -90,8 +90,32 @@ static int set_flag(struct text_state *s, int *seen, const char *what, unsigned 
 	return 0;
 }
 
-/* Directive word (arg: its one word, or NULL when it had none). */
-static int directive(struct text_state *s, const char *word, const char *arg)
+static bool is_known(const char *word)
+{
+	static const char *const known[] = { "mac", "default", "vm-address", "host-block",
+					     "serve", "allow", "deny" };
+	for (size_t i = 0; i < sizeof known / sizeof known[0]; i++) {
+		if (!strcmp(word, known[i]))
+			return true;
+	}
+	return false;
+}
+
+/* "serve PROTO PORT" */
+static int add_served(struct text_state *s, const char *proto, const char *port)
+{
+	char msg[200];
+	if (!port)
+		return fail(s, "\"serve\" wants two words after it: tcp|udp PORT");
+	if (egress_policy_add_served(s->p, proto, port, msg, sizeof msg) < 0)
+		return fail_with(s, msg);
+	return 0;
+}
+
+/* Directive word (arg, arg2: the words after it, or NULL where there
+ * are fewer; only serve has an arg2). */
+static int directive(struct text_state *s, const char *word, const char *arg,
+		     const char *arg2)
 {
 	char msg[200];
 	bool flag = !strcmp(word, "override-builtin") || !strcmp(word, "allow-dhcp");
@@ -101,16 +125,14 @@ static int directive(struct text_state *s, const char *word, const char *arg)
 		return set_flag(s, &s->override, word, EGRESS_RULES_OVERRIDE_BUILTIN);
 	if (!strcmp(word, "allow-dhcp"))
 		return set_flag(s, &s->dhcp, word, EGRESS_ALLOW_DHCP);
-	static const char *const known[] = { "mac", "default", "vm-address", "host-block",
-					     "allow", "deny" };
-	bool is_known = false;
-	for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
-		is_known |= !strcmp(word, known[i]);
-	if (!is_known)
+	if (!is_known(word))
 		return fail(s, "unknown directive \"%s\" (mac, default, vm-address, host-block, "
-			    "allow, deny, override-builtin, allow-dhcp)", word);
+			    "serve, allow, deny, override-builtin, allow-dhcp)", word);
 	if (!arg)
-		return fail(s, "\"%s\" wants one word after it", word);
+		return fail(s, "\"%s\" wants %s after it", word,
+			    strcmp(word, "serve") ? "one word" : "two words");
+	if (!strcmp(word, "serve"))
+		return add_served(s, arg, arg2);
 	if (!strcmp(word, "mac"))
 		return set_mac(s, arg);
 	if (!strcmp(word, "default"))
@@ -137,25 +159,35 @@ static char *word_end(char *p)
 	return p;
 }
 
+/* The next word at *p (NUL-terminated in place), *p moved past it and
+ * the blanks after it; NULL if none is left. */
+static char *next_word(char **p)
+{
+	char *w = skip_blanks(*p);
+	if (!*w)
+		return NULL;
+	char *end = word_end(w);
+	*p = skip_blanks(end);
+	*end = 0;
+	return w;
+}
+
 /* One line (NUL-terminated, no '\n'): a comment, blank, or a directive
- * with at most one word after it. */
+ * with at most one word after it (two for serve). */
 static int parse_line(struct text_state *s, char *line)
 {
-	char *word = skip_blanks(line);
-	if (!*word || *word == '#')
+	char *p = skip_blanks(line);
+	if (!*p || *p == '#')
 		return 0;
-	char *end = word_end(word);
-	char *arg = skip_blanks(end);
-	*end = 0;
-	if (!*arg)
-		return directive(s, word, NULL);
-	char *arg_end = word_end(arg);
-	char *rest = skip_blanks(arg_end);
-	if (*rest)
-		return fail(s, "\"%s\" takes one word, but more follow \"%.*s\": \"%s\"", word,
-			    (int)(arg_end - arg), arg, rest);
-	*arg_end = 0;
-	return directive(s, word, arg);
+	char *word = next_word(&p);
+	char *arg = next_word(&p);
+	bool serve = !strcmp(word, "serve");
+	char *arg2 = serve ? next_word(&p) : NULL;
+	if (*p)
+		return fail(s, "\"%s\" takes %s, but more follow \"%s%s%s\": \"%s\"", word,
+			    serve ? "two words" : "one word", arg, serve ? " " : "",
+			    serve ? arg2 : "", p);
+	return directive(s, word, arg, arg2);
 }
 
 /* The line [text, text + len) into buf, checked for size and NUL bytes. */

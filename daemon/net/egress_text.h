@@ -15,6 +15,10 @@
  *                         without one, that family's traffic is dropped
  *   host-block ADDR[/LEN] always denied, e.g. each of the host's own
  *                         addresses; up to EGRESS_MAX_HOST_BLOCKS
+ *   serve tcp|udp PORT    a port the VM serves (a published port, its
+ *                         port in the guest, 1 to 65535): its answers
+ *                         pass (egress_policy_add_served); up to
+ *                         EGRESS_MAX_SERVED
  *   allow RULE, deny RULE the user's rules in order, first match wins, up
  *                         to EGRESS_MAX_RULES in all (grammar: egress_rule_parse)
  *   override-builtin      the rules come before the built-in denies
@@ -26,7 +30,8 @@
  * are refused. Errors name the line: "line 7: rule \"10.0.0.1/8\": ...".
  *
  * Build the text by building the policy with egress_policy.h's calls
- * (egress_policy_init, _set_vm_address, _add_host_block, _add_rule: the
+ * (egress_policy_init, _set_vm_address, _add_host_block, _add_served,
+ * _add_rule: the
  * same parsers the VMM runs) and writing it with egress_text_write().
  */
 #ifndef SM_NET_EGRESS_TEXT_H
@@ -46,7 +51,7 @@ int egress_text_parse(const char *text, size_t len, struct egress_policy *p, cha
 
 /* p as text egress_text_parse() reads back into an equal policy (mac,
  * default, vm-address per family, override-builtin, allow-dhcp,
- * host-block..., then the rules in order). Like snprintf: writes at most
+ * host-block..., serve..., then the rules in order). Like snprintf: writes at most
  * size bytes, NUL-terminated if size > 0, and returns the length the
  * whole text has (without the NUL), which for any policy built by
  * egress_policy.h's calls is below EGRESS_TEXT_MAX. */

@@ -63,6 +63,9 @@ size_t egress_text_write(const struct egress_policy *p, char *buf, size_t size)
 		put(&o, "allow-dhcp\n");
 	for (size_t i = 0; i < p->n_host_blocks; i++)
 		put_cidr(&o, "host-block", &p->host_blocks[i]);
+	for (size_t i = 0; i < p->n_served; i++)
+		put(&o, "serve %s %u\n", p->served[i].proto == EGRESS_PROTO_UDP ? "udp" : "tcp",
+		    p->served[i].port);
 	for (size_t i = 0; i < p->n_rules; i++) {
 		egress_rule_format(&p->rules[i], text, sizeof text);
 		put(&o, "%s %s\n", p->rules[i].allow ? "allow" : "deny", text);

@@ -114,6 +114,23 @@ static void add_host_blocks(struct egress_policy *p)
 	freeifaddrs(all);
 }
 
+_Static_assert(VM_NET_MAX_PORTS <= EGRESS_MAX_SERVED, "published ports fit a policy");
+
+/* Each of r's published ports as a served port of p: their answers pass
+ * whatever the rules say (egress_policy.h, step 7). */
+static int add_served_ports(const struct vm_rec *r, struct egress_policy *p, char *err,
+			    size_t errlen)
+{
+	for (size_t i = 0; i < r->net.n_ports; i++) {
+		const struct passt_port *pp = &r->net.ports[i];
+		char port[8];
+		snprintf(port, sizeof port, "%u", pp->guest_port);
+		if (egress_policy_add_served(p, pp->udp ? "udp" : "tcp", port, err, errlen) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 /* The VM's policy as text in a memory file: its fd, or -1 with err. */
 static int policy_file(struct vm_rec *r, const char *addr4, char *err, size_t errlen)
 {
@@ -130,7 +147,8 @@ static int policy_file(struct vm_rec *r, const char *addr4, char *err, size_t er
 	if (egress_policy_set_vm_address(p, addr4, err, errlen) < 0)
 		goto out;
 	add_host_blocks(p);
-	if (vm_net_egress_policy(&r->net, p, err, errlen) < 0)
+	if (add_served_ports(r, p, err, errlen) < 0 ||
+	    vm_net_egress_policy(&r->net, p, err, errlen) < 0)
 		goto out;
 	size_t len = egress_text_write(p, text, EGRESS_TEXT_MAX);
 	fd = memfd_create("sm-egress", MFD_CLOEXEC);

@@ -31,7 +31,9 @@
  * (one without MRG_RXBUF), all returned to the guest at once. With no rx
  * buffer left we stop reading the socket (EPOLLIN off) until the guest
  * posts more: backpressure on passt, nothing is dropped. Replies to
- * REJECTed frames go first.
+ * REJECTed frames go first. A UDP datagram to one of the policy's served
+ * ports records its sender (egress_peers.h), so the guest's answers to
+ * it pass the policy.
  *
  * Everything runs on the device thread (or the caller of the API) with
  * the transport lock held (mmio.h). Files: net.c the device (config,
@@ -44,6 +46,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "daemon/net/egress_peers.h"
 #include "daemon/net/egress_policy.h"
 #include "daemon/net/net_reply.h"
 #include "daemon/vm/event_loop.h"
@@ -163,6 +166,11 @@ struct virtio_net {
 	int64_t reply_tokens_milli; /* token bucket, in thousandths */
 	int64_t reply_refill_ns;    /* when tokens were last added */
 
+	/* Who sent UDP to the policy's served ports lately (net_rx.c fills
+	 * it, net_tx.c lets answers to them out); cleared by a reset or a
+	 * restore. */
+	struct egress_peers peers;
+
 	struct vq_chain chain, rx_first;
 	uint16_t heads[VQ_MAX_SIZE];
 	uint32_t lens[VQ_MAX_SIZE];
@@ -244,7 +252,8 @@ void net_tx_queue_reply(struct virtio_net *n, const uint8_t *frame, uint32_t len
 /* net_rx.c: give the guest replies, then stream frames, while it has rx
  * buffers (reading the socket as needed). */
 void net_rx_pump(struct virtio_net *n);
-/* Forget guest-side work in flight (device reset, restore). */
+/* Forget guest-side work in flight and the recent UDP peers of served
+ * ports (device reset, restore). */
 void net_rx_forget(struct virtio_net *n);
 
 #endif

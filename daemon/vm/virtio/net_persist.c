@@ -6,6 +6,8 @@
  * The backend does not survive a snapshot (its socket and passt belong to
  * the old process), nor do the bytes buffered on either stream: the guest
  * sees them as frames lost on the wire, which its protocols recover from.
+ * Nor does the table of recent UDP peers of served ports (egress_peers.h):
+ * a UDP server's answers pass again once its peer sends again.
  * After a restore the link is down until the VMM attaches the new passt;
  * if the guest saw it up, it is told at once (config change interrupt),
  * and told again when the link comes back.

@@ -1,5 +1,6 @@
 /* net_rx.c - frames for the guest: replies to REJECTed frames, then the
- * frames of passt's stream, into the guest's rx buffers.
+ * frames of passt's stream, into the guest's rx buffers; a datagram to a
+ * served UDP port records its sender (egress_peers.h) as it is given.
  *
  * The stream is read into a reassembly buffer (net_rx_read); a frame is
  * given to the guest once all of it is there. Its length prefix must say
@@ -156,6 +157,17 @@ static enum rx_result give_reply(struct virtio_net *n)
 	return d;
 }
 
+/* A datagram to a served UDP port: remember its sender, whose answers
+ * may then leave (egress_peers.h). */
+static void note_peer(struct virtio_net *n, const uint8_t *frame, uint32_t len)
+{
+	struct net_frame f;
+	if (!n->policy || n->policy->n_served == 0)
+		return;
+	net_frame_parse(frame, len, &f);
+	egress_peers_note(&n->peers, n->policy, &f, virtio_mmio_now_ns());
+}
+
 /* The whole stream frame stream_frame() found. */
 static enum rx_result give_stream_frame(struct virtio_net *n, const uint8_t *frame,
 					uint32_t len)
@@ -164,6 +176,7 @@ static enum rx_result give_stream_frame(struct virtio_net *n, const uint8_t *fra
 	if (d == RX_GIVEN) {
 		n->stats.rx_frames++;
 		n->stats.rx_bytes += len;
+		note_peer(n, frame, len);
 	}
 	if (d == RX_GIVEN || d == RX_DROPPED)
 		consume_frame(n, len);
@@ -210,4 +223,5 @@ void net_rx_forget(struct virtio_net *n)
 	n->reply_head = n->nreply = 0;
 	n->rx_blocked = false;
 	n->tx_stalled = false;
+	egress_peers_clear(&n->peers);
 }

@@ -13,7 +13,8 @@
  * A frame is copied from the guest once, straight behind its 4-byte
  * length in the tx stream buffer, and the egress policy (if any) is asked
  * about those bytes, so the guest cannot change them between the check
- * and the write. ALLOW commits the length and frame to the stream; DROP
+ * and the write (with the recent peers of served UDP ports, which net_rx.c
+ * records: the answers to them pass). ALLOW commits the length and frame to the stream; DROP
  * and REJECT leave them uncommitted. A REJECT is answered (net_reply.h)
  * while the token bucket has a token and the reply queue has room.
  *
@@ -85,7 +86,8 @@ static void decide(struct virtio_net *n, uint8_t *p, uint32_t len)
 	struct net_frame f;
 	enum egress_verdict v = EGRESS_ALLOW;
 	if (n->policy)
-		v = egress_policy_check(n->policy, frame, len, &f).verdict;
+		v = egress_policy_check_peers(n->policy, &n->peers, virtio_mmio_now_ns(), frame,
+					      len, &f).verdict;
 	if (v == EGRESS_DROP) {
 		n->stats.tx_drop_policy++;
 	} else if (v == EGRESS_REJECT) {

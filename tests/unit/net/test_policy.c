@@ -1,7 +1,7 @@
 /* test_policy.c - the egress policy (daemon/net/egress_*.c): rule text
  * good and bad, and decisions on ARP, neighbour discovery, spoofed
  * sources, the built-in denies, rules and ports, fragments, which refusals
- * are answered, DHCP; every truncation of an allowed frame is dropped,
+ * are answered, DHCP, replies from served (published) ports; every truncation of an allowed frame is dropped,
  * and random or mutated frames are never allowed unless an independent
  * check of the bytes agrees they may be. */
 #include "../check_main.h"
@@ -465,6 +465,170 @@ START_TEST(fragments_and_port_rules)
 }
 END_TEST
 
+/* A TCP segment from sport to dst:dport, IPv4 or IPv6 by dst's form. */
+static size_t tcp_from_port(struct fb *b, const char *src, const char *dst, uint16_t sport,
+			    uint16_t dport, uint8_t flags)
+{
+	bool v6 = strchr(dst, ':') != NULL;
+	fb_eth(b, vm_mac, gw_mac, v6 ? 0x86dd : 0x0800);
+	if (v6)
+		fb_ipv6(b, src, dst);
+	else
+		fb_ipv4(b, src, dst, NULL, 0);
+	fb_tcp(b, sport, dport, flags, 1000);
+	return fb_finish(b);
+}
+
+static void served(const char *proto, const char *port)
+{
+	ck_assert_msg(egress_policy_add_served(&pol, proto, port, err, sizeof(err)) == 0, "%s", err);
+}
+
+/* Answers from a served TCP port pass under default deny, even to a host
+ * address or one a deny rule names; a connect from it does not. */
+START_TEST(served_port_replies)
+{
+	struct fb b;
+	policy(false, 0);
+	host_block("192.168.1.10");
+	host_block("2001:db8:ffff::1");
+	rule(false, "any");
+	served("tcp", "80");
+	const uint8_t answers[] = { NET_TCP_SYN | NET_TCP_ACK, NET_TCP_ACK,
+				    NET_TCP_ACK | NET_TCP_PSH, NET_TCP_FIN | NET_TCP_ACK,
+				    NET_TCP_RST, NET_TCP_RST | NET_TCP_ACK };
+	const char *clients[][2] = { { VM_IP4, "192.168.1.10" }, { VM_IP4, "10.0.2.2" },
+				     { VM_IP4, "203.0.113.7" }, { VM_IP6, "2001:db8:ffff::1" },
+				     { VM_IP6, "2001:db8::7" } };
+	for (size_t c = 0; c < sizeof clients / sizeof clients[0]; c++) {
+		for (size_t i = 0; i < sizeof answers; i++) {
+			tcp_from_port(&b, clients[c][0], clients[c][1], 80, 41000, answers[i]);
+			if (answers[i] & NET_TCP_PSH)
+				fb_payload(&b, 100), fb_finish(&b);
+			struct egress_decision d = decide(&b);
+			ck_assert_msg(d.verdict == EGRESS_ALLOW, "%s flags %#x: %s (%s)",
+				      clients[c][1], answers[i], egress_verdict_name(d.verdict),
+				      d.reason);
+			ck_assert_str_eq(d.reason, "reply from a published port");
+		}
+	}
+	/* the same segments from another port: refused as before */
+	tcp_from_port(&b, VM_IP4, "203.0.113.7", 81, 41000, NET_TCP_SYN | NET_TCP_ACK);
+	assert_verdict(&b, EGRESS_DROP);
+	tcp_from_port(&b, VM_IP6, "2001:db8::7", 8080, 41000, NET_TCP_ACK);
+	assert_verdict(&b, EGRESS_DROP);
+	/* to port 80 elsewhere (a served port is a source, not a destination) */
+	tcp_from_port(&b, VM_IP4, "203.0.113.7", 41000, 80, NET_TCP_ACK);
+	assert_verdict(&b, EGRESS_DROP);
+}
+END_TEST
+
+/* A connect from a served port is no answer: refused (REJECT, answered
+ * with RST+ACK) under default deny, and so are FIN or no flags at all. */
+START_TEST(served_port_connect_refused)
+{
+	struct fb b;
+	uint8_t reply[NET_REPLY_MAX];
+	policy(false, 0);
+	served("tcp", "80");
+	tcp_from_port(&b, VM_IP4, "203.0.113.7", 80, 443, NET_TCP_SYN);
+	struct net_frame f, r;
+	struct egress_decision d = egress_policy_check(&pol, b.buf, b.len, &f);
+	ck_assert_int_eq(d.verdict, EGRESS_REJECT);
+	ck_assert_str_eq(d.reason, "denied by default");
+	size_t n = net_reply_build(b.buf, b.len, &f, reply, sizeof reply);
+	ck_assert_uint_gt(n, 0);
+	ck_assert_int_eq(net_frame_parse(reply, n, &r), NET_FRAME_IPV4);
+	ck_assert_uint_eq(r.tcp_flags, NET_TCP_RST | NET_TCP_ACK);
+	ck_assert_uint_eq(r.dst_port, 80);
+	tcp_from_port(&b, VM_IP6, "2001:db8::7", 80, 443, NET_TCP_SYN);
+	assert_verdict(&b, EGRESS_REJECT);
+	tcp_from_port(&b, VM_IP4, "203.0.113.7", 80, 443, NET_TCP_SYN | NET_TCP_PSH);
+	assert_verdict(&b, EGRESS_REJECT);
+	tcp_from_port(&b, VM_IP4, "203.0.113.7", 80, 443, NET_TCP_FIN);
+	assert_verdict(&b, EGRESS_DROP);
+	tcp_from_port(&b, VM_IP4, "203.0.113.7", 80, 443, 0);
+	assert_verdict(&b, EGRESS_DROP);
+	/* a later fragment has no ports: never taken for an answer */
+	fragment4(&b, "203.0.113.7", NET_PROTO_TCP, false, 0);
+	assert_verdict(&b, EGRESS_DROP);
+}
+END_TEST
+
+/* Only a served port of the segment's own protocol counts; UDP from a
+ * served UDP port is no answer to the policy alone. */
+START_TEST(served_port_other_protocol)
+{
+	struct fb b;
+	policy(false, 0);
+	served("udp", "80");
+	tcp_from_port(&b, VM_IP4, "203.0.113.7", 80, 41000, NET_TCP_ACK);
+	assert_verdict(&b, EGRESS_DROP);
+	served("tcp", "53");
+	fb_eth(&b, vm_mac, gw_mac, 0x0800);
+	fb_ipv4(&b, VM_IP4, "203.0.113.7", NULL, 0);
+	fb_udp(&b, 53, 41000);
+	fb_finish(&b);
+	assert_verdict(&b, EGRESS_REJECT);
+	fb_eth(&b, vm_mac, gw_mac, 0x0800);
+	fb_ipv4(&b, VM_IP4, "203.0.113.7", NULL, 0);
+	fb_udp(&b, 80, 41000);
+	fb_finish(&b);
+	assert_verdict(&b, EGRESS_REJECT);
+}
+END_TEST
+
+/* A spoofed answer is dropped before the served ports are looked at. */
+START_TEST(served_port_spoofed)
+{
+	static const uint8_t other_mac[6] = { 2, 0, 0, 0, 0, 9 };
+	struct fb b;
+	policy(false, 0);
+	served("tcp", "80");
+	tcp_from_port(&b, VM_IP4, "203.0.113.7", 80, 41000, NET_TCP_ACK);
+	assert_verdict(&b, EGRESS_ALLOW);
+	tcp_from_port(&b, "10.0.2.16", "203.0.113.7", 80, 41000, NET_TCP_ACK);
+	assert_verdict(&b, EGRESS_DROP);
+	tcp_from_port(&b, "2001:db8:1::16", "2001:db8::7", 80, 41000, NET_TCP_ACK);
+	assert_verdict(&b, EGRESS_DROP);
+	tcp_from_port(&b, VM_IP4, "203.0.113.7", 80, 41000, NET_TCP_ACK);
+	memcpy(b.buf + 6, other_mac, 6);
+	assert_verdict(&b, EGRESS_DROP);
+	tcp_from_port(&b, VM_IP4, "127.0.0.1", 80, 41000, NET_TCP_ACK);
+	assert_verdict(&b, EGRESS_DROP);
+	tcp_from_port(&b, VM_IP6, "::ffff:1.2.3.4", 80, 41000, NET_TCP_ACK);
+	assert_verdict(&b, EGRESS_DROP);
+}
+END_TEST
+
+/* The adder: protocols, port bounds, the limit, duplicates. */
+START_TEST(served_port_adder)
+{
+	policy(false, 0);
+	const char *bad[][2] = { { "sctp", "80" }, { "", "80" }, { "tcp", "0" },
+				 { "udp", "65536" }, { "tcp", "" }, { "tcp", " 80" },
+				 { "tcp", "80 " }, { "tcp", "0x50" }, { "tcp", "123456" } };
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		ck_assert_msg(egress_policy_add_served(&pol, bad[i][0], bad[i][1], err,
+						       sizeof err) == -1, "\"%s %s\" taken",
+			      bad[i][0], bad[i][1]);
+	ck_assert_uint_eq(pol.n_served, 0);
+	served("tcp", "65535");
+	served("tcp", "65535");
+	served("udp", "00001");
+	ck_assert_uint_eq(pol.n_served, 2);
+	ck_assert(egress_policy_serves(&pol, EGRESS_PROTO_UDP, 1));
+	for (int i = 2; i < EGRESS_MAX_SERVED; i++) {
+		char port[8];
+		snprintf(port, sizeof port, "%d", 100 + i);
+		served("udp", port);
+	}
+	ck_assert_int_eq(egress_policy_add_served(&pol, "tcp", "9", err, sizeof err), -1);
+	ck_assert_str_eq(err, "served port \"tcp 9\": more than 64 served ports");
+	served("udp", "102"); /* already there: no room needed */
+}
+END_TEST
+
 START_TEST(what_is_answered)
 {
 	struct fb b;
@@ -751,6 +915,11 @@ static Suite *policy_suite(void)
 	tcase_add_test(dec, fragments_and_port_rules);
 	tcase_add_test(dec, what_is_answered);
 	tcase_add_test(dec, dhcp);
+	tcase_add_test(dec, served_port_replies);
+	tcase_add_test(dec, served_port_connect_refused);
+	tcase_add_test(dec, served_port_other_protocol);
+	tcase_add_test(dec, served_port_spoofed);
+	tcase_add_test(dec, served_port_adder);
 	suite_add_tcase(s, dec);
 	TCase *hostile = tcase_create("hostile");
 	tcase_set_timeout(hostile, 60);

@@ -29,6 +29,9 @@ static void full_policy(struct egress_policy *p)
 	ok(egress_policy_add_host_block(p, "2001:db8::1", err, sizeof err));
 	ok(egress_policy_add_host_block(p, "10.0.0.0/8", err, sizeof err));
 	ok(egress_policy_add_host_block(p, "any", err, sizeof err));
+	ok(egress_policy_add_served(p, "tcp", "80", err, sizeof err));
+	ok(egress_policy_add_served(p, "udp", "65535", err, sizeof err));
+	ok(egress_policy_add_served(p, "tcp", "80", err, sizeof err)); /* once is enough */
 	static const char *const rules[] = { "10.0.0.0/8:443", "10.0.0.0/8:8000-8100/tcp",
 		"192.168.1.5", "[2001:db8::]/32:443", "::/0", "any", "any:53/udp",
 		"10.0.0.0/8/icmp", "[::1]:1-65535" };
@@ -55,6 +58,7 @@ START_TEST(round_trip)
 			     "vm-address 10.0.2.15/32\nvm-address 2001:db8:1::/64\n"
 			     "override-builtin\nallow-dhcp\nhost-block 192.168.1.10/32\n"
 			     "host-block 2001:db8::1/128\nhost-block 10.0.0.0/8\nhost-block any\n"
+			     "serve tcp 80\nserve udp 65535\n"
 			     "deny 10.0.0.0/8:443\nallow 10.0.0.0/8:8000-8100/tcp\n") == text,
 		      "%s", text);
 	ck_assert_msg(strstr(text, "\ndeny any:53/udp\nallow 10.0.0.0/8/icmp\n"
@@ -86,11 +90,18 @@ START_TEST(round_trip_each_field)
 	egress_text_write(&p, text, sizeof text);
 	parses_to(text, &p);
 	ck_assert(!p.has_vm_ipv4);
+	egress_policy_init(&p, mac, false, 0);
+	ok(egress_policy_add_served(&p, "udp", "1", err, sizeof err));
+	egress_text_write(&p, text, sizeof text);
+	ck_assert_str_eq(text, "mac 52:54:00:ab:cd:ef\ndefault deny\nserve udp 1\n");
+	parses_to(text, &p);
+	ck_assert_uint_eq(p.n_served, 1);
 }
 END_TEST
 
 /* The largest policy the calls build: 256 rules of the longest form,
- * 64 host blocks of the longest address, both addresses. */
+ * 64 host blocks of the longest address, both addresses, 64 served ports
+ * of the longest form. */
 START_TEST(largest_policy_fits)
 {
 	static struct egress_policy p;
@@ -108,6 +119,10 @@ START_TEST(largest_policy_fits)
 	snprintf(a, sizeof a, "[%s]/124:65534-65535/tcp", v6);
 	for (int i = 0; i < EGRESS_MAX_RULES; i++)
 		ok(egress_policy_add_rule(&p, i & 1, a, err, sizeof err));
+	for (int i = 0; i < EGRESS_MAX_SERVED; i++) {
+		snprintf(a, sizeof a, "%d", 65535 - i);
+		ok(egress_policy_add_served(&p, "udp", a, err, sizeof err));
+	}
 	size_t n = egress_text_write(&p, text, sizeof text);
 	ck_assert_uint_lt(n, EGRESS_TEXT_MAX);
 	parses_to(text, &p);
@@ -198,6 +213,25 @@ static const struct bad_text bad_texts[] = {
 	{ HEAD "allow example.com:443\n", "line 3: rule \"example.com:443\": \"example.com\" is not" },
 	{ HEAD "allow 10.0.0.0/8 443\n", "line 3: \"allow\" takes one word, but more follow" },
 	{ HEAD "deny 10.0.0.0/8 # comment\n", "line 3: \"deny\" takes one word, but more follow" },
+	/* serve */
+	{ HEAD "serve\n", "line 3: \"serve\" wants two words after it" },
+	{ HEAD "serve tcp\n", "line 3: \"serve\" wants two words after it: tcp|udp PORT" },
+	{ HEAD "serve 80\n", "line 3: \"serve\" wants two words after it" },
+	{ HEAD "serve sctp 80\n", "line 3: served port \"sctp 80\": protocol \"sctp\", want tcp or udp" },
+	{ HEAD "serve TCP 80\n", "line 3: served port \"TCP 80\": protocol \"TCP\"" },
+	{ HEAD "serve any 80\n", "line 3: served port \"any 80\": protocol" },
+	{ HEAD "serve 80 tcp\n", "line 3: served port \"80 tcp\": protocol \"80\"" },
+	{ HEAD "serve tcp 0\n", "line 3: served port \"tcp 0\": port \"0\", want 1 to 65535" },
+	{ HEAD "serve udp 65536\n", "line 3: served port \"udp 65536\": port \"65536\"" },
+	{ HEAD "serve udp 65537\n", "line 3: served port \"udp 65537\": port \"65537\"" },
+	{ HEAD "serve tcp 99999\n", "line 3: served port \"tcp 99999\": port" },
+	{ HEAD "serve tcp 100000\n", "line 3: served port \"tcp 100000\": port" },
+	{ HEAD "serve tcp -1\n", "line 3: served port \"tcp -1\": port" },
+	{ HEAD "serve tcp +80\n", "line 3: served port \"tcp +80\": port" },
+	{ HEAD "serve tcp 80x\n", "line 3: served port \"tcp 80x\": port" },
+	{ HEAD "serve tcp 8000-8100\n", "line 3: served port \"tcp 8000-8100\": port" },
+	{ HEAD "serve tcp 80 81\n", "line 3: \"serve\" takes two words, but more follow \"tcp 80\": \"81\"" },
+	{ HEAD "serve tcp 80/tcp\n", "line 3: served port \"tcp 80/tcp\": port" },
 	/* flags */
 	{ HEAD "override-builtin yes\n", "line 3: \"override-builtin\" takes no argument, not \"yes\"" },
 	{ HEAD "allow-dhcp 1\n", "line 3: \"allow-dhcp\" takes no argument, not \"1\"" },
@@ -248,6 +282,11 @@ static void block_line(char *b, size_t cap, int i)
 	snprintf(b, cap, "host-block 192.168.%d.1\n", i);
 }
 
+static void serve_line(char *b, size_t cap, int i)
+{
+	snprintf(b, cap, "serve %s %d\n", i % 2 ? "udp" : "tcp", 1000 + i);
+}
+
 static void expect_error(const char *text, size_t len, const char *want)
 {
 	static struct egress_policy p;
@@ -255,7 +294,7 @@ static void expect_error(const char *text, size_t len, const char *want)
 	ck_assert_msg(strstr(err, want) == err, "error \"%s\", want \"%s...\"", err, want);
 }
 
-START_TEST(too_many_rules_and_blocks)
+START_TEST(too_many_rules_blocks_and_served)
 {
 	static struct egress_policy p;
 	size_t len;
@@ -272,6 +311,15 @@ START_TEST(too_many_rules_and_blocks)
 	free(t);
 	t = repeat(HEAD, EGRESS_MAX_HOST_BLOCKS + 1, block_line, &len);
 	expect_error(t, len, "line 67: host address \"192.168.64.1\": more than 64 host blocks");
+	free(t);
+	t = repeat(HEAD, EGRESS_MAX_SERVED, serve_line, &len);
+	ok(egress_text_parse(t, len, &p, err, sizeof err));
+	ck_assert_uint_eq(p.n_served, EGRESS_MAX_SERVED);
+	ck_assert(egress_policy_serves(&p, EGRESS_PROTO_UDP, 1063));
+	ck_assert(!egress_policy_serves(&p, EGRESS_PROTO_TCP, 1063));
+	free(t);
+	t = repeat(HEAD, EGRESS_MAX_SERVED + 1, serve_line, &len);
+	expect_error(t, len, "line 67: served port \"tcp 1064\": more than 64 served ports");
 	free(t);
 }
 END_TEST
@@ -345,7 +393,7 @@ static Suite *text_suite(void)
 	tcase_add_test(t, write_truncates_like_snprintf);
 	tcase_add_test(t, reader_tolerates_layout);
 	tcase_add_loop_test(t, bad_text_refused, 0, sizeof bad_texts / sizeof bad_texts[0]);
-	tcase_add_test(t, too_many_rules_and_blocks);
+	tcase_add_test(t, too_many_rules_blocks_and_served);
 	tcase_add_test(t, long_lines_nul_and_size);
 	tcase_add_test(t, length_bounds_the_text);
 	tcase_add_test(t, mac_text);

@@ -7,7 +7,10 @@
  * RST+ACK in the guest's rx queue and passt sees nothing; a denied UDP
  * datagram gets ICMP "administratively prohibited"; a spoofed source MAC
  * is dropped without an answer; the replies are rate-limited; clearing
- * the policy lets everything through.
+ * the policy lets everything through. With served (published) ports: a
+ * TCP answer from one leaves, a connect from it does not; a UDP answer
+ * from a served port leaves only to a peer whose datagram to that port
+ * passt gave the guest.
  */
 #include <check.h>
 #include <string.h>
@@ -162,6 +165,77 @@ START_TEST(no_policy_allows_all)
 }
 END_TEST
 
+/* The policy again, with one more served port. */
+static void serve(const char *proto, const char *port)
+{
+	char err[128];
+	struct vm_err verr = { { 0 } };
+	ck_assert_int_eq(egress_policy_add_served(&policy, proto, port, err, sizeof(err)), 0);
+	ck_assert_int_eq(virtio_net_set_policy(nh_dev, &policy, &verr), 0);
+}
+
+/* A UDP datagram, from the VM (out) or to it. */
+static size_t udp4(struct fb *b, bool out, const char *src, uint16_t sport, const char *dst,
+		   uint16_t dport)
+{
+	fb_eth(b, out ? vm_mac : gw_mac, out ? gw_mac : vm_mac, 0x0800);
+	fb_ipv4(b, src, dst, NULL, 0);
+	fb_udp(b, sport, dport);
+	fb_payload(b, 30);
+	return fb_finish(b);
+}
+
+START_TEST(served_tcp_answer_leaves)
+{
+	struct fb b;
+	serve("tcp", "80");
+	fb_eth(&b, vm_mac, gw_mac, 0x0800);
+	fb_ipv4(&b, VM_IP4, "192.0.2.9", NULL, 0);
+	fb_tcp(&b, 80, 41000, NET_TCP_SYN | NET_TCP_ACK, 7);
+	size_t len = fb_finish(&b);
+	nh_send(b.buf, (uint32_t)len);
+	ck_assert_int_eq(nh_passt_recv(nh_passt, got, sizeof(got), 5000), (long)len);
+	ck_assert_mem_eq(got, b.buf, len);
+	fb_eth(&b, vm_mac, gw_mac, 0x0800);
+	fb_ipv4(&b, VM_IP4, "192.0.2.9", NULL, 0);
+	fb_tcp(&b, 80, 41000, NET_TCP_SYN, 7); /* a connect from the served port */
+	len = fb_finish(&b);
+	nh_send(b.buf, (uint32_t)len);
+	ck_assert_int_eq(nh_recv(got, sizeof(got), 5, NULL), 54);
+	ck_assert_uint_eq(got[34 + 13], NET_TCP_RST | NET_TCP_ACK);
+	passt_hears_nothing();
+}
+END_TEST
+
+START_TEST(served_udp_answers_only_its_peers)
+{
+	struct fb b, in;
+	serve("udp", "53");
+	size_t len = udp4(&b, true, VM_IP4, 53, "192.0.2.9", 5353);
+	nh_send(b.buf, (uint32_t)len); /* nobody asked yet: refused */
+	ck_assert_int_gt(nh_recv(got, sizeof(got), 5, NULL), 0);
+	ck_assert_uint_eq(got[14 + 9], NET_PROTO_ICMP);
+	passt_hears_nothing();
+	size_t ilen = udp4(&in, false, "192.0.2.9", 5353, VM_IP4, 53);
+	nh_passt_send(nh_passt, in.buf, (uint32_t)ilen);
+	ck_assert_int_eq(nh_recv(got, sizeof(got), 5, NULL), (long)ilen);
+	ck_assert_mem_eq(got, in.buf, ilen);
+	nh_recycle_tx();
+	nh_send(b.buf, (uint32_t)len); /* the answer */
+	ck_assert_int_eq(nh_passt_recv(nh_passt, got, sizeof(got), 5000), (long)len);
+	ck_assert_mem_eq(got, b.buf, len);
+	len = udp4(&b, true, VM_IP4, 53, "192.0.2.9", 5354); /* another port of the peer */
+	nh_send(b.buf, (uint32_t)len);
+	ck_assert_int_gt(nh_recv(got, sizeof(got), 5, NULL), 0);
+	passt_hears_nothing();
+	len = udp4(&b, true, VM_IP4, 53, "192.0.2.10", 5353); /* another address */
+	nh_send(b.buf, (uint32_t)len);
+	ck_assert_int_gt(nh_recv(got, sizeof(got), 5, NULL), 0);
+	passt_hears_nothing();
+	ck_assert_uint_eq(nh_stats().tx_frames, 1);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("virtio-net-egress");
@@ -174,6 +248,8 @@ static Suite *suite(void)
 	tcase_add_test(t, spoofed_source_dropped_silently);
 	tcase_add_test(t, replies_rate_limited);
 	tcase_add_test(t, no_policy_allows_all);
+	tcase_add_test(t, served_tcp_answer_leaves);
+	tcase_add_test(t, served_udp_answers_only_its_peers);
 	suite_add_tcase(s, t);
 	return s;
 }
