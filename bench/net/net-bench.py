@@ -242,8 +242,12 @@ def per_mib(r, phase):
     return f
 
 
-def report(results, rounds):
-    med = lambda xs: statistics.median(xs)
+NAME = {"ours": "supermachine-vmm", "qemu": "qemu microvm"}
+
+
+def print_figures(results, rounds):
+    """The timed figures of both VMMs; returns the ratios ours/QEMU."""
+    med = statistics.median
     fig = {}
     for kind in ("ours", "qemu"):
         rs = results[kind]
@@ -251,25 +255,43 @@ def report(results, rounds):
                      "rx": med([r["rx"]["bps"] for r in rs]) / 1e6,
                      "lat": med([r["lat"]["median_us"] for r in rs]),
                      "lat_mean": med([r["lat"]["mean_us"] for r in rs])}
-    name = {"ours": "supermachine-vmm", "qemu": "qemu microvm"}
     print(f"TCP through passt, guest <-> the world namespace, median of {rounds} run(s):")
     print(f"  {'':18} {'tx Mbit/s':>10} {'rx Mbit/s':>10} {'latency us':>11} {'(mean)':>9}")
     for kind in ("ours", "qemu"):
         f = fig[kind]
-        print(f"  {name[kind]:18} {f['tx']:10.1f} {f['rx']:10.1f} {f['lat']:11.1f} "
+        print(f"  {NAME[kind]:18} {f['tx']:10.1f} {f['rx']:10.1f} {f['lat']:11.1f} "
               f"{f['lat_mean']:9.1f}")
     ratio = {k: fig["ours"][k] / fig["qemu"][k] for k in ("tx", "rx", "lat")}
     print(f"  ratio ours/qemu    {ratio['tx']:10.2f} {ratio['rx']:10.2f} {ratio['lat']:11.2f}")
-    print("counts per MiB moved (last run; guest: eth0 packets and its interrupt line,"
-          " both VMMs; ours: our device's frames, interrupts, notifications, KVM exits):")
+    return ratio
+
+
+def print_counts(results):
+    """Counts per MiB (tx, rx) and per request (lat), of each VMM's last run."""
+    print("counts (last run; guest: eth0 packets and its interrupt line, both VMMs;"
+          " ours: our device's frames, interrupts, notifications, KVM exits):")
     for phase in ("tx", "rx"):
         for kind in ("ours", "qemu"):
             f = per_mib(results[kind][-1], phase)
             extra = ("" if kind == "qemu" else
                      f"  ours: frames {f['frames']:.1f} irqs {f['irqs']:.1f} kicks "
                      f"{f['kicks']:.1f} kvm-exits {f['exits']:.1f}")
-            print(f"  {phase} {name[kind]:18} {f['mib']:8.1f} MiB  guest: packets "
+            print(f"  {phase} per MiB, {NAME[kind]:18} ({f['mib']:.1f} MiB) guest: packets "
                   f"{f['guest_packets']:.1f} irqs {f['guest_irqs']:.1f}{extra}")
+    for kind in ("ours", "qemu"):
+        r = results[kind][-1]
+        n, g = r["lat"]["n"], r["guest"]
+        line = (f"  lat per request, {NAME[kind]:18} guest: packets "
+                f"{delta(g, 'lat', ('tx_packets', 'rx_packets')) / n:.1f} irqs "
+                f"{delta(g, 'lat', ('irqs',)) / n:.1f}")
+        if r["host"]:
+            line += f"  ours: kvm-exits {delta(r['host'], 'lat', ('exits',)) / n:.1f}"
+        print(line)
+
+
+def report(results, rounds):
+    ratio = print_figures(results, rounds)
+    print_counts(results)
     last = results["ours"][-1]
     mib = sum(last[p]["bytes"] for p in ("tx", "rx")) / MIB
     tot = lambda keys: sum(delta(last["host"], p, keys) for p in ("tx", "rx")) / mib
@@ -315,7 +337,8 @@ def main():
                 r = run.run(gate)
                 results[kind].append(r)
                 log(f"run {n} {kind}: tx {r['tx']['bps'] / 1e6:.1f} Mbit/s, rx "
-                    f"{r['rx']['bps'] / 1e6:.1f} Mbit/s, latency median {r['lat']['median_us']} us "
+                    f"{r['rx']['bps'] / 1e6:.1f} Mbit/s (retransmits {r['tx']['retransmits']}/"
+                    f"{r['rx']['retransmits']}), latency median {r['lat']['median_us']} us "
                     f"({run.secs:.0f} s)")
         report(results, a.rounds)
     except (BenchError, OSError, subprocess.TimeoutExpired, ValueError, KeyError) as e:
