@@ -90,6 +90,9 @@ def dump_counters(vmm, log_path, nth):
     for d in ("tx", "rx"):
         m = re.search(rf"dump:   net {d}: frames=(\d+) bytes=(\d+)", block)
         c[f"{d}_frames"], c[f"{d}_bytes"] = int(m[1]), int(m[2])
+    # times tx stopped for a full socket, rx for want of guest buffers
+    c["tx_stalls"] = int(re.search(r"dump:   net tx: .* stalls=(\d+)", block)[1])
+    c["rx_waits"] = int(re.search(r"dump:   net rx: .* waits=(\d+)", block)[1])
     return c
 
 
@@ -242,7 +245,8 @@ def per_mib(r, phase):
         f.update(frames=delta(h, phase, ("tx_frames", "rx_frames")) / mib,
                  irqs=delta(h, phase, ("interrupts",)) / mib,
                  kicks=delta(h, phase, ("notifications",)) / mib,
-                 exits=delta(h, phase, ("exits",)) / mib)
+                 exits=delta(h, phase, ("exits",)) / mib,
+                 stalls=delta(h, phase, ("tx_stalls",)), waits=delta(h, phase, ("rx_waits",)))
     return f
 
 
@@ -279,7 +283,8 @@ def print_counts(results):
             f = per_mib(results[kind][-1], phase)
             extra = ("" if kind == "qemu" else
                      f"  ours: frames {f['frames']:.1f} irqs {f['irqs']:.1f} kicks "
-                     f"{f['kicks']:.1f} kvm-exits {f['exits']:.1f}")
+                     f"{f['kicks']:.1f} kvm-exits {f['exits']:.1f} (whole phase: tx stalls "
+                     f"{f['stalls']}, rx waits {f['waits']})")
             print(f"  {phase} per MiB, {NAME[kind]:18} ({f['mib']:.1f} MiB) guest: packets "
                   f"{f['guest_packets']:.1f} irqs {f['guest_irqs']:.1f}{extra}")
     for kind in ("ours", "qemu"):
